@@ -1,0 +1,129 @@
+/**
+ * The redrive decision: a pure function from the facts about one execution
+ * status change, the state machine's policy and the current time to what
+ * Autoheal should do. No I/O, no clock, no randomness: every row of the
+ * README's decision table is a unit test of this function.
+ */
+import type { RedrivePolicy } from '../shared/autoheal-config';
+import { delayBeforeAttempt } from '../shared/backoff';
+import { REDRIVE_WINDOW_DAYS } from '../shared/contract';
+import { firstMatchingEntry } from '../shared/error-names';
+import type { ExecutionStatusChange } from './failure-event';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Why a failure is not redriven; each is a metric dimension and a notice reason. */
+export type SkipReason =
+  | 'error-denied'
+  | 'error-not-allowed'
+  | 'not-redrivable'
+  | 'redrive-window-expired'
+  | 'express-execution'
+  | 'map-run-child';
+
+/** Why an event needs no action at all (no notice). */
+export type IgnoreReason = 'not-a-failure' | 'status-not-configured' | 'redrive-in-progress';
+
+export type RedriveDecision =
+  /** The event lacks the redrive fields: describe the execution, then decide again. */
+  | { readonly action: 'describe' }
+  | { readonly action: 'ignore'; readonly reason: IgnoreReason; readonly detail: string }
+  /** Not due yet: come back in `delaySeconds`; no attempt is counted. */
+  | { readonly action: 'defer'; readonly dueAt: number; readonly delaySeconds: number }
+  | { readonly action: 'redrive'; readonly attempt: number }
+  | { readonly action: 'give-up'; readonly reason: 'max-redrives'; readonly detail: string }
+  | { readonly action: 'skip'; readonly reason: SkipReason; readonly detail: string };
+
+/** Statuses that mean the execution is not (or no longer) failed. */
+const NOT_FAILED = new Set(['RUNNING', 'SUCCEEDED', 'PENDING_REDRIVE']);
+
+/** Identifies one failure of one execution: its next failure has a higher redrive count. */
+export function failureKey(executionArn: string, redriveCount: number): string {
+  return `${executionArn}#${redriveCount}`;
+}
+
+/**
+ * Decides what to do about one execution status change.
+ *
+ * @param change the validated event (or the event completed by DescribeExecution)
+ * @param policy the effective policy of the execution's state machine
+ * @param now epoch milliseconds
+ */
+export function decideRedrive(
+  change: ExecutionStatusChange,
+  policy: RedrivePolicy,
+  now: number,
+): RedriveDecision {
+  const { status, redriveStatus, redriveCount, errorName } = change;
+  if (NOT_FAILED.has(status)) {
+    return { action: 'ignore', reason: 'not-a-failure', detail: `status ${status}` };
+  }
+  if (redriveStatus === 'REDRIVE_IN_PROGRESS') {
+    return { action: 'ignore', reason: 'redrive-in-progress', detail: 'a redrive is already running' };
+  }
+  if (!(policy.statuses as readonly string[]).includes(status)) {
+    return {
+      action: 'ignore',
+      reason: 'status-not-configured',
+      detail: `status ${status} is not in ${policy.statuses.join(', ')}`,
+    };
+  }
+  if (change.isExpress) {
+    return { action: 'skip', reason: 'express-execution', detail: 'Express executions cannot be redriven' };
+  }
+  if (change.isMapRunChild) {
+    return {
+      action: 'skip',
+      reason: 'map-run-child',
+      detail: 'a Distributed Map child run is redriven by redriving its parent execution',
+    };
+  }
+  // Older events lack the redrive fields; without stopDate the delay could never come due.
+  if (redriveCount === undefined || redriveStatus === undefined || change.stopDate === undefined) {
+    return { action: 'describe' };
+  }
+  if (redriveStatus === 'NOT_REDRIVABLE') {
+    return {
+      action: 'skip',
+      reason: 'not-redrivable',
+      detail: change.redriveStatusReason || 'Step Functions reports the execution as not redrivable',
+    };
+  }
+  if (now - change.stopDate >= REDRIVE_WINDOW_DAYS * DAY_MS) {
+    return {
+      action: 'skip',
+      reason: 'redrive-window-expired',
+      detail: `stopped more than ${REDRIVE_WINDOW_DAYS} days ago`,
+    };
+  }
+  const error = errorName ?? '';
+  const denied = firstMatchingEntry(error, policy.errors.deny);
+  if (denied !== undefined) {
+    return { action: 'skip', reason: 'error-denied', detail: `error ${error} matches deny entry ${denied}` };
+  }
+  if (policy.errors.allow.length > 0 && firstMatchingEntry(error, policy.errors.allow) === undefined) {
+    return {
+      action: 'skip',
+      reason: 'error-not-allowed',
+      detail: `error ${error || '(none)'} matches no allow entry`,
+    };
+  }
+  if (redriveCount >= policy.maxRedrives) {
+    return {
+      action: 'give-up',
+      reason: 'max-redrives',
+      detail: `redriven ${redriveCount} time(s); maxRedrives is ${policy.maxRedrives}`,
+    };
+  }
+  // The delay runs from the moment the execution stopped, so redeliveries and hops agree on it.
+  const delaySeconds = delayBeforeAttempt(
+    policy.delay,
+    redriveCount,
+    failureKey(change.executionArn, redriveCount),
+  );
+  const dueAt = change.stopDate + delaySeconds * 1000;
+  if (dueAt > now + 1000) {
+    return { action: 'defer', dueAt, delaySeconds: Math.ceil((dueAt - now) / 1000) };
+  }
+  return { action: 'redrive', attempt: redriveCount + 1 };
+}

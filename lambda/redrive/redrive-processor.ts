@@ -1,0 +1,284 @@
+/**
+ * The redrive handler, built from injected clients so tests can drive it
+ * against mocks, DynamoDB Local or a local AWS endpoint.
+ *
+ * Per SQS record: parse and validate the event (a bad one is parked with its
+ * reason, no AWS call), decide with the pure {@link decideRedrive}, then act:
+ * defer by re-sending the message with a delay, or run the one idempotent
+ * action for this failure (redrive, give-up notice, skip notice).
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { JSONValue } from '@aws-lambda-powertools/commons/types';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { isNameInScope, policyFor, type RedriveConfig } from '../shared/autoheal-config';
+import { awsErrorName } from '../shared/aws-errors';
+import { IDEMPOTENCY_RECORD_TTL_SECONDS } from '../shared/contract';
+import { InvalidInputError, RetryableError } from '../shared/errors';
+import { publishNotice } from '../shared/notices';
+import { deferMessage, parkMessage } from '../shared/sqs-buffer';
+import { decideRedrive, failureKey } from './decide';
+import { clientTokenFor, describeStatusChange, redriveExecution } from './execution-api';
+import { type ExecutionStatusChange, parseExecutionStatusChange } from './failure-event';
+
+export interface RedriveProcessorDeps {
+  readonly config: RedriveConfig;
+  readonly sfn: SFNClient;
+  readonly sns: SNSClient;
+  readonly sqs: SQSClient;
+  readonly persistenceStore: BasePersistenceLayer;
+  readonly noticeTopicArn: string;
+  readonly workQueueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  /** The work queue's maxReceiveCount: on that receive a still-failing message is parked. */
+  readonly maxReceiveCount: number;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Epoch milliseconds; injectable for tests. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** The idempotent unit of work: what to do about one failure. Plain JSON. */
+export interface FailureAction {
+  readonly failureKey: string;
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly redriveCount: number;
+  readonly action: 'redrive' | 'give-up' | 'skip';
+  readonly reason: string;
+  readonly detail: string;
+  readonly errorName: string;
+  readonly observeOnly: boolean;
+}
+
+/** What happened to one failure; stored in the idempotency record. Plain JSON. */
+export interface FailureOutcome {
+  readonly outcome: 'redriven' | 'observed' | 'gave-up' | 'skipped';
+  readonly reason?: string;
+  readonly redriveDate?: string;
+  /** Set when this result was replayed from the idempotency record (a duplicate). */
+  readonly replayed?: boolean;
+}
+
+const METRIC = {
+  redriven: 'Redriven',
+  observed: 'ObservedRedrive',
+  deferred: 'Deferred',
+  skipped: 'Skipped',
+  gaveUp: 'GaveUp',
+  ignored: 'Ignored',
+  duplicate: 'DuplicateDelivery',
+  invalid: 'InvalidEvent',
+  parked: 'Parked',
+  retryable: 'RetryableError',
+} as const;
+
+/**
+ * Builds the SQS batch handler of the redrive path.
+ *
+ * @example
+ * ```ts
+ * export const handler = createRedriveHandler({ config, sfn, sns, sqs, persistenceStore, ... });
+ * ```
+ */
+export function createRedriveHandler(
+  deps: RedriveProcessorDeps,
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  const { config, sfn, sns, sqs, logger, metrics } = deps;
+  const now = deps.now ?? Date.now;
+
+  const idempotencyConfig = new IdempotencyConfig({
+    eventKeyJmesPath: 'failureKey',
+    throwOnNoIdempotencyKey: true,
+    expiresAfterSeconds: IDEMPOTENCY_RECORD_TTL_SECONDS,
+    responseHook: (response: JSONValue) => ({ ...(response as object), replayed: true }),
+  });
+
+  const count = (name: string, dimension?: { reason: string }): void => {
+    if (dimension) {
+      const single = metrics.singleMetric();
+      single.addDimension('reason', dimension.reason);
+      single.addMetric(name, MetricUnit.Count, 1);
+    } else {
+      metrics.addMetric(name, MetricUnit.Count, 1);
+    }
+  };
+
+  /** The side effect for one failure. Runs at most once per failure key. */
+  const act = async (request: FailureAction): Promise<FailureOutcome> => {
+    const facts = {
+      executionArn: request.executionArn,
+      stateMachineArn: request.stateMachineArn,
+      redriveCount: request.redriveCount,
+      error: request.errorName,
+      detail: request.detail,
+      observeOnly: request.observeOnly,
+    };
+    if (request.action === 'redrive') {
+      if (request.observeOnly) return { outcome: 'observed', reason: 'observe-only' };
+      const result = await redriveExecution(sfn, request.executionArn, clientTokenFor(request.failureKey));
+      if (result.outcome === 'redriven') return { outcome: 'redriven', redriveDate: result.redriveDate };
+      await publishNotice(sns, deps.noticeTopicArn, {
+        kind: 'redrive-skipped',
+        reason: 'redrive-refused',
+        subject: `Autoheal could not redrive ${request.executionArn.split(':').at(-1)}`,
+        facts: { ...facts, detail: `RedriveExecution answered ${result.errorName}` },
+      });
+      return { outcome: 'skipped', reason: `redrive-refused:${result.errorName}` };
+    }
+    const gaveUp = request.action === 'give-up';
+    await publishNotice(sns, deps.noticeTopicArn, {
+      kind: gaveUp ? 'redrive-gave-up' : 'redrive-skipped',
+      reason: request.reason,
+      subject: `Autoheal ${gaveUp ? 'gave up on' : 'will not redrive'} ${request.executionArn.split(':').at(-1)}`,
+      facts,
+    });
+    return { outcome: gaveUp ? 'gave-up' : 'skipped', reason: request.reason };
+  };
+
+  const actOnce = makeIdempotent(act, {
+    persistenceStore: deps.persistenceStore,
+    config: idempotencyConfig,
+    keyPrefix: 'autoheal-redrive',
+  });
+
+  const handleChange = async (
+    record: SQSRecord,
+    received: ExecutionStatusChange,
+    log: Logger,
+  ): Promise<void> => {
+    const policy = policyFor(config, received.stateMachineName);
+    let change = received;
+    let decision = decideRedrive(change, policy, now());
+    if (decision.action === 'describe') {
+      const described = await describeStatusChange(sfn, change);
+      if (!described) {
+        log.warn('Execution does not exist; nothing to redrive', { decision: 'skip' });
+        count(METRIC.skipped, { reason: 'execution-not-found' });
+        return;
+      }
+      change = described;
+      decision = decideRedrive(change, policy, now());
+      if (decision.action === 'describe') {
+        throw new RetryableError(
+          'DescribeExecution did not return the redrive fields yet (it is eventually consistent); retrying',
+        );
+      }
+    }
+
+    switch (decision.action) {
+      case 'ignore':
+        log.info('Ignored', { decision: 'ignore', reason: decision.reason, detail: decision.detail });
+        count(METRIC.ignored);
+        return;
+      case 'defer': {
+        const hop = await deferMessage(sqs, deps.workQueueUrl, record, decision.delaySeconds);
+        log.info('Deferred until the redrive delay has elapsed', {
+          decision: 'defer',
+          dueAt: new Date(decision.dueAt).toISOString(),
+          hopSeconds: hop,
+        });
+        count(METRIC.deferred);
+        return;
+      }
+      default: {
+        const redriveCount = change.redriveCount ?? 0;
+        const result = await actOnce({
+          failureKey: failureKey(change.executionArn, redriveCount),
+          executionArn: change.executionArn,
+          stateMachineArn: change.stateMachineArn,
+          redriveCount,
+          action: decision.action,
+          reason: decision.action === 'redrive' ? 'eligible' : decision.reason,
+          detail: decision.action === 'redrive' ? `attempt ${decision.attempt}` : decision.detail,
+          errorName: change.errorName ?? '',
+          observeOnly: policy.observeOnly,
+        });
+        log.info(result.replayed ? 'Duplicate delivery; already handled' : 'Handled failure', {
+          decision: decision.action,
+          ...result,
+        });
+        if (result.replayed) {
+          count(METRIC.duplicate);
+          return;
+        }
+        if (result.outcome === 'redriven') count(METRIC.redriven);
+        if (result.outcome === 'observed') count(METRIC.observed);
+        if (result.outcome === 'gave-up') count(METRIC.gaveUp);
+        if (result.outcome === 'skipped') count(METRIC.skipped, { reason: result.reason ?? 'unknown' });
+      }
+    }
+  };
+
+  const processRecord = async (record: SQSRecord): Promise<void> => {
+    let change: ExecutionStatusChange;
+    try {
+      change = parseExecutionStatusChange(record.body);
+      if (!isNameInScope(config, change.stateMachineName)) {
+        throw new InvalidInputError('detail.stateMachineArn', 'is not in the scope Autoheal was deployed for');
+      }
+    } catch (error) {
+      if (!(error instanceof InvalidInputError)) throw error;
+      await parkMessage(sqs, deps.deadLetterQueueUrl, record, `invalid-event: ${error.message}`, error.field);
+      logger.warn('Invalid event parked in the dead-letter queue', {
+        messageId: record.messageId,
+        field: error.field,
+        problem: error.problem,
+      });
+      count(METRIC.invalid);
+      return;
+    }
+
+    const log = logger.createChild({
+      persistentKeys: {
+        correlation_id: change.eventId,
+        executionArn: change.executionArn,
+        stateMachine: change.stateMachineName,
+      },
+    });
+    try {
+      await handleChange(record, change, log);
+    } catch (error) {
+      const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+      const errorName = awsErrorName(error);
+      // A concurrent duplicate holds the record: retry later, when its result is stored.
+      const reason = error instanceof IdempotencyAlreadyInProgressError ? 'in-progress-elsewhere' : errorName;
+      if (receiveCount >= deps.maxReceiveCount) {
+        await parkMessage(
+          sqs,
+          deps.deadLetterQueueUrl,
+          record,
+          `retries-exhausted after ${receiveCount} receives: ${errorName}: ${(error as Error).message}`,
+        );
+        log.error('Retries exhausted; event parked in the dead-letter queue', { error });
+        count(METRIC.parked);
+        return;
+      }
+      log.warn('Will retry', { reason, receiveCount, error });
+      count(METRIC.retryable);
+      throw error;
+    }
+  };
+
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    idempotencyConfig.registerLambdaContext(context);
+    try {
+      return await processPartialResponse(event, processRecord, new BatchProcessor(EventType.SQS), {
+        context,
+        throwOnFullBatchFailure: false,
+      });
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * Lambda entry point of the redrive path: wiring only. Clients, Logger and
+ * Metrics are created once per execution environment; the behaviour lives in
+ * {@link createRedriveHandler}.
+ */
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { parseAutohealConfig } from '../shared/autoheal-config';
+import { ENV, METRICS_NAMESPACE, REDRIVE_SERVICE_NAME } from '../shared/contract';
+import { requireEnv } from '../shared/errors';
+import { createRedriveHandler } from './redrive-processor';
+
+const logger = new Logger({ serviceName: REDRIVE_SERVICE_NAME });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: REDRIVE_SERVICE_NAME });
+
+export const handler = createRedriveHandler({
+  config: parseAutohealConfig({ redrive: JSON.parse(requireEnv(ENV.redriveConfig)) }).redrive,
+  sfn: new SFNClient({}),
+  sns: new SNSClient({}),
+  sqs: new SQSClient({}),
+  persistenceStore: new DynamoDBPersistenceLayer({
+    tableName: requireEnv(ENV.idempotencyTable),
+    awsSdkV3Client: new DynamoDBClient({}),
+  }),
+  noticeTopicArn: requireEnv(ENV.noticeTopicArn),
+  workQueueUrl: requireEnv(ENV.workQueueUrl),
+  deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl),
+  maxReceiveCount: Number(requireEnv(ENV.maxReceiveCount)),
+  logger,
+  metrics,
+});

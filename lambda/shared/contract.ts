@@ -1,0 +1,67 @@
+/**
+ * The contract between the CDK app (`lib/`) and the Lambda handlers (`lambda/`).
+ *
+ * Everything both sides must agree on lives here and only here: environment
+ * variable names, idempotency table attribute names, SQS message attribute
+ * names, the metric namespace and the Lambda's Node major. Infra writes these
+ * names, runtime reads them, so the two cannot drift apart.
+ */
+
+/** Node.js major of the Lambda runtime; the tests assert they run on the same major. */
+export const LAMBDA_NODE_MAJOR = 22;
+
+/** Environment variables set by the constructs and read by the handlers. */
+export const ENV = {
+  /** JSON of the validated {@link RedriveConfig}. */
+  redriveConfig: 'AUTOHEAL_REDRIVE_CONFIG',
+  /** Name of the Powertools idempotency table. */
+  idempotencyTable: 'AUTOHEAL_IDEMPOTENCY_TABLE',
+  /** ARN of the SNS topic that receives give-up and skip notices. */
+  noticeTopicArn: 'AUTOHEAL_NOTICE_TOPIC_ARN',
+  /** URL of the queue the handler consumes; deferred failures are re-sent to it. */
+  workQueueUrl: 'AUTOHEAL_WORK_QUEUE_URL',
+  /** URL of the dead-letter queue where unprocessable messages are parked with their reason. */
+  deadLetterQueueUrl: 'AUTOHEAL_DEAD_LETTER_QUEUE_URL',
+  /** The work queue's maxReceiveCount: on the last receive a failing message is parked, not retried. */
+  maxReceiveCount: 'AUTOHEAL_MAX_RECEIVE_COUNT',
+} as const;
+
+/** Attribute names of the idempotency table (Powertools defaults, named once). */
+export const IDEMPOTENCY_TABLE = {
+  partitionKey: 'id',
+  timeToLive: 'expiration',
+} as const;
+
+/**
+ * Seconds an idempotency record outlives the failure it guards. Step Functions
+ * refuses redrives 14 days after an execution stopped, so a record kept 15 days
+ * covers every redelivery, deferral and sweep of that failure.
+ */
+export const IDEMPOTENCY_RECORD_TTL_SECONDS = 15 * 24 * 60 * 60;
+
+/** SQS message attributes Autoheal stamps on what it re-sends or parks (provenance). */
+export const MESSAGE_ATTRIBUTES = {
+  /** Why a message was parked in the dead-letter queue. */
+  parkedReason: 'autoheal-parked-reason',
+  /** The event field that made a message invalid, when that was the reason. */
+  invalidField: 'autoheal-invalid-field',
+  /** How many times a failure has been deferred so far. */
+  deferrals: 'autoheal-deferrals',
+  /** SQS message id of the first message that carried this event. */
+  originMessageId: 'autoheal-origin-message-id',
+} as const;
+
+/** CloudWatch namespace of every Autoheal metric. */
+export const METRICS_NAMESPACE = 'Autoheal';
+
+/** Powertools service name of the redrive handler (a metric dimension and log field). */
+export const REDRIVE_SERVICE_NAME = 'redrive';
+
+/** The EventBridge source and detail-type of Step Functions status events. */
+export const SFN_EVENT = {
+  source: 'aws.states',
+  detailType: 'Step Functions Execution Status Change',
+} as const;
+
+/** Step Functions refuses to redrive an execution that stopped longer ago than this. */
+export const REDRIVE_WINDOW_DAYS = 14;

@@ -1,0 +1,98 @@
+/**
+ * Operations on the durable buffer: deferring a message without a running
+ * Lambda, and parking one in the dead-letter queue with its reason. Both stamp
+ * provenance attributes so an operator can trace a parked or deferred message
+ * back to the first message that carried it.
+ */
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { rethrowClassified } from './aws-errors';
+import { MESSAGE_ATTRIBUTES } from './contract';
+
+/** SQS caps DelaySeconds at 15 minutes; longer delays are taken in several hops. */
+export const MAX_SQS_DELAY_SECONDS = 900;
+
+/** SQS message attribute values are capped; reasons are truncated well below that. */
+const MAX_REASON_LENGTH = 1024;
+
+function stringAttribute(value: string) {
+  return { DataType: 'String', StringValue: value };
+}
+
+function originMessageId(record: SQSRecord): string {
+  return record.messageAttributes?.[MESSAGE_ATTRIBUTES.originMessageId]?.stringValue ?? record.messageId;
+}
+
+/** How many times the failure in this message has been deferred before. */
+export function deferralsSoFar(record: SQSRecord): number {
+  const value = Number(record.messageAttributes?.[MESSAGE_ATTRIBUTES.deferrals]?.stringValue ?? 0);
+  return Number.isInteger(value) && value >= 0 ? value : 0;
+}
+
+/**
+ * Re-sends the message body unchanged with a delay of at most 15 minutes.
+ *
+ * Why SQS delay hops rather than one-time EventBridge Scheduler schedules: the
+ * event stays in the one buffer that already has a DLQ and alarms, there is no
+ * schedule quota to exhaust during a storm, and a delay of any length is a few
+ * hops (1 h = 4). Each hop is a new message, so deferral never eats into the
+ * work queue's maxReceiveCount. A duplicate hop is harmless: the redrive
+ * behind it is idempotent. Returns the delay actually applied.
+ */
+export async function deferMessage(
+  sqs: SQSClient,
+  queueUrl: string,
+  record: SQSRecord,
+  delaySeconds: number,
+): Promise<number> {
+  const hop = Math.min(MAX_SQS_DELAY_SECONDS, Math.max(0, Math.ceil(delaySeconds)));
+  try {
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: record.body,
+        DelaySeconds: hop,
+        MessageAttributes: {
+          [MESSAGE_ATTRIBUTES.deferrals]: {
+            DataType: 'Number',
+            StringValue: String(deferralsSoFar(record) + 1),
+          },
+          [MESSAGE_ATTRIBUTES.originMessageId]: stringAttribute(originMessageId(record)),
+        },
+      }),
+    );
+  } catch (error) {
+    rethrowClassified(error, 'Deferring the message (SQS SendMessage)');
+  }
+  return hop;
+}
+
+/**
+ * Moves the message body, unchanged, to the dead-letter queue with its reason,
+ * so nothing is lost and an operator can read why and redrive it from there.
+ */
+export async function parkMessage(
+  sqs: SQSClient,
+  deadLetterQueueUrl: string,
+  record: SQSRecord,
+  reason: string,
+  invalidField?: string,
+): Promise<void> {
+  try {
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: deadLetterQueueUrl,
+        MessageBody: record.body,
+        MessageAttributes: {
+          [MESSAGE_ATTRIBUTES.parkedReason]: stringAttribute(reason.slice(0, MAX_REASON_LENGTH)),
+          [MESSAGE_ATTRIBUTES.originMessageId]: stringAttribute(originMessageId(record)),
+          ...(invalidField !== undefined && {
+            [MESSAGE_ATTRIBUTES.invalidField]: stringAttribute(invalidField.slice(0, 256)),
+          }),
+        },
+      }),
+    );
+  } catch (error) {
+    rethrowClassified(error, 'Parking the message in the dead-letter queue (SQS SendMessage)');
+  }
+}
