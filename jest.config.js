@@ -1,0 +1,26 @@
+/**
+ * Two projects: fast tests with no server, and tests against DynamoDB Local
+ * (started and stopped by the project's global setup on 127.0.0.1).
+ * Type checking is done by `tsc` in `npm test`, so ts-jest only transpiles.
+ */
+const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] };
+const common = {
+  testEnvironment: 'node',
+  transform,
+  setupFiles: ['<rootDir>/test/support/test-env.ts'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'dynamodb',
+      testMatch: ['<rootDir>/test/dynamodb/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/dynamodb-local-setup.ts',
+      globalTeardown: '<rootDir>/test/support/dynamodb-local-teardown.ts',
+    },
+  ],
+};

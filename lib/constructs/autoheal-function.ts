@@ -1,0 +1,100 @@
+import * as path from 'node:path';
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { LAMBDA_NODE_MAJOR, METRICS_NAMESPACE } from '../../lambda/shared/contract';
+
+/** The Lambda runtime of every Autoheal function; its major is {@link LAMBDA_NODE_MAJOR}. */
+export const AUTOHEAL_RUNTIME = lambda.Runtime.NODEJS_22_X;
+
+export interface AutohealFunctionProps {
+  /** Handler file under `lambda/`, e.g. `redrive/redrive.handler.ts`. */
+  readonly entry: string;
+  /** Shown in the Lambda console. */
+  readonly description: string;
+  /** Powertools service name: a log field and metric dimension. */
+  readonly serviceName: string;
+  /** Environment variables named in `lambda/shared/contract.ts`. */
+  readonly environment: Readonly<Record<string, string>>;
+  /**
+   * @default Duration.seconds(30)
+   */
+  readonly timeout?: Duration;
+  /**
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * How long the function's logs are kept.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * A Powertools-instrumented Node.js Lambda function on arm64, bundled locally
+ * with esbuild, with its own log group and a role that can write only there.
+ *
+ * @example
+ * ```ts
+ * const fn = new AutohealFunction(this, 'Redrive', {
+ *   entry: 'redrive/redrive.handler.ts',
+ *   description: 'Redrives failed executions',
+ *   serviceName: 'redrive',
+ *   environment: { AUTOHEAL_IDEMPOTENCY_TABLE: table.tableName },
+ * });
+ * ```
+ */
+export class AutohealFunction extends Construct {
+  public readonly function: NodejsFunction;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+
+  public constructor(scope: Construct, id: string, props: AutohealFunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    // An own role instead of AWSLambdaBasicExecutionRole: that managed policy can write to every log group.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Autoheal ${props.serviceName} function`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(__dirname, '..', '..', 'lambda', props.entry),
+      handler: 'handler',
+      description: props.description,
+      runtime: AUTOHEAL_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(30),
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...props.environment,
+      },
+      bundling: {
+        // Bundle the SDK too: the tested version is the deployed version, and a minified bundle starts faster.
+        externalModules: [],
+        minify: true,
+        sourceMap: false,
+        target: `node${LAMBDA_NODE_MAJOR}`,
+        format: OutputFormat.CJS,
+        forceDockerBundling: false,
+      },
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: `Pinned to nodejs${LAMBDA_NODE_MAJOR}.x, the Node major the test suite runs on; the runtime and the tests move together.`,
+    });
+  }
+}
