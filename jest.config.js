@@ -3,7 +3,7 @@
  * (started and stopped by the project's global setup on 127.0.0.1).
  * Type checking is done by `tsc` in `npm test`, so ts-jest only transpiles.
  */
-const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] };
+const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
 const common = {
   testEnvironment: 'node',
   transform,

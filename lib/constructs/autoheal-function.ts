@@ -93,7 +93,7 @@ export class AutohealFunction extends Construct {
       },
     });
     Validations.of(this.function).acknowledge({
-      id: 'AwsSolutions-L1',
+      id: 'AwsSolutions::AwsSolutions-L1',
       reason: `Pinned to nodejs${LAMBDA_NODE_MAJOR}.x, the Node major the test suite runs on; the runtime and the tests move together.`,
     });
   }

@@ -152,7 +152,7 @@ export class ExecutionRedrive extends Construct {
     );
     for (const arn of executionArns) {
       Validations.of(this.handler.role).acknowledge({
-        id: `AwsSolutions-IAM5[${nagResourceFinding(this, arn)}]`,
+        id: `AwsSolutions::AwsSolutions-IAM5[${nagResourceFinding(this, arn)}]`,
         reason:
           'Execution ARNs are created per execution, so the grant names the configured state machine and ends in a wildcard for its executions only.',
       });
@@ -160,7 +160,7 @@ export class ExecutionRedrive extends Construct {
     props.idempotencyTable.grantIdempotency(fn);
     props.noticeTopic.grantPublish(fn);
     Validations.of(this.handler.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      id: 'AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
       reason:
         'Publishing to the KMS-encrypted notice topic needs GenerateDataKey* (several variants); the grant is limited to the notice key.',
     });

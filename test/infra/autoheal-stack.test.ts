@@ -1,0 +1,312 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { DETERMINISTIC_ERRORS } from '../../lambda/shared/autoheal-config';
+import { ENV, LAMBDA_NODE_MAJOR } from '../../lambda/shared/contract';
+import { buildStack, defaultContextConfig, normalisedTemplate } from '../support/stack';
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-central-1';
+const ORDERS_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:orders-nightly`;
+
+/** A config with both scope kinds, an ABORTED override and non-default processing. */
+const scopedConfig = {
+  redrive: {
+    stateMachineArns: [ORDERS_ARN],
+    stateMachineNamePrefixes: ['billing-'],
+    overrides: { 'billing-close': { statuses: ['ABORTED'] } },
+    processing: { batchSize: 5, maxConcurrency: 3, maxReceiveCount: 4 },
+  },
+};
+
+function resourceOfType(template: ReturnType<typeof buildStack>['template'], type: string) {
+  const resources = Object.values(template.findResources(type));
+  expect(resources).toHaveLength(1);
+  return resources[0] as { Properties: Record<string, unknown> };
+}
+
+describe('the EventBridge rule', () => {
+  it('matches only status changes of the scoped state machines in the configured statuses', () => {
+    // Prepare & Act
+    const { template } = buildStack(scopedConfig, { env: { account: ACCOUNT, region: REGION } });
+
+    // Assess
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: {
+          status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+          stateMachineArn: [
+            ORDERS_ARN,
+            {
+              prefix: {
+                'Fn::Join': [
+                  '',
+                  ['arn:', { Ref: 'AWS::Partition' }, `:states:${REGION}:${ACCOUNT}:stateMachine:billing-`],
+                ],
+              },
+            },
+          ],
+        },
+      },
+    });
+  });
+
+  it('does not match ABORTED unless asked', () => {
+    // Prepare & Act
+    const { template } = buildStack(defaultContextConfig());
+
+    // Assess
+    const rule = resourceOfType(template, 'AWS::Events::Rule');
+    expect((rule.Properties.EventPattern as { detail: { status: string[] } }).detail.status).toEqual([
+      'FAILED',
+      'TIMED_OUT',
+    ]);
+  });
+
+  it('delivers to the work queue, with its own dead-letter queue and retries for 24 hours', () => {
+    // Prepare & Act
+    const { template } = buildStack(scopedConfig);
+
+    // Assess
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [
+        {
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RedriveWorkQueue'), 'Arn'] },
+          DeadLetterConfig: {
+            Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RedriveDeadLetterQueue'), 'Arn'] },
+          },
+          RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 },
+        },
+      ],
+    });
+  });
+});
+
+describe('the durable buffer', () => {
+  it('parks messages that exhaust their receives in the dead-letter queue', () => {
+    // Prepare & Act
+    const { template } = buildStack(scopedConfig);
+
+    // Assess
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 180,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RedriveDeadLetterQueue'), 'Arn'] },
+        maxReceiveCount: 4,
+      },
+    });
+    template.resourceCountIs('AWS::SQS::Queue', 2);
+  });
+
+  it('is consumed with partial batch failures at the configured batch size and concurrency', () => {
+    // Prepare & Act
+    const { template } = buildStack(scopedConfig);
+
+    // Assess
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 3 },
+    });
+  });
+
+  it('lets EventBridge deliver undeliverable events to the dead-letter queue, over TLS only', () => {
+    // Prepare & Act
+    const { template } = buildStack(scopedConfig);
+
+    // Assess
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [Match.stringLikeRegexp('^RedriveFailedExecutions'), 'Arn'] } } },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('the redrive function', () => {
+  it(`runs on nodejs${LAMBDA_NODE_MAJOR}.x arm64, the Node major these tests run on`, () => {
+    // Prepare & Act
+    const { template } = buildStack(scopedConfig);
+
+    // Assess
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: `nodejs${LAMBDA_NODE_MAJOR}.x`,
+      Architectures: ['arm64'],
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp('^RedriveHandlerLogs') } },
+    });
+    expect(Number(process.versions.node.split('.')[0])).toBe(LAMBDA_NODE_MAJOR);
+  });
+
+  it('writes to its own log group, kept for a month', () => {
+    // Prepare & Act
+    const { template } = buildStack(scopedConfig);
+
+    // Assess
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('receives the validated config and every name the handler requires', () => {
+    // Prepare & Act
+    const { template } = buildStack(scopedConfig);
+
+    // Assess
+    const fn = resourceOfType(template, 'AWS::Lambda::Function');
+    const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(Object.keys(variables)).toEqual(expect.arrayContaining(Object.values(ENV)));
+    const config = JSON.parse(variables[ENV.redriveConfig] as string);
+    expect(config).toMatchObject({
+      stateMachineArns: [ORDERS_ARN],
+      stateMachineNamePrefixes: ['billing-'],
+      maxRedrives: 3,
+      errors: { deny: DETERMINISTIC_ERRORS, allow: [] },
+      overrides: { 'billing-close': { statuses: ['ABORTED'] } },
+    });
+    expect(variables[ENV.maxReceiveCount]).toBe('4');
+  });
+
+  it('has exactly the permissions it needs, scoped to the configured resources', () => {
+    // Prepare & Act
+    const { template } = buildStack(scopedConfig, { env: { account: ACCOUNT, region: REGION } });
+
+    // Assess
+    const getAtt = (prefix: string) => ({ 'Fn::GetAtt': [Match.stringLikeRegexp(`^${prefix}`), 'Arn'] });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: getAtt('RedriveHandlerLogs') },
+          {
+            Effect: 'Allow',
+            Action: [
+              'sqs:ReceiveMessage',
+              'sqs:ChangeMessageVisibility',
+              'sqs:GetQueueUrl',
+              'sqs:DeleteMessage',
+              'sqs:GetQueueAttributes',
+            ],
+            Resource: getAtt('RedriveWorkQueue'),
+          },
+          {
+            Sid: 'RedriveScopedExecutions',
+            Effect: 'Allow',
+            Action: ['states:RedriveExecution', 'states:DescribeExecution'],
+            Resource: [
+              `arn:aws:states:${REGION}:${ACCOUNT}:execution:orders-nightly:*`,
+              {
+                'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:states:${REGION}:${ACCOUNT}:execution:billing-*`]],
+              },
+            ],
+          },
+          {
+            Effect: 'Allow',
+            Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+            Resource: [getAtt('IdempotencyTable')],
+          },
+          { Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: Match.stringLikeRegexp('^NoticesTopic') } },
+          { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: getAtt('NoticesKey') },
+          {
+            Effect: 'Allow',
+            Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+            Resource: getAtt('RedriveWorkQueue'),
+          },
+          {
+            Effect: 'Allow',
+            Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+            Resource: getAtt('RedriveDeadLetterQueue'),
+          },
+        ],
+      },
+    });
+    template.resourceCountIs('AWS::IAM::Policy', 1);
+    template.hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
+  });
+});
+
+describe('the idempotency table', () => {
+  it('is keyed on id with TTL on expiration, on demand, with point-in-time recovery and encryption', () => {
+    // Prepare & Act
+    const { template } = buildStack(scopedConfig);
+
+    // Assess
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+});
+
+describe('notices and alarms', () => {
+  it('sends notices on a KMS-encrypted topic that alarms may publish to', () => {
+    // Prepare & Act
+    const { template } = buildStack(scopedConfig);
+
+    // Assess
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NoticesKey'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
+    });
+  });
+
+  it.each([
+    ['dead letters', 'ApproximateNumberOfMessagesVisible', 'AWS/SQS'],
+    ['function errors', 'Errors', 'AWS/Lambda'],
+  ])('alarms on %s and notifies the topic', (_name, metricName, namespace) => {
+    // Prepare & Act
+    const { template } = buildStack(scopedConfig);
+
+    // Assess
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: metricName,
+      Namespace: namespace,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^NoticesTopic') }],
+    });
+  });
+});
+
+describe('the template', () => {
+  it('matches the snapshot (asset hashes normalised)', () => {
+    // Prepare & Act
+    const { template } = buildStack(defaultContextConfig(), { env: { account: ACCOUNT, region: REGION } });
+
+    // Assess
+    expect(normalisedTemplate(template)).toMatchSnapshot();
+  });
+
+  it('refuses a config too large for the Lambda environment, saying what to do', () => {
+    // Prepare
+    const manyArns = Array.from({ length: 60 }, (_, i) => `${ORDERS_ARN}-${i}`);
+
+    // Act & Assess
+    expect(() => buildStack({ redrive: { stateMachineArns: manyArns } })).toThrow(
+      /Lambda environment variables allow about 3072.*name prefix/,
+    );
+  });
+});

@@ -1,0 +1,36 @@
+import { App, type Environment, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
+import { AutohealStack } from '../../lib/autoheal-stack';
+
+/** The config in cdk.json, as a user gets it on a fresh clone. */
+export function defaultContextConfig(): unknown {
+  return require('../../cdk.json').context.autoheal;
+}
+
+export interface BuiltStack {
+  readonly app: App;
+  readonly stack: AutohealStack;
+  readonly template: Template;
+}
+
+/** Builds the Autoheal stack from a raw config, optionally with cdk-nag attached. */
+export function buildStack(
+  rawConfig: unknown,
+  options: { env?: Environment; nag?: boolean } = {},
+): BuiltStack {
+  const app = new App();
+  const stack = new AutohealStack(app, 'Autoheal', {
+    config: parseAutohealConfig(rawConfig),
+    env: options.env,
+  });
+  if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+/** A template with asset hashes replaced, so snapshots change only when the infrastructure does. */
+export function normalisedTemplate(template: Template): unknown {
+  const json = JSON.stringify(template.toJSON());
+  return JSON.parse(json.replace(/[0-9a-f]{64}(\.zip|\.json)?/g, '[ASSET HASH]$1'));
+}
