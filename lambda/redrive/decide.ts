@@ -59,7 +59,11 @@ export function decideRedrive(
     return { action: 'ignore', reason: 'not-a-failure', detail: `status ${status}` };
   }
   if (redriveStatus === 'REDRIVE_IN_PROGRESS') {
-    return { action: 'ignore', reason: 'redrive-in-progress', detail: 'a redrive is already running' };
+    return {
+      action: 'ignore',
+      reason: 'redrive-in-progress',
+      detail: 'a redrive is already running',
+    };
   }
   if (!(policy.statuses as readonly string[]).includes(status)) {
     return {
@@ -69,7 +73,11 @@ export function decideRedrive(
     };
   }
   if (change.isExpress) {
-    return { action: 'skip', reason: 'express-execution', detail: 'Express executions cannot be redriven' };
+    return {
+      action: 'skip',
+      reason: 'express-execution',
+      detail: 'Express executions cannot be redriven',
+    };
   }
   if (change.isMapRunChild) {
     return {
@@ -86,7 +94,8 @@ export function decideRedrive(
     return {
       action: 'skip',
       reason: 'not-redrivable',
-      detail: change.redriveStatusReason || 'Step Functions reports the execution as not redrivable',
+      detail:
+        change.redriveStatusReason || 'Step Functions reports the execution as not redrivable',
     };
   }
   if (now - change.stopDate >= REDRIVE_WINDOW_DAYS * DAY_MS) {
@@ -99,9 +108,16 @@ export function decideRedrive(
   const error = errorName ?? '';
   const denied = firstMatchingEntry(error, policy.errors.deny);
   if (denied !== undefined) {
-    return { action: 'skip', reason: 'error-denied', detail: `error ${error} matches deny entry ${denied}` };
+    return {
+      action: 'skip',
+      reason: 'error-denied',
+      detail: `error ${error} matches deny entry ${denied}`,
+    };
   }
-  if (policy.errors.allow.length > 0 && firstMatchingEntry(error, policy.errors.allow) === undefined) {
+  if (
+    policy.errors.allow.length > 0 &&
+    firstMatchingEntry(error, policy.errors.allow) === undefined
+  ) {
     return {
       action: 'skip',
       reason: 'error-not-allowed',

@@ -17,8 +17,9 @@ const STANDARD_EXECUTION_ARN =
   /^arn:(aws[a-z-]*):states:([a-z0-9-]+):(\d{12}):execution:([A-Za-z0-9_-]{1,80})(\/[^:\s]+)?:([^:\s/]{1,80})$/;
 const EXPRESS_EXECUTION_ARN =
   /^arn:(aws[a-z-]*):states:([a-z0-9-]+):(\d{12}):express:([A-Za-z0-9_-]{1,80}):([^:\s/]{1,80}):[^:\s/]+$/;
+// A Distributed Map child run may name its state machine as `NAME/LABEL`.
 const STATE_MACHINE_ARN =
-  /^arn:(aws[a-z-]*):states:([a-z0-9-]+):(\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})$/;
+  /^arn:(aws[a-z-]*):states:([a-z0-9-]+):(\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})(\/[^:\s]+)?$/;
 
 /** The facts about one execution status change that the redrive decision needs. */
 export interface ExecutionStatusChange {
@@ -55,7 +56,10 @@ function optional<T>(value: unknown, read: (v: unknown) => T): T | undefined {
  */
 export function parseExecutionStatusChange(body: string): ExecutionStatusChange {
   if (Buffer.byteLength(body, 'utf8') > MAX_EVENT_BYTES) {
-    throw new InvalidInputError('body', `must be at most ${MAX_EVENT_BYTES} bytes (an EventBridge event)`);
+    throw new InvalidInputError(
+      'body',
+      `must be at most ${MAX_EVENT_BYTES} bytes (an EventBridge event)`,
+    );
   }
   let parsed: unknown;
   try {
@@ -94,7 +98,10 @@ export function parseExecutionStatusChange(body: string): ExecutionStatusChange 
   const machineParts = STATE_MACHINE_ARN.exec(stateMachineArn) as RegExpExecArray;
   for (let i = 1; i <= 4; i++) {
     if (executionParts[i] !== machineParts[i]) {
-      throw new InvalidInputError('detail.executionArn', 'does not belong to detail.stateMachineArn');
+      throw new InvalidInputError(
+        'detail.executionArn',
+        'does not belong to detail.stateMachineArn',
+      );
     }
   }
 
@@ -108,7 +115,7 @@ export function parseExecutionStatusChange(body: string): ExecutionStatusChange 
     stateMachineName: machineParts[4],
     status: check.string(detail.status, 'detail.status', { maxLength: 64 }),
     isExpress: express !== null,
-    isMapRunChild: standard?.[5] !== undefined,
+    isMapRunChild: standard?.[5] !== undefined || machineParts[5] !== undefined,
     redriveCount,
     redriveStatus: optional(detail.redriveStatus, (v) =>
       check.string(v, 'detail.redriveStatus', { maxLength: 64 }),

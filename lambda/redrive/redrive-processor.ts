@@ -126,8 +126,13 @@ export function createRedriveHandler(
     };
     if (request.action === 'redrive') {
       if (request.observeOnly) return { outcome: 'observed', reason: 'observe-only' };
-      const result = await redriveExecution(sfn, request.executionArn, clientTokenFor(request.failureKey));
-      if (result.outcome === 'redriven') return { outcome: 'redriven', redriveDate: result.redriveDate };
+      const result = await redriveExecution(
+        sfn,
+        request.executionArn,
+        clientTokenFor(request.failureKey),
+      );
+      if (result.outcome === 'redriven')
+        return { outcome: 'redriven', redriveDate: result.redriveDate };
       await publishNotice(sns, deps.noticeTopicArn, {
         kind: 'redrive-skipped',
         reason: 'redrive-refused',
@@ -178,7 +183,11 @@ export function createRedriveHandler(
 
     switch (decision.action) {
       case 'ignore':
-        log.info('Ignored', { decision: 'ignore', reason: decision.reason, detail: decision.detail });
+        log.info('Ignored', {
+          decision: 'ignore',
+          reason: decision.reason,
+          detail: decision.detail,
+        });
         count(METRIC.ignored);
         return;
       case 'defer': {
@@ -215,7 +224,8 @@ export function createRedriveHandler(
         if (result.outcome === 'redriven') count(METRIC.redriven);
         if (result.outcome === 'observed') count(METRIC.observed);
         if (result.outcome === 'gave-up') count(METRIC.gaveUp);
-        if (result.outcome === 'skipped') count(METRIC.skipped, { reason: result.reason ?? 'unknown' });
+        if (result.outcome === 'skipped')
+          count(METRIC.skipped, { reason: result.reason ?? 'unknown' });
       }
     }
   };
@@ -225,11 +235,20 @@ export function createRedriveHandler(
     try {
       change = parseExecutionStatusChange(record.body);
       if (!isNameInScope(config, change.stateMachineName)) {
-        throw new InvalidInputError('detail.stateMachineArn', 'is not in the scope Autoheal was deployed for');
+        throw new InvalidInputError(
+          'detail.stateMachineArn',
+          'is not in the scope Autoheal was deployed for',
+        );
       }
     } catch (error) {
       if (!(error instanceof InvalidInputError)) throw error;
-      await parkMessage(sqs, deps.deadLetterQueueUrl, record, `invalid-event: ${error.message}`, error.field);
+      await parkMessage(
+        sqs,
+        deps.deadLetterQueueUrl,
+        record,
+        `invalid-event: ${error.message}`,
+        error.field,
+      );
       logger.warn('Invalid event parked in the dead-letter queue', {
         messageId: record.messageId,
         field: error.field,
@@ -252,7 +271,8 @@ export function createRedriveHandler(
       const receiveCount = Number(record.attributes.ApproximateReceiveCount);
       const errorName = awsErrorName(error);
       // A concurrent duplicate holds the record: retry later, when its result is stored.
-      const reason = error instanceof IdempotencyAlreadyInProgressError ? 'in-progress-elsewhere' : errorName;
+      const reason =
+        error instanceof IdempotencyAlreadyInProgressError ? 'in-progress-elsewhere' : errorName;
       if (receiveCount >= deps.maxReceiveCount) {
         await parkMessage(
           sqs,

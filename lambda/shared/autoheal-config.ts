@@ -291,11 +291,14 @@ export function isNameInScope(config: RedriveScope, stateMachineName: string): b
 function parseRedrive(value: unknown, field: string): RedriveConfig {
   const raw = check.object(value, field);
   check.onlyKeys(raw, field, REDRIVE_KEYS);
-  const stateMachineArns = check.array(raw.stateMachineArns ?? [], `${field}.stateMachineArns`, (v, f) =>
-    check.string(v, f, {
-      pattern: STATE_MACHINE_ARN,
-      patternHint: 'a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)',
-    }),
+  const stateMachineArns = check.array(
+    raw.stateMachineArns ?? [],
+    `${field}.stateMachineArns`,
+    (v, f) =>
+      check.string(v, f, {
+        pattern: STATE_MACHINE_ARN,
+        patternHint: 'a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)',
+      }),
   );
   const stateMachineNamePrefixes = check.array(
     raw.stateMachineNamePrefixes ?? [],
@@ -321,7 +324,10 @@ function parseRedrive(value: unknown, field: string): RedriveConfig {
   for (const [name, rawOverride] of Object.entries(rawOverrides)) {
     const overrideField = `${field}.overrides.${name}`;
     if (!STATE_MACHINE_NAME.test(name)) {
-      throw new ConfigError(overrideField, 'keys must be state machine names (1-80 letters, digits, _ or -)');
+      throw new ConfigError(
+        overrideField,
+        'keys must be state machine names (1-80 letters, digits, _ or -)',
+      );
     }
     if (!isNameInScope(scope, name)) {
       throw new ConfigError(overrideField, 'names a state machine outside the configured scope');

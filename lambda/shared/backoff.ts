@@ -22,7 +22,11 @@ export function stableFraction(seed: string): number {
  * delayBeforeAttempt({ baseSeconds: 60, factor: 4, capSeconds: 3600, jitterRatio: 0 }, 2, 'k'); // 960
  * ```
  */
-export function delayBeforeAttempt(policy: DelayPolicy, attempt: number, jitterSeed: string): number {
+export function delayBeforeAttempt(
+  policy: DelayPolicy,
+  attempt: number,
+  jitterSeed: string,
+): number {
   const exponential = policy.baseSeconds * policy.factor ** attempt;
   const capped = Math.min(policy.capSeconds, exponential);
   const jitter = capped * policy.jitterRatio * stableFraction(jitterSeed);

@@ -16,6 +16,9 @@ function globToRegExp(glob: string): RegExp {
 }
 
 /** The first entry (exact name or glob with `*` and `?`) that matches the error, if any. */
-export function firstMatchingEntry(errorName: string, entries: readonly string[]): string | undefined {
+export function firstMatchingEntry(
+  errorName: string,
+  entries: readonly string[],
+): string | undefined {
   return entries.find((entry) => entry === errorName || globToRegExp(entry).test(errorName));
 }

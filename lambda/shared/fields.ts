@@ -70,7 +70,11 @@ export class FieldChecker {
   public number(value: unknown, field: string, rules: NumberRules = {}): number {
     const { min, max, integer = false } = rules;
     const kind = integer ? 'an integer' : 'a number';
-    if (typeof value !== 'number' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+    if (
+      typeof value !== 'number' ||
+      !Number.isFinite(value) ||
+      (integer && !Number.isInteger(value))
+    ) {
       throw this.fail(field, `must be ${kind}, got ${describeValue(value)}`);
     }
     if ((min !== undefined && value < min) || (max !== undefined && value > max)) {
@@ -104,7 +108,10 @@ export class FieldChecker {
   public onlyKeys(value: JsonObject, field: string, known: readonly string[]): void {
     for (const key of Object.keys(value)) {
       if (!known.includes(key)) {
-        throw this.fail(`${field}.${key}`, `is not a known option; known options: ${known.join(', ')}`);
+        throw this.fail(
+          `${field}.${key}`,
+          `is not a known option; known options: ${known.join(', ')}`,
+        );
       }
     }
   }

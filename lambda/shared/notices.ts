@@ -24,13 +24,21 @@ function toSubject(text: string): string {
   return ascii.length <= 100 ? ascii : `${ascii.slice(0, 97)}...`;
 }
 
-export async function publishNotice(sns: SNSClient, topicArn: string, notice: Notice): Promise<void> {
+export async function publishNotice(
+  sns: SNSClient,
+  topicArn: string,
+  notice: Notice,
+): Promise<void> {
   try {
     await sns.send(
       new PublishCommand({
         TopicArn: topicArn,
         Subject: toSubject(notice.subject),
-        Message: JSON.stringify({ kind: notice.kind, reason: notice.reason, ...notice.facts }, null, 2),
+        Message: JSON.stringify(
+          { kind: notice.kind, reason: notice.reason, ...notice.facts },
+          null,
+          2,
+        ),
         MessageAttributes: {
           kind: { DataType: 'String', StringValue: notice.kind },
           reason: { DataType: 'String', StringValue: notice.reason },

@@ -20,7 +20,9 @@ function stringAttribute(value: string) {
 }
 
 function originMessageId(record: SQSRecord): string {
-  return record.messageAttributes?.[MESSAGE_ATTRIBUTES.originMessageId]?.stringValue ?? record.messageId;
+  return (
+    record.messageAttributes?.[MESSAGE_ATTRIBUTES.originMessageId]?.stringValue ?? record.messageId
+  );
 }
 
 /** How many times the failure in this message has been deferred before. */

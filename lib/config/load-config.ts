@@ -27,7 +27,10 @@ export function loadAutohealConfig(node: Node): AutohealConfig {
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (error) {
-      throw new ConfigError(CONFIG_FILE_CONTEXT_KEY, `cannot read ${file}: ${(error as Error).message}`);
+      throw new ConfigError(
+        CONFIG_FILE_CONTEXT_KEY,
+        `cannot read ${file}: ${(error as Error).message}`,
+      );
     }
     return parseAutohealConfig(parseJson(text, `${CONFIG_FILE_CONTEXT_KEY} (${file})`));
   }
@@ -38,7 +41,9 @@ export function loadAutohealConfig(node: Node): AutohealConfig {
       'no config: set the "autoheal" context in cdk.json, or pass -c autoheal=JSON or -c autohealConfigFile=PATH',
     );
   }
-  return parseAutohealConfig(typeof value === 'string' ? parseJson(value, CONFIG_CONTEXT_KEY) : value);
+  return parseAutohealConfig(
+    typeof value === 'string' ? parseJson(value, CONFIG_CONTEXT_KEY) : value,
+  );
 }
 
 function parseJson(text: string, field: string): unknown {

@@ -9,8 +9,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { allConfiguredStatuses, type RedriveConfig } from '../../lambda/shared/autoheal-config';
 import { ENV, REDRIVE_SERVICE_NAME, SFN_EVENT } from '../../lambda/shared/contract';
-import { AutohealFunction } from './autoheal-function';
 import { nagResourceFinding } from '../nag';
+import { AutohealFunction } from './autoheal-function';
 import type { IdempotencyTable } from './idempotency-table';
 
 /** Lambda's async pattern allows at most 4 KiB of environment; the config shares it. */

@@ -41,7 +41,11 @@ describe('the EventBridge rule', () => {
               prefix: {
                 'Fn::Join': [
                   '',
-                  ['arn:', { Ref: 'AWS::Partition' }, `:states:${REGION}:${ACCOUNT}:stateMachine:billing-`],
+                  [
+                    'arn:',
+                    { Ref: 'AWS::Partition' },
+                    `:states:${REGION}:${ACCOUNT}:stateMachine:billing-`,
+                  ],
                 ],
               },
             },
@@ -57,10 +61,9 @@ describe('the EventBridge rule', () => {
 
     // Assess
     const rule = resourceOfType(template, 'AWS::Events::Rule');
-    expect((rule.Properties.EventPattern as { detail: { status: string[] } }).detail.status).toEqual([
-      'FAILED',
-      'TIMED_OUT',
-    ]);
+    expect(
+      (rule.Properties.EventPattern as { detail: { status: string[] } }).detail.status,
+    ).toEqual(['FAILED', 'TIMED_OUT']);
   });
 
   it('delivers to the work queue, with its own dead-letter queue and retries for 24 hours', () => {
@@ -93,7 +96,9 @@ describe('the durable buffer', () => {
       MessageRetentionPeriod: 14 * 24 * 3600,
       SqsManagedSseEnabled: true,
       RedrivePolicy: {
-        deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RedriveDeadLetterQueue'), 'Arn'] },
+        deadLetterTargetArn: {
+          'Fn::GetAtt': [Match.stringLikeRegexp('^RedriveDeadLetterQueue'), 'Arn'],
+        },
         maxReceiveCount: 4,
       },
     });
@@ -128,7 +133,13 @@ describe('the durable buffer', () => {
             Effect: 'Allow',
             Principal: { Service: 'events.amazonaws.com' },
             Action: 'sqs:SendMessage',
-            Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [Match.stringLikeRegexp('^RedriveFailedExecutions'), 'Arn'] } } },
+            Condition: {
+              ArnEquals: {
+                'aws:SourceArn': {
+                  'Fn::GetAtt': [Match.stringLikeRegexp('^RedriveFailedExecutions'), 'Arn'],
+                },
+              },
+            },
           }),
         ]),
       },
@@ -145,7 +156,10 @@ describe('the redrive function', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: `nodejs${LAMBDA_NODE_MAJOR}.x`,
       Architectures: ['arm64'],
-      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp('^RedriveHandlerLogs') } },
+      LoggingConfig: {
+        LogFormat: 'JSON',
+        LogGroup: { Ref: Match.stringLikeRegexp('^RedriveHandlerLogs') },
+      },
     });
     expect(Number(process.versions.node.split('.')[0])).toBe(LAMBDA_NODE_MAJOR);
   });
@@ -164,7 +178,8 @@ describe('the redrive function', () => {
 
     // Assess
     const fn = resourceOfType(template, 'AWS::Lambda::Function');
-    const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
     expect(Object.keys(variables)).toEqual(expect.arrayContaining(Object.values(ENV)));
     const config = JSON.parse(variables[ENV.redriveConfig] as string);
     expect(config).toMatchObject({
@@ -182,11 +197,17 @@ describe('the redrive function', () => {
     const { template } = buildStack(scopedConfig, { env: { account: ACCOUNT, region: REGION } });
 
     // Assess
-    const getAtt = (prefix: string) => ({ 'Fn::GetAtt': [Match.stringLikeRegexp(`^${prefix}`), 'Arn'] });
+    const getAtt = (prefix: string) => ({
+      'Fn::GetAtt': [Match.stringLikeRegexp(`^${prefix}`), 'Arn'],
+    });
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
-          { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: getAtt('RedriveHandlerLogs') },
+          {
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: getAtt('RedriveHandlerLogs'),
+          },
           {
             Effect: 'Allow',
             Action: [
@@ -205,17 +226,37 @@ describe('the redrive function', () => {
             Resource: [
               `arn:aws:states:${REGION}:${ACCOUNT}:execution:orders-nightly:*`,
               {
-                'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:states:${REGION}:${ACCOUNT}:execution:billing-*`]],
+                'Fn::Join': [
+                  '',
+                  [
+                    'arn:',
+                    { Ref: 'AWS::Partition' },
+                    `:states:${REGION}:${ACCOUNT}:execution:billing-*`,
+                  ],
+                ],
               },
             ],
           },
           {
             Effect: 'Allow',
-            Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+            Action: [
+              'dynamodb:GetItem',
+              'dynamodb:PutItem',
+              'dynamodb:UpdateItem',
+              'dynamodb:DeleteItem',
+            ],
             Resource: [getAtt('IdempotencyTable')],
           },
-          { Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: Match.stringLikeRegexp('^NoticesTopic') } },
-          { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: getAtt('NoticesKey') },
+          {
+            Effect: 'Allow',
+            Action: 'sns:Publish',
+            Resource: { Ref: Match.stringLikeRegexp('^NoticesTopic') },
+          },
+          {
+            Effect: 'Allow',
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Resource: getAtt('NoticesKey'),
+          },
           {
             Effect: 'Allow',
             Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
@@ -294,7 +335,9 @@ describe('notices and alarms', () => {
 describe('the template', () => {
   it('matches the snapshot (asset hashes normalised)', () => {
     // Prepare & Act
-    const { template } = buildStack(defaultContextConfig(), { env: { account: ACCOUNT, region: REGION } });
+    const { template } = buildStack(defaultContextConfig(), {
+      env: { account: ACCOUNT, region: REGION },
+    });
 
     // Assess
     expect(normalisedTemplate(template)).toMatchSnapshot();

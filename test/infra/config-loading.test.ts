@@ -11,7 +11,9 @@ const ROOT = path.join(__dirname, '..', '..');
 describe('loadAutohealConfig', () => {
   it('reads the object in cdk.json context and fills in the defaults', () => {
     // Prepare
-    const app = new App({ context: { autoheal: { redrive: { stateMachineNamePrefixes: ['etl-'] } } } });
+    const app = new App({
+      context: { autoheal: { redrive: { stateMachineNamePrefixes: ['etl-'] } } },
+    });
 
     // Act
     const config = loadAutohealConfig(app.node);
@@ -22,7 +24,9 @@ describe('loadAutohealConfig', () => {
 
   it('reads a JSON string passed with -c autoheal=...', () => {
     // Prepare
-    const app = new App({ context: { autoheal: '{"redrive":{"stateMachineNamePrefixes":["etl-"],"maxRedrives":7}}' } });
+    const app = new App({
+      context: { autoheal: '{"redrive":{"stateMachineNamePrefixes":["etl-"],"maxRedrives":7}}' },
+    });
 
     // Act & Assess
     expect(loadAutohealConfig(app.node).redrive.maxRedrives).toBe(7);
@@ -33,7 +37,10 @@ describe('loadAutohealConfig', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'autoheal-')), 'config.json');
     fs.writeFileSync(file, JSON.stringify({ redrive: { stateMachineNamePrefixes: ['file-'] } }));
     const app = new App({
-      context: { autohealConfigFile: file, autoheal: { redrive: { stateMachineNamePrefixes: ['ctx-'] } } },
+      context: {
+        autohealConfigFile: file,
+        autoheal: { redrive: { stateMachineNamePrefixes: ['ctx-'] } },
+      },
     });
 
     // Act & Assess
@@ -43,7 +50,12 @@ describe('loadAutohealConfig', () => {
   it.each([
     ['no config at all', {}, 'autoheal', /set the "autoheal" context/],
     ['a string that is not JSON', { autoheal: '{redrive:' }, 'autoheal', /must be valid JSON/],
-    ['a missing file', { autohealConfigFile: '/nonexistent/autoheal.json' }, 'autohealConfigFile', /cannot read/],
+    [
+      'a missing file',
+      { autohealConfigFile: '/nonexistent/autoheal.json' },
+      'autohealConfigFile',
+      /cannot read/,
+    ],
     [
       'a bad field',
       { autoheal: { redrive: { stateMachineNamePrefixes: ['etl-'], maxRedrives: 'three' } } },
@@ -80,14 +92,29 @@ describe('cdk synth', () => {
     try {
       execFileSync(
         path.join(ROOT, 'node_modules', '.bin', 'cdk'),
-        ['synth', '--no-notices', '-q', '-o', fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-out-')), '-c', `autoheal=${badConfig}`],
-        { cwd: ROOT, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' } },
+        [
+          'synth',
+          '--no-notices',
+          '-q',
+          '-o',
+          fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-out-')),
+          '-c',
+          `autoheal=${badConfig}`,
+        ],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          stdio: 'pipe',
+          env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+        },
       );
     } catch (error) {
       output = `${(error as { stderr: string }).stderr}`;
     }
 
     // Assess
-    expect(output).toContain('Invalid Autoheal config at redrive.delay.factor: must be a number from 1 to 10, got 0.5');
+    expect(output).toContain(
+      'Invalid Autoheal config at redrive.delay.factor: must be a number from 1 to 10, got 0.5',
+    );
   });
 });

@@ -8,7 +8,9 @@ describe('the integration test definition', () => {
   buildRedriveIntegApp(app);
   const assembly = app.synth();
   const template = (stackName: string) =>
-    Template.fromJSON(assembly.stacks.find((s) => s.stackName.startsWith(stackName))?.template ?? {});
+    Template.fromJSON(
+      assembly.stacks.find((s) => s.stackName.startsWith(stackName))?.template ?? {},
+    );
 
   it('deploys a Standard state machine whose task sees $$.Execution.RedriveCount', () => {
     // Assess
@@ -27,7 +29,11 @@ describe('the integration test definition', () => {
       EventPattern: {
         detail: {
           stateMachineArn: [
-            { prefix: { 'Fn::Join': ['', Match.arrayWith([`:stateMachine:${INTEG_STATE_MACHINE_NAME}`])] } },
+            {
+              prefix: {
+                'Fn::Join': ['', Match.arrayWith([`:stateMachine:${INTEG_STATE_MACHINE_NAME}`])],
+              },
+            },
           ],
         },
       },
@@ -38,6 +44,8 @@ describe('the integration test definition', () => {
     // Assess
     const assertions = JSON.stringify(template('AutohealRedriveInteg').toJSON());
     expect(assertions).toContain('describeExecution');
-    expect(assertions).toContain('{\\"$ObjectLike\\":{\\"status\\":\\"SUCCEEDED\\",\\"redriveCount\\":1}}');
+    expect(assertions).toContain(
+      '{\\"$ObjectLike\\":{\\"status\\":\\"SUCCEEDED\\",\\"redriveCount\\":1}}',
+    );
   });
 });

@@ -22,7 +22,11 @@ const bothScopes = {
 describe('cdk-nag AwsSolutions', () => {
   it.each([
     ['the default config, environment-agnostic', defaultContextConfig(), undefined],
-    ['ARNs and prefixes, in a concrete environment', bothScopes, { account: '123456789012', region: 'eu-west-1' }],
+    [
+      'ARNs and prefixes, in a concrete environment',
+      bothScopes,
+      { account: '123456789012', region: 'eu-west-1' },
+    ],
   ])('finds nothing unacknowledged for %s', (_name, rawConfig, env) => {
     // Prepare
     const { app } = appWithNag(rawConfig, env);

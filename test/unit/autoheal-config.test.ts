@@ -1,0 +1,366 @@
+/**
+ * parseAutohealConfig: the documented defaults, and a ConfigError naming the
+ * option and what it allows for every kind of mistake a user can make.
+ */
+import {
+  allConfiguredStatuses,
+  parseAutohealConfig,
+  policyFor,
+} from '../../lambda/shared/autoheal-config';
+import { ConfigError } from '../../lambda/shared/errors';
+
+const ORDERS_ARN = 'arn:aws:states:eu-central-1:123456789012:stateMachine:autoheal-demo-orders';
+const DEMO_SCOPE = { stateMachineNamePrefixes: ['autoheal-demo-'] };
+
+/** Runs the parser and returns what it threw, or fails the test if it threw nothing. */
+function rejectionOf(config: unknown): unknown {
+  try {
+    parseAutohealConfig(config);
+  } catch (error) {
+    return error;
+  }
+  throw new Error('the config was accepted');
+}
+
+describe('parseAutohealConfig', () => {
+  describe('defaults', () => {
+    it('fills in every documented default around the scope', () => {
+      // Prepare
+      const config = { redrive: DEMO_SCOPE };
+
+      // Act
+      const parsed = parseAutohealConfig(config);
+
+      // Assess
+      expect(parsed).toEqual({
+        redrive: {
+          stateMachineArns: [],
+          stateMachineNamePrefixes: ['autoheal-demo-'],
+          statuses: ['FAILED', 'TIMED_OUT'],
+          maxRedrives: 3,
+          errors: {
+            deny: [
+              'States.Runtime',
+              'States.DataLimitExceeded',
+              'States.ResultPathMatchFailure',
+              'States.ParameterPathFailure',
+              'States.NoChoiceMatched',
+              'States.IntrinsicFailure',
+              'States.QueryEvaluationError',
+            ],
+            allow: [],
+          },
+          delay: { baseSeconds: 60, factor: 4, capSeconds: 3600, jitterRatio: 0.2 },
+          observeOnly: false,
+          overrides: {},
+          processing: { batchSize: 10, maxConcurrency: 5, maxReceiveCount: 5 },
+        },
+      });
+    });
+
+    it('keeps the defaults of the options a partial section leaves out', () => {
+      // Prepare
+      const config = {
+        redrive: {
+          stateMachineArns: [ORDERS_ARN],
+          delay: { baseSeconds: 30 },
+          errors: { allow: ['Lambda.*'] },
+          processing: { batchSize: 1 },
+        },
+      };
+
+      // Act
+      const { redrive } = parseAutohealConfig(config);
+
+      // Assess
+      expect(redrive.delay).toEqual({
+        baseSeconds: 30,
+        factor: 4,
+        capSeconds: 3600,
+        jitterRatio: 0.2,
+      });
+      expect(redrive.errors.allow).toEqual(['Lambda.*']);
+      expect(redrive.errors.deny).toHaveLength(7);
+      expect(redrive.processing).toEqual({ batchSize: 1, maxConcurrency: 5, maxReceiveCount: 5 });
+    });
+
+    it('lists each configured status once', () => {
+      // Prepare
+      const config = { redrive: { ...DEMO_SCOPE, statuses: ['FAILED', 'ABORTED', 'FAILED'] } };
+
+      // Act
+      const { redrive } = parseAutohealConfig(config);
+
+      // Assess
+      expect(redrive.statuses).toEqual(['FAILED', 'ABORTED']);
+    });
+
+    it('parses its own output again to the same config (synth time to Lambda start)', () => {
+      // Prepare
+      const parsed = parseAutohealConfig({
+        redrive: {
+          stateMachineArns: [ORDERS_ARN],
+          stateMachineNamePrefixes: ['autoheal-demo-'],
+          observeOnly: true,
+          overrides: {
+            'autoheal-demo-payments': {
+              maxRedrives: 5,
+              delay: { capSeconds: 600 },
+              errors: { deny: [] },
+            },
+          },
+        },
+      });
+
+      // Act
+      const reparsed = parseAutohealConfig(JSON.parse(JSON.stringify(parsed)));
+
+      // Assess
+      expect(reparsed).toEqual(parsed);
+    });
+  });
+
+  describe('invalid configs', () => {
+    const redrive = (options: Record<string, unknown>) => ({
+      redrive: { ...DEMO_SCOPE, ...options },
+    });
+    const override = (options: Record<string, unknown>) =>
+      redrive({ overrides: { 'autoheal-demo-orders': options } });
+
+    it.each([
+      { label: 'no config', config: undefined, field: 'autoheal', allowed: /must be an object/ },
+      { label: 'no redrive section', config: {}, field: 'redrive', allowed: /must be an object/ },
+      {
+        label: 'an unknown top-level section',
+        config: { redrive: DEMO_SCOPE, redrives: {} },
+        field: 'autoheal.redrives',
+        allowed: /known options: redrive/,
+      },
+      {
+        label: 'an empty scope',
+        config: { redrive: {} },
+        field: 'redrive.stateMachineArns',
+        allowed: /at least one state machine ARN .* or a name prefix/,
+      },
+      {
+        label: 'an empty scope given as empty lists',
+        config: { redrive: { stateMachineArns: [], stateMachineNamePrefixes: [] } },
+        field: 'redrive.stateMachineArns',
+        allowed: /scope is empty/,
+      },
+      {
+        label: 'an execution ARN as state machine ARN',
+        config: {
+          redrive: {
+            stateMachineArns: [
+              'arn:aws:states:eu-central-1:123456789012:execution:autoheal-demo-orders:order-1042',
+            ],
+          },
+        },
+        field: 'redrive.stateMachineArns[0]',
+        allowed: /state machine ARN \(arn:aws:states:REGION:ACCOUNT:stateMachine:NAME\)/,
+      },
+      {
+        label: 'a prefix with a slash',
+        config: { redrive: { stateMachineNamePrefixes: ['autoheal/demo'] } },
+        field: 'redrive.stateMachineNamePrefixes[0]',
+        allowed: /1-80 letters, digits, _ or -/,
+      },
+      {
+        label: 'a typo in an option name',
+        config: redrive({ maxRedrive: 5 }),
+        field: 'redrive.maxRedrive',
+        allowed: /not a known option; known options: .*maxRedrives/,
+      },
+      {
+        label: 'a status that is not terminal',
+        config: redrive({ statuses: ['RUNNING'] }),
+        field: 'redrive.statuses[0]',
+        allowed: /one of FAILED, TIMED_OUT, ABORTED, got "RUNNING"/,
+      },
+      {
+        label: 'no statuses',
+        config: redrive({ statuses: [] }),
+        field: 'redrive.statuses',
+        allowed: /at least one of FAILED, TIMED_OUT, ABORTED/,
+      },
+      {
+        label: 'maxRedrives -1',
+        config: redrive({ maxRedrives: -1 }),
+        field: 'redrive.maxRedrives',
+        allowed: /an integer from 0 to 100/,
+      },
+      {
+        label: 'maxRedrives 2.5',
+        config: redrive({ maxRedrives: 2.5 }),
+        field: 'redrive.maxRedrives',
+        allowed: /an integer/,
+      },
+      {
+        label: 'maxRedrives 101',
+        config: redrive({ maxRedrives: 101 }),
+        field: 'redrive.maxRedrives',
+        allowed: /an integer from 0 to 100/,
+      },
+      {
+        label: 'delay.factor 0.5 (a shrinking delay)',
+        config: redrive({ delay: { factor: 0.5 } }),
+        field: 'redrive.delay.factor',
+        allowed: /a number from 1 to 10/,
+      },
+      {
+        label: 'capSeconds below the default baseSeconds',
+        config: redrive({ delay: { capSeconds: 30 } }),
+        field: 'redrive.delay.capSeconds',
+        allowed: /at least baseSeconds \(60\), got 30/,
+      },
+      {
+        label: 'capSeconds below baseSeconds',
+        config: redrive({ delay: { baseSeconds: 600, capSeconds: 300 } }),
+        field: 'redrive.delay.capSeconds',
+        allowed: /at least baseSeconds \(600\), got 300/,
+      },
+      {
+        label: 'delay.jitterRatio 2',
+        config: redrive({ delay: { jitterRatio: 2 } }),
+        field: 'redrive.delay.jitterRatio',
+        allowed: /a number from 0 to 1/,
+      },
+      {
+        label: 'an error list that is a string',
+        config: redrive({ errors: { deny: 'States.Runtime' } }),
+        field: 'redrive.errors.deny',
+        allowed: /must be an array/,
+      },
+      {
+        label: 'an override for a state machine out of scope',
+        config: redrive({ overrides: { 'billing-sync': { maxRedrives: 1 } } }),
+        field: 'redrive.overrides.billing-sync',
+        allowed: /outside the configured scope/,
+      },
+      {
+        label: 'an override keyed by ARN instead of name',
+        config: redrive({ overrides: { [ORDERS_ARN]: { maxRedrives: 1 } } }),
+        field: `redrive.overrides.${ORDERS_ARN}`,
+        allowed: /keys must be state machine names/,
+      },
+      {
+        label: 'an override with a typo',
+        config: override({ maxRedrive: 1 }),
+        field: 'redrive.overrides.autoheal-demo-orders.maxRedrive',
+        allowed: /known options: statuses, maxRedrives, errors, delay, observeOnly/,
+      },
+      {
+        label: 'an override of a stack-wide option',
+        config: override({ processing: { batchSize: 1 } }),
+        field: 'redrive.overrides.autoheal-demo-orders.processing',
+        allowed: /not a known option/,
+      },
+      {
+        label: 'an override whose baseSeconds exceeds the base capSeconds',
+        config: override({ delay: { baseSeconds: 7200 } }),
+        field: 'redrive.overrides.autoheal-demo-orders.delay.capSeconds',
+        allowed: /at least baseSeconds \(7200\), got 3600/,
+      },
+      {
+        label: 'an override with a bad maxRedrives',
+        config: override({ maxRedrives: 101 }),
+        field: 'redrive.overrides.autoheal-demo-orders.maxRedrives',
+        allowed: /an integer from 0 to 100/,
+      },
+      {
+        label: 'processing.batchSize 11',
+        config: redrive({ processing: { batchSize: 11 } }),
+        field: 'redrive.processing.batchSize',
+        allowed: /an integer from 1 to 10/,
+      },
+    ])('rejects $label naming $field', ({ config, field, allowed }) => {
+      // Prepare
+      const raw: unknown = config;
+
+      // Act
+      const error = rejectionOf(raw);
+
+      // Assess
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error).toMatchObject({ field, problem: expect.stringMatching(allowed) });
+      expect(String((error as Error).message)).toContain(`Invalid Autoheal config at ${field}: `);
+    });
+  });
+
+  describe('overrides', () => {
+    it('accepts an override for a state machine in scope by ARN', () => {
+      // Prepare
+      const config = {
+        redrive: {
+          stateMachineArns: [ORDERS_ARN],
+          overrides: { 'autoheal-demo-orders': { maxRedrives: 1 } },
+        },
+      };
+
+      // Act
+      const { redrive } = parseAutohealConfig(config);
+
+      // Assess
+      expect(policyFor(redrive, 'autoheal-demo-orders').maxRedrives).toBe(1);
+    });
+
+    it('applies an override on top of the config, only for its state machine', () => {
+      // Prepare
+      const { redrive } = parseAutohealConfig({
+        redrive: {
+          ...DEMO_SCOPE,
+          maxRedrives: 4,
+          delay: { factor: 2 },
+          overrides: {
+            'autoheal-demo-payments': { delay: { baseSeconds: 120 }, observeOnly: true },
+          },
+        },
+      });
+
+      // Act
+      const payments = policyFor(redrive, 'autoheal-demo-payments');
+      const orders = policyFor(redrive, 'autoheal-demo-orders');
+
+      // Assess
+      expect(payments).toMatchObject({
+        maxRedrives: 4,
+        delay: { baseSeconds: 120, factor: 2, capSeconds: 3600, jitterRatio: 0.2 },
+        observeOnly: true,
+      });
+      expect(orders).toMatchObject({
+        maxRedrives: 4,
+        delay: { baseSeconds: 60, factor: 2, capSeconds: 3600, jitterRatio: 0.2 },
+        observeOnly: false,
+      });
+    });
+  });
+
+  describe('allConfiguredStatuses', () => {
+    it.each([
+      { label: 'the default statuses', options: {}, statuses: ['FAILED', 'TIMED_OUT'] },
+      {
+        label: 'ABORTED when only an override asks for it',
+        options: { overrides: { 'autoheal-demo-payments': { statuses: ['ABORTED'] } } },
+        statuses: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+      },
+      {
+        label: 'the union of a narrowed config and its overrides',
+        options: {
+          statuses: ['TIMED_OUT'],
+          overrides: { 'autoheal-demo-payments': { statuses: ['FAILED'] } },
+        },
+        statuses: ['FAILED', 'TIMED_OUT'],
+      },
+    ])('includes $label', ({ options, statuses }) => {
+      // Prepare
+      const { redrive } = parseAutohealConfig({ redrive: { ...DEMO_SCOPE, ...options } });
+
+      // Act
+      const configured = allConfiguredStatuses(redrive);
+
+      // Assess
+      expect(configured).toEqual(statuses);
+    });
+  });
+});
