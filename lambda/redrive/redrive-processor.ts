@@ -7,26 +7,21 @@
  * defer by re-sending the message with a delay, or run the one idempotent
  * action for this failure (redrive, give-up notice, skip notice).
  */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { JSONValue } from '@aws-lambda-powertools/commons/types';
-import {
-  IdempotencyAlreadyInProgressError,
-  IdempotencyConfig,
-  makeIdempotent,
-} from '@aws-lambda-powertools/idempotency';
+import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { isNameInScope, policyFor, type RedriveConfig } from '../shared/autoheal-config';
-import { awsErrorName } from '../shared/aws-errors';
-import { IDEMPOTENCY_RECORD_TTL_SECONDS } from '../shared/contract';
 import { InvalidInputError, RetryableError } from '../shared/errors';
+import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempotency';
+import { countMetric } from '../shared/metrics';
 import { publishNotice } from '../shared/notices';
-import { deferMessage, parkMessage } from '../shared/sqs-buffer';
+import { deferMessage } from '../shared/sqs-buffer';
+import { createSqsEventHandler } from '../shared/sqs-event-handler';
 import { decideRedrive, failureKey } from './decide';
 import { clientTokenFor, describeStatusChange, redriveExecution } from './execution-api';
 import { type ExecutionStatusChange, parseExecutionStatusChange } from './failure-event';
@@ -68,12 +63,10 @@ export interface FailureAction {
 }
 
 /** What happened to one failure; stored in the idempotency record. Plain JSON. */
-export interface FailureOutcome {
+export interface FailureOutcome extends MaybeReplayed {
   readonly outcome: 'redriven' | 'observed' | 'gave-up' | 'skipped';
   readonly reason?: string;
   readonly redriveDate?: string;
-  /** Set when this result was replayed from the idempotency record (a duplicate). */
-  readonly replayed?: boolean;
 }
 
 const METRIC = {
@@ -84,9 +77,6 @@ const METRIC = {
   gaveUp: 'GaveUp',
   ignored: 'Ignored',
   duplicate: 'DuplicateDelivery',
-  invalid: 'InvalidEvent',
-  parked: 'Parked',
-  retryable: 'RetryableError',
 } as const;
 
 /**
@@ -103,22 +93,9 @@ export function createRedriveHandler(
   const { config, sfn, sns, sqs, logger, metrics } = deps;
   const now = deps.now ?? Date.now;
 
-  const idempotencyConfig = new IdempotencyConfig({
-    eventKeyJmesPath: 'idempotencyKey',
-    throwOnNoIdempotencyKey: true,
-    expiresAfterSeconds: IDEMPOTENCY_RECORD_TTL_SECONDS,
-    responseHook: (response: JSONValue) => ({ ...(response as object), replayed: true }),
-  });
-
-  const count = (name: string, dimension?: { reason: string }): void => {
-    if (dimension) {
-      const single = metrics.singleMetric();
-      single.addDimension('reason', dimension.reason);
-      single.addMetric(name, MetricUnit.Count, 1);
-    } else {
-      metrics.addMetric(name, MetricUnit.Count, 1);
-    }
-  };
+  const idempotencyConfig = autohealIdempotencyConfig('idempotencyKey');
+  const count = (name: string, dimension?: { reason: string }): void =>
+    countMetric(metrics, name, dimension?.reason);
 
   /** The side effect for one failure. Runs at most once per failure key. */
   const act = async (request: FailureAction): Promise<FailureOutcome> => {
@@ -238,76 +215,28 @@ export function createRedriveHandler(
     }
   };
 
-  const processRecord = async (record: SQSRecord): Promise<void> => {
-    let change: ExecutionStatusChange;
-    try {
-      change = parseExecutionStatusChange(record.body);
+  return createSqsEventHandler({
+    parse: (record) => {
+      const change = parseExecutionStatusChange(record.body);
       if (!isNameInScope(config, change.stateMachineName)) {
         throw new InvalidInputError(
           'detail.stateMachineArn',
           'is not in the scope Autoheal was deployed for',
         );
       }
-    } catch (error) {
-      if (!(error instanceof InvalidInputError)) throw error;
-      await parkMessage(
-        sqs,
-        deps.deadLetterQueueUrl,
-        record,
-        `invalid-event: ${error.message}`,
-        error.field,
-      );
-      logger.warn('Invalid event parked in the dead-letter queue', {
-        messageId: record.messageId,
-        field: error.field,
-        problem: error.problem,
-      });
-      count(METRIC.invalid);
-      return;
-    }
-
-    const log = logger.createChild({
-      persistentKeys: {
-        correlation_id: change.eventId,
-        executionArn: change.executionArn,
-        stateMachine: change.stateMachineName,
-      },
-    });
-    try {
-      await handleChange(record, change, log);
-    } catch (error) {
-      const receiveCount = Number(record.attributes.ApproximateReceiveCount);
-      const errorName = awsErrorName(error);
-      // A concurrent duplicate holds the record: retry later, when its result is stored.
-      const reason =
-        error instanceof IdempotencyAlreadyInProgressError ? 'in-progress-elsewhere' : errorName;
-      if (receiveCount >= deps.maxReceiveCount) {
-        await parkMessage(
-          sqs,
-          deps.deadLetterQueueUrl,
-          record,
-          `retries-exhausted after ${receiveCount} receives: ${errorName}: ${(error as Error).message}`,
-        );
-        log.error('Retries exhausted; event parked in the dead-letter queue', { error });
-        count(METRIC.parked);
-        return;
-      }
-      log.warn('Will retry', { reason, receiveCount, error });
-      count(METRIC.retryable);
-      throw error;
-    }
-  };
-
-  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    idempotencyConfig.registerLambdaContext(context);
-    try {
-      return await processPartialResponse(event, processRecord, new BatchProcessor(EventType.SQS), {
-        context,
-        throwOnFullBatchFailure: false,
-      });
-    } finally {
-      // Counts with a reason dimension are published at once; only flush when something is buffered.
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-    }
-  };
+      return change;
+    },
+    logKeys: (change) => ({
+      correlation_id: change.eventId,
+      executionArn: change.executionArn,
+      stateMachine: change.stateMachineName,
+    }),
+    handle: (change, record, log) => handleChange(record, change, log),
+    sqs,
+    deadLetterQueueUrl: deps.deadLetterQueueUrl,
+    maxReceiveCount: deps.maxReceiveCount,
+    logger,
+    metrics,
+    idempotencyConfig,
+  });
 }

@@ -1,0 +1,129 @@
+/**
+ * The SQS batch handler every Autoheal healer runs on. Per record:
+ *
+ * 1. parse and validate; invalid input is parked in the dead-letter queue with
+ *    the field and problem, and no AWS call is made for it;
+ * 2. handle; a failure is reported as a batch item failure so SQS redelivers
+ *    it, except on the work queue's last allowed receive, where the message is
+ *    parked with the error as its reason instead of vanishing into the DLQ
+ *    without one.
+ *
+ * Records of a batch are processed concurrently; one record's failure never
+ * affects another's.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import {
+  IdempotencyAlreadyInProgressError,
+  type IdempotencyConfig,
+} from '@aws-lambda-powertools/idempotency';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { awsErrorName } from './aws-errors';
+import { InvalidInputError } from './errors';
+import { countMetric, flushMetrics } from './metrics';
+import { parkMessage } from './sqs-buffer';
+
+/** Metric names every SQS-driven handler emits. */
+export const BUFFER_METRICS = {
+  invalid: 'InvalidEvent',
+  parked: 'Parked',
+  retryable: 'RetryableError',
+} as const;
+
+export interface SqsEventHandlerOptions<T> {
+  /** Parses a record; throws {@link InvalidInputError} naming the field for bad input. */
+  readonly parse: (record: SQSRecord) => T;
+  /** Keys added to every log line about this event (correlation id first). */
+  readonly logKeys: (event: T) => Record<string, string>;
+  /** Handles one valid event. Throw to have it retried. */
+  readonly handle: (event: T, record: SQSRecord, log: Logger) => Promise<void>;
+  readonly sqs: SQSClient;
+  readonly deadLetterQueueUrl: string;
+  /** The work queue's maxReceiveCount: on that receive a still-failing message is parked. */
+  readonly maxReceiveCount: number;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Registered with each invocation's context, so a timed-out attempt never blocks the retry. */
+  readonly idempotencyConfig: IdempotencyConfig;
+}
+
+/**
+ * Builds an SQS batch handler with partial batch failures.
+ *
+ * @example
+ * ```ts
+ * export const handler = createSqsEventHandler({
+ *   parse: (record) => parseMyEvent(record.body),
+ *   logKeys: (event) => ({ correlation_id: event.id }),
+ *   handle: async (event, record, log) => { ... },
+ *   sqs, deadLetterQueueUrl, maxReceiveCount, logger, metrics, idempotencyConfig,
+ * });
+ * ```
+ */
+export function createSqsEventHandler<T>(
+  options: SqsEventHandlerOptions<T>,
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  const { sqs, deadLetterQueueUrl, logger, metrics } = options;
+
+  const processRecord = async (record: SQSRecord): Promise<void> => {
+    let event: T;
+    try {
+      event = options.parse(record);
+    } catch (error) {
+      if (!(error instanceof InvalidInputError)) throw error;
+      await parkMessage(
+        sqs,
+        deadLetterQueueUrl,
+        record,
+        `invalid-event: ${error.message}`,
+        error.field,
+      );
+      logger.warn('Invalid event parked in the dead-letter queue', {
+        messageId: record.messageId,
+        field: error.field,
+        problem: error.problem,
+      });
+      countMetric(metrics, BUFFER_METRICS.invalid);
+      return;
+    }
+
+    const log = logger.createChild({ persistentKeys: options.logKeys(event) });
+    try {
+      await options.handle(event, record, log);
+    } catch (error) {
+      const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+      const errorName = awsErrorName(error);
+      if (receiveCount >= options.maxReceiveCount) {
+        await parkMessage(
+          sqs,
+          deadLetterQueueUrl,
+          record,
+          `retries-exhausted after ${receiveCount} receives: ${errorName}: ${(error as Error).message}`,
+        );
+        log.error('Retries exhausted; event parked in the dead-letter queue', { error });
+        countMetric(metrics, BUFFER_METRICS.parked);
+        return;
+      }
+      // A concurrent duplicate holds the idempotency record: retry later, when its result is stored.
+      const reason =
+        error instanceof IdempotencyAlreadyInProgressError ? 'in-progress-elsewhere' : errorName;
+      log.warn('Will retry', { reason, receiveCount, error });
+      countMetric(metrics, BUFFER_METRICS.retryable);
+      throw error;
+    }
+  };
+
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    options.idempotencyConfig.registerLambdaContext(context);
+    try {
+      return await processPartialResponse(event, processRecord, new BatchProcessor(EventType.SQS), {
+        context,
+        throwOnFullBatchFailure: false,
+      });
+    } finally {
+      flushMetrics(metrics);
+    }
+  };
+}
