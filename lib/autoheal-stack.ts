@@ -14,7 +14,8 @@ export interface AutohealStackProps extends StackProps {
 export class AutohealStack extends Stack {
   public readonly notices: Notices;
   public readonly idempotencyTable: IdempotencyTable;
-  public readonly redrive: ExecutionRedrive;
+  /** Present when the config has a `redrive` section. */
+  public readonly redrive?: ExecutionRedrive;
 
   public constructor(scope: Construct, id: string, props: AutohealStackProps) {
     super(scope, id, {
@@ -23,20 +24,23 @@ export class AutohealStack extends Stack {
     });
     this.notices = new Notices(this, 'Notices');
     this.idempotencyTable = new IdempotencyTable(this, 'Idempotency');
-    this.redrive = new ExecutionRedrive(this, 'Redrive', {
-      config: props.config.redrive,
-      idempotencyTable: this.idempotencyTable,
-      noticeTopic: this.notices.topic,
-      alarmAction: this.notices.alarmAction,
-    });
+    if (props.config.redrive) {
+      this.redrive = new ExecutionRedrive(this, 'Redrive', {
+        config: props.config.redrive,
+        idempotencyTable: this.idempotencyTable,
+        noticeTopic: this.notices.topic,
+        alarmAction: this.notices.alarmAction,
+      });
+      new CfnOutput(this, 'RedriveDeadLetterQueueUrl', {
+        description:
+          'Step Functions events Autoheal could not process, each with its autoheal-parked-reason',
+        value: this.redrive.buffer.deadLetterQueue.queueUrl,
+      });
+    }
 
     new CfnOutput(this, 'NoticeTopicArn', {
       description: 'Subscribe here to hear when Autoheal gives up or skips a failure',
       value: this.notices.topic.topicArn,
-    });
-    new CfnOutput(this, 'DeadLetterQueueUrl', {
-      description: 'Events Autoheal could not process, each with its autoheal-parked-reason',
-      value: this.redrive.deadLetterQueue.queueUrl,
     });
   }
 }

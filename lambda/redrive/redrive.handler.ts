@@ -10,7 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { parseAutohealConfig } from '../shared/autoheal-config';
+import { parseRedriveConfig } from '../shared/autoheal-config';
 import { ENV, METRICS_NAMESPACE, REDRIVE_SERVICE_NAME } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
 import { createRedriveHandler } from './redrive-processor';
@@ -19,7 +19,7 @@ const logger = new Logger({ serviceName: REDRIVE_SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: REDRIVE_SERVICE_NAME });
 
 export const handler = createRedriveHandler({
-  config: parseAutohealConfig({ redrive: JSON.parse(requireEnv(ENV.redriveConfig)) }).redrive,
+  config: parseRedriveConfig(JSON.parse(requireEnv(ENV.redriveConfig))),
   sfn: new SFNClient({}),
   sns: new SNSClient({}),
   sqs: new SQSClient({}),

@@ -1,350 +1,28 @@
 /**
- * The Autoheal configuration schema: types, defaults and validation.
+ * The Autoheal configuration: one section per healer, each optional, at least
+ * one present.
  *
  * The CDK app validates the user's config with {@link parseAutohealConfig} at
- * synth time and hands the result to the handler as JSON; the handler parses
- * it again with the same function on start, so infra and runtime share one
+ * synth time and hands each handler its section as JSON; the handler parses it
+ * again with the same section parser on start, so infra and runtime share one
  * definition of every option and its default.
  */
+
+import { type AppflowConfig, parseAppflowConfig } from './config/appflow-config';
+import { check } from './config/common';
+import { parseRedriveConfig, type RedriveConfig } from './config/redrive-config';
 import { ConfigError } from './errors';
-import { FieldChecker, type JsonObject } from './fields';
 
-/** Terminal statuses Autoheal may redrive. ABORTED is only redriven when asked. */
-export const REDRIVABLE_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
-export type RedrivableStatus = (typeof REDRIVABLE_STATUSES)[number];
-
-/**
- * Errors that fail the same way on every run with the same input: a redrive
- * cannot help, so they are never redriven by default.
- */
-export const DETERMINISTIC_ERRORS: readonly string[] = [
-  'States.Runtime',
-  'States.DataLimitExceeded',
-  'States.ResultPathMatchFailure',
-  'States.ParameterPathFailure',
-  'States.NoChoiceMatched',
-  'States.IntrinsicFailure',
-  'States.QueryEvaluationError',
-];
-
-/**
- * How long to wait before an attempt: `min(cap, base × factor^attempt)`, shortened
- * by up to `jitterRatio` of itself so a storm of simultaneous failures spreads out.
- */
-export interface DelayPolicy {
-  /**
-   * Delay before the first attempt, in seconds.
-   * @default 60
-   */
-  readonly baseSeconds: number;
-  /**
-   * Multiplier applied per further attempt.
-   * @default 4
-   */
-  readonly factor: number;
-  /**
-   * Upper bound of any delay, in seconds.
-   * @default 3600
-   */
-  readonly capSeconds: number;
-  /**
-   * Fraction (0-1) of the delay that jitter may take off; 0 disables jitter.
-   * @default 0.2
-   */
-  readonly jitterRatio: number;
-}
-
-/** Which errors are worth a redrive. Entries are exact names or globs (`*`, `?`). */
-export interface ErrorPolicy {
-  /**
-   * Errors never redriven. Checked first.
-   * @default the deterministic `States.*` errors ({@link DETERMINISTIC_ERRORS})
-   */
-  readonly deny: readonly string[];
-  /**
-   * When non-empty, only errors matching an entry are redriven.
-   * @default [] (every error not denied)
-   */
-  readonly allow: readonly string[];
-}
-
-/** How failures of one state machine are redriven. */
-export interface RedrivePolicy {
-  /**
-   * Execution statuses to redrive.
-   * @default ['FAILED', 'TIMED_OUT']
-   */
-  readonly statuses: readonly RedrivableStatus[];
-  /**
-   * Redrives per execution; at this count Autoheal gives up and sends a notice.
-   * @default 3
-   */
-  readonly maxRedrives: number;
-  /** @default see {@link ErrorPolicy} */
-  readonly errors: ErrorPolicy;
-  /** @default see {@link DelayPolicy} */
-  readonly delay: DelayPolicy;
-  /**
-   * Decide, log and count, but never call RedriveExecution.
-   * @default false
-   */
-  readonly observeOnly: boolean;
-}
-
-/** A per-state-machine override: any subset of {@link RedrivePolicy}. */
-export interface RedrivePolicyOverride {
-  readonly statuses?: readonly RedrivableStatus[];
-  readonly maxRedrives?: number;
-  readonly errors?: Partial<ErrorPolicy>;
-  readonly delay?: Partial<DelayPolicy>;
-  readonly observeOnly?: boolean;
-}
-
-/** How the event buffer is consumed. */
-export interface ProcessingOptions {
-  /**
-   * Messages per Lambda invocation.
-   * @default 10
-   */
-  readonly batchSize: number;
-  /**
-   * Most concurrent Lambda invocations draining the buffer: the brake on a redrive storm.
-   * @default 5
-   */
-  readonly maxConcurrency: number;
-  /**
-   * Receives of one message before it is parked in the dead-letter queue.
-   * @default 5
-   */
-  readonly maxReceiveCount: number;
-}
-
-/** Auto-redrive of Step Functions executions. */
-export interface RedriveConfig extends RedrivePolicy {
-  /** State machines in scope, by exact ARN. At least one ARN or prefix is required. */
-  readonly stateMachineArns: readonly string[];
-  /** State machines in scope, by name prefix in this stack's account and region. */
-  readonly stateMachineNamePrefixes: readonly string[];
-  /**
-   * Policy overrides keyed by state machine name.
-   * @default {}
-   */
-  readonly overrides: Readonly<Record<string, RedrivePolicyOverride>>;
-  /** @default see {@link ProcessingOptions} */
-  readonly processing: ProcessingOptions;
-}
+export * from './config/appflow-config';
+export * from './config/common';
+export * from './config/redrive-config';
 
 /** The whole Autoheal configuration. */
 export interface AutohealConfig {
-  readonly redrive: RedriveConfig;
-}
-
-export const DEFAULT_REDRIVE_POLICY: RedrivePolicy = {
-  statuses: ['FAILED', 'TIMED_OUT'],
-  maxRedrives: 3,
-  errors: { deny: DETERMINISTIC_ERRORS, allow: [] },
-  delay: { baseSeconds: 60, factor: 4, capSeconds: 3600, jitterRatio: 0.2 },
-  observeOnly: false,
-};
-
-export const DEFAULT_PROCESSING: ProcessingOptions = {
-  batchSize: 10,
-  maxConcurrency: 5,
-  maxReceiveCount: 5,
-};
-
-export const STATE_MACHINE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
-export const STATE_MACHINE_ARN =
-  /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:([A-Za-z0-9_-]{1,80})$/;
-
-const check = new FieldChecker((field, problem) => new ConfigError(field, problem));
-
-const POLICY_KEYS = ['statuses', 'maxRedrives', 'errors', 'delay', 'observeOnly'] as const;
-const REDRIVE_KEYS = [
-  ...POLICY_KEYS,
-  'stateMachineArns',
-  'stateMachineNamePrefixes',
-  'overrides',
-  'processing',
-] as const;
-
-function parseStatuses(value: unknown, field: string): RedrivableStatus[] {
-  const statuses = check.array(value, field, (v, f) => check.oneOf(v, f, REDRIVABLE_STATUSES));
-  if (statuses.length === 0) {
-    throw new ConfigError(field, `must list at least one of ${REDRIVABLE_STATUSES.join(', ')}`);
-  }
-  return [...new Set(statuses)];
-}
-
-function parseErrorNames(value: unknown, field: string): string[] {
-  return check.array(value, field, (v, f) => check.string(v, f, { maxLength: 256 }));
-}
-
-function parseDelay(value: unknown, field: string): Partial<DelayPolicy> {
-  const raw = check.object(value, field);
-  check.onlyKeys(raw, field, ['baseSeconds', 'factor', 'capSeconds', 'jitterRatio']);
-  const seconds = { min: 0, max: 12 * 3600, integer: true };
-  return {
-    ...(raw.baseSeconds !== undefined && {
-      baseSeconds: check.number(raw.baseSeconds, `${field}.baseSeconds`, seconds),
-    }),
-    ...(raw.factor !== undefined && {
-      factor: check.number(raw.factor, `${field}.factor`, { min: 1, max: 10 }),
-    }),
-    ...(raw.capSeconds !== undefined && {
-      capSeconds: check.number(raw.capSeconds, `${field}.capSeconds`, seconds),
-    }),
-    ...(raw.jitterRatio !== undefined && {
-      jitterRatio: check.number(raw.jitterRatio, `${field}.jitterRatio`, { min: 0, max: 1 }),
-    }),
-  };
-}
-
-function parsePolicyOverride(raw: JsonObject, field: string): RedrivePolicyOverride {
-  let errors: Partial<ErrorPolicy> | undefined;
-  if (raw.errors !== undefined) {
-    const e = check.object(raw.errors, `${field}.errors`);
-    check.onlyKeys(e, `${field}.errors`, ['deny', 'allow']);
-    errors = {
-      ...(e.deny !== undefined && { deny: parseErrorNames(e.deny, `${field}.errors.deny`) }),
-      ...(e.allow !== undefined && { allow: parseErrorNames(e.allow, `${field}.errors.allow`) }),
-    };
-  }
-  return {
-    ...(raw.statuses !== undefined && {
-      statuses: parseStatuses(raw.statuses, `${field}.statuses`),
-    }),
-    ...(raw.maxRedrives !== undefined && {
-      maxRedrives: check.number(raw.maxRedrives, `${field}.maxRedrives`, {
-        min: 0,
-        max: 100,
-        integer: true,
-      }),
-    }),
-    ...(errors && { errors }),
-    ...(raw.delay !== undefined && { delay: parseDelay(raw.delay, `${field}.delay`) }),
-    ...(raw.observeOnly !== undefined && {
-      observeOnly: check.boolean(raw.observeOnly, `${field}.observeOnly`),
-    }),
-  };
-}
-
-/** Applies an override on top of a complete policy. */
-export function applyOverride(base: RedrivePolicy, override: RedrivePolicyOverride): RedrivePolicy {
-  const merged: RedrivePolicy = {
-    statuses: override.statuses ?? base.statuses,
-    maxRedrives: override.maxRedrives ?? base.maxRedrives,
-    errors: { ...base.errors, ...override.errors },
-    delay: { ...base.delay, ...override.delay },
-    observeOnly: override.observeOnly ?? base.observeOnly,
-  };
-  return merged;
-}
-
-function validateDelay(delay: DelayPolicy, field: string): void {
-  if (delay.capSeconds < delay.baseSeconds) {
-    throw new ConfigError(
-      `${field}.capSeconds`,
-      `must be at least baseSeconds (${delay.baseSeconds}), got ${delay.capSeconds}`,
-    );
-  }
-}
-
-function parseProcessing(value: unknown, field: string): ProcessingOptions {
-  if (value === undefined) return DEFAULT_PROCESSING;
-  const raw = check.object(value, field);
-  check.onlyKeys(raw, field, ['batchSize', 'maxConcurrency', 'maxReceiveCount']);
-  return {
-    batchSize:
-      raw.batchSize === undefined
-        ? DEFAULT_PROCESSING.batchSize
-        : check.number(raw.batchSize, `${field}.batchSize`, { min: 1, max: 10, integer: true }),
-    maxConcurrency:
-      raw.maxConcurrency === undefined
-        ? DEFAULT_PROCESSING.maxConcurrency
-        : check.number(raw.maxConcurrency, `${field}.maxConcurrency`, {
-            min: 2,
-            max: 1000,
-            integer: true,
-          }),
-    maxReceiveCount:
-      raw.maxReceiveCount === undefined
-        ? DEFAULT_PROCESSING.maxReceiveCount
-        : check.number(raw.maxReceiveCount, `${field}.maxReceiveCount`, {
-            min: 2,
-            max: 100,
-            integer: true,
-          }),
-  };
-}
-
-export type RedriveScope = Pick<RedriveConfig, 'stateMachineArns' | 'stateMachineNamePrefixes'>;
-
-/** True when a state machine name is covered by the scope's ARNs or prefixes. */
-export function isNameInScope(config: RedriveScope, stateMachineName: string): boolean {
-  return (
-    config.stateMachineNamePrefixes.some((prefix) => stateMachineName.startsWith(prefix)) ||
-    config.stateMachineArns.some((arn) => arn.endsWith(`:stateMachine:${stateMachineName}`))
-  );
-}
-
-function parseRedrive(value: unknown, field: string): RedriveConfig {
-  const raw = check.object(value, field);
-  check.onlyKeys(raw, field, REDRIVE_KEYS);
-  const stateMachineArns = check.array(
-    raw.stateMachineArns ?? [],
-    `${field}.stateMachineArns`,
-    (v, f) =>
-      check.string(v, f, {
-        pattern: STATE_MACHINE_ARN,
-        patternHint: 'a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)',
-      }),
-  );
-  const stateMachineNamePrefixes = check.array(
-    raw.stateMachineNamePrefixes ?? [],
-    `${field}.stateMachineNamePrefixes`,
-    (v, f) =>
-      check.string(v, f, {
-        pattern: STATE_MACHINE_NAME,
-        patternHint: 'a state machine name prefix of 1-80 letters, digits, _ or -',
-      }),
-  );
-  if (stateMachineArns.length === 0 && stateMachineNamePrefixes.length === 0) {
-    throw new ConfigError(
-      `${field}.stateMachineArns`,
-      'scope is empty: list at least one state machine ARN here or a name prefix in stateMachineNamePrefixes',
-    );
-  }
-  const base = applyOverride(DEFAULT_REDRIVE_POLICY, parsePolicyOverride(raw, field));
-  validateDelay(base.delay, `${field}.delay`);
-
-  const overrides: Record<string, RedrivePolicyOverride> = {};
-  const rawOverrides = check.object(raw.overrides ?? {}, `${field}.overrides`);
-  const scope: RedriveScope = { stateMachineArns, stateMachineNamePrefixes };
-  for (const [name, rawOverride] of Object.entries(rawOverrides)) {
-    const overrideField = `${field}.overrides.${name}`;
-    if (!STATE_MACHINE_NAME.test(name)) {
-      throw new ConfigError(
-        overrideField,
-        'keys must be state machine names (1-80 letters, digits, _ or -)',
-      );
-    }
-    if (!isNameInScope(scope, name)) {
-      throw new ConfigError(overrideField, 'names a state machine outside the configured scope');
-    }
-    const override = check.object(rawOverride, overrideField);
-    check.onlyKeys(override, overrideField, POLICY_KEYS);
-    overrides[name] = parsePolicyOverride(override, overrideField);
-    validateDelay(applyOverride(base, overrides[name]).delay, `${overrideField}.delay`);
-  }
-
-  return {
-    ...base,
-    stateMachineArns,
-    stateMachineNamePrefixes,
-    overrides,
-    processing: parseProcessing(raw.processing, `${field}.processing`),
-  };
+  /** Auto-redrive of Step Functions executions. @default - not installed */
+  readonly redrive?: RedriveConfig;
+  /** Scheduled AppFlow runs and their healing. @default - not installed */
+  readonly appflow?: AppflowConfig;
 }
 
 /**
@@ -356,26 +34,20 @@ function parseRedrive(value: unknown, field: string): RedriveConfig {
  * const config = parseAutohealConfig({
  *   redrive: { stateMachineNamePrefixes: ['orders-'], maxRedrives: 5 },
  * });
- * config.redrive.delay.baseSeconds; // 60
+ * config.redrive?.delay.baseSeconds; // 60
  * ```
  */
 export function parseAutohealConfig(value: unknown): AutohealConfig {
   const raw = check.object(value, 'autoheal');
-  check.onlyKeys(raw, 'autoheal', ['redrive']);
-  return { redrive: parseRedrive(raw.redrive, 'redrive') };
-}
-
-/** The effective policy for one state machine: the config's defaults plus its override. */
-export function policyFor(config: RedriveConfig, stateMachineName: string): RedrivePolicy {
-  const override = config.overrides[stateMachineName];
-  return override ? applyOverride(config, override) : config;
-}
-
-/** Every status any state machine in scope redrives: what the EventBridge rule must match. */
-export function allConfiguredStatuses(config: RedriveConfig): RedrivableStatus[] {
-  const statuses = new Set<RedrivableStatus>(config.statuses);
-  for (const override of Object.values(config.overrides)) {
-    for (const status of override.statuses ?? []) statuses.add(status);
+  check.onlyKeys(raw, 'autoheal', ['redrive', 'appflow']);
+  if (raw.redrive === undefined && raw.appflow === undefined) {
+    throw new ConfigError(
+      'autoheal',
+      'configures nothing: add a "redrive" section, an "appflow" section, or both',
+    );
   }
-  return REDRIVABLE_STATUSES.filter((s) => statuses.has(s));
+  return {
+    ...(raw.redrive !== undefined && { redrive: parseRedriveConfig(raw.redrive) }),
+    ...(raw.appflow !== undefined && { appflow: parseAppflowConfig(raw.appflow) }),
+  };
 }

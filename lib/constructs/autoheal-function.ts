@@ -1,11 +1,31 @@
 import * as path from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LAMBDA_NODE_MAJOR, METRICS_NAMESPACE } from '../../lambda/shared/contract';
+
+/** Lambda allows 4 KiB of environment in all; a config section may take most of it. */
+const MAX_CONFIG_ENV_BYTES = 3 * 1024;
+
+/**
+ * A config section as an environment variable value, refused at synth when it
+ * would not fit in the Lambda environment.
+ */
+export function configEnvironment(section: unknown): string {
+  const json = JSON.stringify(section);
+  const bytes = Buffer.byteLength(json);
+  if (bytes > MAX_CONFIG_ENV_BYTES) {
+    throw new Error(
+      `A config section is ${bytes} bytes as JSON; Lambda environment variables allow about ` +
+        `${MAX_CONFIG_ENV_BYTES}. Scope by name prefix instead of many ARNs or names, or fold overrides together.`,
+    );
+  }
+  return json;
+}
 
 /** The Lambda runtime of every Autoheal function; its major is {@link LAMBDA_NODE_MAJOR}. */
 export const AUTOHEAL_RUNTIME = lambda.Runtime.NODEJS_22_X;
@@ -27,6 +47,11 @@ export interface AutohealFunctionProps {
    * @default 512
    */
   readonly memorySize?: number;
+  /**
+   * What the error alarm does.
+   * @default - the alarm only changes state
+   */
+  readonly alarmAction?: cloudwatch.IAlarmAction;
   /**
    * How long the function's logs are kept.
    * @default logs.RetentionDays.ONE_MONTH
@@ -52,9 +77,13 @@ export class AutohealFunction extends Construct {
   public readonly function: NodejsFunction;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
+  public readonly timeout: Duration;
+  /** Fires when the function fails (an unhandled error, a timeout, a crash). */
+  public readonly errorAlarm: cloudwatch.Alarm;
 
   public constructor(scope: Construct, id: string, props: AutohealFunctionProps) {
     super(scope, id);
+    this.timeout = props.timeout ?? Duration.seconds(30);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
@@ -72,7 +101,7 @@ export class AutohealFunction extends Construct {
       runtime: AUTOHEAL_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.seconds(30),
+      timeout: this.timeout,
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -96,5 +125,18 @@ export class AutohealFunction extends Construct {
       id: 'AwsSolutions::AwsSolutions-L1',
       reason: `Pinned to nodejs${LAMBDA_NODE_MAJOR}.x, the Node major the test suite runs on; the runtime and the tests move together.`,
     });
+
+    this.errorAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
+      alarmDescription: `The Autoheal ${props.serviceName} function failed. Read its log group for the error.`,
+      metric: this.function.metricErrors({
+        period: Duration.minutes(5),
+        statistic: cloudwatch.Stats.SUM,
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (props.alarmAction) this.errorAlarm.addAlarmAction(props.alarmAction);
   }
 }

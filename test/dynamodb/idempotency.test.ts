@@ -13,7 +13,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createRedriveHandler } from '../../lambda/redrive/redrive-processor';
-import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
+import { parseRedriveConfig } from '../../lambda/shared/autoheal-config';
 import {
   IDEMPOTENCY_RECORD_TTL_SECONDS,
   METRICS_NAMESPACE,
@@ -34,9 +34,10 @@ const MINUTE_MS = 60_000;
 const MACHINE = 'orders-fulfilment';
 const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:autoheal-notices`;
 
-const config = parseAutohealConfig({
-  redrive: { stateMachineNamePrefixes: ['orders-'], delay: { jitterRatio: 0 } },
-}).redrive;
+const config = parseRedriveConfig({
+  stateMachineNamePrefixes: ['orders-'],
+  delay: { jitterRatio: 0 },
+});
 
 const sfnMock = mockClient(SFNClient);
 const snsMock = mockClient(SNSClient);
@@ -167,13 +168,11 @@ describe('idempotency of the redrive handler (DynamoDB Local)', () => {
     // Prepare: the same failure, first seen while observing, then after the switch
     const change = failure();
     const observing = lambdaEnvironment(
-      parseAutohealConfig({
-        redrive: {
-          stateMachineNamePrefixes: ['orders-'],
-          delay: { jitterRatio: 0 },
-          observeOnly: true,
-        },
-      }).redrive,
+      parseRedriveConfig({
+        stateMachineNamePrefixes: ['orders-'],
+        delay: { jitterRatio: 0 },
+        observeOnly: true,
+      }),
     );
     const active = lambdaEnvironment();
 

@@ -21,7 +21,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createRedriveHandler } from '../../lambda/redrive/redrive-processor';
-import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
+import { parseRedriveConfig } from '../../lambda/shared/autoheal-config';
 import {
   MESSAGE_ATTRIBUTES,
   METRICS_NAMESPACE,
@@ -45,17 +45,15 @@ const DLQ_URL = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/autoheal-redrive
 const MAX_RECEIVE_COUNT = 5;
 
 // No jitter, so every delay below is exact: 60 s × 4^redriveCount, capped at 3600 s.
-const config = parseAutohealConfig({
-  redrive: {
-    stateMachineNamePrefixes: ['orders-'],
-    delay: { jitterRatio: 0 },
-    overrides: {
-      'orders-observed': { observeOnly: true },
-      'orders-payments': { errors: { deny: ['Payment.*'] } },
-    },
-    processing: { maxReceiveCount: MAX_RECEIVE_COUNT },
+const config = parseRedriveConfig({
+  stateMachineNamePrefixes: ['orders-'],
+  delay: { jitterRatio: 0 },
+  overrides: {
+    'orders-observed': { observeOnly: true },
+    'orders-payments': { errors: { deny: ['Payment.*'] } },
   },
-}).redrive;
+  processing: { maxReceiveCount: MAX_RECEIVE_COUNT },
+});
 
 const sfnMock = mockClient(SFNClient);
 const snsMock = mockClient(SNSClient);

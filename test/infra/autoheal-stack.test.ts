@@ -74,9 +74,9 @@ describe('the EventBridge rule', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       Targets: [
         {
-          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RedriveWorkQueue'), 'Arn'] },
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RedriveBufferWorkQueue'), 'Arn'] },
           DeadLetterConfig: {
-            Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RedriveDeadLetterQueue'), 'Arn'] },
+            Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RedriveBufferDeadLetterQueue'), 'Arn'] },
           },
           RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 },
         },
@@ -97,7 +97,7 @@ describe('the durable buffer', () => {
       SqsManagedSseEnabled: true,
       RedrivePolicy: {
         deadLetterTargetArn: {
-          'Fn::GetAtt': [Match.stringLikeRegexp('^RedriveDeadLetterQueue'), 'Arn'],
+          'Fn::GetAtt': [Match.stringLikeRegexp('^RedriveBufferDeadLetterQueue'), 'Arn'],
         },
         maxReceiveCount: 4,
       },
@@ -136,7 +136,7 @@ describe('the durable buffer', () => {
             Condition: {
               ArnEquals: {
                 'aws:SourceArn': {
-                  'Fn::GetAtt': [Match.stringLikeRegexp('^RedriveFailedExecutions'), 'Arn'],
+                  'Fn::GetAtt': [Match.stringLikeRegexp('^RedriveBufferFailedExecutions'), 'Arn'],
                 },
               },
             },
@@ -217,7 +217,17 @@ describe('the redrive function', () => {
               'sqs:DeleteMessage',
               'sqs:GetQueueAttributes',
             ],
-            Resource: getAtt('RedriveWorkQueue'),
+            Resource: getAtt('RedriveBufferWorkQueue'),
+          },
+          {
+            Effect: 'Allow',
+            Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+            Resource: getAtt('RedriveBufferWorkQueue'),
+          },
+          {
+            Effect: 'Allow',
+            Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+            Resource: getAtt('RedriveBufferDeadLetterQueue'),
           },
           {
             Sid: 'RedriveScopedExecutions',
@@ -256,16 +266,6 @@ describe('the redrive function', () => {
             Effect: 'Allow',
             Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
             Resource: getAtt('NoticesKey'),
-          },
-          {
-            Effect: 'Allow',
-            Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
-            Resource: getAtt('RedriveWorkQueue'),
-          },
-          {
-            Effect: 'Allow',
-            Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
-            Resource: getAtt('RedriveDeadLetterQueue'),
           },
         ],
       },

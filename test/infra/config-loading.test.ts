@@ -29,7 +29,7 @@ describe('loadAutohealConfig', () => {
     });
 
     // Act & Assess
-    expect(loadAutohealConfig(app.node).redrive.maxRedrives).toBe(7);
+    expect(loadAutohealConfig(app.node).redrive?.maxRedrives).toBe(7);
   });
 
   it('prefers a config file named with -c autohealConfigFile=...', () => {
@@ -44,7 +44,7 @@ describe('loadAutohealConfig', () => {
     });
 
     // Act & Assess
-    expect(loadAutohealConfig(app.node).redrive.stateMachineNamePrefixes).toEqual(['file-']);
+    expect(loadAutohealConfig(app.node).redrive?.stateMachineNamePrefixes).toEqual(['file-']);
   });
 
   it.each([

@@ -38,7 +38,7 @@ describe('cdk-nag AwsSolutions', () => {
   it('fails synthesis on a finding nobody acknowledged', () => {
     // Prepare
     const { app, stack } = appWithNag(defaultContextConfig());
-    stack.redrive.handler.role.addToPolicy(
+    new iam.Role(stack, 'Unreviewed', { assumedBy: new iam.AccountRootPrincipal() }).addToPolicy(
       new iam.PolicyStatement({ actions: ['states:*'], resources: ['*'] }),
     );
 

@@ -6,8 +6,16 @@ import {
   allConfiguredStatuses,
   parseAutohealConfig,
   policyFor,
+  type RedriveConfig,
 } from '../../lambda/shared/autoheal-config';
 import { ConfigError } from '../../lambda/shared/errors';
+
+/** Parses a whole config and returns its redrive section, failing the test if there is none. */
+function redriveSectionOf(config: unknown): RedriveConfig {
+  const { redrive } = parseAutohealConfig(config);
+  if (!redrive) throw new Error('expected a redrive section');
+  return redrive;
+}
 
 const ORDERS_ARN = 'arn:aws:states:eu-central-1:123456789012:stateMachine:autoheal-demo-orders';
 const DEMO_SCOPE = { stateMachineNamePrefixes: ['autoheal-demo-'] };
@@ -70,7 +78,7 @@ describe('parseAutohealConfig', () => {
       };
 
       // Act
-      const { redrive } = parseAutohealConfig(config);
+      const redrive = redriveSectionOf(config);
 
       // Assess
       expect(redrive.delay).toEqual({
@@ -89,7 +97,7 @@ describe('parseAutohealConfig', () => {
       const config = { redrive: { ...DEMO_SCOPE, statuses: ['FAILED', 'ABORTED', 'FAILED'] } };
 
       // Act
-      const { redrive } = parseAutohealConfig(config);
+      const redrive = redriveSectionOf(config);
 
       // Assess
       expect(redrive.statuses).toEqual(['FAILED', 'ABORTED']);
@@ -299,7 +307,7 @@ describe('parseAutohealConfig', () => {
       };
 
       // Act
-      const { redrive } = parseAutohealConfig(config);
+      const redrive = redriveSectionOf(config);
 
       // Assess
       expect(policyFor(redrive, 'autoheal-demo-orders').maxRedrives).toBe(1);
@@ -307,7 +315,7 @@ describe('parseAutohealConfig', () => {
 
     it('applies an override on top of the config, only for its state machine', () => {
       // Prepare
-      const { redrive } = parseAutohealConfig({
+      const redrive = redriveSectionOf({
         redrive: {
           ...DEMO_SCOPE,
           maxRedrives: 4,
@@ -354,7 +362,7 @@ describe('parseAutohealConfig', () => {
       },
     ])('includes $label', ({ options, statuses }) => {
       // Prepare
-      const { redrive } = parseAutohealConfig({ redrive: { ...DEMO_SCOPE, ...options } });
+      const redrive = redriveSectionOf({ redrive: { ...DEMO_SCOPE, ...options } });
 
       // Act
       const configured = allConfiguredStatuses(redrive);

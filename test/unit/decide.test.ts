@@ -11,7 +11,7 @@ import {
   parseExecutionStatusChange,
 } from '../../lambda/redrive/failure-event';
 import {
-  parseAutohealConfig,
+  parseRedriveConfig,
   policyFor,
   type RedriveConfig,
 } from '../../lambda/shared/autoheal-config';
@@ -34,9 +34,7 @@ const DAY = 24 * HOUR;
 const DELAY_ELAPSED = HOUR;
 
 function configWith(redrive: Record<string, unknown> = {}): RedriveConfig {
-  return parseAutohealConfig({
-    redrive: { stateMachineNamePrefixes: ['autoheal-demo-'], ...redrive },
-  }).redrive;
+  return parseRedriveConfig({ stateMachineNamePrefixes: ['autoheal-demo-'], ...redrive });
 }
 
 /** The effective policy of the demo state machine under a config with these options. */

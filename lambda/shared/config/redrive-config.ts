@@ -1,0 +1,261 @@
+/**
+ * The `redrive` section of the Autoheal config: which Step Functions failures
+ * are redriven, how often and how soon.
+ */
+import { ConfigError } from '../errors';
+import type { JsonObject } from '../fields';
+import {
+  check,
+  type DelayPolicy,
+  type ProcessingOptions,
+  parseDelay,
+  parseProcessing,
+  validateDelay,
+} from './common';
+
+/** Terminal statuses Autoheal may redrive. ABORTED is only redriven when asked. */
+export const REDRIVABLE_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+export type RedrivableStatus = (typeof REDRIVABLE_STATUSES)[number];
+
+/**
+ * Errors that fail the same way on every run with the same input: a redrive
+ * cannot help, so they are never redriven by default.
+ */
+export const DETERMINISTIC_ERRORS: readonly string[] = [
+  'States.Runtime',
+  'States.DataLimitExceeded',
+  'States.ResultPathMatchFailure',
+  'States.ParameterPathFailure',
+  'States.NoChoiceMatched',
+  'States.IntrinsicFailure',
+  'States.QueryEvaluationError',
+];
+
+/** Which errors are worth a redrive. Entries are exact names or globs (`*`, `?`). */
+export interface ErrorPolicy {
+  /**
+   * Errors never redriven. Checked first.
+   * @default the deterministic `States.*` errors ({@link DETERMINISTIC_ERRORS})
+   */
+  readonly deny: readonly string[];
+  /**
+   * When non-empty, only errors matching an entry are redriven.
+   * @default [] (every error not denied)
+   */
+  readonly allow: readonly string[];
+}
+
+/** How failures of one state machine are redriven. */
+export interface RedrivePolicy {
+  /**
+   * Execution statuses to redrive.
+   * @default ['FAILED', 'TIMED_OUT']
+   */
+  readonly statuses: readonly RedrivableStatus[];
+  /**
+   * Redrives per execution; at this count Autoheal gives up and sends a notice.
+   * @default 3
+   */
+  readonly maxRedrives: number;
+  /** @default see {@link ErrorPolicy} */
+  readonly errors: ErrorPolicy;
+  /** @default see {@link DelayPolicy} */
+  readonly delay: DelayPolicy;
+  /**
+   * Decide, log and count, but never call RedriveExecution.
+   * @default false
+   */
+  readonly observeOnly: boolean;
+}
+
+/** A per-state-machine override: any subset of {@link RedrivePolicy}. */
+export interface RedrivePolicyOverride {
+  readonly statuses?: readonly RedrivableStatus[];
+  readonly maxRedrives?: number;
+  readonly errors?: Partial<ErrorPolicy>;
+  readonly delay?: Partial<DelayPolicy>;
+  readonly observeOnly?: boolean;
+}
+
+/** Auto-redrive of Step Functions executions. */
+export interface RedriveConfig extends RedrivePolicy {
+  /** State machines in scope, by exact ARN. At least one ARN or prefix is required. */
+  readonly stateMachineArns: readonly string[];
+  /** State machines in scope, by name prefix in this stack's account and region. */
+  readonly stateMachineNamePrefixes: readonly string[];
+  /**
+   * Policy overrides keyed by state machine name.
+   * @default {}
+   */
+  readonly overrides: Readonly<Record<string, RedrivePolicyOverride>>;
+  /** @default see {@link ProcessingOptions} */
+  readonly processing: ProcessingOptions;
+}
+
+export const DEFAULT_REDRIVE_POLICY: RedrivePolicy = {
+  statuses: ['FAILED', 'TIMED_OUT'],
+  maxRedrives: 3,
+  errors: { deny: DETERMINISTIC_ERRORS, allow: [] },
+  delay: { baseSeconds: 60, factor: 4, capSeconds: 3600, jitterRatio: 0.2 },
+  observeOnly: false,
+};
+
+export const STATE_MACHINE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+export const STATE_MACHINE_ARN =
+  /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:([A-Za-z0-9_-]{1,80})$/;
+
+const POLICY_KEYS = ['statuses', 'maxRedrives', 'errors', 'delay', 'observeOnly'] as const;
+const REDRIVE_KEYS = [
+  ...POLICY_KEYS,
+  'stateMachineArns',
+  'stateMachineNamePrefixes',
+  'overrides',
+  'processing',
+] as const;
+
+function parseStatuses(value: unknown, field: string): RedrivableStatus[] {
+  const statuses = check.array(value, field, (v, f) => check.oneOf(v, f, REDRIVABLE_STATUSES));
+  if (statuses.length === 0) {
+    throw new ConfigError(field, `must list at least one of ${REDRIVABLE_STATUSES.join(', ')}`);
+  }
+  return [...new Set(statuses)];
+}
+
+function parseErrorNames(value: unknown, field: string): string[] {
+  return check.array(value, field, (v, f) => check.string(v, f, { maxLength: 256 }));
+}
+
+function parsePolicyOverride(raw: JsonObject, field: string): RedrivePolicyOverride {
+  let errors: Partial<ErrorPolicy> | undefined;
+  if (raw.errors !== undefined) {
+    const e = check.object(raw.errors, `${field}.errors`);
+    check.onlyKeys(e, `${field}.errors`, ['deny', 'allow']);
+    errors = {
+      ...(e.deny !== undefined && { deny: parseErrorNames(e.deny, `${field}.errors.deny`) }),
+      ...(e.allow !== undefined && { allow: parseErrorNames(e.allow, `${field}.errors.allow`) }),
+    };
+  }
+  return {
+    ...(raw.statuses !== undefined && {
+      statuses: parseStatuses(raw.statuses, `${field}.statuses`),
+    }),
+    ...(raw.maxRedrives !== undefined && {
+      maxRedrives: check.number(raw.maxRedrives, `${field}.maxRedrives`, {
+        min: 0,
+        max: 100,
+        integer: true,
+      }),
+    }),
+    ...(errors && { errors }),
+    ...(raw.delay !== undefined && { delay: parseDelay(raw.delay, `${field}.delay`) }),
+    ...(raw.observeOnly !== undefined && {
+      observeOnly: check.boolean(raw.observeOnly, `${field}.observeOnly`),
+    }),
+  };
+}
+
+/** Applies an override on top of a complete policy. */
+export function applyOverride(base: RedrivePolicy, override: RedrivePolicyOverride): RedrivePolicy {
+  const merged: RedrivePolicy = {
+    statuses: override.statuses ?? base.statuses,
+    maxRedrives: override.maxRedrives ?? base.maxRedrives,
+    errors: { ...base.errors, ...override.errors },
+    delay: { ...base.delay, ...override.delay },
+    observeOnly: override.observeOnly ?? base.observeOnly,
+  };
+  return merged;
+}
+
+export type RedriveScope = Pick<RedriveConfig, 'stateMachineArns' | 'stateMachineNamePrefixes'>;
+
+/** True when a state machine name is covered by the scope's ARNs or prefixes. */
+export function isNameInScope(config: RedriveScope, stateMachineName: string): boolean {
+  return (
+    config.stateMachineNamePrefixes.some((prefix) => stateMachineName.startsWith(prefix)) ||
+    config.stateMachineArns.some((arn) => arn.endsWith(`:stateMachine:${stateMachineName}`))
+  );
+}
+
+/**
+ * Validates the `redrive` section and fills in every default.
+ *
+ * @throws {ConfigError} naming the first bad field and what it allows
+ * @example
+ * ```ts
+ * const redrive = parseRedriveConfig({ stateMachineNamePrefixes: ['orders-'], maxRedrives: 5 });
+ * redrive.delay.baseSeconds; // 60
+ * ```
+ */
+export function parseRedriveConfig(value: unknown, field = 'redrive'): RedriveConfig {
+  const raw = check.object(value, field);
+  check.onlyKeys(raw, field, REDRIVE_KEYS);
+  const stateMachineArns = check.array(
+    raw.stateMachineArns ?? [],
+    `${field}.stateMachineArns`,
+    (v, f) =>
+      check.string(v, f, {
+        pattern: STATE_MACHINE_ARN,
+        patternHint: 'a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)',
+      }),
+  );
+  const stateMachineNamePrefixes = check.array(
+    raw.stateMachineNamePrefixes ?? [],
+    `${field}.stateMachineNamePrefixes`,
+    (v, f) =>
+      check.string(v, f, {
+        pattern: STATE_MACHINE_NAME,
+        patternHint: 'a state machine name prefix of 1-80 letters, digits, _ or -',
+      }),
+  );
+  if (stateMachineArns.length === 0 && stateMachineNamePrefixes.length === 0) {
+    throw new ConfigError(
+      `${field}.stateMachineArns`,
+      'scope is empty: list at least one state machine ARN here or a name prefix in stateMachineNamePrefixes',
+    );
+  }
+  const base = applyOverride(DEFAULT_REDRIVE_POLICY, parsePolicyOverride(raw, field));
+  validateDelay(base.delay, `${field}.delay`);
+
+  const overrides: Record<string, RedrivePolicyOverride> = {};
+  const rawOverrides = check.object(raw.overrides ?? {}, `${field}.overrides`);
+  const scope: RedriveScope = { stateMachineArns, stateMachineNamePrefixes };
+  for (const [name, rawOverride] of Object.entries(rawOverrides)) {
+    const overrideField = `${field}.overrides.${name}`;
+    if (!STATE_MACHINE_NAME.test(name)) {
+      throw new ConfigError(
+        overrideField,
+        'keys must be state machine names (1-80 letters, digits, _ or -)',
+      );
+    }
+    if (!isNameInScope(scope, name)) {
+      throw new ConfigError(overrideField, 'names a state machine outside the configured scope');
+    }
+    const override = check.object(rawOverride, overrideField);
+    check.onlyKeys(override, overrideField, POLICY_KEYS);
+    overrides[name] = parsePolicyOverride(override, overrideField);
+    validateDelay(applyOverride(base, overrides[name]).delay, `${overrideField}.delay`);
+  }
+
+  return {
+    ...base,
+    stateMachineArns,
+    stateMachineNamePrefixes,
+    overrides,
+    processing: parseProcessing(raw.processing, `${field}.processing`),
+  };
+}
+
+/** The effective policy for one state machine: the config's defaults plus its override. */
+export function policyFor(config: RedriveConfig, stateMachineName: string): RedrivePolicy {
+  const override = config.overrides[stateMachineName];
+  return override ? applyOverride(config, override) : config;
+}
+
+/** Every status any state machine in scope redrives: what the EventBridge rule must match. */
+export function allConfiguredStatuses(config: RedriveConfig): RedrivableStatus[] {
+  const statuses = new Set<RedrivableStatus>(config.statuses);
+  for (const override of Object.values(config.overrides)) {
+    for (const status of override.statuses ?? []) statuses.add(status);
+  }
+  return REDRIVABLE_STATUSES.filter((s) => statuses.has(s));
+}

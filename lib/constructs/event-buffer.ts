@@ -1,0 +1,139 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { ProcessingOptions } from '../../lambda/shared/autoheal-config';
+import { ENV } from '../../lambda/shared/contract';
+import type { AutohealFunction } from './autoheal-function';
+
+/**
+ * How long a received message stays hidden. AWS's guidance for Lambda consumers
+ * is six times the function timeout, so consumers may run for up to 30 s.
+ */
+const VISIBILITY_TIMEOUT = Duration.seconds(180);
+
+/** One EventBridge rule feeding the buffer. */
+export interface BufferedRule {
+  /** Construct id of the rule. */
+  readonly id: string;
+  readonly description: string;
+  readonly eventPattern: events.EventPattern;
+}
+
+export interface EventBufferProps {
+  /** The rules whose events are buffered. */
+  readonly rules: readonly BufferedRule[];
+  /** Batch size, concurrency and receive count of the consumer. */
+  readonly processing: ProcessingOptions;
+  /** Named in the dead-letter alarm's description. */
+  readonly purpose: string;
+  /**
+   * What the dead-letter alarm does.
+   * @default - the alarm only changes state
+   */
+  readonly alarmAction?: cloudwatch.IAlarmAction;
+}
+
+/**
+ * A durable buffer between EventBridge and a Lambda consumer, so no event is
+ * lost: rules → SQS work queue → consumer with partial batch failures, and one
+ * dead-letter queue for what EventBridge could not deliver, what exhausted its
+ * receives, and what the consumer parked with a reason.
+ *
+ * @example
+ * ```ts
+ * const buffer = new EventBuffer(this, 'Buffer', { rules, processing, purpose: 'redrive' });
+ * buffer.attachConsumer(handler, Duration.seconds(30));
+ * ```
+ */
+export class EventBuffer extends Construct {
+  public readonly rules: events.Rule[];
+  /** Buffers events and deferred work for the consumer. */
+  public readonly workQueue: sqs.Queue;
+  /**
+   * Holds what could not be delivered or processed: events EventBridge could not
+   * deliver (attributes ERROR_CODE, ERROR_MESSAGE), messages that exhausted their
+   * receives, and events the consumer parked with an `autoheal-parked-reason`.
+   */
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly deadLetterAlarm: cloudwatch.Alarm;
+  private readonly props: EventBufferProps;
+
+  public constructor(scope: Construct, id: string, props: EventBufferProps) {
+    super(scope, id);
+    this.props = props;
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.workQueue = new sqs.Queue(this, 'WorkQueue', {
+      // The longest retention, so an outage of the consumer loses nothing.
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: VISIBILITY_TIMEOUT,
+      deadLetterQueue: {
+        queue: this.deadLetterQueue,
+        maxReceiveCount: props.processing.maxReceiveCount,
+      },
+    });
+
+    this.rules = props.rules.map((rule) => {
+      const created = new events.Rule(this, rule.id, {
+        description: rule.description,
+        eventPattern: rule.eventPattern,
+      });
+      created.addTarget(
+        new targets.SqsQueue(this.workQueue, {
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
+      );
+      return created;
+    });
+
+    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
+      alarmDescription: `Autoheal (${props.purpose}) parked events it could not process. Read the autoheal-parked-reason attribute of the messages in the dead-letter queue.`,
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (props.alarmAction) this.deadLetterAlarm.addAlarmAction(props.alarmAction);
+  }
+
+  /**
+   * Makes `consumer` drain the work queue, and gives it what it needs to defer
+   * (re-send to the work queue) and park (send to the dead-letter queue).
+   */
+  public attachConsumer(consumer: AutohealFunction): void {
+    const { processing } = this.props;
+    const fn = consumer.function;
+    if (consumer.timeout.toSeconds() * 6 > VISIBILITY_TIMEOUT.toSeconds()) {
+      throw new Error(
+        `A buffer consumer may run at most ${VISIBILITY_TIMEOUT.toSeconds() / 6} s (six times that is the work queue's visibility timeout); ${fn.node.path} has ${consumer.timeout.toSeconds()} s.`,
+      );
+    }
+    fn.addEventSource(
+      new SqsEventSource(this.workQueue, {
+        batchSize: processing.batchSize,
+        maxConcurrency: processing.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+    fn.addEnvironment(ENV.workQueueUrl, this.workQueue.queueUrl);
+    fn.addEnvironment(ENV.deadLetterQueueUrl, this.deadLetterQueue.queueUrl);
+    fn.addEnvironment(ENV.maxReceiveCount, String(processing.maxReceiveCount));
+    this.workQueue.grantSendMessages(fn);
+    this.deadLetterQueue.grantSendMessages(fn);
+  }
+}
