@@ -137,12 +137,17 @@ describe('parseAutohealConfig', () => {
 
     it.each([
       { label: 'no config', config: undefined, field: 'autoheal', allowed: /must be an object/ },
-      { label: 'no redrive section', config: {}, field: 'redrive', allowed: /must be an object/ },
+      {
+        label: 'neither a redrive nor an appflow section',
+        config: {},
+        field: 'autoheal',
+        allowed: /add a "redrive" section, an "appflow" section, or both/,
+      },
       {
         label: 'an unknown top-level section',
         config: { redrive: DEMO_SCOPE, redrives: {} },
         field: 'autoheal.redrives',
-        allowed: /known options: redrive/,
+        allowed: /known options: redrive, appflow/,
       },
       {
         label: 'an empty scope',
