@@ -12,13 +12,15 @@ export const LAMBDA_NODE_MAJOR = 22;
 
 /** Environment variables set by the constructs and read by the handlers. */
 export const ENV = {
-  /** JSON of the validated {@link RedriveConfig}. */
+  /** JSON of the validated `redrive` config section. */
   redriveConfig: 'AUTOHEAL_REDRIVE_CONFIG',
+  /** JSON of the validated `appflow` config section. */
+  appflowConfig: 'AUTOHEAL_APPFLOW_CONFIG',
   /** Name of the Powertools idempotency table. */
   idempotencyTable: 'AUTOHEAL_IDEMPOTENCY_TABLE',
   /** ARN of the SNS topic that receives give-up and skip notices. */
   noticeTopicArn: 'AUTOHEAL_NOTICE_TOPIC_ARN',
-  /** URL of the queue the handler consumes; deferred failures are re-sent to it. */
+  /** URL of the queue the handler consumes; deferred work is re-sent to it. */
   workQueueUrl: 'AUTOHEAL_WORK_QUEUE_URL',
   /** URL of the dead-letter queue where unprocessable messages are parked with their reason. */
   deadLetterQueueUrl: 'AUTOHEAL_DEAD_LETTER_QUEUE_URL',
@@ -65,3 +67,44 @@ export const SFN_EVENT = {
 
 /** Step Functions refuses to redrive an execution that stopped longer ago than this. */
 export const REDRIVE_WINDOW_DAYS = 14;
+
+/** Powertools service names of the AppFlow handlers. */
+export const FLOW_STARTER_SERVICE_NAME = 'flow-starter';
+export const FLOW_HEALER_SERVICE_NAME = 'flow-healer';
+
+/** AppFlow's EventBridge events (best effort; detail keys are kebab-case, counts are strings). */
+export const APPFLOW_EVENT = {
+  source: 'aws.appflow',
+  endReport: 'AppFlow End Flow Run Report',
+  deactivated: 'AppFlow Scheduled Flow Deactivated',
+  /** `detail.status` of a successful run; anything else is a failure. */
+  successStatus: 'Execution Successful',
+} as const;
+
+/**
+ * The input EventBridge Scheduler passes to the flow starter on every tick.
+ * `scheduledTime` is Scheduler's `<aws.scheduler.scheduled-time>`: the same for
+ * every delivery and retry of one tick, so it keys the tick's idempotency.
+ */
+export interface ScheduleTickInput {
+  readonly schedule: string;
+  readonly scheduledTime: string;
+  readonly flows: readonly string[];
+}
+
+/**
+ * Healing state kept in the idempotency table beside Powertools' records,
+ * under key prefixes Powertools never uses, with the same TTL attribute.
+ */
+export const HEALING_STATE = {
+  /** `id` of the record linking a re-run's execution id to the run it re-runs. */
+  rerunLineagePrefix: 'autoheal-appflow-rerun-of#',
+  /** `id` of the record listing a flow's recent re-activations. */
+  reactivationsPrefix: 'autoheal-appflow-reactivations#',
+  /** Attribute: execution id of the original failed run. */
+  originExecutionId: 'originExecutionId',
+  /** Attribute: which re-run of the original this execution is (1 for the first). */
+  rerunNumber: 'rerunNumber',
+  /** Attribute: epoch seconds of recent re-activations (a list of numbers). */
+  reactivatedAt: 'reactivatedAt',
+} as const;
