@@ -28,8 +28,7 @@ export class AutohealStack extends Stack {
       this.redrive = new ExecutionRedrive(this, 'Redrive', {
         config: props.config.redrive,
         idempotencyTable: this.idempotencyTable,
-        noticeTopic: this.notices.topic,
-        alarmAction: this.notices.alarmAction,
+        notices: this.notices,
       });
       new CfnOutput(this, 'RedriveDeadLetterQueueUrl', {
         description:

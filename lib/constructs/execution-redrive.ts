@@ -1,7 +1,5 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { allConfiguredStatuses, type RedriveConfig } from '../../lambda/shared/autoheal-config';
 import { ENV, REDRIVE_SERVICE_NAME, SFN_EVENT } from '../../lambda/shared/contract';
@@ -9,19 +7,15 @@ import { nagResourceFinding } from '../nag';
 import { AutohealFunction, configEnvironment } from './autoheal-function';
 import { EventBuffer } from './event-buffer';
 import type { IdempotencyTable } from './idempotency-table';
+import type { Notices } from './notices';
 
 export interface ExecutionRedriveProps {
   /** The validated redrive config (see `parseRedriveConfig`). */
   readonly config: RedriveConfig;
   /** Where the handler records each failure it acted on. */
   readonly idempotencyTable: IdempotencyTable;
-  /** Receives give-up and skip notices. */
-  readonly noticeTopic: sns.ITopic;
-  /**
-   * What the dead-letter and error alarms do.
-   * @default - the alarms only change state
-   */
-  readonly alarmAction?: cloudwatch.IAlarmAction;
+  /** Receives give-up and skip notices, and the alarms. */
+  readonly notices: Notices;
 }
 
 /**
@@ -34,7 +28,7 @@ export interface ExecutionRedriveProps {
  * new ExecutionRedrive(this, 'Redrive', {
  *   config: parseRedriveConfig({ stateMachineNamePrefixes: ['orders-'] }),
  *   idempotencyTable,
- *   noticeTopic: notices.topic,
+ *   notices,
  * });
  * ```
  */
@@ -49,7 +43,7 @@ export class ExecutionRedrive extends Construct {
     this.buffer = new EventBuffer(this, 'Buffer', {
       purpose: 'redrive',
       processing: config.processing,
-      alarmAction: props.alarmAction,
+      alarmAction: props.notices.alarmAction,
       rules: [
         {
           id: 'FailedExecutions',
@@ -82,11 +76,11 @@ export class ExecutionRedrive extends Construct {
       description: 'Autoheal: redrives failed Step Functions executions',
       serviceName: REDRIVE_SERVICE_NAME,
       timeout: Duration.seconds(30),
-      alarmAction: props.alarmAction,
+      alarmAction: props.notices.alarmAction,
       environment: {
         [ENV.redriveConfig]: configEnvironment(runtimeConfig(config)),
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
-        [ENV.noticeTopicArn]: props.noticeTopic.topicArn,
+        [ENV.noticeTopicArn]: props.notices.topic.topicArn,
       },
     });
     this.buffer.attachConsumer(this.handler);
@@ -108,12 +102,7 @@ export class ExecutionRedrive extends Construct {
       });
     }
     props.idempotencyTable.grantIdempotency(fn);
-    props.noticeTopic.grantPublish(fn);
-    Validations.of(this.handler.role).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      reason:
-        'Publishing to the KMS-encrypted notice topic needs GenerateDataKey* (several variants); the grant is limited to the notice key.',
-    });
+    props.notices.grantPublish(this.handler);
   }
 }
 

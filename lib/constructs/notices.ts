@@ -1,9 +1,11 @@
+import { Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import type { AutohealFunction } from './autoheal-function';
 
 /**
  * Where Autoheal tells operators what it could not heal: one encrypted SNS
@@ -35,5 +37,15 @@ export class Notices extends Construct {
       enforceSSL: true,
     });
     this.alarmAction = new cloudwatchActions.SnsAction(this.topic);
+  }
+
+  /** Lets a function publish notices: sns:Publish on the topic and the key use that needs. */
+  public grantPublish(publisher: AutohealFunction): void {
+    this.topic.grantPublish(publisher.function);
+    Validations.of(publisher.role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        'Publishing to the KMS-encrypted notice topic needs GenerateDataKey* (several variants); the grant is limited to the notice key.',
+    });
   }
 }
