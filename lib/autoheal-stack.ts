@@ -2,8 +2,10 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { AutohealConfig } from '../lambda/shared/autoheal-config';
 import { ExecutionRedrive } from './constructs/execution-redrive';
+import { FlowHealing } from './constructs/flow-healing';
 import { IdempotencyTable } from './constructs/idempotency-table';
 import { Notices } from './constructs/notices';
+import { ScheduledFlows } from './constructs/scheduled-flows';
 
 export interface AutohealStackProps extends StackProps {
   /** The validated config (see `loadAutohealConfig`). */
@@ -16,10 +18,14 @@ export class AutohealStack extends Stack {
   public readonly idempotencyTable: IdempotencyTable;
   /** Present when the config has a `redrive` section. */
   public readonly redrive?: ExecutionRedrive;
+  /** Present when the config's `appflow` section has schedules. */
+  public readonly scheduledFlows?: ScheduledFlows;
+  /** Present when the config has an `appflow` section. */
+  public readonly flowHealing?: FlowHealing;
 
   public constructor(scope: Construct, id: string, props: AutohealStackProps) {
     super(scope, id, {
-      description: 'Autoheal: self-healing for Step Functions workflows',
+      description: 'Autoheal: self-healing for Step Functions executions and AppFlow flows',
       ...props,
     });
     this.notices = new Notices(this, 'Notices');
@@ -34,6 +40,27 @@ export class AutohealStack extends Stack {
         description:
           'Step Functions events Autoheal could not process, each with its autoheal-parked-reason',
         value: this.redrive.buffer.deadLetterQueue.queueUrl,
+      });
+    }
+    const { appflow } = props.config;
+    if (appflow) {
+      const shared = {
+        config: appflow,
+        idempotencyTable: this.idempotencyTable,
+        notices: this.notices,
+      };
+      if (appflow.schedules.length > 0) {
+        this.scheduledFlows = new ScheduledFlows(this, 'ScheduledFlows', shared);
+        new CfnOutput(this, 'FlowStarterDeadLetterQueueUrl', {
+          description: 'Schedule ticks Autoheal could not deliver, start or parse',
+          value: this.scheduledFlows.deadLetterQueue.queueUrl,
+        });
+      }
+      this.flowHealing = new FlowHealing(this, 'FlowHealing', shared);
+      new CfnOutput(this, 'FlowHealerDeadLetterQueueUrl', {
+        description:
+          'AppFlow events Autoheal could not process, each with its autoheal-parked-reason',
+        value: this.flowHealing.buffer.deadLetterQueue.queueUrl,
       });
     }
 

@@ -65,7 +65,7 @@ export function isTransientAwsError(error: unknown): boolean {
 export function rethrowClassified(error: unknown, what: string): never {
   if (isTransientAwsError(error)) {
     throw new RetryableError(
-      `${what} failed transiently (${awsErrorName(error)}); the message returns to the queue and is retried`,
+      `${what} failed transiently (${awsErrorName(error)}); it is retried later, nothing is lost`,
       { cause: error },
     );
   }

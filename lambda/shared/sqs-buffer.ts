@@ -80,14 +80,40 @@ export async function parkMessage(
   reason: string,
   invalidField?: string,
 ): Promise<void> {
+  await parkBody(
+    sqs,
+    deadLetterQueueUrl,
+    record.body,
+    reason,
+    invalidField,
+    originMessageId(record),
+  );
+}
+
+/**
+ * Sends `body` to the dead-letter queue with its reason, for events that did
+ * not arrive in an SQS message (e.g. an asynchronous Lambda invocation).
+ *
+ * @param originId SQS message id of the first message that carried the event, when there was one
+ */
+export async function parkBody(
+  sqs: SQSClient,
+  deadLetterQueueUrl: string,
+  body: string,
+  reason: string,
+  invalidField?: string,
+  originId?: string,
+): Promise<void> {
   try {
     await sqs.send(
       new SendMessageCommand({
         QueueUrl: deadLetterQueueUrl,
-        MessageBody: record.body,
+        MessageBody: body,
         MessageAttributes: {
           [MESSAGE_ATTRIBUTES.parkedReason]: stringAttribute(reason.slice(0, MAX_REASON_LENGTH)),
-          [MESSAGE_ATTRIBUTES.originMessageId]: stringAttribute(originMessageId(record)),
+          ...(originId !== undefined && {
+            [MESSAGE_ATTRIBUTES.originMessageId]: stringAttribute(originId),
+          }),
           ...(invalidField !== undefined && {
             [MESSAGE_ATTRIBUTES.invalidField]: stringAttribute(invalidField.slice(0, 256)),
           }),

@@ -61,10 +61,14 @@ describe('the EventBridge rule', () => {
     const { template } = buildStack(defaultContextConfig());
 
     // Assess
-    const rule = resourceOfType(template, 'AWS::Events::Rule');
-    expect(
-      (rule.Properties.EventPattern as { detail: { status: string[] } }).detail.status,
-    ).toEqual(['FAILED', 'TIMED_OUT']);
+    template.resourcePropertiesCountIs(
+      'AWS::Events::Rule',
+      { EventPattern: { source: ['aws.states'] } },
+      1,
+    );
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.states'], detail: { status: ['FAILED', 'TIMED_OUT'] } },
+    });
   });
 
   it('delivers to the work queue, with its own dead-letter queue and retries for 24 hours', () => {

@@ -1,0 +1,43 @@
+/**
+ * Lambda entry point of the AppFlow flow healer: wiring only. Clients, Logger
+ * and Metrics are created once per execution environment; the behaviour lives
+ * in {@link createFlowHealerHandler}.
+ */
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { AppflowClient } from '@aws-sdk/client-appflow';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { parseAppflowConfig } from '../shared/config/appflow-config';
+import { ENV, FLOW_HEALER_SERVICE_NAME, METRICS_NAMESPACE } from '../shared/contract';
+import { requireEnv } from '../shared/errors';
+import { createFlowHealerHandler } from './flow-healer';
+
+const logger = new Logger({ serviceName: FLOW_HEALER_SERVICE_NAME });
+const metrics = new Metrics({
+  namespace: METRICS_NAMESPACE,
+  serviceName: FLOW_HEALER_SERVICE_NAME,
+});
+const idempotencyTable = requireEnv(ENV.idempotencyTable);
+const dynamodb = new DynamoDBClient({});
+
+export const handler = createFlowHealerHandler({
+  config: parseAppflowConfig(JSON.parse(requireEnv(ENV.appflowConfig))),
+  appflow: new AppflowClient({}),
+  sns: new SNSClient({}),
+  sqs: new SQSClient({}),
+  dynamodb,
+  idempotencyTable,
+  persistenceStore: new DynamoDBPersistenceLayer({
+    tableName: idempotencyTable,
+    awsSdkV3Client: dynamodb,
+  }),
+  noticeTopicArn: requireEnv(ENV.noticeTopicArn),
+  workQueueUrl: requireEnv(ENV.workQueueUrl),
+  deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl),
+  maxReceiveCount: Number(requireEnv(ENV.maxReceiveCount)),
+  logger,
+  metrics,
+});

@@ -1,0 +1,139 @@
+/**
+ * Parses and validates the AppFlow events the flow healer acts on, as they
+ * arrive in an SQS message body: `AppFlow End Flow Run Report` (a run ended)
+ * and `AppFlow Scheduled Flow Deactivated`. Nothing here calls AWS: a bad
+ * event is rejected with an {@link InvalidInputError} naming the field.
+ *
+ * Only what the healing decision needs is kept. The run's `error` text and its
+ * record counts are never read into the result: they can echo flow data.
+ */
+import { FLOW_NAME } from '../shared/config/appflow-config';
+import { APPFLOW_EVENT } from '../shared/contract';
+import { InvalidInputError } from '../shared/errors';
+import { FieldChecker } from '../shared/fields';
+
+/** EventBridge caps an event at 256 KiB; anything larger did not come from it. */
+export const MAX_EVENT_BYTES = 256 * 1024;
+
+const check = new FieldChecker((field, problem) => new InvalidInputError(field, problem));
+
+/**
+ * An ISO 8601 date-time with an explicit zone (`Z` or an offset), seconds
+ * optional: what EventBridge writes in `time`, and what AppFlow writes in
+ * `end-time` once its `[Zone]` suffix is removed (Java omits zero seconds).
+ * A zone is required, because `Date.parse` reads a zoneless date-time as local time.
+ */
+const ZONED_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+/** The region id AppFlow appends to its times, e.g. `[UTC]` (Java's ZonedDateTime format). */
+const ZONE_SUFFIX = /\[[^[\]]{1,64}\]$/;
+
+/** A run of a flow ended, successfully or not. */
+export interface FlowRunEnded {
+  readonly kind: 'run-ended';
+  /** EventBridge event id: the correlation id in logs. */
+  readonly eventId: string;
+  readonly flowName: string;
+  readonly executionId: string;
+  /** `detail.trigger-type` as sent, e.g. `ONDEMAND` or `SCHEDULED` (open string). */
+  readonly triggerType: string;
+  /** `detail.status`, e.g. `Execution Successful` (open string). */
+  readonly status: string;
+  /** Epoch milliseconds the run ended (`detail.end-time`, else the event time). */
+  readonly endedAt: number;
+}
+
+/** AppFlow deactivated a scheduled flow after repeated failed runs. */
+export interface FlowDeactivated {
+  readonly kind: 'deactivated';
+  /** EventBridge event id: the correlation id in logs. */
+  readonly eventId: string;
+  readonly flowName: string;
+  /** Epoch milliseconds of the deactivation (the event time). */
+  readonly deactivatedAt: number;
+}
+
+export type FlowEvent = FlowRunEnded | FlowDeactivated;
+
+/** Epoch milliseconds of a zoned ISO date-time, or NaN when it is not one. */
+function parseZonedDateTime(value: string): number {
+  const withoutZoneId = value.replace(ZONE_SUFFIX, '');
+  return ZONED_DATE_TIME.test(withoutZoneId) ? Date.parse(withoutZoneId) : Number.NaN;
+}
+
+function readTime(value: unknown, field: string, what: string): number {
+  const text = check.string(value, field, { maxLength: 100 });
+  const epochMs = parseZonedDateTime(text);
+  if (Number.isNaN(epochMs)) {
+    throw new InvalidInputError(field, `must be ${what}, got ${JSON.stringify(text)}`);
+  }
+  return epochMs;
+}
+
+/**
+ * Parses an SQS message body holding an AppFlow run-report or deactivation event.
+ *
+ * @throws {InvalidInputError} naming the first bad field
+ * @example
+ * ```ts
+ * const event = parseFlowEvent(record.body);
+ * if (event.kind === 'run-ended') event.executionId;
+ * ```
+ */
+export function parseFlowEvent(body: string): FlowEvent {
+  if (Buffer.byteLength(body, 'utf8') > MAX_EVENT_BYTES) {
+    throw new InvalidInputError(
+      'body',
+      `must be at most ${MAX_EVENT_BYTES} bytes (an EventBridge event)`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new InvalidInputError('body', 'must be JSON of an EventBridge event');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InvalidInputError('body', 'must be JSON of an EventBridge event (an object)');
+  }
+  const event = parsed as Record<string, unknown>;
+  if (event.source !== APPFLOW_EVENT.source) {
+    throw new InvalidInputError('source', `must be "${APPFLOW_EVENT.source}"`);
+  }
+  const detailType = event['detail-type'];
+  if (detailType !== APPFLOW_EVENT.endReport && detailType !== APPFLOW_EVENT.deactivated) {
+    throw new InvalidInputError(
+      'detail-type',
+      `must be "${APPFLOW_EVENT.endReport}" or "${APPFLOW_EVENT.deactivated}"`,
+    );
+  }
+  const eventId = check.string(event.id, 'id', { maxLength: 128 });
+  const time = readTime(event.time, 'time', 'an ISO 8601 date-time with a zone');
+  const detail = check.object(event.detail, 'detail');
+  const flowName = check.string(detail['flow-name'], 'detail.flow-name', {
+    maxLength: 256,
+    pattern: FLOW_NAME,
+    patternHint: 'an AppFlow flow name (letters, digits, _ ! @ # . -; no spaces)',
+  });
+
+  if (detailType === APPFLOW_EVENT.deactivated) {
+    return { kind: 'deactivated', eventId, flowName, deactivatedAt: time };
+  }
+
+  const endTime = detail['end-time'];
+  return {
+    kind: 'run-ended',
+    eventId,
+    flowName,
+    executionId: check.string(detail['execution-id'], 'detail.execution-id', { maxLength: 256 }),
+    triggerType: check.string(detail['trigger-type'], 'detail.trigger-type', { maxLength: 64 }),
+    status: check.string(detail.status, 'detail.status', { maxLength: 256 }),
+    endedAt:
+      endTime === undefined || endTime === null
+        ? time
+        : readTime(
+            endTime,
+            'detail.end-time',
+            'an ISO 8601 date-time, e.g. 2026-03-02T09:49:24.512Z[UTC]',
+          ),
+  };
+}

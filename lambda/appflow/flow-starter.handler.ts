@@ -1,0 +1,44 @@
+/**
+ * Lambda entry point of the flow starter: wiring only. Clients, Logger and
+ * Metrics are created once per execution environment; the behaviour lives in
+ * {@link createFlowStarterHandler}.
+ */
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { AppflowClient } from '@aws-sdk/client-appflow';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { parseAppflowConfig } from '../shared/config/appflow-config';
+import {
+  ENV,
+  FLOW_STARTER_SERVICE_NAME,
+  IDEMPOTENCY_TABLE,
+  METRICS_NAMESPACE,
+} from '../shared/contract';
+import { requireEnv } from '../shared/errors';
+import { createFlowStarterHandler } from './flow-starter';
+
+const logger = new Logger({ serviceName: FLOW_STARTER_SERVICE_NAME });
+const metrics = new Metrics({
+  namespace: METRICS_NAMESPACE,
+  serviceName: FLOW_STARTER_SERVICE_NAME,
+});
+
+export const handler = createFlowStarterHandler({
+  config: parseAppflowConfig(JSON.parse(requireEnv(ENV.appflowConfig))),
+  appflow: new AppflowClient({}),
+  sns: new SNSClient({}),
+  sqs: new SQSClient({}),
+  persistenceStore: new DynamoDBPersistenceLayer({
+    tableName: requireEnv(ENV.idempotencyTable),
+    keyAttr: IDEMPOTENCY_TABLE.partitionKey,
+    expiryAttr: IDEMPOTENCY_TABLE.timeToLive,
+    awsSdkV3Client: new DynamoDBClient({}),
+  }),
+  noticeTopicArn: requireEnv(ENV.noticeTopicArn),
+  deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl),
+  logger,
+  metrics,
+});

@@ -1,0 +1,85 @@
+import { Duration } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { type AppflowConfig, flowsInScope } from '../../lambda/shared/autoheal-config';
+import { APPFLOW_EVENT, ENV, FLOW_HEALER_SERVICE_NAME } from '../../lambda/shared/contract';
+import { AutohealFunction, configEnvironment } from './autoheal-function';
+import { EventBuffer } from './event-buffer';
+import { grantStartFlows } from './flow-permissions';
+import type { IdempotencyTable } from './idempotency-table';
+import type { Notices } from './notices';
+
+export interface FlowHealingProps {
+  /** The validated `appflow` config: the flows in scope and the healing policy. */
+  readonly config: AppflowConfig;
+  /** Idempotency records, re-run lineage and re-activation history. */
+  readonly idempotencyTable: IdempotencyTable;
+  /** Receives re-activation, give-up and failure notices, and the alarms. */
+  readonly notices: Notices;
+}
+
+/**
+ * Healing of AppFlow flows: failed runs of OnDemand flows are re-run, and
+ * scheduled flows AppFlow deactivated are re-activated, within the policy's
+ * limits. Events flow rules → SQS work queue → healer, like the redrive path.
+ *
+ * @example
+ * ```ts
+ * new FlowHealing(this, 'FlowHealing', { config: appflowConfig, idempotencyTable, notices });
+ * ```
+ */
+export class FlowHealing extends Construct {
+  public readonly buffer: EventBuffer;
+  public readonly healer: AutohealFunction;
+
+  public constructor(scope: Construct, id: string, props: FlowHealingProps) {
+    super(scope, id);
+    const { config, notices } = props;
+    const flows = flowsInScope(config);
+
+    this.buffer = new EventBuffer(this, 'Buffer', {
+      purpose: 'flow healer',
+      processing: config.processing,
+      alarmAction: notices.alarmAction,
+      rules: [
+        {
+          id: 'FailedFlowRuns',
+          description: 'AppFlow runs of the flows in scope that did not succeed',
+          eventPattern: {
+            source: [APPFLOW_EVENT.source],
+            detailType: [APPFLOW_EVENT.endReport],
+            detail: {
+              'flow-name': flows,
+              status: [{ 'anything-but': APPFLOW_EVENT.successStatus }],
+            },
+          },
+        },
+        {
+          id: 'DeactivatedFlows',
+          description: 'Scheduled flows in scope that AppFlow deactivated',
+          eventPattern: {
+            source: [APPFLOW_EVENT.source],
+            detailType: [APPFLOW_EVENT.deactivated],
+            detail: { 'flow-name': flows },
+          },
+        },
+      ],
+    });
+
+    this.healer = new AutohealFunction(this, 'Healer', {
+      entry: 'appflow/flow-healer.handler.ts',
+      description: 'Autoheal: re-runs failed AppFlow runs and re-activates deactivated flows',
+      serviceName: FLOW_HEALER_SERVICE_NAME,
+      timeout: Duration.seconds(30),
+      alarmAction: notices.alarmAction,
+      environment: {
+        [ENV.appflowConfig]: configEnvironment(config),
+        [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
+        [ENV.noticeTopicArn]: notices.topic.topicArn,
+      },
+    });
+    this.buffer.attachConsumer(this.healer);
+    grantStartFlows(this.healer, flows);
+    props.idempotencyTable.grantIdempotency(this.healer.function);
+    notices.grantPublish(this.healer);
+  }
+}

@@ -1,0 +1,158 @@
+import { Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { AppflowConfig, FlowSchedule } from '../../lambda/shared/autoheal-config';
+import {
+  ENV,
+  FLOW_STARTER_SERVICE_NAME,
+  type ScheduleTickInput,
+} from '../../lambda/shared/contract';
+import { nagResourceFinding } from '../nag';
+import { AutohealFunction, configEnvironment } from './autoheal-function';
+import { grantStartFlows } from './flow-permissions';
+import type { IdempotencyTable } from './idempotency-table';
+import type { Notices } from './notices';
+
+/**
+ * A tick not started within this time is parked for a person rather than run
+ * late: a nightly export that starts hours late may do more harm than good.
+ */
+const MAX_TICK_AGE = Duration.hours(1);
+
+export interface ScheduledFlowsProps {
+  /** The validated `appflow` config; one Scheduler schedule per entry of `schedules`. */
+  readonly config: AppflowConfig;
+  /** Where the starter records each flow it started in each tick. */
+  readonly idempotencyTable: IdempotencyTable;
+  /** Receives skip and failure notices, and the alarms. */
+  readonly notices: Notices;
+}
+
+/**
+ * Scheduled AppFlow runs: EventBridge Scheduler schedules (time-zone aware)
+ * invoke the flow starter with the tick's flows and scheduled time; the
+ * starter starts each OnDemand flow exactly once per tick.
+ *
+ * Nothing is dropped: a tick Scheduler cannot deliver, a tick that still fails
+ * after Lambda's two retries, and a malformed tick all land in the dead-letter
+ * queue, the last with its reason.
+ *
+ * @example
+ * ```ts
+ * new ScheduledFlows(this, 'ScheduledFlows', { config: appflowConfig, idempotencyTable, notices });
+ * ```
+ */
+export class ScheduledFlows extends Construct {
+  public readonly starter: AutohealFunction;
+  public readonly schedules: scheduler.Schedule[];
+  /** Assumed by EventBridge Scheduler (for this account only) to invoke the starter. */
+  public readonly schedulerRole: iam.Role;
+  /** Ticks that could not be delivered, started or parsed. */
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly deadLetterAlarm: cloudwatch.Alarm;
+
+  public constructor(scope: Construct, id: string, props: ScheduledFlowsProps) {
+    super(scope, id);
+    const { config, notices } = props;
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the dead-letter queue of the schedules and of the starter’s asynchronous invocations (an on-failure destination), which cdk-nag does not recognise as DLQ use.',
+    });
+
+    this.starter = new AutohealFunction(this, 'Starter', {
+      entry: 'appflow/flow-starter.handler.ts',
+      description: 'Autoheal: starts scheduled AppFlow flows, once per tick',
+      serviceName: FLOW_STARTER_SERVICE_NAME,
+      timeout: Duration.seconds(60),
+      alarmAction: notices.alarmAction,
+      environment: {
+        [ENV.appflowConfig]: configEnvironment(runtimeConfig(config)),
+        [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
+        [ENV.noticeTopicArn]: notices.topic.topicArn,
+        [ENV.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
+      },
+    });
+    // Scheduler invokes asynchronously: Lambda retries a failed tick twice, then parks it here.
+    this.starter.function.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: MAX_TICK_AGE,
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+    });
+    const scheduledFlows = [...new Set(config.schedules.flatMap((s) => s.flows))];
+    grantStartFlows(this.starter, scheduledFlows);
+    props.idempotencyTable.grantIdempotency(this.starter.function);
+    notices.grantPublish(this.starter);
+    this.deadLetterQueue.grantSendMessages(this.starter.function);
+
+    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      description: 'EventBridge Scheduler invokes the Autoheal flow starter',
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    });
+    this.schedules = config.schedules.map((schedule) => this.scheduleOf(schedule));
+    Validations.of(this.schedulerRole).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[${nagResourceFinding(this, `${this.starter.function.functionArn}:*`)}]`,
+      reason:
+        'The Scheduler target grants invoke on the starter and its versions and aliases (the :* suffix); nothing else can be invoked with this role.',
+    });
+
+    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
+      alarmDescription:
+        'Autoheal (flow starter) parked a schedule tick. Read the message: a Lambda failure record carries the error, a parked tick its autoheal-parked-reason.',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.deadLetterAlarm.addAlarmAction(notices.alarmAction);
+  }
+
+  private scheduleOf(schedule: FlowSchedule): scheduler.Schedule {
+    const input: ScheduleTickInput = {
+      schedule: schedule.name,
+      scheduledTime: scheduler.ContextAttribute.scheduledTime,
+      flows: schedule.flows,
+    };
+    return new scheduler.Schedule(this, `Schedule-${schedule.name}`, {
+      description: `Autoheal: starts ${schedule.flows.join(', ')}`.slice(0, 512),
+      schedule: scheduler.ScheduleExpression.expression(
+        schedule.expression,
+        TimeZone.of(schedule.timeZone),
+      ),
+      timeWindow:
+        schedule.flexibleWindowMinutes > 0
+          ? scheduler.TimeWindow.flexible(Duration.minutes(schedule.flexibleWindowMinutes))
+          : scheduler.TimeWindow.off(),
+      target: new schedulerTargets.LambdaInvoke(this.starter.function, {
+        input: scheduler.ScheduleTargetInput.fromObject(input),
+        role: this.schedulerRole,
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 185,
+        maxEventAge: MAX_TICK_AGE,
+      }),
+    });
+  }
+}
+
+/** What the starter needs: schedules and healing policy, not the healer's buffer options. */
+function runtimeConfig(config: AppflowConfig): Omit<AppflowConfig, 'processing'> {
+  const { processing: _processing, ...rest } = config;
+  return rest;
+}
