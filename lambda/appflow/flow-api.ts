@@ -30,7 +30,12 @@ export interface FlowDescription {
 }
 
 export type StartFlowResult =
-  | { readonly outcome: 'started'; readonly executionId: string; readonly flowStatus: string }
+  | {
+      readonly outcome: 'started';
+      /** Absent when StartFlow only activated a Scheduled or Event flow. */
+      readonly executionId?: string;
+      readonly flowStatus: string;
+    }
   | { readonly outcome: 'refused'; readonly errorName: string };
 
 /**
@@ -72,9 +77,10 @@ export async function startFlow(
 ): Promise<StartFlowResult> {
   try {
     const response = await appflow.send(new StartFlowCommand({ flowName, clientToken }));
+    // Keys are omitted, not undefined: results are stored as idempotency records.
     return {
       outcome: 'started',
-      executionId: response.executionId ?? '',
+      ...(response.executionId && { executionId: response.executionId }),
       flowStatus: response.flowStatus ?? '',
     };
   } catch (error) {

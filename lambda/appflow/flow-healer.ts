@@ -167,9 +167,8 @@ export function createFlowHealerHandler(
     // Without its lineage, the re-run's failure would start a fresh count: so a failed
     // write throws, and the retry's StartFlow (same client token) returns the same run.
     // No execution id means StartFlow only activated the flow: not an OnDemand run to follow.
-    if (result.executionId !== '') {
-      await state.putRerunLineage(result.executionId, originExecutionId, rerunNumber);
-    }
+    if (result.executionId === undefined) return { outcome: 'rerun-started', rerunNumber };
+    await state.putRerunLineage(result.executionId, originExecutionId, rerunNumber);
     return { outcome: 'rerun-started', executionId: result.executionId, rerunNumber };
   };
 

@@ -24,7 +24,7 @@ import type { AppflowClient } from '@aws-sdk/client-appflow';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
-import { awsErrorName } from '../shared/aws-errors';
+import { underlyingErrorName } from '../shared/aws-errors';
 import { mapWithConcurrency } from '../shared/concurrency';
 import type { AppflowConfig } from '../shared/config/appflow-config';
 import type { ScheduleTickInput } from '../shared/contract';
@@ -135,7 +135,11 @@ export function createFlowStarterHandler(
     }
     const started = await startFlow(appflow, flowName, flowClientToken(flowName, scheduledTime));
     if (started.outcome === 'started') {
-      return { flowName, outcome: 'started', executionId: started.executionId };
+      return {
+        flowName,
+        outcome: 'started',
+        ...(started.executionId && { executionId: started.executionId }),
+      };
     }
     const reason = `start-refused:${started.errorName}`;
     await publishNotice(sns, deps.noticeTopicArn, {
@@ -177,7 +181,7 @@ export function createFlowStarterHandler(
       const reason =
         error instanceof IdempotencyAlreadyInProgressError
           ? 'in-progress-elsewhere'
-          : awsErrorName(error);
+          : underlyingErrorName(error);
       result = { flowName, outcome: 'failed', reason, retrying: true };
       log.warn('Flow not started; the tick will be retried for it', {
         ...result,

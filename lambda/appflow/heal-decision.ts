@@ -19,6 +19,9 @@ const SECOND_MS = 1000;
 const MINUTE_MS = 60 * SECOND_MS;
 const HOUR_SECONDS = 60 * 60;
 
+/** Flow statuses a StartFlow cannot bring back: a person has to act. */
+const NOT_REACTIVATABLE = new Set(['Deleted', 'Draft', 'Deprecated']);
+
 /** Not due yet: come back in `delaySeconds` (SQS hops of at most 15 minutes). */
 export interface Deferral {
   readonly action: 'defer';
@@ -42,7 +45,11 @@ export type ReactivationTiming =
   | { readonly action: 'due' };
 
 export type ReactivationDecision =
-  | { readonly action: 'skip'; readonly reason: 'flow-not-found'; readonly detail: string }
+  | {
+      readonly action: 'skip';
+      readonly reason: 'flow-not-found' | 'flow-not-reactivatable';
+      readonly detail: string;
+    }
   | {
       readonly action: 'ignore';
       readonly reason: 'already-active' | 'not-scheduled';
@@ -179,6 +186,13 @@ export function decideReactivation(
       action: 'ignore',
       reason: 'already-active',
       detail: 'the flow is Active again (re-activated by someone else or by an earlier attempt)',
+    };
+  }
+  if (NOT_REACTIVATABLE.has(flow.flowStatus)) {
+    return {
+      action: 'skip',
+      reason: 'flow-not-reactivatable',
+      detail: `the flow is ${flow.flowStatus}${flow.flowStatusMessage ? `: ${flow.flowStatusMessage}` : ''}; StartFlow cannot re-activate it`,
     };
   }
   if (flow.triggerType !== 'Scheduled') {

@@ -43,9 +43,24 @@ interface SdkErrorShape {
   $metadata?: { httpStatusCode?: number };
 }
 
-/** The error's AWS name, e.g. `ThrottlingException`, or its class name. */
+/**
+ * The error's AWS name, e.g. `ThrottlingException`; for a socket error its
+ * code, e.g. `ECONNRESET`; otherwise its class name.
+ */
 export function awsErrorName(error: unknown): string {
-  return error instanceof Error ? error.name : 'UnknownError';
+  if (!(error instanceof Error)) return 'UnknownError';
+  const { code } = error as Error & SdkErrorShape;
+  return error.name === 'Error' && typeof code === 'string' ? code : error.name;
+}
+
+/**
+ * The name of the error that really happened: the AWS error behind a
+ * {@link RetryableError}, e.g. `ThrottlingException`, for reasons and metrics.
+ */
+export function underlyingErrorName(error: unknown): string {
+  return error instanceof RetryableError && error.cause !== undefined
+    ? awsErrorName(error.cause)
+    : awsErrorName(error);
 }
 
 /** True when retrying the same call later may succeed. */

@@ -20,7 +20,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { awsErrorName } from './aws-errors';
+import { underlyingErrorName } from './aws-errors';
 import { InvalidInputError } from './errors';
 import { countMetric, flushMetrics } from './metrics';
 import { parkMessage } from './sqs-buffer';
@@ -94,7 +94,7 @@ export function createSqsEventHandler<T>(
       await options.handle(event, record, log);
     } catch (error) {
       const receiveCount = Number(record.attributes.ApproximateReceiveCount);
-      const errorName = awsErrorName(error);
+      const errorName = underlyingErrorName(error);
       if (receiveCount >= options.maxReceiveCount) {
         await parkMessage(
           sqs,

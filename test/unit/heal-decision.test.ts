@@ -316,6 +316,24 @@ describe('decideReactivation', () => {
     expect(decision).toMatchObject({ action: 'skip', reason: 'flow-not-found' });
   });
 
+  it.each(['Deleted', 'Draft', 'Deprecated'])(
+    'skips a %s flow, which StartFlow cannot re-activate, with its status message',
+    (flowStatus) => {
+      // Prepare
+      const described = flow({ flowStatus, flowStatusMessage: 'changed by an operator' });
+
+      // Act
+      const decision = decideReactivation(described, [], exact, NOW);
+
+      // Assess
+      expect(decision).toEqual({
+        action: 'skip',
+        reason: 'flow-not-reactivatable',
+        detail: `the flow is ${flowStatus}: changed by an operator; StartFlow cannot re-activate it`,
+      });
+    },
+  );
+
   it('ignores a flow that is Active again, even at the re-activation limit', () => {
     // Prepare
     const recent = [hoursAgo(1), hoursAgo(2), hoursAgo(3)];
