@@ -23,9 +23,9 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { awsErrorName } from '../shared/aws-errors';
+import { underlyingErrorName } from '../shared/aws-errors';
 import { type AppflowConfig, flowsInScope } from '../shared/config/appflow-config';
-import { InvalidInputError, RetryableError } from '../shared/errors';
+import { InvalidInputError } from '../shared/errors';
 import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempotency';
 import { countMetric } from '../shared/metrics';
 import { type Notice, publishNotice } from '../shared/notices';
@@ -114,13 +114,6 @@ const METRIC = {
 } as const;
 
 const HOUR_SECONDS = 3600;
-
-/** The AWS error behind a {@link RetryableError}, or the error's own name. */
-function rootErrorName(error: unknown): string {
-  return error instanceof RetryableError && error.cause !== undefined
-    ? awsErrorName(error.cause)
-    : awsErrorName(error);
-}
 
 /**
  * Builds the SQS batch handler of the AppFlow flow healer.
@@ -251,7 +244,7 @@ export function createFlowHealerHandler(
         policy.reactivationWindowHours * HOUR_SECONDS,
       );
     } catch (error) {
-      incomplete.push(`re-activation not recorded (${rootErrorName(error)})`);
+      incomplete.push(`re-activation not recorded (${underlyingErrorName(error)})`);
     }
     try {
       await notify({
@@ -269,7 +262,7 @@ export function createFlowHealerHandler(
         },
       });
     } catch (error) {
-      incomplete.push(`notice not sent (${rootErrorName(error)})`);
+      incomplete.push(`notice not sent (${underlyingErrorName(error)})`);
     }
     return { outcome: 'reactivated', ...(incomplete.length > 0 && { incomplete }) };
   };
