@@ -15,13 +15,9 @@
  *   (with a notice), or give up or skip with a notice.
  */
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { AppflowClient } from '@aws-sdk/client-appflow';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SNSClient } from '@aws-sdk/client-sns';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { underlyingErrorName } from '../shared/aws-errors';
 import { type AppflowConfig, flowsInScope } from '../shared/config/appflow-config';
@@ -30,7 +26,7 @@ import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempot
 import { countMetric } from '../shared/metrics';
 import { type Notice, publishNotice } from '../shared/notices';
 import { deferMessage } from '../shared/sqs-buffer';
-import { createSqsEventHandler } from '../shared/sqs-event-handler';
+import { type BufferedHealerDeps, createSqsEventHandler } from '../shared/sqs-event-handler';
 import { describeFlow, flowClientToken, startFlow } from './flow-api';
 import {
   type FlowDeactivated,
@@ -41,25 +37,13 @@ import {
 import { decideReactivation, decideReactivationTiming, decideRerun } from './heal-decision';
 import { HealingStateStore } from './healing-state';
 
-export interface FlowHealerDeps {
+export interface FlowHealerDeps extends BufferedHealerDeps {
   readonly config: AppflowConfig;
   readonly appflow: AppflowClient;
-  readonly sns: SNSClient;
-  readonly sqs: SQSClient;
   /** Client of the idempotency table, where the healing state (lineage, re-activations) is kept. */
   readonly dynamodb: DynamoDBClient;
   /** Name of the idempotency table (the persistence store's table). */
   readonly idempotencyTable: string;
-  readonly persistenceStore: BasePersistenceLayer;
-  readonly noticeTopicArn: string;
-  readonly workQueueUrl: string;
-  readonly deadLetterQueueUrl: string;
-  /** The work queue's maxReceiveCount: on that receive a still-failing message is parked. */
-  readonly maxReceiveCount: number;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  /** Epoch milliseconds; injectable for tests. @default Date.now */
-  readonly now?: () => number;
 }
 
 /** The idempotent unit of work: what to do about one failed run or one deactivation. Plain JSON. */

@@ -10,10 +10,10 @@
 import { FLOW_NAME } from '../shared/config/appflow-config';
 import { APPFLOW_EVENT } from '../shared/contract';
 import { InvalidInputError } from '../shared/errors';
+import { parseEventEnvelope } from '../shared/eventbridge-envelope';
 import { FieldChecker } from '../shared/fields';
 
-/** EventBridge caps an event at 256 KiB; anything larger did not come from it. */
-export const MAX_EVENT_BYTES = 256 * 1024;
+export { MAX_EVENT_BYTES } from '../shared/eventbridge-envelope';
 
 const check = new FieldChecker((field, problem) => new InvalidInputError(field, problem));
 
@@ -80,32 +80,10 @@ function readTime(value: unknown, field: string, what: string): number {
  * ```
  */
 export function parseFlowEvent(body: string): FlowEvent {
-  if (Buffer.byteLength(body, 'utf8') > MAX_EVENT_BYTES) {
-    throw new InvalidInputError(
-      'body',
-      `must be at most ${MAX_EVENT_BYTES} bytes (an EventBridge event)`,
-    );
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    throw new InvalidInputError('body', 'must be JSON of an EventBridge event');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new InvalidInputError('body', 'must be JSON of an EventBridge event (an object)');
-  }
-  const event = parsed as Record<string, unknown>;
-  if (event.source !== APPFLOW_EVENT.source) {
-    throw new InvalidInputError('source', `must be "${APPFLOW_EVENT.source}"`);
-  }
-  const detailType = event['detail-type'];
-  if (detailType !== APPFLOW_EVENT.endReport && detailType !== APPFLOW_EVENT.deactivated) {
-    throw new InvalidInputError(
-      'detail-type',
-      `must be "${APPFLOW_EVENT.endReport}" or "${APPFLOW_EVENT.deactivated}"`,
-    );
-  }
+  const { event, detailType } = parseEventEnvelope(body, APPFLOW_EVENT.source, [
+    APPFLOW_EVENT.endReport,
+    APPFLOW_EVENT.deactivated,
+  ]);
   const eventId = check.string(event.id, 'id', { maxLength: 128 });
   const time = readTime(event.time, 'time', 'an ISO 8601 date-time with a zone');
   const detail = check.object(event.detail, 'detail');

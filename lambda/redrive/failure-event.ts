@@ -5,10 +5,10 @@
  */
 import { SFN_EVENT } from '../shared/contract';
 import { InvalidInputError } from '../shared/errors';
+import { parseEventEnvelope } from '../shared/eventbridge-envelope';
 import { FieldChecker } from '../shared/fields';
 
-/** EventBridge caps an event at 256 KiB; anything larger did not come from it. */
-export const MAX_EVENT_BYTES = 256 * 1024;
+export { MAX_EVENT_BYTES } from '../shared/eventbridge-envelope';
 
 const check = new FieldChecker((field, problem) => new InvalidInputError(field, problem));
 
@@ -55,25 +55,7 @@ function optional<T>(value: unknown, read: (v: unknown) => T): T | undefined {
  * @throws {InvalidInputError} naming the first bad field
  */
 export function parseExecutionStatusChange(body: string): ExecutionStatusChange {
-  if (Buffer.byteLength(body, 'utf8') > MAX_EVENT_BYTES) {
-    throw new InvalidInputError(
-      'body',
-      `must be at most ${MAX_EVENT_BYTES} bytes (an EventBridge event)`,
-    );
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    throw new InvalidInputError('body', 'must be JSON of an EventBridge event');
-  }
-  const event = check.object(parsed, 'event');
-  if (event.source !== SFN_EVENT.source) {
-    throw new InvalidInputError('source', `must be "${SFN_EVENT.source}"`);
-  }
-  if (event['detail-type'] !== SFN_EVENT.detailType) {
-    throw new InvalidInputError('detail-type', `must be "${SFN_EVENT.detailType}"`);
-  }
+  const { event } = parseEventEnvelope(body, SFN_EVENT.source, [SFN_EVENT.detailType]);
   const eventId = check.string(event.id, 'id', { maxLength: 128 });
   const detail = check.object(event.detail, 'detail');
 

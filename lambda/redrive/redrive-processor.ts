@@ -8,12 +8,8 @@
  * action for this failure (redrive, give-up notice, skip notice).
  */
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { SNSClient } from '@aws-sdk/client-sns';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { isNameInScope, policyFor, type RedriveConfig } from '../shared/autoheal-config';
 import { InvalidInputError, RetryableError } from '../shared/errors';
@@ -21,26 +17,14 @@ import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempot
 import { countMetric } from '../shared/metrics';
 import { publishNotice } from '../shared/notices';
 import { deferMessage } from '../shared/sqs-buffer';
-import { createSqsEventHandler } from '../shared/sqs-event-handler';
+import { type BufferedHealerDeps, createSqsEventHandler } from '../shared/sqs-event-handler';
 import { decideRedrive, failureKey } from './decide';
 import { clientTokenFor, describeStatusChange, redriveExecution } from './execution-api';
 import { type ExecutionStatusChange, parseExecutionStatusChange } from './failure-event';
 
-export interface RedriveProcessorDeps {
+export interface RedriveProcessorDeps extends BufferedHealerDeps {
   readonly config: RedriveConfig;
   readonly sfn: SFNClient;
-  readonly sns: SNSClient;
-  readonly sqs: SQSClient;
-  readonly persistenceStore: BasePersistenceLayer;
-  readonly noticeTopicArn: string;
-  readonly workQueueUrl: string;
-  readonly deadLetterQueueUrl: string;
-  /** The work queue's maxReceiveCount: on that receive a still-failing message is parked. */
-  readonly maxReceiveCount: number;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  /** Epoch milliseconds; injectable for tests. @default Date.now */
-  readonly now?: () => number;
 }
 
 /** The idempotent unit of work: what to do about one failure. Plain JSON. */

@@ -16,8 +16,10 @@ import {
   IdempotencyAlreadyInProgressError,
   type IdempotencyConfig,
 } from '@aws-lambda-powertools/idempotency';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { underlyingErrorName } from './aws-errors';
@@ -31,6 +33,23 @@ export const BUFFER_METRICS = {
   parked: 'Parked',
   retryable: 'RetryableError',
 } as const;
+
+/** What every SQS-driven healer is built from, besides its own service clients and config. */
+export interface BufferedHealerDeps {
+  readonly sns: SNSClient;
+  readonly sqs: SQSClient;
+  readonly persistenceStore: BasePersistenceLayer;
+  readonly noticeTopicArn: string;
+  /** The queue the healer drains; deferred work is re-sent to it. */
+  readonly workQueueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  /** The work queue's maxReceiveCount: on that receive a still-failing message is parked. */
+  readonly maxReceiveCount: number;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Epoch milliseconds; injectable for tests. @default Date.now */
+  readonly now?: () => number;
+}
 
 export interface SqsEventHandlerOptions<T> {
   /** Parses a record; throws {@link InvalidInputError} naming the field for bad input. */

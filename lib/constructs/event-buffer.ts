@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import type { ProcessingOptions } from '../../lambda/shared/autoheal-config';
 import { ENV } from '../../lambda/shared/contract';
 import type { AutohealFunction } from './autoheal-function';
+import { deadLetterAlarm } from './dead-letter-alarm';
 
 /**
  * How long a received message stays hidden. AWS's guidance for Lambda consumers
@@ -97,18 +98,12 @@ export class EventBuffer extends Construct {
       return created;
     });
 
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
-      alarmDescription: `Autoheal (${props.purpose}) parked events it could not process. Read the autoheal-parked-reason attribute of the messages in the dead-letter queue.`,
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    if (props.alarmAction) this.deadLetterAlarm.addAlarmAction(props.alarmAction);
+    this.deadLetterAlarm = deadLetterAlarm(
+      this,
+      this.deadLetterQueue,
+      `Autoheal (${props.purpose}) parked events it could not process. Read the autoheal-parked-reason attribute of the messages in the dead-letter queue.`,
+      props.alarmAction,
+    );
   }
 
   /**

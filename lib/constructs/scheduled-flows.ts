@@ -1,5 +1,5 @@
 import { Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -14,6 +14,7 @@ import {
 } from '../../lambda/shared/contract';
 import { nagResourceFinding } from '../nag';
 import { AutohealFunction, configEnvironment } from './autoheal-function';
+import { deadLetterAlarm } from './dead-letter-alarm';
 import { grantStartFlows } from './flow-permissions';
 import type { IdempotencyTable } from './idempotency-table';
 import type { Notices } from './notices';
@@ -109,19 +110,12 @@ export class ScheduledFlows extends Construct {
         'The Scheduler target grants invoke on the starter and its versions and aliases (the :* suffix); nothing else can be invoked with this role.',
     });
 
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
-      alarmDescription:
-        'Autoheal (flow starter) parked a schedule tick. Read the message: a Lambda failure record carries the error, a parked tick its autoheal-parked-reason.',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.deadLetterAlarm.addAlarmAction(notices.alarmAction);
+    this.deadLetterAlarm = deadLetterAlarm(
+      this,
+      this.deadLetterQueue,
+      'Autoheal (flow starter) parked a schedule tick. Read the message: a Lambda failure record carries the error, a parked tick its autoheal-parked-reason.',
+      notices.alarmAction,
+    );
   }
 
   private scheduleOf(schedule: FlowSchedule): scheduler.Schedule {

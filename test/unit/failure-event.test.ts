@@ -310,8 +310,8 @@ describe('parseExecutionStatusChange', () => {
         body: () => body({ input: 'é'.repeat(MAX_EVENT_BYTES / 2) }),
         field: 'body',
       },
-      { label: 'a JSON array', body: () => '[]', field: 'event' },
-      { label: 'JSON null', body: () => 'null', field: 'event' },
+      { label: 'a JSON array', body: () => '[]', field: 'body' },
+      { label: 'JSON null', body: () => 'null', field: 'body' },
       { label: 'another source', body: () => envelope({ source: 'aws.lambda' }), field: 'source' },
       { label: 'no source', body: () => envelope({ source: undefined }), field: 'source' },
       {
