@@ -1,0 +1,253 @@
+/**
+ * parseAppflowConfig: the documented defaults, and a rejection naming the field
+ * (and saying what is allowed) for every bad value a user may write.
+ */
+import {
+  DEFAULT_FLOW_HEALING,
+  flowsInScope,
+  parseAppflowConfig,
+} from '../../lambda/shared/autoheal-config';
+import { ConfigError } from '../../lambda/shared/errors';
+
+const nightly = {
+  name: 'nightly',
+  expression: 'cron(0 2 * * ? *)',
+  timeZone: 'Europe/Berlin',
+  flows: ['crm-export'],
+};
+
+/** The error a parse throws, for assertions on its field and message. */
+function rejectionOf(raw: unknown): ConfigError {
+  try {
+    parseAppflowConfig(raw);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseAppflowConfig', () => {
+  it('fills in every documented default', () => {
+    // Act
+    const config = parseAppflowConfig({ schedules: [{ ...nightly, timeZone: undefined }] });
+
+    // Assess
+    expect(config).toEqual({
+      schedules: [
+        {
+          name: 'nightly',
+          expression: 'cron(0 2 * * ? *)',
+          timeZone: 'UTC',
+          flexibleWindowMinutes: 0,
+          flows: ['crm-export'],
+        },
+      ],
+      healedFlows: [],
+      healing: {
+        rerunFailedRuns: true,
+        maxReruns: 2,
+        delay: { baseSeconds: 300, factor: 2, capSeconds: 3600, jitterRatio: 0.2 },
+        reactivateDeactivated: true,
+        reactivationCooldownMinutes: 30,
+        maxReactivations: 3,
+        reactivationWindowHours: 24,
+      },
+      maxConcurrentStarts: 5,
+      processing: { batchSize: 10, maxConcurrency: 5, maxReceiveCount: 5 },
+    });
+    expect(config.healing).toEqual(DEFAULT_FLOW_HEALING);
+  });
+
+  it.each([
+    'cron(0 2 * * ? *)',
+    'cron(15 10 ? * MON-FRI *)',
+    'cron(0/5 8-17 ? * 2#1 2027)',
+    'cron(0 0 L * ? *)',
+    'rate(1 minute)',
+    'rate(5 minutes)',
+    'rate(1 day)',
+    'rate(12 hours)',
+  ])('accepts the expression %s', (expression) => {
+    // Act
+    const config = parseAppflowConfig({ schedules: [{ ...nightly, expression }] });
+
+    // Assess
+    expect(config.schedules[0].expression).toBe(expression);
+  });
+
+  it('merges a partial healing delay over the default and keeps the other healing defaults', () => {
+    // Act
+    const config = parseAppflowConfig({
+      schedules: [nightly],
+      healing: { maxReruns: 4, delay: { baseSeconds: 60 } },
+    });
+
+    // Assess
+    expect(config.healing).toEqual({
+      ...DEFAULT_FLOW_HEALING,
+      maxReruns: 4,
+      delay: { ...DEFAULT_FLOW_HEALING.delay, baseSeconds: 60 },
+    });
+  });
+
+  it('puts scheduled and healed flows in scope, each once', () => {
+    // Act
+    const config = parseAppflowConfig({
+      schedules: [nightly, { ...nightly, name: 'hourly', flows: ['crm-export', 'erp-sync'] }],
+      healedFlows: ['appflow-scheduled-sync', 'erp-sync'],
+    });
+
+    // Assess
+    expect(flowsInScope(config)).toEqual(['crm-export', 'erp-sync', 'appflow-scheduled-sync']);
+  });
+
+  it.each([
+    {
+      label: 'nothing to schedule or heal',
+      raw: {},
+      field: 'appflow.schedules',
+      allowed: /at least one schedule, or a flow in healedFlows/,
+    },
+    {
+      label: 'an unknown option',
+      raw: { schedules: [nightly], shedules: [] },
+      field: 'appflow.shedules',
+      allowed: /known options: schedules, healedFlows/,
+    },
+    {
+      label: 'two schedules with one name',
+      raw: { schedules: [nightly, nightly] },
+      field: 'appflow.schedules',
+      allowed: /two schedules named nightly/,
+    },
+    {
+      label: 'a schedule name with a space',
+      raw: { schedules: [{ ...nightly, name: 'every night' }] },
+      field: 'appflow.schedules[0].name',
+      allowed: /1-48 letters, digits/,
+    },
+    {
+      label: 'a cron with five fields',
+      raw: { schedules: [{ ...nightly, expression: 'cron(0 2 * * ?)' }] },
+      field: 'appflow.schedules[0].expression',
+      allowed: /6 fields, or rate\(N unit\)/,
+    },
+    {
+      label: 'a cron with ? in both day fields',
+      raw: { schedules: [{ ...nightly, expression: 'cron(0 2 ? * ? *)' }] },
+      field: 'appflow.schedules[0].expression',
+      allowed: /"\?" in exactly one of day-of-month and day-of-week/,
+    },
+    {
+      label: 'a cron with no ? at all',
+      raw: { schedules: [{ ...nightly, expression: 'cron(0 2 * * * *)' }] },
+      field: 'appflow.schedules[0].expression',
+      allowed: /"\?" in exactly one/,
+    },
+    {
+      label: 'a plural unit for 1',
+      raw: { schedules: [{ ...nightly, expression: 'rate(1 hours)' }] },
+      field: 'appflow.schedules[0].expression',
+      allowed: /singular for 1/,
+    },
+    {
+      label: 'a singular unit for 5',
+      raw: { schedules: [{ ...nightly, expression: 'rate(5 minute)' }] },
+      field: 'appflow.schedules[0].expression',
+      allowed: /singular for 1/,
+    },
+    {
+      label: 'a zero rate',
+      raw: { schedules: [{ ...nightly, expression: 'rate(0 minutes)' }] },
+      field: 'appflow.schedules[0].expression',
+      allowed: /positive N/,
+    },
+    {
+      label: 'an at() expression',
+      raw: { schedules: [{ ...nightly, expression: 'at(2027-01-01T00:00:00)' }] },
+      field: 'appflow.schedules[0].expression',
+      allowed: /cron\(minutes hours/,
+    },
+    {
+      label: 'a time zone that does not exist',
+      raw: { schedules: [{ ...nightly, timeZone: 'Mars/Olympus' }] },
+      field: 'appflow.schedules[0].timeZone',
+      allowed: /IANA time zone/,
+    },
+    {
+      label: 'a flexible window over a day',
+      raw: { schedules: [{ ...nightly, flexibleWindowMinutes: 1441 }] },
+      field: 'appflow.schedules[0].flexibleWindowMinutes',
+      allowed: /from 0 to 1440/,
+    },
+    {
+      label: 'a schedule with no flows',
+      raw: { schedules: [{ ...nightly, flows: [] }] },
+      field: 'appflow.schedules[0].flows',
+      allowed: /at least one flow name/,
+    },
+    {
+      label: 'a flow listed twice',
+      raw: { schedules: [{ ...nightly, flows: ['crm-export', 'crm-export'] }] },
+      field: 'appflow.schedules[0].flows',
+      allowed: /lists crm-export twice/,
+    },
+    {
+      label: 'a flow name with a space',
+      raw: { schedules: [{ ...nightly, flows: ['crm export'] }] },
+      field: 'appflow.schedules[0].flows[0]',
+      allowed: /AppFlow flow name/,
+    },
+    {
+      label: 'a flow name of 257 characters',
+      raw: { schedules: [{ ...nightly, flows: [`f${'x'.repeat(256)}`] }] },
+      field: 'appflow.schedules[0].flows[0]',
+      allowed: /at most 256 characters/,
+    },
+    {
+      label: 'a bad healed flow name',
+      raw: { healedFlows: ['-starts-with-dash'] },
+      field: 'appflow.healedFlows[0]',
+      allowed: /AppFlow flow name/,
+    },
+    {
+      label: 'maxReruns over 10',
+      raw: { schedules: [nightly], healing: { maxReruns: 11 } },
+      field: 'appflow.healing.maxReruns',
+      allowed: /from 0 to 10/,
+    },
+    {
+      label: 'a healing delay cap below its base',
+      raw: { schedules: [nightly], healing: { delay: { baseSeconds: 600, capSeconds: 60 } } },
+      field: 'appflow.healing.delay.capSeconds',
+      allowed: /at least baseSeconds \(600\)/,
+    },
+    {
+      label: 'an unknown healing option',
+      raw: { schedules: [nightly], healing: { maxRerun: 1 } },
+      field: 'appflow.healing.maxRerun',
+      allowed: /known options: rerunFailedRuns/,
+    },
+    {
+      label: 'a window of zero hours',
+      raw: { schedules: [nightly], healing: { reactivationWindowHours: 0 } },
+      field: 'appflow.healing.reactivationWindowHours',
+      allowed: /from 1 to 720/,
+    },
+    {
+      label: 'maxConcurrentStarts of 0',
+      raw: { schedules: [nightly], maxConcurrentStarts: 0 },
+      field: 'appflow.maxConcurrentStarts',
+      allowed: /from 1 to 50/,
+    },
+  ])('rejects $label, naming $field', ({ raw, field, allowed }) => {
+    // Act
+    const error = rejectionOf(raw);
+
+    // Assess
+    expect(error.field).toBe(field);
+    expect(error.message).toMatch(allowed);
+    expect(error.message).toContain(`Invalid Autoheal config at ${field}:`);
+  });
+});
