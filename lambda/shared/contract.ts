@@ -35,9 +35,12 @@ export const IDEMPOTENCY_TABLE = {
 } as const;
 
 /**
- * Seconds an idempotency record outlives the failure it guards. Step Functions
+ * Seconds an idempotency record outlives the work it guards. Step Functions
  * refuses redrives 14 days after an execution stopped, so a record kept 15 days
- * covers every redelivery, deferral and sweep of that failure.
+ * covers every redelivery, deferral and sweep of a failure; AppFlow ticks and
+ * runs are redelivered for at most a day. Healing state that must be counted
+ * over a longer window (re-activations, up to 30 days) sets a later expiration
+ * of its own.
  */
 export const IDEMPOTENCY_RECORD_TTL_SECONDS = 15 * 24 * 60 * 60;
 
