@@ -3,11 +3,10 @@
  * live in DynamoDB Local, AppFlow, SNS and SQS are mocked, and every test
  * asserts the exact calls made, and that no other call was made.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   AppflowClient,
   ConflictException,
@@ -20,8 +19,8 @@ import {
   type TriggerType,
 } from '@aws-sdk/client-appflow';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -32,27 +31,39 @@ import {
   FLOW_HEALER_SERVICE_NAME,
   HEALING_STATE,
   IDEMPOTENCY_RECORD_TTL_SECONDS,
-  MESSAGE_ATTRIBUTES,
-  METRICS_NAMESPACE,
 } from '../../lambda/shared/contract';
+import {
+  notices,
+  resetSnsAndSqsMocks,
+  snsMock,
+  sqsMock,
+  stringAttribute,
+} from '../support/aws-mocks';
+import { expectedToken } from '../support/client-token';
 import {
   createIdempotencyTable,
   type IdempotencyTable,
   lambdaContext,
+  receivedAgain,
   sqsEvent,
   sqsRecord,
 } from '../support/idempotency-table';
-import { watchMetrics } from '../support/metrics';
+import {
+  ACCOUNT,
+  bufferedHealer,
+  HOUR_MS,
+  MAX_RECEIVE_COUNT,
+  MINUTE_MS,
+  queueUrl,
+  REGION,
+  SECOND_MS,
+  TOPIC_ARN,
+} from '../support/lambda-env';
+import { captureLogs } from '../support/logs';
+import { deferredMessage, parkedInvalidEvent } from '../support/sqs-messages';
 
-const ACCOUNT = '123456789012';
-const REGION = 'eu-central-1';
-const SECOND_MS = 1000;
-const MINUTE_MS = 60 * SECOND_MS;
-const HOUR_MS = 60 * MINUTE_MS;
-const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:autoheal-notices`;
-const WORK_QUEUE_URL = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/autoheal-flow-healer-work`;
-const DLQ_URL = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/autoheal-flow-healer-dlq`;
-const MAX_RECEIVE_COUNT = 5;
+const WORK_QUEUE_URL = queueUrl('autoheal-flow-healer-work');
+const DLQ_URL = queueUrl('autoheal-flow-healer-dlq');
 
 const ON_DEMAND_FLOW = 'crm-accounts-export';
 const SCHEDULED_FLOW = 'erp-orders-sync';
@@ -71,8 +82,6 @@ const config = parseAppflowConfig({
 });
 
 const appflowMock = mockClient(AppflowClient);
-const snsMock = mockClient(SNSClient);
-const sqsMock = mockClient(SQSClient);
 
 type AppflowFixture = 'run-failed-on-demand' | 'run-failed-scheduled' | 'run-succeeded';
 type AppflowEvent = Record<string, unknown> & { id: string; detail: Record<string, unknown> };
@@ -131,19 +140,13 @@ function deactivated(envelope: Record<string, unknown> = {}, detail: Record<stri
   return { eventId: String(body.id), body: JSON.stringify(body) };
 }
 
-/** What the healer must send as StartFlow's clientToken, computed independently. */
-function expectedToken(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('#')).digest('hex');
-}
-
 let table: IdempotencyTable;
 /** The handler's clock: tests move it. */
 let clock: number;
 
 beforeEach(async () => {
   appflowMock.reset();
-  snsMock.reset();
-  sqsMock.reset();
+  resetSnsAndSqsMocks();
   appflowMock.on(StartFlowCommand).resolves({
     flowArn: `arn:aws:appflow:${REGION}:${ACCOUNT}:flow/${ON_DEMAND_FLOW}`,
     flowStatus: 'Active',
@@ -156,8 +159,6 @@ beforeEach(async () => {
     flowStatusMessage: 'Flow deactivated after 5 consecutive failed runs',
     triggerConfig: { triggerType: 'Scheduled' },
   });
-  snsMock.on(PublishCommand).resolves({ MessageId: randomUUID() });
-  sqsMock.on(SendMessageCommand).resolves({ MessageId: randomUUID() });
   table = await createIdempotencyTable();
   clock = RUN_ENDED_AT + HOUR_MS;
 });
@@ -168,39 +169,23 @@ afterEach(async () => {
 });
 
 /** A handler as Lambda would run it, wired to the mocks and this test's table. */
-function buildHandler(logger = new Logger({ serviceName: FLOW_HEALER_SERVICE_NAME })) {
-  const metrics = new Metrics({
-    namespace: METRICS_NAMESPACE,
+function buildHandler(logger?: Logger) {
+  const { deps, counted: metricsCounted } = bufferedHealer(table, {
     serviceName: FLOW_HEALER_SERVICE_NAME,
-    logger,
-  });
-  const metricsCounted = watchMetrics(metrics);
-  const handler = createFlowHealerHandler({
-    config,
-    appflow: new AppflowClient({}),
-    sns: new SNSClient({}),
-    sqs: new SQSClient({}),
-    dynamodb: table.client,
-    idempotencyTable: table.tableName,
-    persistenceStore: table.persistenceLayer(),
-    noticeTopicArn: TOPIC_ARN,
     workQueueUrl: WORK_QUEUE_URL,
     deadLetterQueueUrl: DLQ_URL,
-    maxReceiveCount: MAX_RECEIVE_COUNT,
     logger,
-    metrics,
     now: () => clock,
+  });
+  const handler = createFlowHealerHandler({
+    ...deps,
+    config,
+    appflow: new AppflowClient({}),
+    dynamodb: table.client,
+    idempotencyTable: table.tableName,
   });
   const invoke = (...records: SQSRecord[]) => handler(sqsEvent(...records), lambdaContext());
   return { invoke, metricsCounted };
-}
-
-/** The notices published, with their JSON body parsed. */
-function notices() {
-  return snsMock.commandCalls(PublishCommand).map(({ args: [command] }) => ({
-    ...command.input,
-    body: JSON.parse(command.input.Message ?? '') as Record<string, unknown>,
-  }));
 }
 
 /** The healing-state items (not Powertools' idempotency records). */
@@ -214,10 +199,6 @@ async function healingState() {
 
 function startFlowInputs() {
   return appflowMock.commandCalls(StartFlowCommand).map(({ args: [command] }) => command.input);
-}
-
-function stringAttribute(value: string) {
-  return { DataType: 'String', StringValue: value };
 }
 
 const nowSeconds = () => Math.floor(clock / SECOND_MS);
@@ -349,15 +330,15 @@ describe('flow healer: failed runs', () => {
       // Assess
       expect(result).toEqual({ batchItemFailures: [] });
       expect(sqsMock).toHaveReceivedCommandTimes(SendMessageCommand, 1);
-      expect(sqsMock.commandCalls(SendMessageCommand)[0].args[0].input).toEqual({
-        QueueUrl: WORK_QUEUE_URL,
-        MessageBody: run.body,
-        DelaySeconds: delaySeconds,
-        MessageAttributes: {
-          [MESSAGE_ATTRIBUTES.deferrals]: { DataType: 'Number', StringValue: '1' },
-          [MESSAGE_ATTRIBUTES.originMessageId]: stringAttribute(record.messageId),
-        },
-      });
+      expect(sqsMock.commandCalls(SendMessageCommand)[0].args[0].input).toEqual(
+        deferredMessage({
+          queueUrl: WORK_QUEUE_URL,
+          body: run.body,
+          delaySeconds,
+          deferrals: 1,
+          originMessageId: record.messageId,
+        }),
+      );
       expect(appflowMock).not.toHaveReceivedAnyCommand();
       expect(snsMock).not.toHaveReceivedAnyCommand();
       expect(await table.items()).toEqual([]);
@@ -451,10 +432,7 @@ describe('flow healer: failed runs', () => {
 
       // Act
       const first = await invoke(record);
-      const retry = await invoke({
-        ...record,
-        attributes: { ...record.attributes, ApproximateReceiveCount: '2' },
-      });
+      const retry = await invoke(receivedAgain(record));
 
       // Assess
       expect(first).toEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
@@ -486,16 +464,16 @@ describe('flow healer: deactivated flows', () => {
     // Assess
     expect(result).toEqual({ batchItemFailures: [] });
     expect(sqsMock).toHaveReceivedCommandTimes(SendMessageCommand, 1);
-    expect(sqsMock.commandCalls(SendMessageCommand)[0].args[0].input).toEqual({
-      QueueUrl: WORK_QUEUE_URL,
-      MessageBody: event.body,
-      // 1200 s remain; SQS delays at most 900 s per hop
-      DelaySeconds: 900,
-      MessageAttributes: {
-        [MESSAGE_ATTRIBUTES.deferrals]: { DataType: 'Number', StringValue: '1' },
-        [MESSAGE_ATTRIBUTES.originMessageId]: stringAttribute(record.messageId),
-      },
-    });
+    expect(sqsMock.commandCalls(SendMessageCommand)[0].args[0].input).toEqual(
+      deferredMessage({
+        queueUrl: WORK_QUEUE_URL,
+        body: event.body,
+        // 1200 s remain; SQS delays at most 900 s per hop
+        delaySeconds: 900,
+        deferrals: 1,
+        originMessageId: record.messageId,
+      }),
+    );
     expect(appflowMock).not.toHaveReceivedAnyCommand();
     expect(snsMock).not.toHaveReceivedAnyCommand();
     expect(await table.items()).toEqual([]);
@@ -851,17 +829,9 @@ describe('flow healer: invalid events', () => {
       expect(appflowMock).not.toHaveReceivedAnyCommand();
       expect(snsMock).not.toHaveReceivedAnyCommand();
       expect(sqsMock).toHaveReceivedCommandTimes(SendMessageCommand, 1);
-      expect(sqsMock.commandCalls(SendMessageCommand)[0].args[0].input).toEqual({
-        QueueUrl: DLQ_URL,
-        MessageBody: record.body,
-        MessageAttributes: {
-          [MESSAGE_ATTRIBUTES.parkedReason]: stringAttribute(
-            expect.stringMatching(`^invalid-event: ${field}: `),
-          ),
-          [MESSAGE_ATTRIBUTES.invalidField]: stringAttribute(field),
-          [MESSAGE_ATTRIBUTES.originMessageId]: stringAttribute(record.messageId),
-        },
-      });
+      expect(sqsMock.commandCalls(SendMessageCommand)[0].args[0].input).toEqual(
+        parkedInvalidEvent(DLQ_URL, record, field),
+      );
       expect(await table.items()).toEqual([]);
       expect(metricsCounted).toEqual([{ name: 'InvalidEvent' }]);
     },
@@ -879,22 +849,7 @@ describe('flow healer: invalid events', () => {
       .on(StartFlowCommand, { clientToken: expectedToken(throttled.executionId, 'rerun', '1') })
       .rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
     const malformed = runEnded({ ...data, status: undefined });
-    const written: string[] = [];
-    const capture = (...args: unknown[]) => {
-      written.push(
-        args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' '),
-      );
-    };
-    for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
-      jest.spyOn(console, method).mockImplementation(capture);
-    }
-    for (const stream of [process.stdout, process.stderr]) {
-      const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
-      jest.spyOn(stream, 'write').mockImplementation((...args: unknown[]) => {
-        capture(String(args[0]));
-        return write(...args);
-      });
-    }
+    const captured = captureLogs();
 
     // Act
     const result = await invoke(
@@ -902,11 +857,11 @@ describe('flow healer: invalid events', () => {
       sqsRecord(throttled.body),
       sqsRecord(malformed.body),
     );
-    jest.restoreAllMocks();
+    captured.restore();
 
     // Assess: the logs were captured (so the check below means something) and hold no secret.
     expect(result.batchItemFailures).toHaveLength(1);
-    const logs = written.join('\n');
+    const logs = captured.text();
     expect(logs).toContain(rerun.executionId);
     expect(logs).toContain('Will retry');
     expect(logs).toContain('Invalid event parked in the dead-letter queue');

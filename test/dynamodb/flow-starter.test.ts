@@ -9,7 +9,6 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   AppflowClient,
   ConflictException,
@@ -31,20 +30,27 @@ import {
   FLOW_STARTER_SERVICE_NAME,
   IDEMPOTENCY_RECORD_TTL_SECONDS,
   MESSAGE_ATTRIBUTES,
-  METRICS_NAMESPACE,
 } from '../../lambda/shared/contract';
 import { RetryableError } from '../../lambda/shared/errors';
+import {
+  notices,
+  resetSnsAndSqsMocks,
+  snsMock,
+  sqsMock,
+  stringAttribute,
+} from '../support/aws-mocks';
+import { expectedToken } from '../support/client-token';
 import {
   createIdempotencyTable,
   type IdempotencyTable,
   lambdaContext,
 } from '../support/idempotency-table';
-import { type CountedMetric, watchMetrics } from '../support/metrics';
+import { ACCOUNT, powertools, queueUrl, REGION, TOPIC_ARN } from '../support/lambda-env';
+import { captureLogs } from '../support/logs';
+import type { CountedMetric } from '../support/metrics';
+import { overlap, sleep } from '../support/timing';
 
-const ACCOUNT = '123456789012';
-const REGION = 'eu-central-1';
-const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:autoheal-notices`;
-const DLQ_URL = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/autoheal-flow-starter-dlq`;
+const DLQ_URL = queueUrl('autoheal-flow-starter-dlq');
 const MAX_CONCURRENT_STARTS = 3;
 const NIGHTLY = ['crm-export', 'erp-sync', 'ledger.pull'];
 const BULK = Array.from({ length: 8 }, (_, i) => `bulk-load-${i + 1}`);
@@ -58,8 +64,6 @@ const config = parseAppflowConfig({
 });
 
 const appflowMock = mockClient(AppflowClient);
-const snsMock = mockClient(SNSClient);
-const sqsMock = mockClient(SQSClient);
 
 const flowArn = (flowName: string) => `arn:aws:appflow:${REGION}:${ACCOUNT}:flow/${flowName}`;
 const executionIdOf = (flowName: string) =>
@@ -77,9 +81,21 @@ function described(flowName: string, changes: DescribeFlowResponse = {}): Descri
   };
 }
 
-/** What the handler must send as StartFlow's clientToken, computed independently. */
-function expectedToken(flowName: string, scheduledTime: string): string {
-  return createHash('sha256').update(`${flowName}#${scheduledTime}`).digest('hex');
+/**
+ * The result of a nightly tick that started every flow; `replayed` when it
+ * was read back from the idempotency records instead.
+ */
+function everyNightlyFlowStarted(scheduledTime: string, { replayed }: { replayed?: true } = {}) {
+  return {
+    schedule: 'nightly',
+    scheduledTime,
+    results: NIGHTLY.map((flowName) => ({
+      flowName,
+      outcome: 'started',
+      executionId: executionIdOf(flowName),
+      ...(replayed && { replayed }),
+    })),
+  };
 }
 
 /** A tick as EventBridge Scheduler sends it; each test gets its own scheduled time. */
@@ -99,18 +115,6 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits for `promise`, but no longer than `ms`. */
-async function settledWithin(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  await Promise.race([promise, timeout]);
-  clearTimeout(timer);
-}
-
 /** Sorts counted metrics by name and reason: flows are handled concurrently, in no fixed order. */
 const sorted = (counted: readonly CountedMetric[]) => {
   const key = (metric: CountedMetric) => `${metric.name}/${metric.reason ?? ''}`;
@@ -121,16 +125,13 @@ let table: IdempotencyTable;
 
 beforeEach(async () => {
   appflowMock.reset();
-  snsMock.reset();
-  sqsMock.reset();
+  resetSnsAndSqsMocks();
   appflowMock.on(DescribeFlowCommand).callsFake((input) => described(input.flowName));
   appflowMock.on(StartFlowCommand).callsFake((input) => ({
     flowArn: flowArn(input.flowName),
     flowStatus: 'Active',
     executionId: executionIdOf(input.flowName),
   }));
-  snsMock.on(PublishCommand).resolves({ MessageId: randomUUID() });
-  sqsMock.on(SendMessageCommand).resolves({ MessageId: randomUUID() });
   table = await createIdempotencyTable();
 });
 
@@ -143,13 +144,8 @@ afterEach(async () => {
  * One Lambda execution environment: its own clients, Logger, Metrics and
  * persistence layer, sharing only the idempotency table with the others.
  */
-function lambdaEnvironment(logger = new Logger({ serviceName: FLOW_STARTER_SERVICE_NAME })) {
-  const metrics = new Metrics({
-    namespace: METRICS_NAMESPACE,
-    serviceName: FLOW_STARTER_SERVICE_NAME,
-    logger,
-  });
-  const counted = watchMetrics(metrics);
+function lambdaEnvironment(logger?: Logger) {
+  const env = powertools(FLOW_STARTER_SERVICE_NAME, logger);
   const handler = createFlowStarterHandler({
     config,
     appflow: new AppflowClient({}),
@@ -158,12 +154,12 @@ function lambdaEnvironment(logger = new Logger({ serviceName: FLOW_STARTER_SERVI
     persistenceStore: table.persistenceLayer(),
     noticeTopicArn: TOPIC_ARN,
     deadLetterQueueUrl: DLQ_URL,
-    logger,
-    metrics,
+    logger: env.logger,
+    metrics: env.metrics,
   });
   const invoke = (event: unknown, remainingMs?: number): Promise<TickResult> =>
     handler(event, lambdaContext(remainingMs));
-  return { invoke, counted };
+  return { invoke, counted: env.counted };
 }
 
 /** The StartFlow requests sent, sorted by flow: flows are started concurrently, in no fixed order. */
@@ -172,18 +168,6 @@ const startFlowInputs = () =>
     .commandCalls(StartFlowCommand)
     .map(({ args: [command] }) => command.input)
     .sort((a, b) => ((a.flowName ?? '') < (b.flowName ?? '') ? -1 : 1));
-
-/** The notices published, with their JSON body parsed. */
-function notices() {
-  return snsMock.commandCalls(PublishCommand).map(({ args: [command] }) => ({
-    ...command.input,
-    body: JSON.parse(command.input.Message ?? '') as Record<string, unknown>,
-  }));
-}
-
-function stringAttribute(value: string) {
-  return { DataType: 'String', StringValue: value };
-}
 
 /** The invocation's error, or a test failure if it did not throw. */
 async function rejectionOf(invocation: Promise<unknown>): Promise<Error> {
@@ -206,15 +190,7 @@ describe('flow starter', () => {
     const result = await invoke(event);
 
     // Assess
-    expect(result).toEqual({
-      schedule: 'nightly',
-      scheduledTime: event.scheduledTime,
-      results: NIGHTLY.map((flowName) => ({
-        flowName,
-        outcome: 'started',
-        executionId: executionIdOf(flowName),
-      })),
-    });
+    expect(result).toEqual(everyNightlyFlowStarted(event.scheduledTime));
     expect(appflowMock).toHaveReceivedCommandTimes(DescribeFlowCommand, NIGHTLY.length);
     for (const flowName of NIGHTLY) {
       expect(appflowMock).toHaveReceivedCommandWith(DescribeFlowCommand, { flowName });
@@ -253,16 +229,7 @@ describe('flow starter', () => {
     // Assess
     expect(appflowMock).toHaveReceivedCommandTimes(StartFlowCommand, NIGHTLY.length);
     expect(appflowMock).toHaveReceivedCommandTimes(DescribeFlowCommand, NIGHTLY.length);
-    expect(results[1]).toEqual({
-      schedule: 'nightly',
-      scheduledTime: event.scheduledTime,
-      results: NIGHTLY.map((flowName) => ({
-        flowName,
-        outcome: 'started',
-        executionId: executionIdOf(flowName),
-        replayed: true,
-      })),
-    });
+    expect(results[1]).toEqual(everyNightlyFlowStarted(event.scheduledTime, { replayed: true }));
     expect(first.counted).toEqual(NIGHTLY.map(() => ({ name: 'FlowStarted' })));
     expect(second.counted).toEqual(NIGHTLY.map(() => ({ name: 'DuplicateTick' })));
     expect(snsMock).not.toHaveReceivedAnyCommand();
@@ -297,12 +264,9 @@ describe('flow starter', () => {
     // Prepare: StartFlow is held until one invocation has finished (at most 2 s), so the two
     // invocations truly overlap however slow the machine is
     const event = tick();
-    let oneFinished: () => void = () => undefined;
-    const otherFinished = new Promise<void>((resolve) => {
-      oneFinished = resolve;
-    });
+    const { hold, oneFinished } = overlap();
     appflowMock.on(StartFlowCommand).callsFake(async (input) => {
-      await Promise.all([sleep(200), settledWithin(otherFinished, 2_000)]);
+      await hold();
       return { flowStatus: 'Active', executionId: executionIdOf(input.flowName) };
     });
     const envA = lambdaEnvironment();
@@ -337,16 +301,7 @@ describe('flow starter', () => {
 
     // Assess: the stored results are replayed, no flow is started again
     for (const retry of retries) {
-      expect(retry).toEqual({
-        schedule: 'nightly',
-        scheduledTime: event.scheduledTime,
-        results: NIGHTLY.map((flowName) => ({
-          flowName,
-          outcome: 'started',
-          executionId: executionIdOf(flowName),
-          replayed: true,
-        })),
-      });
+      expect(retry).toEqual(everyNightlyFlowStarted(event.scheduledTime, { replayed: true }));
     }
     expect(appflowMock).toHaveReceivedCommandTimes(StartFlowCommand, NIGHTLY.length);
     expect(snsMock).not.toHaveReceivedAnyCommand();
@@ -850,14 +805,7 @@ describe('flow starter', () => {
 
   it('logs one line per flow with the tick as correlation id', async () => {
     // Prepare
-    const written: string[] = [];
-    for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-      jest.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-        written.push(
-          args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' '),
-        );
-      });
-    }
+    const captured = captureLogs();
     const { invoke } = lambdaEnvironment(
       new Logger({ serviceName: FLOW_STARTER_SERVICE_NAME, logLevel: 'INFO' }),
     );
@@ -868,10 +816,11 @@ describe('flow starter', () => {
 
     // Act
     await invoke(event);
-    jest.restoreAllMocks();
+    captured.restore();
 
     // Assess
-    const lines = written
+    const lines = captured
+      .lines()
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .filter((line) => 'flowName' in line);

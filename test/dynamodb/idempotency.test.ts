@@ -3,45 +3,33 @@
  * often and however concurrently its event arrives, and a failed attempt never
  * blocks the retry. Step Functions, SNS and SQS are mocked.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { RedriveExecutionCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { randomUUID } from 'node:crypto';
+import { RedriveExecutionCommand, SFNServiceException } from '@aws-sdk/client-sfn';
+import { PublishCommand } from '@aws-sdk/client-sns';
 import type { SQSRecord } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { createRedriveHandler } from '../../lambda/redrive/redrive-processor';
 import { parseRedriveConfig } from '../../lambda/shared/autoheal-config';
-import {
-  IDEMPOTENCY_RECORD_TTL_SECONDS,
-  METRICS_NAMESPACE,
-  REDRIVE_SERVICE_NAME,
-} from '../../lambda/shared/contract';
+import { IDEMPOTENCY_RECORD_TTL_SECONDS } from '../../lambda/shared/contract';
+import { snsMock, sqsMock } from '../support/aws-mocks';
+import { expectedToken } from '../support/client-token';
 import {
   createIdempotencyTable,
   type IdempotencyTable,
   lambdaContext,
+  receivedAgain,
   sqsEvent,
   sqsRecord,
 } from '../support/idempotency-table';
+import { ACCOUNT, MINUTE_MS, REGION } from '../support/lambda-env';
+import { NOW, redriveHandler, resetRedriveMocks, sfnMock } from '../support/redrive-harness';
+import { overlap, sleep } from '../support/timing';
 
-const ACCOUNT = '123456789012';
-const REGION = 'eu-central-1';
-const NOW = Date.parse('2026-03-02T10:00:00.000Z');
-const MINUTE_MS = 60_000;
 const MACHINE = 'orders-fulfilment';
-const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:autoheal-notices`;
 
 const config = parseRedriveConfig({
   stateMachineNamePrefixes: ['orders-'],
   delay: { jitterRatio: 0 },
 });
-
-const sfnMock = mockClient(SFNClient);
-const snsMock = mockClient(SNSClient);
-const sqsMock = mockClient(SQSClient);
 
 /** A FAILED execution's status-change event, due for a redrive (stopped 10 minutes ago). */
 function failure(redriveCount = 0, name = `order-${randomUUID()}`) {
@@ -75,10 +63,6 @@ function failure(redriveCount = 0, name = `order-${randomUUID()}`) {
   return { executionArn, name, body };
 }
 
-function expectedToken(executionArn: string, redriveCount: number): string {
-  return createHash('sha256').update(`${executionArn}#${redriveCount}`).digest('hex');
-}
-
 const throttling = () =>
   new SFNServiceException({
     name: 'ThrottlingException',
@@ -87,27 +71,10 @@ const throttling = () =>
     message: 'Rate exceeded',
   });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits for `promise`, but no longer than `ms`. */
-async function settledWithin(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  await Promise.race([promise, timeout]);
-  clearTimeout(timer);
-}
-
 let table: IdempotencyTable;
 
 beforeEach(async () => {
-  sfnMock.reset();
-  snsMock.reset();
-  sqsMock.reset();
-  sfnMock.on(RedriveExecutionCommand).resolves({ redriveDate: new Date(NOW) });
-  snsMock.on(PublishCommand).resolves({ MessageId: randomUUID() });
-  sqsMock.on(SendMessageCommand).resolves({ MessageId: randomUUID() });
+  resetRedriveMocks();
   table = await createIdempotencyTable();
 });
 
@@ -121,45 +88,14 @@ afterEach(async () => {
  * persistence layer, sharing only the idempotency table with the others.
  */
 function lambdaEnvironment(redriveConfig = config) {
-  const logger = new Logger({ serviceName: REDRIVE_SERVICE_NAME });
-  const metrics = new Metrics({
-    namespace: METRICS_NAMESPACE,
-    serviceName: REDRIVE_SERVICE_NAME,
-    logger,
-  });
-  const counted: string[] = [];
-  const addMetric = metrics.addMetric.bind(metrics);
-  jest.spyOn(metrics, 'addMetric').mockImplementation((name, unit, value) => {
-    counted.push(name);
-    return addMetric(name, unit, value);
-  });
-  const handler = createRedriveHandler({
-    config: redriveConfig,
-    sfn: new SFNClient({}),
-    sns: new SNSClient({}),
-    sqs: new SQSClient({}),
-    persistenceStore: table.persistenceLayer(),
-    noticeTopicArn: TOPIC_ARN,
-    workQueueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/autoheal-redrive-work`,
-    deadLetterQueueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/autoheal-redrive-dlq`,
-    maxReceiveCount: 5,
-    logger,
-    metrics,
-    now: () => NOW,
-  });
+  const { handler, counted } = redriveHandler(table, redriveConfig);
   return {
     invoke: (record: SQSRecord, remainingMs?: number) =>
       handler(sqsEvent(record), lambdaContext(remainingMs)),
-    counted,
-  };
-}
-
-/** The same message received again (SQS at-least-once, or a retry after a failure). */
-function receivedAgain(record: SQSRecord): SQSRecord {
-  const count = Number(record.attributes.ApproximateReceiveCount) + 1;
-  return {
-    ...record,
-    attributes: { ...record.attributes, ApproximateReceiveCount: String(count) },
+    /** The names of the metrics counted so far, in order. */
+    get counted() {
+      return counted.map(({ name }) => name);
+    },
   };
 }
 
@@ -229,12 +165,9 @@ describe('idempotency of the redrive handler (DynamoDB Local)', () => {
     // Prepare: a slow RedriveExecution, held until the other invocation has finished (at most
     // 2 s), so the two invocations truly overlap however slow the machine is
     const change = failure();
-    let oneFinished: () => void = () => undefined;
-    const otherFinished = new Promise<void>((resolve) => {
-      oneFinished = resolve;
-    });
+    const { hold, oneFinished } = overlap();
     sfnMock.on(RedriveExecutionCommand).callsFake(async () => {
-      await Promise.all([sleep(200), settledWithin(otherFinished, 2_000)]);
+      await hold();
       return { redriveDate: new Date(NOW) };
     });
     const envA = lambdaEnvironment();

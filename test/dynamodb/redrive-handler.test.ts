@@ -3,47 +3,43 @@
  * DynamoDB Local, Step Functions, SNS and SQS are mocked, and every test
  * asserts the exact calls made, and that no other call was made.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   DescribeExecutionCommand,
   ExecutionDoesNotExist,
   ExecutionLimitExceeded,
   ExecutionNotRedrivable,
   RedriveExecutionCommand,
-  SFNClient,
   SFNServiceException,
 } from '@aws-sdk/client-sfn';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { createRedriveHandler } from '../../lambda/redrive/redrive-processor';
 import { parseRedriveConfig } from '../../lambda/shared/autoheal-config';
-import {
-  MESSAGE_ATTRIBUTES,
-  METRICS_NAMESPACE,
-  REDRIVE_SERVICE_NAME,
-} from '../../lambda/shared/contract';
+import { MESSAGE_ATTRIBUTES, REDRIVE_SERVICE_NAME } from '../../lambda/shared/contract';
+import { notices, snsMock, sqsMock, stringAttribute } from '../support/aws-mocks';
+import { expectedToken } from '../support/client-token';
 import {
   createIdempotencyTable,
   type IdempotencyTable,
   lambdaContext,
+  receivedAgain,
   sqsEvent,
   sqsRecord,
 } from '../support/idempotency-table';
-import { watchMetrics } from '../support/metrics';
-
-const ACCOUNT = '123456789012';
-const REGION = 'eu-central-1';
-const NOW = Date.parse('2026-03-02T10:00:00.000Z');
-const MINUTE_MS = 60_000;
-const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:autoheal-notices`;
-const WORK_QUEUE_URL = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/autoheal-redrive-work`;
-const DLQ_URL = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/autoheal-redrive-dlq`;
-const MAX_RECEIVE_COUNT = 5;
+import { ACCOUNT, MAX_RECEIVE_COUNT, MINUTE_MS, REGION, TOPIC_ARN } from '../support/lambda-env';
+import { captureLogs } from '../support/logs';
+import {
+  DLQ_URL,
+  NOW,
+  redriveHandler,
+  resetRedriveMocks,
+  sfnMock,
+  WORK_QUEUE_URL,
+} from '../support/redrive-harness';
+import { deferredMessage, parkedInvalidEvent } from '../support/sqs-messages';
 
 // No jitter, so every delay below is exact: 60 s × 4^redriveCount, capped at 3600 s.
 const config = parseRedriveConfig({
@@ -55,10 +51,6 @@ const config = parseRedriveConfig({
   },
   processing: { maxReceiveCount: MAX_RECEIVE_COUNT },
 });
-
-const sfnMock = mockClient(SFNClient);
-const snsMock = mockClient(SNSClient);
-const sqsMock = mockClient(SQSClient);
 
 interface ChangeOptions {
   readonly machine?: string;
@@ -105,11 +97,6 @@ function statusChange({ machine = 'orders-fulfilment', detail = {} }: ChangeOpti
   return { executionArn, stateMachineArn, body: JSON.stringify(event) };
 }
 
-/** What the handler must send as RedriveExecution's clientToken, computed independently. */
-function expectedToken(executionArn: string, redriveCount: number): string {
-  return createHash('sha256').update(`${executionArn}#${redriveCount}`).digest('hex');
-}
-
 function sdkError(name: string, httpStatusCode: number, fault: 'client' | 'server') {
   return new SFNServiceException({
     name,
@@ -122,12 +109,7 @@ function sdkError(name: string, httpStatusCode: number, fault: 'client' | 'serve
 let table: IdempotencyTable;
 
 beforeEach(async () => {
-  sfnMock.reset();
-  snsMock.reset();
-  sqsMock.reset();
-  sfnMock.on(RedriveExecutionCommand).resolves({ redriveDate: new Date(NOW) });
-  snsMock.on(PublishCommand).resolves({ MessageId: randomUUID() });
-  sqsMock.on(SendMessageCommand).resolves({ MessageId: randomUUID() });
+  resetRedriveMocks();
   table = await createIdempotencyTable();
 });
 
@@ -137,41 +119,10 @@ afterEach(async () => {
 });
 
 /** A handler as Lambda would run it, wired to the mocks and this test's idempotency table. */
-function buildHandler(logger = new Logger({ serviceName: REDRIVE_SERVICE_NAME })) {
-  const metrics = new Metrics({
-    namespace: METRICS_NAMESPACE,
-    serviceName: REDRIVE_SERVICE_NAME,
-    logger,
-  });
-  const metricsCounted = watchMetrics(metrics);
-  const handler = createRedriveHandler({
-    config,
-    sfn: new SFNClient({}),
-    sns: new SNSClient({}),
-    sqs: new SQSClient({}),
-    persistenceStore: table.persistenceLayer(),
-    noticeTopicArn: TOPIC_ARN,
-    workQueueUrl: WORK_QUEUE_URL,
-    deadLetterQueueUrl: DLQ_URL,
-    maxReceiveCount: MAX_RECEIVE_COUNT,
-    logger,
-    metrics,
-    now: () => NOW,
-  });
+function buildHandler(logger?: Logger) {
+  const { handler, counted: metricsCounted } = redriveHandler(table, config, logger);
   const invoke = (...records: SQSRecord[]) => handler(sqsEvent(...records), lambdaContext());
   return { invoke, metricsCounted };
-}
-
-/** The notices published, with their JSON body parsed. */
-function notices() {
-  return snsMock.commandCalls(PublishCommand).map(({ args: [command] }) => ({
-    ...command.input,
-    body: JSON.parse(command.input.Message ?? '') as Record<string, unknown>,
-  }));
-}
-
-function stringAttribute(value: string) {
-  return { DataType: 'String', StringValue: value };
 }
 
 describe('redrive handler', () => {
@@ -223,15 +174,15 @@ describe('redrive handler', () => {
       // Assess
       expect(result).toEqual({ batchItemFailures: [] });
       expect(sqsMock).toHaveReceivedCommandTimes(SendMessageCommand, 1);
-      expect(sqsMock.commandCalls(SendMessageCommand)[0].args[0].input).toEqual({
-        QueueUrl: WORK_QUEUE_URL,
-        MessageBody: change.body,
-        DelaySeconds: delaySeconds,
-        MessageAttributes: {
-          [MESSAGE_ATTRIBUTES.deferrals]: { DataType: 'Number', StringValue: '1' },
-          [MESSAGE_ATTRIBUTES.originMessageId]: stringAttribute(record.messageId),
-        },
-      });
+      expect(sqsMock.commandCalls(SendMessageCommand)[0].args[0].input).toEqual(
+        deferredMessage({
+          queueUrl: WORK_QUEUE_URL,
+          body: change.body,
+          delaySeconds,
+          deferrals: 1,
+          originMessageId: record.messageId,
+        }),
+      );
       expect(sfnMock).not.toHaveReceivedAnyCommand();
       expect(snsMock).not.toHaveReceivedAnyCommand();
       expect(metricsCounted).toEqual([{ name: 'Deferred' }]);
@@ -257,15 +208,15 @@ describe('redrive handler', () => {
     // Assess
     expect(result).toEqual({ batchItemFailures: [] });
     expect(sqsMock).toHaveReceivedCommandTimes(SendMessageCommand, 1);
-    expect(sqsMock.commandCalls(SendMessageCommand)[0].args[0].input).toEqual({
-      QueueUrl: WORK_QUEUE_URL,
-      MessageBody: change.body,
-      DelaySeconds: 900,
-      MessageAttributes: {
-        [MESSAGE_ATTRIBUTES.deferrals]: { DataType: 'Number', StringValue: '3' },
-        [MESSAGE_ATTRIBUTES.originMessageId]: stringAttribute('first-message-id'),
-      },
-    });
+    expect(sqsMock.commandCalls(SendMessageCommand)[0].args[0].input).toEqual(
+      deferredMessage({
+        queueUrl: WORK_QUEUE_URL,
+        body: change.body,
+        delaySeconds: 900,
+        deferrals: 3,
+        originMessageId: 'first-message-id',
+      }),
+    );
     expect(sfnMock).not.toHaveReceivedAnyCommand();
     expect(snsMock).not.toHaveReceivedAnyCommand();
   });
@@ -491,10 +442,7 @@ describe('redrive handler', () => {
 
       // Act
       const first = await invoke(record);
-      const redelivery = await invoke({
-        ...record,
-        attributes: { ...record.attributes, ApproximateReceiveCount: '2' },
-      });
+      const redelivery = await invoke(receivedAgain(record));
 
       // Assess
       expect(first).toEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
@@ -583,17 +531,7 @@ describe('redrive handler', () => {
       expect(snsMock).not.toHaveReceivedAnyCommand();
       expect(sqsMock).toHaveReceivedCommandTimes(SendMessageCommand, 1);
       const { input } = sqsMock.commandCalls(SendMessageCommand)[0].args[0];
-      expect(input).toEqual({
-        QueueUrl: DLQ_URL,
-        MessageBody: record.body,
-        MessageAttributes: {
-          [MESSAGE_ATTRIBUTES.parkedReason]: stringAttribute(
-            expect.stringMatching(`^invalid-event: ${field}: `),
-          ),
-          [MESSAGE_ATTRIBUTES.invalidField]: stringAttribute(field),
-          [MESSAGE_ATTRIBUTES.originMessageId]: stringAttribute(record.messageId),
-        },
-      });
+      expect(input).toEqual(parkedInvalidEvent(DLQ_URL, record, field));
       expect(await table.items()).toEqual([]);
       expect(metricsCounted).toEqual([{ name: 'InvalidEvent' }]);
     },
@@ -666,22 +604,7 @@ describe('redrive handler', () => {
     sfnMock
       .on(RedriveExecutionCommand, { executionArn: throttled.executionArn })
       .rejects(sdkError('ThrottlingException', 400, 'client'));
-    const written: string[] = [];
-    const capture = (...args: unknown[]) => {
-      written.push(
-        args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' '),
-      );
-    };
-    for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
-      jest.spyOn(console, method).mockImplementation(capture);
-    }
-    for (const stream of [process.stdout, process.stderr]) {
-      const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
-      jest.spyOn(stream, 'write').mockImplementation((...args: unknown[]) => {
-        capture(String(args[0]));
-        return write(...args);
-      });
-    }
+    const captured = captureLogs();
 
     // Act
     const result = await invoke(
@@ -690,11 +613,11 @@ describe('redrive handler', () => {
       sqsRecord(denied.body),
       sqsRecord(malformed.body),
     );
-    jest.restoreAllMocks();
+    captured.restore();
 
     // Assess: the logs were captured (so the check below means something) and hold no secret.
     expect(result.batchItemFailures).toHaveLength(1);
-    const logs = written.join('\n');
+    const logs = captured.text();
     expect(logs).toContain(redriven.executionArn);
     expect(logs).toContain('Will retry');
     expect(logs).toContain('Invalid event parked in the dead-letter queue');

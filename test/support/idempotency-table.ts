@@ -123,6 +123,15 @@ export function sqsRecord(body: string, options: SqsRecordOptions = {}): SQSReco
   };
 }
 
+/** The same message received again (SQS at-least-once, or a retry after a failure). */
+export function receivedAgain(record: SQSRecord): SQSRecord {
+  const count = Number(record.attributes.ApproximateReceiveCount) + 1;
+  return {
+    ...record,
+    attributes: { ...record.attributes, ApproximateReceiveCount: String(count) },
+  };
+}
+
 /** An SQS batch of the given records. */
 export function sqsEvent(...records: SQSRecord[]): SQSEvent {
   return { Records: records };

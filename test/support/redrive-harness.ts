@@ -1,0 +1,47 @@
+/**
+ * The redrive handler as the redrive suites run it: on mocked clients, the
+ * test deployment's topic and queues, a test's idempotency table, and a fixed
+ * clock.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { RedriveExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createRedriveHandler } from '../../lambda/redrive/redrive-processor';
+import type { RedriveConfig } from '../../lambda/shared/autoheal-config';
+import { REDRIVE_SERVICE_NAME } from '../../lambda/shared/contract';
+import { resetSnsAndSqsMocks } from './aws-mocks';
+import type { IdempotencyTable } from './idempotency-table';
+import { bufferedHealer, queueUrl } from './lambda-env';
+
+/** The handler's clock. */
+export const NOW = Date.parse('2026-03-02T10:00:00.000Z');
+export const WORK_QUEUE_URL = queueUrl('autoheal-redrive-work');
+export const DLQ_URL = queueUrl('autoheal-redrive-dlq');
+
+export const sfnMock = mockClient(SFNClient);
+
+/**
+ * Forgets every call and behaviour of the Step Functions, SNS and SQS mocks;
+ * then every RedriveExecution succeeds (at NOW), and so does every Publish and
+ * SendMessage.
+ */
+export function resetRedriveMocks(): void {
+  sfnMock.reset();
+  resetSnsAndSqsMocks();
+  sfnMock.on(RedriveExecutionCommand).resolves({ redriveDate: new Date(NOW) });
+}
+
+/**
+ * A redrive handler of one Lambda execution environment, with every metric it
+ * counts; pass `logger` to use one a test configured.
+ */
+export function redriveHandler(table: IdempotencyTable, config: RedriveConfig, logger?: Logger) {
+  const { deps, counted } = bufferedHealer(table, {
+    serviceName: REDRIVE_SERVICE_NAME,
+    workQueueUrl: WORK_QUEUE_URL,
+    deadLetterQueueUrl: DLQ_URL,
+    logger,
+    now: () => NOW,
+  });
+  return { handler: createRedriveHandler({ ...deps, config, sfn: new SFNClient({}) }), counted };
+}
