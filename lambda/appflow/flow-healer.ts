@@ -34,7 +34,12 @@ import {
   type FlowRunEnded,
   parseFlowEvent,
 } from './flow-run-event';
-import { decideReactivation, decideReactivationTiming, decideRerun } from './heal-decision';
+import {
+  decideReactivation,
+  decideReactivationTiming,
+  decideRerun,
+  rerunIgnored,
+} from './heal-decision';
 import { HealingStateStore } from './healing-state';
 
 export interface FlowHealerDeps extends BufferedHealerDeps {
@@ -327,6 +332,9 @@ export function createFlowHealerHandler(
     record: SQSRecord,
     log: Logger,
   ): Promise<void> => {
+    // Runs that need no re-run are settled without reading the lineage.
+    const ignored = rerunIgnored(run, policy);
+    if (ignored) return ignore(ignored, log);
     const lineage = await state.getRerunLineage(run.executionId);
     const rerunsSoFar = lineage?.rerunNumber ?? 0;
     const originExecutionId = lineage?.originExecutionId ?? run.executionId;

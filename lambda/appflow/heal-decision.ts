@@ -80,22 +80,13 @@ export function isOnDemandTrigger(triggerType: string): boolean {
 }
 
 /**
- * Decides what to do about one ended run.
- *
- * @param run the validated End Flow Run Report
- * @param policy the healing policy
- * @param rerunsSoFar how many re-runs of the original failed run were started before this run
- *   (0 when this run is itself the original)
- * @param originExecutionId execution id of the original failed run (seeds the jitter)
- * @param now epoch milliseconds
+ * Why a run needs no re-run at all, whatever Autoheal has recorded about it;
+ * undefined when it may need one. Checked before any state is read.
  */
-export function decideRerun(
+export function rerunIgnored(
   run: FlowRunEnded,
   policy: FlowHealingPolicy,
-  rerunsSoFar: number,
-  originExecutionId: string,
-  now: number,
-): RerunDecision {
+): Extract<RerunDecision, { action: 'ignore' }> | undefined {
   if (run.status === APPFLOW_EVENT.successStatus) {
     return { action: 'ignore', reason: 'run-succeeded', detail: `status ${run.status}` };
   }
@@ -114,6 +105,28 @@ export function decideRerun(
       detail: `trigger type ${run.triggerType}: AppFlow runs the flow again on its own trigger`,
     };
   }
+  return undefined;
+}
+
+/**
+ * Decides what to do about one ended run.
+ *
+ * @param run the validated End Flow Run Report
+ * @param policy the healing policy
+ * @param rerunsSoFar how many re-runs of the original failed run were started before this run
+ *   (0 when this run is itself the original)
+ * @param originExecutionId execution id of the original failed run (seeds the jitter)
+ * @param now epoch milliseconds
+ */
+export function decideRerun(
+  run: FlowRunEnded,
+  policy: FlowHealingPolicy,
+  rerunsSoFar: number,
+  originExecutionId: string,
+  now: number,
+): RerunDecision {
+  const ignored = rerunIgnored(run, policy);
+  if (ignored) return ignored;
   if (rerunsSoFar >= policy.maxReruns) {
     return {
       action: 'give-up',

@@ -349,10 +349,11 @@ describe('flow healer: failed runs', () => {
   it.each<{ label: string; fixture: AppflowFixture }>([
     { label: 'a failed run of a scheduled flow', fixture: 'run-failed-scheduled' },
     { label: 'a successful run', fixture: 'run-succeeded' },
-  ])('ignores $label: no AWS call but the lineage read', async ({ fixture }) => {
+  ])('ignores $label: no AWS call at all, not even the lineage read', async ({ fixture }) => {
     // Prepare
     const { invoke, metricsCounted } = buildHandler();
     const run = runEnded({}, fixture);
+    const dynamodbSend = jest.spyOn(table.client, 'send');
 
     // Act
     const result = await invoke(sqsRecord(run.body));
@@ -362,6 +363,7 @@ describe('flow healer: failed runs', () => {
     expect(appflowMock).not.toHaveReceivedAnyCommand();
     expect(snsMock).not.toHaveReceivedAnyCommand();
     expect(sqsMock).not.toHaveReceivedAnyCommand();
+    expect(dynamodbSend).not.toHaveBeenCalled();
     expect(await table.items()).toEqual([]);
     expect(metricsCounted).toEqual([{ name: 'Ignored' }]);
   });
