@@ -18,7 +18,6 @@ export type SkipReason =
   | 'error-not-allowed'
   | 'not-redrivable'
   | 'redrive-window-expired'
-  | 'express-execution'
   | 'map-run-child';
 
 /** Why an event needs no action at all (no notice). */
@@ -70,13 +69,6 @@ export function decideRedrive(
       action: 'ignore',
       reason: 'status-not-configured',
       detail: `status ${status} is not in ${policy.statuses.join(', ')}`,
-    };
-  }
-  if (change.isExpress) {
-    return {
-      action: 'skip',
-      reason: 'express-execution',
-      detail: 'Express executions cannot be redriven',
     };
   }
   if (change.isMapRunChild) {

@@ -30,8 +30,6 @@ export interface ExecutionStatusChange {
   readonly stateMachineName: string;
   /** `detail.status`, an open string: unknown statuses are ignored, not rejected. */
   readonly status: string;
-  /** Express executions never redrive. */
-  readonly isExpress: boolean;
   /** A child run of a Distributed Map: redriven through its parent. */
   readonly isMapRunChild: boolean;
   /** Undefined for events of the older format that lack the redrive fields. */
@@ -55,7 +53,11 @@ function optional<T>(value: unknown, read: (v: unknown) => T): T | undefined {
  * @throws {InvalidInputError} naming the first bad field
  */
 export function parseExecutionStatusChange(body: string): ExecutionStatusChange {
-  const { event } = parseEventEnvelope(body, SFN_EVENT.source, [SFN_EVENT.detailType]);
+  const { event } = parseEventEnvelope(
+    body,
+    [SFN_EVENT.source, SFN_EVENT.sweeperSource],
+    [SFN_EVENT.detailType],
+  );
   const eventId = check.string(event.id, 'id', { maxLength: 128 });
   const detail = check.object(event.detail, 'detail');
 
@@ -67,9 +69,14 @@ export function parseExecutionStatusChange(body: string): ExecutionStatusChange 
   const executionArn = check.string(detail.executionArn, 'detail.executionArn', {
     maxLength: 2048,
   });
-  const standard = STANDARD_EXECUTION_ARN.exec(executionArn);
-  const express = standard ? null : EXPRESS_EXECUTION_ARN.exec(executionArn);
-  const executionParts = standard ?? express;
+  if (EXPRESS_EXECUTION_ARN.test(executionArn)) {
+    // Express workflows emit no status events and RedriveExecution refuses them: this was forged or misrouted.
+    throw new InvalidInputError(
+      'detail.executionArn',
+      'is an Express execution ARN; only Standard executions can be redriven',
+    );
+  }
+  const executionParts = STANDARD_EXECUTION_ARN.exec(executionArn);
   if (!executionParts) {
     throw new InvalidInputError(
       'detail.executionArn',
@@ -96,8 +103,7 @@ export function parseExecutionStatusChange(body: string): ExecutionStatusChange 
     stateMachineArn,
     stateMachineName: machineParts[4],
     status: check.string(detail.status, 'detail.status', { maxLength: 64 }),
-    isExpress: express !== null,
-    isMapRunChild: standard?.[5] !== undefined || machineParts[5] !== undefined,
+    isMapRunChild: executionParts[5] !== undefined || machineParts[5] !== undefined,
     redriveCount,
     redriveStatus: optional(detail.redriveStatus, (v) =>
       check.string(v, 'detail.redriveStatus', { maxLength: 64 }),

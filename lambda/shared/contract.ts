@@ -65,6 +65,12 @@ export const REDRIVE_SERVICE_NAME = 'redrive';
 /** The EventBridge source and detail-type of Step Functions status events. */
 export const SFN_EVENT = {
   source: 'aws.states',
+  /**
+   * Source of the status changes the sweeper found with ListExecutions (events
+   * that were never delivered). Same detail-type and detail shape, without the
+   * error and redriveStatus, which ListExecutions does not return.
+   */
+  sweeperSource: 'autoheal.sweeper',
   detailType: 'Step Functions Execution Status Change',
 } as const;
 

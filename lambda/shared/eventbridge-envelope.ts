@@ -17,13 +17,13 @@ export interface EventEnvelope {
 }
 
 /**
- * Parses a message body as an EventBridge event from `source` with one of `detailTypes`.
+ * Parses a message body as an EventBridge event from one of `sources` with one of `detailTypes`.
  *
  * @throws {InvalidInputError} for `body`, `source` or `detail-type`
  */
 export function parseEventEnvelope(
   body: string,
-  source: string,
+  sources: string | readonly string[],
   detailTypes: readonly string[],
 ): EventEnvelope {
   if (Buffer.byteLength(body, 'utf8') > MAX_EVENT_BYTES) {
@@ -42,8 +42,9 @@ export function parseEventEnvelope(
     throw new InvalidInputError('body', 'must be JSON of an EventBridge event (an object)');
   }
   const event = parsed as JsonObject;
-  if (event.source !== source) {
-    throw new InvalidInputError('source', `must be "${source}"`);
+  const allowed = typeof sources === 'string' ? [sources] : sources;
+  if (typeof event.source !== 'string' || !allowed.includes(event.source)) {
+    throw new InvalidInputError('source', `must be ${allowed.map((s) => `"${s}"`).join(' or ')}`);
   }
   const detailType = event['detail-type'];
   if (typeof detailType !== 'string' || !detailTypes.includes(detailType)) {

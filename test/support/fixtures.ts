@@ -22,11 +22,14 @@ export const EVENT_FIXTURES = [
   'running-redrive-in-progress',
   'succeeded',
   'pending-redrive',
-  'express-execution',
   'stopped-15-days-ago',
   'map-run-child',
 ] as const;
-export type EventFixture = (typeof EVENT_FIXTURES)[number];
+/** Fixtures of events that look real but must be rejected as invalid input. */
+export const INVALID_EVENT_FIXTURES = ['express-execution'] as const;
+export type EventFixture =
+  | (typeof EVENT_FIXTURES)[number]
+  | (typeof INVALID_EVENT_FIXTURES)[number];
 
 /** `detail` of a status-change event, as Step Functions sends it. */
 export interface StatusChangeDetail {

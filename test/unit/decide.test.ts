@@ -435,7 +435,6 @@ describe('decideRedrive', () => {
     it.each([
       { fixture: 'failed-not-redrivable', reason: 'not-redrivable', stoppedAgo: HOUR },
       { fixture: 'stopped-15-days-ago', reason: 'redrive-window-expired', stoppedAgo: 15 * DAY },
-      { fixture: 'express-execution', reason: 'express-execution', stoppedAgo: HOUR },
       { fixture: 'map-run-child', reason: 'map-run-child', stoppedAgo: HOUR },
     ] as const)('skips $fixture with reason $reason', ({ fixture, reason, stoppedAgo }) => {
       // Prepare

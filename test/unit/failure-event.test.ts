@@ -53,9 +53,9 @@ describe('parseExecutionStatusChange', () => {
   describe('valid events', () => {
     type Facts = Pick<
       ExecutionStatusChange,
-      'status' | 'isExpress' | 'isMapRunChild' | 'redriveCount' | 'redriveStatus' | 'errorName'
+      'status' | 'isMapRunChild' | 'redriveCount' | 'redriveStatus' | 'errorName'
     >;
-    const standard = { isExpress: false, isMapRunChild: false };
+    const standard = { isMapRunChild: false };
     const rows: { fixture: EventFixture; facts: Facts }[] = [
       {
         fixture: 'failed-redrivable',
@@ -158,17 +158,6 @@ describe('parseExecutionStatusChange', () => {
         },
       },
       {
-        fixture: 'express-execution',
-        facts: {
-          isExpress: true,
-          isMapRunChild: false,
-          status: 'FAILED',
-          redriveCount: 0,
-          redriveStatus: 'NOT_REDRIVABLE',
-          errorName: 'Lambda.ServiceException',
-        },
-      },
-      {
         fixture: 'stopped-15-days-ago',
         facts: {
           ...standard,
@@ -181,7 +170,6 @@ describe('parseExecutionStatusChange', () => {
       {
         fixture: 'map-run-child',
         facts: {
-          isExpress: false,
           isMapRunChild: true,
           status: 'FAILED',
           redriveCount: 0,
@@ -334,6 +322,11 @@ describe('parseExecutionStatusChange', () => {
       {
         label: 'a numeric executionArn',
         body: () => body({ executionArn: 42 }),
+        field: 'detail.executionArn',
+      },
+      {
+        label: 'an Express execution (Express workflows cannot be redriven)',
+        body: () => fixtureBody('express-execution'),
         field: 'detail.executionArn',
       },
       {
