@@ -1,6 +1,8 @@
 /**
- * Two projects: fast tests with no server, and tests against DynamoDB Local
- * (started and stopped by the project's global setup on 127.0.0.1).
+ * Three projects: fast tests with no server, infrastructure tests, and tests
+ * against DynamoDB Local (started and stopped by the project's global setup on
+ * 127.0.0.1): the handlers' DynamoDB suites and the resilience suites, which
+ * also drive the handlers through the real AWS SDK to a local AWS endpoint.
  * Type checking is done by `tsc` in `npm test`, so ts-jest only transpiles.
  */
 const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
@@ -18,7 +20,7 @@ module.exports = {
     {
       ...common,
       displayName: 'dynamodb',
-      testMatch: ['<rootDir>/test/dynamodb/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/dynamodb/**/*.test.ts', '<rootDir>/test/resilience/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/dynamodb-local-setup.ts',
       globalTeardown: '<rootDir>/test/support/dynamodb-local-teardown.ts',
     },
