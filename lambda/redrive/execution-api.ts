@@ -9,6 +9,7 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { awsErrorName, rethrowClassified } from '../shared/aws-errors';
+import { type Patience, patientlyThrottled } from '../shared/throttle-patience';
 import type { ExecutionStatusChange } from './failure-event';
 
 /** RedriveExecution errors that no retry can fix. */
@@ -31,13 +32,19 @@ export type RedriveCallResult =
   | { readonly outcome: 'redriven'; readonly redriveDate: string }
   | { readonly outcome: 'refused'; readonly errorName: string };
 
+/**
+ * Redrives an execution; throttling is waited out until `patience.deadline`,
+ * other transient errors are thrown as RetryableError, refusals are returned.
+ */
 export async function redriveExecution(
   sfn: SFNClient,
   executionArn: string,
   clientToken: string,
+  patience: Patience,
 ): Promise<RedriveCallResult> {
   try {
-    const response = await sfn.send(new RedriveExecutionCommand({ executionArn, clientToken }));
+    const command = new RedriveExecutionCommand({ executionArn, clientToken });
+    const response = await patientlyThrottled(() => sfn.send(command), patience);
     return { outcome: 'redriven', redriveDate: response.redriveDate?.toISOString() ?? '' };
   } catch (error) {
     if (REFUSALS.has(awsErrorName(error))) {
@@ -54,11 +61,11 @@ export async function redriveExecution(
 export async function describeStatusChange(
   sfn: SFNClient,
   change: ExecutionStatusChange,
+  patience: Patience,
 ): Promise<ExecutionStatusChange | undefined> {
   try {
-    const execution = await sfn.send(
-      new DescribeExecutionCommand({ executionArn: change.executionArn }),
-    );
+    const command = new DescribeExecutionCommand({ executionArn: change.executionArn });
+    const execution = await patientlyThrottled(() => sfn.send(command), patience);
     return {
       ...change,
       status: execution.status ?? change.status,

@@ -81,8 +81,11 @@ export function createRedriveHandler(
   const count = (name: string, dimension?: { reason: string }): void =>
     countMetric(metrics, name, dimension?.reason);
 
-  /** The side effect for one failure. Runs at most once per failure key. */
-  const act = async (request: FailureAction): Promise<FailureOutcome> => {
+  /**
+   * The side effect for one failure. Runs at most once per failure key.
+   * `deadline` is not part of the idempotency key (only `idempotencyKey` is).
+   */
+  const act = async (request: FailureAction, deadline: number): Promise<FailureOutcome> => {
     const facts = {
       executionArn: request.executionArn,
       stateMachineArn: request.stateMachineArn,
@@ -97,6 +100,7 @@ export function createRedriveHandler(
         sfn,
         request.executionArn,
         clientTokenFor(request.failureKey),
+        { deadline },
       );
       if (result.outcome === 'redriven')
         return { outcome: 'redriven', redriveDate: result.redriveDate };
@@ -128,12 +132,13 @@ export function createRedriveHandler(
     record: SQSRecord,
     received: ExecutionStatusChange,
     log: Logger,
+    deadline: number,
   ): Promise<void> => {
     const policy = policyFor(config, received.stateMachineName);
     let change = received;
     let decision = decideRedrive(change, policy, now());
     if (decision.action === 'describe') {
-      const described = await describeStatusChange(sfn, change);
+      const described = await describeStatusChange(sfn, change, { deadline });
       if (!described) {
         log.warn('Execution does not exist; nothing to redrive', { decision: 'skip' });
         count(METRIC.skipped, { reason: 'execution-not-found' });
@@ -170,18 +175,21 @@ export function createRedriveHandler(
       default: {
         const redriveCount = change.redriveCount ?? 0;
         const key = failureKey(change.executionArn, redriveCount);
-        const result = await actOnce({
-          failureKey: key,
-          idempotencyKey: policy.observeOnly ? `${key}#observe-only` : key,
-          executionArn: change.executionArn,
-          stateMachineArn: change.stateMachineArn,
-          redriveCount,
-          action: decision.action,
-          reason: decision.action === 'redrive' ? 'eligible' : decision.reason,
-          detail: decision.action === 'redrive' ? `attempt ${decision.attempt}` : decision.detail,
-          errorName: change.errorName ?? '',
-          observeOnly: policy.observeOnly,
-        });
+        const result = await actOnce(
+          {
+            failureKey: key,
+            idempotencyKey: policy.observeOnly ? `${key}#observe-only` : key,
+            executionArn: change.executionArn,
+            stateMachineArn: change.stateMachineArn,
+            redriveCount,
+            action: decision.action,
+            reason: decision.action === 'redrive' ? 'eligible' : decision.reason,
+            detail: decision.action === 'redrive' ? `attempt ${decision.attempt}` : decision.detail,
+            errorName: change.errorName ?? '',
+            observeOnly: policy.observeOnly,
+          },
+          deadline,
+        );
         log.info(result.replayed ? 'Duplicate delivery; already handled' : 'Handled failure', {
           decision: decision.action,
           ...result,
@@ -215,7 +223,7 @@ export function createRedriveHandler(
       executionArn: change.executionArn,
       stateMachine: change.stateMachineName,
     }),
-    handle: (change, record, log) => handleChange(record, change, log),
+    handle: (change, record, log, deadline) => handleChange(record, change, log, deadline),
     sqs,
     deadLetterQueueUrl: deps.deadLetterQueueUrl,
     maxReceiveCount: deps.maxReceiveCount,

@@ -26,6 +26,7 @@ import { underlyingErrorName } from './aws-errors';
 import { InvalidInputError } from './errors';
 import { countMetric, flushMetrics } from './metrics';
 import { parkMessage } from './sqs-buffer';
+import { invocationDeadline } from './throttle-patience';
 
 /** Metric names every SQS-driven handler emits. */
 export const BUFFER_METRICS = {
@@ -56,8 +57,11 @@ export interface SqsEventHandlerOptions<T> {
   readonly parse: (record: SQSRecord) => T;
   /** Keys added to every log line about this event (correlation id first). */
   readonly logKeys: (event: T) => Record<string, string>;
-  /** Handles one valid event. Throw to have it retried. */
-  readonly handle: (event: T, record: SQSRecord, log: Logger) => Promise<void>;
+  /**
+   * Handles one valid event. Throw to have it retried. `deadline` (epoch ms) is
+   * when work on it should stop so the outcome can still be recorded in time.
+   */
+  readonly handle: (event: T, record: SQSRecord, log: Logger, deadline: number) => Promise<void>;
   readonly sqs: SQSClient;
   readonly deadLetterQueueUrl: string;
   /** The work queue's maxReceiveCount: on that receive a still-failing message is parked. */
@@ -86,7 +90,7 @@ export function createSqsEventHandler<T>(
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const { sqs, deadLetterQueueUrl, logger, metrics } = options;
 
-  const processRecord = async (record: SQSRecord): Promise<void> => {
+  const processRecord = async (record: SQSRecord, deadline: number): Promise<void> => {
     let event: T;
     try {
       event = options.parse(record);
@@ -110,7 +114,7 @@ export function createSqsEventHandler<T>(
 
     const log = logger.createChild({ persistentKeys: options.logKeys(event) });
     try {
-      await options.handle(event, record, log);
+      await options.handle(event, record, log, deadline);
     } catch (error) {
       const receiveCount = Number(record.attributes.ApproximateReceiveCount);
       const errorName = underlyingErrorName(error);
@@ -136,8 +140,10 @@ export function createSqsEventHandler<T>(
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     options.idempotencyConfig.registerLambdaContext(context);
+    const deadline = invocationDeadline(Date.now(), context.getRemainingTimeInMillis());
+    const processOne = (record: SQSRecord) => processRecord(record, deadline);
     try {
-      return await processPartialResponse(event, processRecord, new BatchProcessor(EventType.SQS), {
+      return await processPartialResponse(event, processOne, new BatchProcessor(EventType.SQS), {
         context,
         throwOnFullBatchFailure: false,
       });

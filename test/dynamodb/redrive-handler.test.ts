@@ -418,7 +418,6 @@ describe('redrive handler', () => {
   );
 
   it.each([
-    { label: 'ThrottlingException', error: sdkError('ThrottlingException', 400, 'client') },
     { label: 'an HTTP 500', error: sdkError('SFNServiceException', 500, 'server') },
     {
       label: 'ExecutionLimitExceeded',
@@ -470,7 +469,7 @@ describe('redrive handler', () => {
       // Prepare
       const { invoke, metricsCounted } = buildHandler();
       const change = statusChange();
-      sfnMock.on(RedriveExecutionCommand).rejects(sdkError('ThrottlingException', 400, 'client'));
+      sfnMock.on(RedriveExecutionCommand).rejects(sdkError('SFNServiceException', 500, 'server'));
       const record = sqsRecord(change.body, { receiveCount });
 
       // Act
@@ -498,7 +497,7 @@ describe('redrive handler', () => {
       });
       const reason = input.MessageAttributes?.[MESSAGE_ATTRIBUTES.parkedReason]?.StringValue;
       expect(reason).toMatch(/^retries-exhausted after 5 receives: /);
-      expect(reason).toContain('ThrottlingException');
+      expect(reason).toContain('SFNServiceException');
       expect(metricsCounted).toEqual([{ name: 'Parked' }]);
     },
   );
@@ -553,14 +552,56 @@ describe('redrive handler', () => {
     expect(metricsCounted).toEqual([{ name: 'ObservedRedrive' }]);
   });
 
-  it('reports only the throttled record of a mixed batch as a failure', async () => {
+  it('waits out throttling inside the invocation instead of handing the record back', async () => {
+    // Prepare
+    const { invoke, metricsCounted } = buildHandler();
+    const change = statusChange();
+    const throttled = sdkError('ThrottlingException', 400, 'client');
+    sfnMock
+      .on(RedriveExecutionCommand)
+      .rejectsOnce(throttled)
+      .rejectsOnce(throttled)
+      .resolves({ redriveDate: new Date(NOW) });
+
+    // Act
+    const result = await invoke(sqsRecord(change.body));
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 3);
+    expect(metricsCounted).toEqual([{ name: 'Redriven' }]);
+  });
+
+  it('hands a record back when throttling outlasts the invocation, leaving no record behind', async () => {
+    // Prepare
+    const { handler, counted } = redriveHandler(table, config);
+    const change = statusChange();
+    sfnMock.on(RedriveExecutionCommand).rejects(sdkError('ThrottlingException', 400, 'client'));
+    const record = sqsRecord(change.body, { receiveCount: 1 });
+    const started = Date.now();
+
+    // Act
+    const result = await handler(sqsEvent(record), lambdaContext(1_000));
+
+    // Assess: given up before the deadline (3/4 of the remaining second), retried later.
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
+    expect(sfnMock.commandCalls(RedriveExecutionCommand).length).toBeGreaterThan(1);
+    expect(counted).toEqual([{ name: 'RetryableError' }]);
+    sfnMock.on(RedriveExecutionCommand).resolves({ redriveDate: new Date(NOW) });
+    expect(await handler(sqsEvent(receivedAgain(record)), lambdaContext())).toEqual({
+      batchItemFailures: [],
+    });
+  });
+
+  it('reports only the failing record of a mixed batch as a failure', async () => {
     // Prepare
     const { invoke } = buildHandler();
     const ok = statusChange();
     const throttled = statusChange();
     sfnMock
       .on(RedriveExecutionCommand, { executionArn: throttled.executionArn })
-      .rejects(sdkError('ThrottlingException', 400, 'client'));
+      .rejects(sdkError('SFNServiceException', 500, 'server'));
     const records = [
       sqsRecord(ok.body),
       sqsRecord(throttled.body),
@@ -603,7 +644,7 @@ describe('redrive handler', () => {
     const malformed = statusChange({ detail: { ...data, executionArn: undefined } });
     sfnMock
       .on(RedriveExecutionCommand, { executionArn: throttled.executionArn })
-      .rejects(sdkError('ThrottlingException', 400, 'client'));
+      .rejects(sdkError('SFNServiceException', 500, 'server'));
     const captured = captureLogs();
 
     // Act
