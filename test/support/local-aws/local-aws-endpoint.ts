@@ -1,0 +1,423 @@
+/**
+ * A local AWS endpoint for tests and benchmarks: one in-process HTTP server on
+ * 127.0.0.1 that speaks the wire protocols of Step Functions (JSON 1.0),
+ * AppFlow (REST-JSON) and SQS (JSON 1.0, query-compatible errors), so the real
+ * AWS SDK v3 clients work against it unchanged, through
+ * `AWS_ENDPOINT_URL_SFN` / `_APPFLOW` / `_SQS` or `endpoint:` - retries, error
+ * parsing and SQS's MD5 checks included. It injects AWS-like faults (token
+ * bucket quotas, 5xx, hangs, latency, ExecutionLimitExceeded) from a seeded
+ * PRNG and records every request.
+ *
+ * @example
+ * const endpoint = await LocalAwsEndpoint.start({ faults: { quotas: { RedriveExecution: { burst: 800, perSecond: 150 } } } });
+ * const sfn = new SFNClient({ endpoint: endpoint.url });
+ * ...
+ * await endpoint.stop();
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  APPFLOW_PATHS,
+  AppFlowRegistry,
+  type FlowRun,
+  type FlowSpec,
+  type FlowStatus,
+} from './appflow';
+import { type FaultDecision, type FaultOptions, FaultPlan } from './faults';
+import { type QueueDepth, type QueueOptions, SqsBroker, type StoredMessage } from './sqs';
+import {
+  type ExecutionSpec,
+  type ExecutionState,
+  type ExecutionStatus,
+  type StateMachineType,
+  StepFunctionsRegistry,
+} from './step-functions';
+import { AwsError, type JsonInput, type LocalAwsService } from './wire';
+
+export type { FlowRun, FlowSpec, FlowStatus, FlowTriggerType } from './appflow';
+export type { FaultOptions, TokenBucketQuota } from './faults';
+export type { MessageAttribute, QueueDepth, QueueOptions, StoredMessage } from './sqs';
+export type {
+  ExecutionSpec,
+  ExecutionState,
+  ExecutionStatus,
+  RedriveRecord,
+  StateMachineState,
+  StateMachineType,
+} from './step-functions';
+export { LOCAL_ACCOUNT, LOCAL_REGION, type LocalAwsService } from './wire';
+
+/** What happened to one request. */
+export type CallOutcome =
+  | 'ok'
+  | 'throttled'
+  | 'server-error'
+  | 'hung'
+  | 'execution-limit'
+  | 'error';
+
+/** One request the endpoint received. */
+export interface CallRecord {
+  readonly service: LocalAwsService;
+  readonly operation: string;
+  /** `Date.now()` when it was received. */
+  readonly at: number;
+  readonly outcome: CallOutcome;
+  /** The error answered, for every outcome but `ok` and `hung`. */
+  readonly errorName?: string;
+  /** The executionArn, stateMachineArn, flowName or queue name it was about. */
+  readonly target?: string;
+  readonly clientToken?: string;
+}
+
+/** Options of {@link LocalAwsEndpoint.start}. */
+export interface LocalAwsEndpointOptions {
+  /** @default no faults */
+  readonly faults?: FaultOptions;
+  /**
+   * Real milliseconds per simulated SQS second (DelaySeconds, visibility
+   * timeouts, WaitTimeSeconds).
+   * @default 1000
+   */
+  readonly timeScale?: number;
+  /**
+   * The clock of the Step Functions and AppFlow registries (redrive and token
+   * windows, redriveDate, run times), epoch ms. Quotas, SQS times and
+   * `CallRecord.at` always use the real clock.
+   * @default Date.now
+   */
+  readonly clock?: () => number;
+}
+
+type Protocol = 'json' | 'rest-json';
+
+interface Route {
+  readonly service: LocalAwsService;
+  readonly operation: string;
+  readonly protocol: Protocol;
+}
+
+type MutableCall = { -readonly [K in keyof CallRecord]: CallRecord[K] };
+
+const JSON_TARGETS: Readonly<Record<string, LocalAwsService>> = {
+  AWSStepFunctions: 'sfn',
+  AmazonSQS: 'sqs',
+};
+/** The `__type` namespace of each JSON service's errors (the SDK keeps only the name after `#`). */
+const NAMESPACES: Readonly<Record<LocalAwsService, string>> = {
+  sfn: 'com.amazonaws.states',
+  sqs: 'com.amazonaws.sqs',
+  appflow: 'com.amazonaws.appflow',
+};
+
+function errorFor(decision: FaultDecision, route: Route, serverErrors: number): AwsError {
+  switch (decision) {
+    case 'throttled':
+      return route.protocol === 'rest-json'
+        ? new AwsError('ThrottlingException', 'Rate exceeded', 429)
+        : new AwsError('ThrottlingException', 'Rate exceeded', 400, 'ThrottlingException');
+    case 'execution-limit':
+      return new AwsError('ExecutionLimitExceeded', 'Execution limit exceeded for the account');
+    default:
+      if (route.protocol === 'rest-json') {
+        return new AwsError('InternalServerException', 'An internal error occurred', 500);
+      }
+      return serverErrors % 2 === 0
+        ? new AwsError('InternalFailure', 'An internal error occurred', 500, 'InternalFailure')
+        : new AwsError('ServiceUnavailable', 'Service is unavailable', 503, 'ServiceUnavailable');
+  }
+}
+
+/** An in-process AWS endpoint for Step Functions, AppFlow and SQS. See the module comment. */
+export class LocalAwsEndpoint {
+  /** `http://127.0.0.1:PORT`. */
+  readonly url: string;
+  private readonly callLog: MutableCall[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly sfn: StepFunctionsRegistry;
+  private readonly appflow: AppFlowRegistry;
+  private readonly sqs: SqsBroker;
+  private faultPlan: FaultPlan;
+  /** 5xx answered per service, so SFN and SQS alternate 500 and 503 on their own. */
+  private readonly serverErrors: Record<LocalAwsService, number> = { sfn: 0, appflow: 0, sqs: 0 };
+  private stopping?: Promise<void>;
+
+  private constructor(
+    private readonly server: Server,
+    options: LocalAwsEndpointOptions,
+  ) {
+    const { port } = server.address() as AddressInfo;
+    this.url = `http://127.0.0.1:${port}`;
+    const clock = options.clock ?? Date.now;
+    this.sfn = new StepFunctionsRegistry(clock);
+    this.appflow = new AppFlowRegistry(clock);
+    this.sqs = new SqsBroker(this.url, options.timeScale ?? 1000, (ms) => this.sleep(ms));
+    this.faultPlan = new FaultPlan(options.faults ?? {});
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
+  }
+
+  /** Starts an endpoint on a free port of 127.0.0.1. */
+  static async start(options: LocalAwsEndpointOptions = {}): Promise<LocalAwsEndpoint> {
+    const server = createServer();
+    // Hung requests stay open until the client gives up; idle keep-alive sockets are not cut under a client.
+    server.requestTimeout = 0;
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return new LocalAwsEndpoint(server, options);
+  }
+
+  /** The environment that points the SDK's clients here: `AWS_ENDPOINT_URL_SFN`, `_APPFLOW` and `_SQS`. */
+  env(): Record<string, string> {
+    return {
+      AWS_ENDPOINT_URL_SFN: this.url,
+      AWS_ENDPOINT_URL_APPFLOW: this.url,
+      AWS_ENDPOINT_URL_SQS: this.url,
+    };
+  }
+
+  /** Replaces the faults in force: quotas start full again and the PRNG restarts from the seed. */
+  setFaults(faults: FaultOptions): void {
+    this.faultPlan = new FaultPlan(faults);
+  }
+
+  /** Every request addressed to a served service (SFN, AppFlow, SQS), in the order received. */
+  get calls(): readonly CallRecord[] {
+    return this.callLog;
+  }
+
+  /** How many requests match every field of `filter`. */
+  countCalls(
+    filter: Partial<Pick<CallRecord, 'service' | 'operation' | 'outcome' | 'target'>>,
+  ): number {
+    let count = 0;
+    for (const call of this.callLog) {
+      if (
+        (filter.service === undefined || call.service === filter.service) &&
+        (filter.operation === undefined || call.operation === filter.operation) &&
+        (filter.outcome === undefined || call.outcome === filter.outcome) &&
+        (filter.target === undefined || call.target === filter.target)
+      ) {
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /** Closes the server, destroys open (also hung) connections and clears every timer. */
+  stop(): Promise<void> {
+    this.stopping ??= new Promise<void>((resolve) => {
+      for (const timer of this.timers) clearTimeout(timer);
+      this.timers.clear();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    return this.stopping;
+  }
+
+  // --- Step Functions registry
+
+  /** Registers (or replaces) an execution, and its state machine. Times are epoch ms. */
+  addExecution(execution: ExecutionSpec): void {
+    this.sfn.addExecution(execution);
+  }
+
+  /** Registers a state machine without executions (ListStateMachines). */
+  addStateMachine(
+    stateMachineArn: string,
+    options?: { readonly type?: StateMachineType; readonly creationDate?: number },
+  ): void {
+    this.sfn.addStateMachine(stateMachineArn, options);
+  }
+
+  /** The execution as it is now (status, redriveCount, effective redrives), or undefined. */
+  execution(executionArn: string): ExecutionState | undefined {
+    return this.sfn.execution(executionArn);
+  }
+
+  /**
+   * Sets an execution's status, e.g. to make a redriven execution fail again;
+   * a stopped status without `stopDate` stops it now.
+   */
+  setExecutionStatus(
+    executionArn: string,
+    status: ExecutionStatus,
+    fields?: { readonly error?: string; readonly cause?: string; readonly stopDate?: number },
+  ): void {
+    this.sfn.setExecutionStatus(executionArn, status, fields);
+  }
+
+  // --- AppFlow registry
+
+  /** Registers (or replaces) a flow; its status defaults to Active. */
+  addFlow(flow: FlowSpec): void {
+    this.appflow.addFlow(flow);
+  }
+
+  /** Sets a flow's status, e.g. Suspended as AppFlow deactivates a failing scheduled flow. */
+  setFlowStatus(flowName: string, flowStatus: FlowStatus, flowStatusMessage?: string): void {
+    this.appflow.setFlowStatus(flowName, flowStatus, flowStatusMessage);
+  }
+
+  /** The flow's effective StartFlow runs (OnDemand) and activations (Scheduled, Event); client-token replays are not counted. */
+  flowRuns(flowName: string): readonly FlowRun[] {
+    return this.appflow.flowRuns(flowName);
+  }
+
+  // --- SQS
+
+  /** Creates a standard queue (again: updates its options); returns its URL, `${url}/000000000000/${name}`. */
+  createQueue(name: string, options?: QueueOptions): string {
+    return this.sqs.createQueue(name, options);
+  }
+
+  /** The queue's messages by state, now. */
+  queueDepth(queueName: string): QueueDepth {
+    return this.sqs.queueDepth(queueName);
+  }
+
+  /** The queue's messages, without removing them. */
+  peek(queueName: string): readonly StoredMessage[] {
+    return this.sqs.peek(queueName);
+  }
+
+  /** Removes and returns every message of the queue (body, attributes, message attributes, receive count). */
+  drain(queueName: string): readonly StoredMessage[] {
+    return this.sqs.drain(queueName);
+  }
+
+  // --- the server
+
+  /** Waits `ms`; never ends once the endpoint stops (the answer it delays is never sent). */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.stopping) return;
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, ms);
+      this.timers.add(timer);
+    });
+  }
+
+  private route(req: IncomingMessage): Route | undefined {
+    const target = req.headers['x-amz-target'];
+    if (typeof target === 'string') {
+      const dot = target.indexOf('.');
+      const service = JSON_TARGETS[target.slice(0, dot)];
+      return service && { service, operation: target.slice(dot + 1), protocol: 'json' };
+    }
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const operation = APPFLOW_PATHS[path];
+    return operation === undefined
+      ? undefined
+      : { service: 'appflow', operation, protocol: 'rest-json' };
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      void this.answer(req, res, Buffer.concat(chunks).toString('utf8'));
+    });
+  }
+
+  private async answer(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
+    const at = Date.now();
+    const route = this.route(req);
+    if (!route) {
+      this.send(
+        res,
+        { service: 'sfn', operation: 'Unknown', protocol: 'json' },
+        new AwsError(
+          'UnknownOperationException',
+          `Unknown operation ${req.headers['x-amz-target'] ?? req.url}`,
+        ),
+      );
+      return;
+    }
+    let input: JsonInput;
+    try {
+      const parsed: unknown = body === '' ? {} : JSON.parse(body);
+      input = typeof parsed === 'object' && parsed !== null ? (parsed as JsonInput) : {};
+    } catch {
+      this.send(res, route, new AwsError('SerializationException', 'Request body is not JSON'));
+      return;
+    }
+    const backend =
+      route.service === 'sfn' ? this.sfn : route.service === 'appflow' ? this.appflow : this.sqs;
+    const call: MutableCall = {
+      service: route.service,
+      operation: route.operation,
+      at,
+      outcome: 'ok',
+    };
+    const target = backend.target(input);
+    if (target !== undefined) call.target = target;
+    const clientToken = input.clientToken;
+    if (typeof clientToken === 'string') call.clientToken = clientToken;
+    this.callLog.push(call);
+
+    const { decision, latencyMs } = this.faultPlan.decide(route.service, route.operation);
+    if (decision === 'hung') {
+      call.outcome = 'hung';
+      return;
+    }
+    let answer: unknown;
+    if (decision !== 'ok') {
+      answer = errorFor(decision, route, this.serverErrors[route.service]);
+      if (decision === 'server-error') this.serverErrors[route.service]++;
+      call.outcome = decision;
+    } else {
+      try {
+        answer = await backend.invoke(route.operation, input);
+      } catch (error) {
+        answer =
+          error instanceof AwsError ? error : new AwsError('InternalFailure', String(error), 500);
+        call.outcome = 'error';
+      }
+    }
+    if (answer instanceof AwsError) call.errorName = answer.code;
+    if (latencyMs > 0) await this.sleep(latencyMs);
+    this.send(res, route, answer);
+  }
+
+  private send(res: ServerResponse, route: Route, answer: unknown): void {
+    if (res.destroyed || res.writableEnded) return;
+    const contentType =
+      route.protocol === 'json' ? 'application/x-amz-json-1.0' : 'application/json';
+    const headers: Record<string, string | number> = {
+      'content-type': contentType,
+      'x-amzn-requestid': randomUUID(),
+    };
+    let status = 200;
+    let payload: string;
+    if (answer instanceof AwsError) {
+      status = answer.status;
+      if (route.protocol === 'rest-json') {
+        headers['x-amzn-errortype'] = answer.code;
+        payload = JSON.stringify({ message: answer.message });
+      } else {
+        payload = JSON.stringify({
+          __type: `${NAMESPACES[route.service]}#${answer.code}`,
+          message: answer.message,
+        });
+        if (route.service === 'sqs' && answer.queryCode) {
+          headers['x-amzn-query-error'] =
+            `${answer.queryCode};${status >= 500 ? 'Receiver' : 'Sender'}`;
+        }
+      }
+    } else {
+      payload = JSON.stringify(answer ?? {});
+    }
+    headers['content-length'] = Buffer.byteLength(payload);
+    res.writeHead(status, headers);
+    res.end(payload);
+  }
+}
