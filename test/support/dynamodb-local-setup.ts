@@ -109,15 +109,33 @@ export async function stopDynamoDbLocal(child: ChildProcess): Promise<void> {
   child.stderr?.destroy();
 }
 
-async function start(): Promise<DynamoDbLocalHandle> {
-  const port = await freePort();
+/** Where and how to run a DynamoDB Local. */
+export interface DynamoDbLocalOptions {
+  /** @default a free port */
+  readonly port?: number;
+  /**
+   * A directory to keep the database in, so it survives a restart.
+   * @default in memory
+   */
+  readonly dbPath?: string;
+}
+
+/**
+ * Starts DynamoDB Local and resolves once it answers. The global setup starts
+ * the suite's one in memory; a fault test starts its own on disk to stop and
+ * restart it mid-run on the same port.
+ */
+export async function startDynamoDbLocal(
+  options: DynamoDbLocalOptions = {},
+): Promise<DynamoDbLocalHandle> {
+  const port = options.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
   // No outbound calls from tests: DynamoDB Local reads this switch (it also has -disableTelemetry,
   // which the package's spawn() cannot pass). The child inherits the parent's environment.
   process.env.DDB_LOCAL_TELEMETRY = '0';
   // In memory (the package adds -inMemory when no path is given); one database for every
   // credential and region, so the tests and this probe see the same tables.
-  const child = spawn({ port, sharedDb: true, stdio: 'pipe' });
+  const child = spawn({ port, sharedDb: true, stdio: 'pipe', path: options.dbPath ?? null });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-MAX_OUTPUT_CHARS);
@@ -162,7 +180,7 @@ export default async function globalSetup(): Promise<void> {
   let lastError: unknown;
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
     try {
-      const handle = await start();
+      const handle = await startDynamoDbLocal();
       globalThis.__AUTOHEAL_DYNAMODB_LOCAL__ = handle;
       process.env.AWS_ENDPOINT_URL_DYNAMODB = handle.endpoint;
       return;

@@ -1,0 +1,293 @@
+/**
+ * The redrive path assembled from real parts for resilience tests and the
+ * benchmark: the local AWS endpoint (Step Functions and SQS over their wire
+ * protocols, with faults), DynamoDB Local as the idempotency store, and several
+ * execution environments of the real redrive handler, each with its own SDK
+ * clients configured as in production, fed by the simulated SQS event source.
+ */
+import { randomUUID } from 'node:crypto';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { createRedriveHandler } from '../../../lambda/redrive/redrive-processor';
+import { parseRedriveConfig } from '../../../lambda/shared/autoheal-config';
+import {
+  IDEMPOTENCY_TABLE,
+  MESSAGE_ATTRIBUTES,
+  METRICS_NAMESPACE,
+  REDRIVE_SERVICE_NAME,
+} from '../../../lambda/shared/contract';
+import {
+  AUTOHEAL_CLIENT_CONFIG,
+  type AutohealClientConfig,
+} from '../../../lambda/shared/sdk-clients';
+import { loadEvent, toSqsBody, withDetail } from '../fixtures';
+import type { FaultOptions, StoredMessage } from '../local-aws/local-aws-endpoint';
+import { LocalAwsEndpoint } from '../local-aws/local-aws-endpoint';
+import { type EventSourceRun, runEventSource, type SqsHandler } from './sqs-event-source';
+
+export const RIG_ACCOUNT = '123456789012';
+export const RIG_REGION = 'eu-central-1';
+export const RIG_MACHINE = 'autoheal-demo-orders';
+export const RIG_MACHINE_ARN = `arn:aws:states:${RIG_REGION}:${RIG_ACCOUNT}:stateMachine:${RIG_MACHINE}`;
+const WORK_QUEUE = 'autoheal-redrive-work';
+const DEAD_LETTER_QUEUE = 'autoheal-redrive-dlq';
+
+export interface RedriveRigOptions {
+  /** Concurrent execution environments (the event source's maximum concurrency). @default 5 */
+  readonly environments?: number;
+  readonly faults?: FaultOptions;
+  /** Real ms per simulated SQS second (delays, visibility). @default 1000 */
+  readonly timeScale?: number;
+  /** The work queue's visibility timeout, simulated seconds. @default 180 (as deployed) */
+  readonly visibilityTimeoutSeconds?: number;
+  /** @default 5 (as deployed) */
+  readonly maxReceiveCount?: number;
+  /** The function timeout. @default 30_000 (as deployed) */
+  readonly timeoutMs?: number;
+  /** DynamoDB Local's endpoint. @default AWS_ENDPOINT_URL_DYNAMODB */
+  readonly dynamoDbEndpoint?: string;
+  /** SDK client options; tests scale the timeouts down with the rest. @default production's */
+  readonly clientConfig?: AutohealClientConfig;
+}
+
+/** What became of every seeded failure. */
+export interface RedriveTally {
+  readonly failures: number;
+  /** Executions redriven exactly once. */
+  readonly redriven: number;
+  /** Executions redriven more than once for the same failure. */
+  readonly duplicates: number;
+  /** Not redriven, parked in the dead-letter queue with a reason. */
+  readonly parkedWithReason: number;
+  /** Neither redriven nor parked with a reason. */
+  readonly lost: number;
+  /** Effective redrive times (epoch ms), in order. */
+  readonly redriveTimes: readonly number[];
+  /** Parked reasons, by how often they occurred. */
+  readonly parkedReasons: Readonly<Record<string, number>>;
+}
+
+export interface RedriveRig {
+  readonly endpoint: LocalAwsEndpoint;
+  readonly workQueueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly tableName: string;
+  /** Registers `count` FAILED Standard executions that stopped `stoppedAgoMs` ago; returns their ARNs. */
+  seedFailures(count: number, options?: { stoppedAgoMs?: number; error?: string }): string[];
+  /** The `Step Functions Execution Status Change` event Step Functions sent for an execution. */
+  failureEventBody(executionArn: string): string;
+  /** Puts message bodies on the work queue (SendMessageBatch, 10 at a time, `parallel` batches at once). */
+  enqueue(bodies: readonly string[], parallel?: number): Promise<void>;
+  /** Runs the environments until the work queue is empty. */
+  drain(maxRunMs?: number): Promise<EventSourceRun>;
+  /** Calls the environments' DynamoDB clients made. */
+  dynamoDbCalls(): number;
+  /** Items in the idempotency table. */
+  idempotencyItems(): Promise<number>;
+  tally(executionArns: readonly string[]): RedriveTally;
+  parked(): readonly StoredMessage[];
+  stop(): Promise<void>;
+}
+
+/** The rig's redrive config: the default policy, scoped to the demo prefix. */
+export const RIG_CONFIG = parseRedriveConfig({ stateMachineNamePrefixes: ['autoheal-demo-'] });
+
+export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<RedriveRig> {
+  const endpoint = await LocalAwsEndpoint.start({
+    faults: options.faults,
+    timeScale: options.timeScale,
+  });
+  const maxReceiveCount = options.maxReceiveCount ?? 5;
+  const deadLetterQueueUrl = endpoint.createQueue(DEAD_LETTER_QUEUE);
+  const workQueueUrl = endpoint.createQueue(WORK_QUEUE, {
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 180,
+    deadLetter: { queueName: DEAD_LETTER_QUEUE, maxReceiveCount },
+  });
+  const clientConfig = options.clientConfig ?? AUTOHEAL_CLIENT_CONFIG;
+  const dynamoDbEndpoint = options.dynamoDbEndpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB;
+  if (!dynamoDbEndpoint)
+    throw new Error('The redrive rig needs DynamoDB Local: set AWS_ENDPOINT_URL_DYNAMODB');
+
+  const tableName = `autoheal-idempotency-${randomUUID()}`;
+  const admin = new DynamoDBClient({ endpoint: dynamoDbEndpoint });
+  await admin.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+
+  let dynamoDbCalls = 0;
+  const clients: { destroy(): void }[] = [admin];
+  const environments: SqsHandler[] = Array.from({ length: options.environments ?? 5 }, () => {
+    const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: dynamoDbEndpoint });
+    dynamodb.middlewareStack.add(
+      (next) => async (args) => {
+        dynamoDbCalls++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countDynamoDbCalls' },
+    );
+    const sfn = new SFNClient({ ...clientConfig, endpoint: endpoint.url });
+    const sqs = new SQSClient({ ...clientConfig, endpoint: endpoint.url });
+    const sns = new SNSClient({ ...clientConfig, endpoint: endpoint.url });
+    clients.push(dynamodb, sfn, sqs, sns);
+    const logger = new Logger({ serviceName: REDRIVE_SERVICE_NAME, logLevel: 'SILENT' });
+    return createRedriveHandler({
+      config: RIG_CONFIG,
+      sfn,
+      sns,
+      sqs,
+      persistenceStore: new DynamoDBPersistenceLayer({
+        tableName,
+        awsSdkV3Client: dynamodb,
+      }),
+      noticeTopicArn: `arn:aws:sns:${RIG_REGION}:${RIG_ACCOUNT}:autoheal-notices`,
+      workQueueUrl,
+      deadLetterQueueUrl,
+      maxReceiveCount,
+      logger,
+      metrics: new Metrics({
+        namespace: METRICS_NAMESPACE,
+        serviceName: REDRIVE_SERVICE_NAME,
+        logger,
+      }),
+    });
+  });
+
+  const template = loadEvent('failed-redrivable');
+  const executions = new Map<string, { stopDate: number; error: string }>();
+  const sender = new SQSClient({ endpoint: endpoint.url, maxAttempts: 10 });
+  clients.push(sender);
+
+  const parked = () => endpoint.peek(DEAD_LETTER_QUEUE);
+
+  return {
+    endpoint,
+    workQueueUrl,
+    deadLetterQueueUrl,
+    tableName,
+    seedFailures(count, seed = {}) {
+      const stopDate = Date.now() - (seed.stoppedAgoMs ?? 10 * 60_000);
+      const error = seed.error ?? 'States.TaskFailed';
+      return Array.from({ length: count }, () => {
+        const name = `order-${randomUUID()}`;
+        const executionArn = `arn:aws:states:${RIG_REGION}:${RIG_ACCOUNT}:execution:${RIG_MACHINE}:${name}`;
+        endpoint.addExecution({
+          executionArn,
+          stateMachineArn: RIG_MACHINE_ARN,
+          status: 'FAILED',
+          startDate: stopDate - 60_000,
+          stopDate,
+          error,
+          redriveCount: 0,
+        });
+        executions.set(executionArn, { stopDate, error });
+        return executionArn;
+      });
+    },
+    failureEventBody(executionArn) {
+      const facts = executions.get(executionArn);
+      if (!facts) throw new Error(`${executionArn} was not seeded`);
+      const event = withDetail(template, {
+        executionArn,
+        stateMachineArn: RIG_MACHINE_ARN,
+        name: executionArn.split(':').at(-1),
+        startDate: facts.stopDate - 60_000,
+        stopDate: facts.stopDate,
+        error: facts.error,
+        cause: null,
+        input: null,
+        inputDetails: null,
+      });
+      return toSqsBody({ ...event, id: randomUUID(), resources: [executionArn] });
+    },
+    async enqueue(bodies, parallel = 8) {
+      const batches: string[][] = [];
+      for (let i = 0; i < bodies.length; i += 10) batches.push(bodies.slice(i, i + 10));
+      let next = 0;
+      const worker = async () => {
+        while (next < batches.length) {
+          const batch = batches[next++];
+          const result = await sender.send(
+            new SendMessageBatchCommand({
+              QueueUrl: workQueueUrl,
+              Entries: batch.map((body, id) => ({ Id: String(id), MessageBody: body })),
+            }),
+          );
+          if (result.Failed?.length)
+            throw new Error(`enqueue failed: ${JSON.stringify(result.Failed)}`);
+        }
+      };
+      await Promise.all(Array.from({ length: parallel }, worker));
+    },
+    drain: (maxRunMs) =>
+      runEventSource({
+        endpoint,
+        queueUrl: workQueueUrl,
+        environments,
+        timeoutMs: options.timeoutMs ?? 30_000,
+        maxRunMs,
+      }),
+    dynamoDbCalls: () => dynamoDbCalls,
+    async idempotencyItems() {
+      const result = await admin.send(new ScanCommand({ TableName: tableName, Select: 'COUNT' }));
+      return result.Count ?? 0;
+    },
+    tally(executionArns) {
+      const parkedByExecution = new Map<string, string>();
+      const parkedReasons: Record<string, number> = {};
+      for (const message of parked()) {
+        const reason = message.messageAttributes[MESSAGE_ATTRIBUTES.parkedReason]?.StringValue;
+        if (!reason) continue;
+        const kind = reason
+          .replace(/ after \d+ receives/, '')
+          .split(':')
+          .slice(0, 2)
+          .join(':');
+        parkedReasons[kind] = (parkedReasons[kind] ?? 0) + 1;
+        try {
+          const arn = JSON.parse(message.body)?.detail?.executionArn;
+          if (typeof arn === 'string') parkedByExecution.set(arn, reason);
+        } catch {
+          // an unparseable body names no execution
+        }
+      }
+      let redriven = 0;
+      let duplicates = 0;
+      let parkedWithReason = 0;
+      let lost = 0;
+      const redriveTimes: number[] = [];
+      for (const arn of executionArns) {
+        const redrives = endpoint.execution(arn)?.redrives ?? [];
+        for (const redrive of redrives) redriveTimes.push(redrive.at);
+        if (redrives.length === 1) redriven++;
+        else if (redrives.length > 1) duplicates++;
+        else if (parkedByExecution.has(arn)) parkedWithReason++;
+        else lost++;
+      }
+      redriveTimes.sort((a, b) => a - b);
+      return {
+        failures: executionArns.length,
+        redriven,
+        duplicates,
+        parkedWithReason,
+        lost,
+        redriveTimes,
+        parkedReasons,
+      };
+    },
+    parked,
+    async stop() {
+      for (const client of clients) client.destroy();
+      await endpoint.stop();
+    },
+  };
+}
