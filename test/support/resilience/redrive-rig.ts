@@ -14,7 +14,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createRedriveHandler } from '../../../lambda/redrive/redrive-processor';
-import { parseRedriveConfig } from '../../../lambda/shared/autoheal-config';
+import { parseRedriveConfig, type RedriveConfig } from '../../../lambda/shared/autoheal-config';
 import {
   IDEMPOTENCY_TABLE,
   MESSAGE_ATTRIBUTES,
@@ -53,6 +53,8 @@ export interface RedriveRigOptions {
   readonly dynamoDbEndpoint?: string;
   /** SDK client options; tests scale the timeouts down with the rest. @default production's */
   readonly clientConfig?: AutohealClientConfig;
+  /** @default {@link RIG_CONFIG} */
+  readonly config?: RedriveConfig;
 }
 
 /** What became of every seeded failure. */
@@ -87,6 +89,8 @@ export interface RedriveRig {
   drain(maxRunMs?: number): Promise<EventSourceRun>;
   /** Calls the environments' DynamoDB clients made. */
   dynamoDbCalls(): number;
+  /** Calls the environments' SNS clients made (notices). */
+  snsCalls(): number;
   /** Items in the idempotency table. */
   idempotencyItems(): Promise<number>;
   tally(executionArns: readonly string[]): RedriveTally;
@@ -125,6 +129,7 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
   );
 
   let dynamoDbCalls = 0;
+  let snsCalls = 0;
   const clients: { destroy(): void }[] = [admin];
   const environments: SqsHandler[] = Array.from({ length: options.environments ?? 5 }, () => {
     const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: dynamoDbEndpoint });
@@ -138,10 +143,17 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
     const sfn = new SFNClient({ ...clientConfig, endpoint: endpoint.url });
     const sqs = new SQSClient({ ...clientConfig, endpoint: endpoint.url });
     const sns = new SNSClient({ ...clientConfig, endpoint: endpoint.url });
+    sns.middlewareStack.add(
+      (next) => async (args) => {
+        snsCalls++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countSnsCalls' },
+    );
     clients.push(dynamodb, sfn, sqs, sns);
     const logger = new Logger({ serviceName: REDRIVE_SERVICE_NAME, logLevel: 'SILENT' });
     return createRedriveHandler({
-      config: RIG_CONFIG,
+      config: options.config ?? RIG_CONFIG,
       sfn,
       sns,
       sqs,
@@ -237,6 +249,7 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
         maxRunMs,
       }),
     dynamoDbCalls: () => dynamoDbCalls,
+    snsCalls: () => snsCalls,
     async idempotencyItems() {
       const result = await admin.send(new ScanCommand({ TableName: tableName, Select: 'COUNT' }));
       return result.Count ?? 0;
