@@ -63,12 +63,13 @@ function failure(redriveCount = 0, name = `order-${randomUUID()}`) {
   return { executionArn, name, body };
 }
 
-const throttling = () =>
+/** A transient failure that is not throttling (throttling is waited out inside the invocation). */
+const serviceUnavailable = () =>
   new SFNServiceException({
-    name: 'ThrottlingException',
-    $fault: 'client',
-    $metadata: { httpStatusCode: 400 },
-    message: 'Rate exceeded',
+    name: 'ServiceUnavailable',
+    $fault: 'server',
+    $metadata: { httpStatusCode: 503 },
+    message: 'Service unavailable',
   });
 
 let table: IdempotencyTable;
@@ -232,7 +233,7 @@ describe('idempotency of the redrive handler (DynamoDB Local)', () => {
     const change = failure();
     sfnMock
       .on(RedriveExecutionCommand)
-      .rejectsOnce(throttling())
+      .rejectsOnce(serviceUnavailable())
       .resolves({ redriveDate: new Date(NOW) });
     const env = lambdaEnvironment();
     const record = sqsRecord(change.body);

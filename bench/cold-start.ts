@@ -1,0 +1,749 @@
+/**
+ * Cold start benchmark of the Autoheal Lambda functions: bundle size (raw and
+ * gzip) and cold init time, as a ratio to a bare `node` process started in the
+ * same run.
+ *
+ * ```sh
+ * cd /work/main && export PATH=$PWD/node_modules/.bin:$PATH
+ * ts-node --transpile-only bench/cold-start.ts [--runs 20] [--warmup 3] [--only redrive,flowStarter]
+ *   [--compare-cdk-out cdk.out] [--references] [--no-invoke] [--cpu-prof 5] [--work-dir bench/tmp] [--json bench/results.json]
+ * ```
+ *
+ * What it does, per handler (every `lambda/**\/*.handler.ts`, named after its
+ * file: `flow-starter.handler.ts` is `flowStarter`):
+ *
+ * 1. Bundles it with the real {@link AutohealFunction} construct in a scratch
+ *    CDK app synthesised to `bench/tmp/cdk.out`: the same NodejsFunction, the
+ *    same {@link AUTOHEAL_BUNDLING} options, the same local esbuild, so the
+ *    measured file is the deployed file (`--compare-cdk-out cdk.out` checks
+ *    that against a `npm run synth`, byte for byte).
+ * 2. Counts the bundle's bytes, and its bytes gzipped (zlib default level).
+ * 3. Invokes `handler` once in a fresh process with a minimal invalid event,
+ *    every AWS endpoint pointed at 127.0.0.1:9 (nothing listens there), to prove
+ *    the bundle loads and runs: an error from the AWS call is expected, a
+ *    `Dynamic require`, `__dirname` or `Cannot find module` error fails the
+ *    benchmark.
+ * 4. Times fresh processes of the Node 22 binary that load the bundle and touch
+ *    `handler`, alternating with fresh processes that load an empty file of the
+ *    same module format ("bare node"), with `process.hrtime` around
+ *    `spawnSync`, from a small timer process of its own; the first rounds warm
+ *    the file cache and are dropped. Each process gets the environment the
+ *    construct sets (Powertools variables, the config JSON of `cdk.json`, dummy
+ *    table, topic and queue names), the variables Lambda sets, dummy
+ *    credentials and no network; the bare node processes get the same.
+ *
+ * The figure is median(handler) / median(bare node); the target is at most
+ * {@link TARGET_RATIO_TO_BARE_NODE}. The ratio depends on the machine and on
+ * what else runs on it: compare figures of one run, or of runs on a quiet
+ * machine. `--references` adds what an empty
+ * handler, one SDK client and the redrive handler's four SDK clients cost,
+ * bundled the same way: the floor under the handlers.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { App, Stack } from 'aws-cdk-lib';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { parseAutohealConfig } from '../lambda/shared/autoheal-config';
+import { ENV, LAMBDA_NODE_MAJOR } from '../lambda/shared/contract';
+import { AUTOHEAL_BUNDLING, AutohealFunction } from '../lib/constructs/autoheal-function';
+
+/** The issue's target: a handler's cold init takes at most this many times a bare node process. */
+export const TARGET_RATIO_TO_BARE_NODE = 1.5;
+
+export interface ColdStartOptions {
+  /** Measured runs per handler (each paired with a bare node run). @default 20 */
+  readonly runs?: number;
+  /** Rounds run first and dropped (file cache, CPU frequency). @default 3 */
+  readonly warmupRuns?: number;
+  /** Short names of the handlers to measure. @default every `lambda/**\/*.handler.ts` */
+  readonly only?: readonly string[];
+  /** The Node binary to time. @default node_modules/node/bin/node, else process.execPath */
+  readonly node?: string;
+  /** @default the repository root (the parent of bench/) */
+  readonly projectRoot?: string;
+  /** Where bundles, loaders and the scratch cloud assembly go. @default bench/tmp */
+  readonly workDir?: string;
+  /** Invoke each handler once before timing, to prove the bundle runs. @default true */
+  readonly invoke?: boolean;
+  /** A `cdk synth` output directory whose assets must hold byte-identical bundles. */
+  readonly compareWithCdkOut?: string;
+  /**
+   * Write this many CPU profiles (`node --cpu-prof`) per handler, and as many
+   * of bare node, to `<workDir>/profiles/<name>/`. @default 0
+   */
+  readonly cpuProfiles?: number;
+  /**
+   * Also measure reference entries, bundled by the same construct but never
+   * deployed, to show the floor the handlers stand on: an empty handler, one
+   * SDK client, the four SDK clients of the redrive handler. @default false
+   */
+  readonly references?: boolean;
+  /** Progress lines. @default written to stderr */
+  readonly log?: (line: string) => void;
+}
+
+export interface ColdInitFigure {
+  /** Median wall time of a fresh process loading the bundle and touching `handler`. */
+  readonly ms: number;
+  /** Median wall time of the bare node processes alternated with it. */
+  readonly bareNodeMs: number;
+  readonly ratioToBareNode: number;
+}
+
+export interface BundleFigure {
+  /** Bytes of the deployed bundle (every file of the asset). */
+  readonly bytes: number;
+  /** The same, gzipped file by file (zlib default level). */
+  readonly gzipBytes: number;
+}
+
+export interface ColdStartResults {
+  readonly coldInit: Record<string, ColdInitFigure>;
+  readonly bundle: Record<string, BundleFigure>;
+  /** Only with {@link ColdStartOptions.references}: the same figures of the reference entries. */
+  readonly references?: {
+    readonly coldInit: Record<string, ColdInitFigure>;
+    readonly bundle: Record<string, BundleFigure>;
+  };
+}
+
+/** A handler entry point found under `lambda/`. */
+export interface HandlerEntry {
+  /** Short name: the file name before `.handler.ts`, camel-cased (`flowStarter`). */
+  readonly name: string;
+  /** Path under `lambda/`, as {@link AutohealFunction} takes it (`appflow/flow-starter.handler.ts`). */
+  readonly entry: string;
+  /** A reference entry of the benchmark, not a Lambda function of Autoheal. */
+  readonly reference?: boolean;
+}
+
+/** Reference entries: what the handlers cost at least, whatever their own code does. */
+const REFERENCE_ENTRIES: Record<string, string> = {
+  emptyHandler: 'export const handler = async (): Promise<void> => undefined;\n',
+  oneSdkClient: [
+    "import { SFNClient } from '@aws-sdk/client-sfn';",
+    'const sfn = new SFNClient({});',
+    'export const handler = async (): Promise<unknown> => sfn.config;',
+    '',
+  ].join('\n'),
+  redriveSdkClients: [
+    "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
+    "import { SFNClient } from '@aws-sdk/client-sfn';",
+    "import { SNSClient } from '@aws-sdk/client-sns';",
+    "import { SQSClient } from '@aws-sdk/client-sqs';",
+    'const clients = [new SFNClient({}), new SNSClient({}), new SQSClient({}), new DynamoDBClient({})];',
+    'export const handler = async (): Promise<unknown> => clients.map((c) => c.config);',
+    '',
+  ].join('\n'),
+};
+
+/** Writes the reference entries under the work directory (inside the project, so they resolve its node_modules). */
+function writeReferenceEntries(projectRoot: string, workDir: string): HandlerEntry[] {
+  const dir = path.join(workDir, 'references');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  return Object.entries(REFERENCE_ENTRIES).map(([name, source]) => {
+    const file = path.join(dir, `${name}.ts`);
+    fs.writeFileSync(file, source);
+    return { name, entry: path.relative(path.join(projectRoot, 'lambda'), file), reference: true };
+  });
+}
+
+interface BuiltBundle {
+  readonly handler: HandlerEntry;
+  /** Directory holding the bundle exactly as CDK staged it. */
+  readonly dir: string;
+  /** The file Lambda loads (`index.js` or `index.mjs`). */
+  readonly file: string;
+  readonly esm: boolean;
+  /** The plain values of the function's environment in the synthesised template. */
+  readonly environment: Record<string, string>;
+}
+
+const HANDLER_SUFFIX = '.handler.ts';
+const REGION = 'eu-west-1';
+const ACCOUNT = '123456789012';
+/** The discard port on loopback: connections are refused at once, nothing leaves the machine. */
+const UNREACHABLE_ENDPOINT = 'http://127.0.0.1:9';
+
+/** Every `*.handler.ts` under `lambda/`, sorted, with its short name. */
+export function discoverHandlers(projectRoot: string): HandlerEntry[] {
+  const lambdaDir = path.join(projectRoot, 'lambda');
+  return fs
+    .readdirSync(lambdaDir, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith(HANDLER_SUFFIX))
+    .map((file) => file.split(path.sep).join('/'))
+    .sort()
+    .map((entry) => ({
+      name: path
+        .basename(entry, HANDLER_SUFFIX)
+        .replace(/[-_.]+([a-z0-9])/gi, (_m, c: string) => c.toUpperCase()),
+      entry,
+    }));
+}
+
+/** Runs the benchmark; see the file comment for what is measured and how. */
+export async function measureColdStart(options: ColdStartOptions = {}): Promise<ColdStartResults> {
+  const projectRoot = path.resolve(options.projectRoot ?? path.join(__dirname, '..'));
+  const workDir = path.resolve(options.workDir ?? path.join(projectRoot, 'bench', 'tmp'));
+  const runs = options.runs ?? 20;
+  const warmupRuns = options.warmupRuns ?? 3;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const node = options.node ?? defaultNode(projectRoot);
+  checkNodeMajor(node);
+
+  let handlers = discoverHandlers(projectRoot);
+  if (options.only) {
+    const unknown = options.only.filter((name) => !handlers.some((h) => h.name === name));
+    if (unknown.length > 0) {
+      throw new Error(
+        `No handler named ${unknown.join(', ')}; found ${handlers.map((h) => h.name).join(', ')}`,
+      );
+    }
+    handlers = handlers.filter((h) => options.only?.includes(h.name));
+  }
+  if (handlers.length === 0) throw new Error(`No ${HANDLER_SUFFIX} under ${projectRoot}/lambda`);
+
+  const entries = options.references
+    ? [...handlers, ...writeReferenceEntries(projectRoot, workDir)]
+    : handlers;
+  log(`Bundling ${entries.map((h) => h.name).join(', ')} with the AutohealFunction construct`);
+  const bundles = synthBundles(projectRoot, workDir, entries);
+
+  if (options.compareWithCdkOut) {
+    compareWithCdkOut(
+      bundles.filter((b) => !b.handler.reference),
+      path.resolve(projectRoot, options.compareWithCdkOut),
+      log,
+    );
+  }
+
+  const loaders = writeLoaders(workDir, bundles);
+  const envs = new Map(bundles.map((b) => [b.handler.name, processEnv(projectRoot, b)]));
+
+  if (options.invoke ?? true) {
+    for (const b of bundles.filter((x) => !x.handler.reference)) {
+      const outcome = invokeOnce(node, workDir, b, envs.get(b.handler.name) ?? {});
+      log(`  ${b.handler.name}: invoked once, ${outcome}`);
+    }
+  }
+  if (options.cpuProfiles) {
+    const dir = path.join(workDir, 'profiles');
+    fs.rmSync(dir, { recursive: true, force: true });
+    for (let i = 0; i < options.cpuProfiles; i++) {
+      for (const b of bundles) {
+        const env = envs.get(b.handler.name) ?? {};
+        const profile = (name: string, file: string) =>
+          run(node, ['--cpu-prof', `--cpu-prof-dir=${path.join(dir, name)}`, file], env);
+        profile(b.handler.name, loaders.handler.get(b.handler.name) ?? '');
+        profile(b.esm ? 'bareEsm' : 'bare', b.esm ? loaders.bareEsm : loaders.bareCjs);
+      }
+    }
+    log(`  CPU profiles in ${dir}`);
+  }
+
+  log(`Timing ${runs} cold inits per handler (+${warmupRuns} dropped), alternating with bare node`);
+  const samples = timeColdInits(node, workDir, runs, warmupRuns, {
+    series: bundles.map((b) => ({
+      name: b.handler.name,
+      handlerFile: loaders.handler.get(b.handler.name) ?? '',
+      bareFile: b.esm ? loaders.bareEsm : loaders.bareCjs,
+      env: envs.get(b.handler.name) ?? {},
+    })),
+  });
+
+  const figures = (reference: boolean) => {
+    const coldInit: Record<string, ColdInitFigure> = {};
+    const bundle: Record<string, BundleFigure> = {};
+    for (const b of bundles.filter((x) => (x.handler.reference ?? false) === reference)) {
+      const s = samples.get(b.handler.name);
+      if (!s) continue;
+      const ms = median(s.fn);
+      const bareNodeMs = median(s.bare);
+      coldInit[b.handler.name] = {
+        ms: round1(ms),
+        bareNodeMs: round1(bareNodeMs),
+        ratioToBareNode: Math.round((ms / bareNodeMs) * 100) / 100,
+      };
+      bundle[b.handler.name] = bundleFigure(b.dir);
+    }
+    return { coldInit, bundle };
+  };
+  return options.references ? { ...figures(false), references: figures(true) } : figures(false);
+}
+
+/** The Node 22 binary npm installed into node_modules, which `npm ci` provides. */
+function defaultNode(projectRoot: string): string {
+  const local = path.join(projectRoot, 'node_modules', 'node', 'bin', 'node');
+  return fs.existsSync(local) ? local : process.execPath;
+}
+
+function checkNodeMajor(node: string): void {
+  const version = run(node, ['-p', 'process.versions.node'], { PATH: process.env.PATH ?? '' });
+  if (Number(version.trim().split('.')[0]) !== LAMBDA_NODE_MAJOR) {
+    throw new Error(
+      `${node} is Node ${version.trim()}; the Lambda runtime is Node ${LAMBDA_NODE_MAJOR}. Run with node_modules/.bin on PATH.`,
+    );
+  }
+}
+
+/**
+ * Synthesises one AutohealFunction per handler into a scratch cloud assembly
+ * and returns where CDK staged each bundle. This runs the same code path as
+ * `cdk synth`: NodejsFunction, {@link AUTOHEAL_BUNDLING}, local esbuild.
+ */
+function synthBundles(
+  projectRoot: string,
+  workDir: string,
+  handlers: readonly HandlerEntry[],
+): BuiltBundle[] {
+  const outdir = path.join(workDir, 'cdk.out');
+  fs.rmSync(outdir, { recursive: true, force: true });
+  const app = new App({ outdir });
+  const stack = new Stack(app, 'AutohealColdStartBench', {
+    env: { account: ACCOUNT, region: REGION },
+  });
+  const functions = handlers.map((handler) => ({
+    handler,
+    construct: new AutohealFunction(stack, `Bench${handler.name}`, {
+      entry: handler.entry,
+      description: `Cold start benchmark of ${handler.entry}`,
+      serviceName: path.basename(handler.entry, HANDLER_SUFFIX),
+      environment: {},
+    }),
+  }));
+  // NodejsFunction finds package-lock.json from the working directory, as `cdk synth` does.
+  const cwd = process.cwd();
+  process.chdir(projectRoot);
+  let template: { Resources: Record<string, { Properties?: Record<string, unknown> }> };
+  try {
+    template = app.synth().getStackByName(stack.stackName).template;
+  } finally {
+    process.chdir(cwd);
+  }
+  return functions.map(({ handler, construct }) => {
+    const logicalId = stack.resolve(
+      (construct.function.node.defaultChild as CfnFunction).logicalId,
+    );
+    const properties = template.Resources[logicalId]?.Properties ?? {};
+    const code = properties.Code as { S3Key?: unknown } | undefined;
+    const hash = typeof code?.S3Key === 'string' ? code.S3Key.replace(/\.zip$/, '') : undefined;
+    const dir = hash ? path.join(outdir, `asset.${hash}`) : '';
+    if (!hash || !fs.existsSync(dir)) throw new Error(`No staged asset for ${handler.entry}`);
+    const file = ['index.mjs', 'index.js'].find((f) => fs.existsSync(path.join(dir, f)));
+    if (!file) throw new Error(`No index.js or index.mjs in ${dir}`);
+    const variables =
+      (properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
+      {};
+    // Plain values only: tokens (table name, topic, queue URLs) get dummies in processEnv.
+    const environment: Record<string, string> = {};
+    for (const [key, value] of Object.entries(variables)) {
+      if (typeof value === 'string') environment[key] = value;
+    }
+    return { handler, dir, file: path.join(dir, file), esm: file.endsWith('.mjs'), environment };
+  });
+}
+
+function bundleFigure(dir: string): BundleFigure {
+  let bytes = 0;
+  let gzipBytes = 0;
+  for (const file of fs.readdirSync(dir)) {
+    const content = fs.readFileSync(path.join(dir, file));
+    bytes += content.length;
+    gzipBytes += gzipSync(content).length;
+  }
+  return { bytes, gzipBytes };
+}
+
+/** Fails unless every bundle has a byte-identical file among the assets of a `cdk synth`. */
+function compareWithCdkOut(
+  bundles: readonly BuiltBundle[],
+  cdkOut: string,
+  log: (line: string) => void,
+): void {
+  const synthesised = new Map<string, string>();
+  for (const asset of fs.readdirSync(cdkOut).filter((d) => d.startsWith('asset.'))) {
+    for (const file of fs.readdirSync(path.join(cdkOut, asset))) {
+      const full = path.join(cdkOut, asset, file);
+      if (fs.statSync(full).isFile()) synthesised.set(sha256(fs.readFileSync(full)), full);
+    }
+  }
+  for (const b of bundles) {
+    const content = fs.readFileSync(b.file);
+    const twin = synthesised.get(sha256(content));
+    if (!twin) {
+      throw new Error(
+        `${b.handler.name}: no asset in ${cdkOut} is byte-identical to the benchmark's bundle ` +
+          `(${content.length} bytes). Run \`npm run synth\` on the same source first.`,
+      );
+    }
+    log(
+      `  ${b.handler.name}: ${content.length} bytes, identical to ${path.relative(cdkOut, twin)}`,
+    );
+  }
+}
+
+function sha256(content: Buffer): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+interface Loaders {
+  readonly bareCjs: string;
+  readonly bareEsm: string;
+  /** Per handler: a file of the bundle's module format that loads it and touches `handler`. */
+  readonly handler: Map<string, string>;
+}
+
+function writeLoaders(workDir: string, bundles: readonly BuiltBundle[]): Loaders {
+  const dir = path.join(workDir, 'loaders');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const bareCjs = path.join(dir, 'bare.cjs');
+  const bareEsm = path.join(dir, 'bare.mjs');
+  fs.writeFileSync(bareCjs, '');
+  fs.writeFileSync(bareEsm, '');
+  const handler = new Map<string, string>();
+  const check = `if (typeof handler !== 'function') throw new Error('handler is not a function');\n`;
+  for (const b of bundles) {
+    const file = path.join(dir, `${b.handler.name}${b.esm ? '.mjs' : '.cjs'}`);
+    fs.writeFileSync(
+      file,
+      b.esm
+        ? `import { handler } from ${JSON.stringify(pathToFileURL(b.file).href)};\n${check}`
+        : `const { handler } = require(${JSON.stringify(b.file)});\n${check}`,
+    );
+    handler.set(b.handler.name, file);
+  }
+  return { bareCjs, bareEsm, handler };
+}
+
+/**
+ * The environment of one handler process: what Lambda sets, what the
+ * construct set (from the synthesised template), every variable of the
+ * contract with a dummy or the default config, dummy credentials and every
+ * AWS endpoint on a closed loopback port. Nothing is inherited from the shell.
+ */
+function processEnv(projectRoot: string, b: BuiltBundle): Record<string, string> {
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8'));
+  const config = parseAutohealConfig(cdkJson.context.autoheal);
+  const withoutProcessing = (section: object | undefined): string => {
+    if (!section) return '{}';
+    const { processing: _processing, ...rest } = section as { processing?: unknown };
+    return JSON.stringify(rest);
+  };
+  const contract: Record<keyof typeof ENV, string> = {
+    redriveConfig: withoutProcessing(config.redrive),
+    appflowConfig: withoutProcessing(config.appflow),
+    idempotencyTable: 'autoheal-bench-idempotency',
+    noticeTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:autoheal-bench-notices`,
+    // SQS sends to the queue URL's host, so the queues live on the closed port too.
+    workQueueUrl: `${UNREACHABLE_ENDPOINT}/${ACCOUNT}/autoheal-bench-work`,
+    deadLetterQueueUrl: `${UNREACHABLE_ENDPOINT}/${ACCOUNT}/autoheal-bench-dlq`,
+    maxReceiveCount: '5',
+  };
+  const env: Record<string, string> = {
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    LANG: 'en_US.UTF-8',
+    TZ: ':UTC',
+    AWS_REGION: REGION,
+    AWS_DEFAULT_REGION: REGION,
+    AWS_EXECUTION_ENV: `AWS_Lambda_nodejs${LAMBDA_NODE_MAJOR}.x`,
+    AWS_LAMBDA_FUNCTION_NAME: `autoheal-bench-${b.handler.name}`,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
+    AWS_LAMBDA_LOG_FORMAT: 'JSON',
+    AWS_ACCESS_KEY_ID: 'ASIABENCHMARKDUMMYKEY',
+    AWS_SECRET_ACCESS_KEY: 'bench-dummy-secret-access-key',
+    AWS_SESSION_TOKEN: 'bench-dummy-session-token',
+    AWS_ENDPOINT_URL: UNREACHABLE_ENDPOINT,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  for (const [key, name] of Object.entries(ENV) as [keyof typeof ENV, string][]) {
+    env[name] = contract[key] ?? `bench-${key}`;
+  }
+  return { ...env, ...b.environment };
+}
+
+/** A minimal, invalid event of the kind the handler is invoked with. */
+function invalidEvent(name: string): unknown {
+  if (name === 'flowStarter') return { schedule: '', scheduledTime: 'not-a-time', flows: [] };
+  if (name === 'sweeper') {
+    return {
+      version: '0',
+      id: 'bench',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.scheduler',
+      account: ACCOUNT,
+      time: new Date(0).toISOString(),
+      region: REGION,
+      resources: [],
+      detail: {},
+    };
+  }
+  return {
+    Records: [
+      {
+        messageId: 'bench-1',
+        receiptHandle: 'bench',
+        body: '{"not":"an event"}',
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: '0',
+          SenderId: 'bench',
+          ApproximateFirstReceiveTimestamp: '0',
+        },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:autoheal-bench-work`,
+        awsRegion: REGION,
+      },
+    ],
+  };
+}
+
+/** Errors that mean the bundle itself is broken, as opposed to the AWS call failing. */
+const BROKEN_BUNDLE =
+  /Dynamic require|__dirname|__filename|import\.meta|Cannot find module|Cannot find package|is not defined|is not a constructor|ERR_REQUIRE_ESM|ERR_MODULE_NOT_FOUND/;
+const RESULT_MARKER = '@@autoheal-bench-result ';
+
+/** Invokes the handler once; returns a one-line outcome or throws when the bundle is broken. */
+function invokeOnce(
+  node: string,
+  workDir: string,
+  b: BuiltBundle,
+  env: Record<string, string>,
+): string {
+  const script = path.join(workDir, 'loaders', `${b.handler.name}.invoke.mjs`);
+  const context = {
+    functionName: env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${env.AWS_LAMBDA_FUNCTION_NAME}`,
+    memoryLimitInMB: '512',
+    awsRequestId: '00000000-0000-4000-8000-000000000000',
+    logGroupName: `/aws/lambda/${env.AWS_LAMBDA_FUNCTION_NAME}`,
+    logStreamName: 'bench',
+    callbackWaitsForEmptyEventLoop: true,
+  };
+  fs.writeFileSync(
+    script,
+    [
+      `const mod = await import(${JSON.stringify(pathToFileURL(b.file).href)});`,
+      'const handler = mod.handler ?? mod.default?.handler;',
+      `const context = { ...${JSON.stringify(context)}, getRemainingTimeInMillis: () => 30000 };`,
+      'const report = (r) => { process.stdout.write(',
+      `  '\\n${RESULT_MARKER}' + JSON.stringify(r) + '\\n', () => process.exit(0)); };`,
+      'try {',
+      `  const value = await handler(${JSON.stringify(invalidEvent(b.handler.name))}, context);`,
+      "  report({ outcome: 'returned', value });",
+      '} catch (e) {',
+      "  report({ outcome: 'threw', name: e?.name, message: String(e?.message ?? e) });",
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const result = spawnSync(node, [script], {
+    env: { ...env, AWS_MAX_ATTEMPTS: '1' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  const line = result.stdout
+    ?.split('\n')
+    .find((l) => l.startsWith(RESULT_MARKER))
+    ?.slice(RESULT_MARKER.length);
+  const output = `${result.stdout ?? ''}\n${result.stderr ?? ''}`;
+  if (!line) {
+    throw new Error(
+      `${b.handler.name}: the bundle did not run (exit ${result.status}):\n${output.slice(-3000)}`,
+    );
+  }
+  const r = JSON.parse(line) as {
+    outcome: string;
+    name?: string;
+    message?: string;
+    value?: unknown;
+  };
+  const text =
+    r.outcome === 'returned'
+      ? `returned ${JSON.stringify(r.value)}`
+      : `threw ${r.name}: ${r.message}`;
+  if (BROKEN_BUNDLE.test(text) || BROKEN_BUNDLE.test(result.stderr ?? '')) {
+    throw new Error(`${b.handler.name}: the bundle is broken: ${text}\n${output.slice(-3000)}`);
+  }
+  return text.length > 240 ? `${text.slice(0, 240)}…` : text;
+}
+
+interface TimingSeries {
+  readonly name: string;
+  readonly handlerFile: string;
+  readonly bareFile: string;
+  readonly env: Record<string, string>;
+}
+
+/**
+ * The timing loop. It runs in a small process of its own: spawning from this
+ * one, which holds the CDK app and ts-node, would add the cost of forking a big
+ * process to every sample alike and so flatten the ratio. Each round rotates
+ * the series and swaps which of a pair runs first, so drift (caches, CPU
+ * frequency, other load) falls on all series alike.
+ */
+const TIMER_SCRIPT = `'use strict';
+const { spawnSync } = require('node:child_process');
+const plan = JSON.parse(require('node:fs').readFileSync(process.argv[2], 'utf8'));
+const samples = {};
+for (const s of plan.series) samples[s.name] = { fn: [], bare: [] };
+function time(file, env) {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(plan.node, [file], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) {
+    process.stderr.write(file + ' exited ' + r.status + ': ' + String(r.stderr).slice(-2000));
+    process.exit(2);
+  }
+  return ms;
+}
+for (let round = 0; round < plan.warmupRuns + plan.runs; round++) {
+  for (let i = 0; i < plan.series.length; i++) {
+    const s = plan.series[(i + round) % plan.series.length];
+    let bare;
+    let fn;
+    if (round % 2 === 0) {
+      bare = time(s.bareFile, s.env);
+      fn = time(s.handlerFile, s.env);
+    } else {
+      fn = time(s.handlerFile, s.env);
+      bare = time(s.bareFile, s.env);
+    }
+    if (round >= plan.warmupRuns) {
+      samples[s.name].bare.push(bare);
+      samples[s.name].fn.push(fn);
+    }
+  }
+}
+process.stdout.write(JSON.stringify(samples));
+`;
+
+function timeColdInits(
+  node: string,
+  workDir: string,
+  runs: number,
+  warmupRuns: number,
+  plan: { readonly series: readonly TimingSeries[] },
+): Map<string, { fn: number[]; bare: number[] }> {
+  const timer = path.join(workDir, 'loaders', 'timer.cjs');
+  const planFile = path.join(workDir, 'loaders', 'timing-plan.json');
+  fs.writeFileSync(timer, TIMER_SCRIPT);
+  fs.writeFileSync(planFile, JSON.stringify({ node, runs, warmupRuns, ...plan }));
+  const output = run(node, [timer, planFile], { PATH: process.env.PATH ?? '' });
+  return new Map(
+    Object.entries(JSON.parse(output) as Record<string, { fn: number[]; bare: number[] }>),
+  );
+}
+
+function run(node: string, args: readonly string[], env: Record<string, string>): string {
+  const result = spawnSync(node, args, { env, encoding: 'utf8' });
+  if (result.status !== 0) {
+    throw new Error(`${node} ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function round1(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+/** The results as a table, with the target verdict. */
+export function formatResults(results: Pick<ColdStartResults, 'coldInit' | 'bundle'>): string {
+  const rows = [
+    [
+      'function',
+      'bundle KiB',
+      'gzip KiB',
+      'cold ms',
+      'bare ms',
+      'ratio',
+      `≤ ${TARGET_RATIO_TO_BARE_NODE}×`,
+    ],
+  ];
+  for (const [name, b] of Object.entries(results.bundle)) {
+    const c = results.coldInit[name];
+    rows.push([
+      name,
+      (b.bytes / 1024).toFixed(1),
+      (b.gzipBytes / 1024).toFixed(1),
+      c ? c.ms.toFixed(1) : '-',
+      c ? c.bareNodeMs.toFixed(1) : '-',
+      c ? `${c.ratioToBareNode.toFixed(2)}×` : '-',
+      c ? (c.ratioToBareNode <= TARGET_RATIO_TO_BARE_NODE ? 'met' : 'missed') : '-',
+    ]);
+  }
+  const widths = rows[0].map((_h, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows
+    .map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))))
+    .map((r) => r.join('  '))
+    .join('\n');
+}
+
+function parseArgs(argv: readonly string[]): ColdStartOptions & { json?: string } {
+  const options: ColdStartOptions & { json?: string } = {};
+  const mutable = options as Record<string, unknown>;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--runs') mutable.runs = Number(value());
+    else if (arg === '--warmup') mutable.warmupRuns = Number(value());
+    else if (arg === '--only') mutable.only = value().split(',');
+    else if (arg === '--node') mutable.node = value();
+    else if (arg === '--work-dir') mutable.workDir = value();
+    else if (arg === '--compare-cdk-out') mutable.compareWithCdkOut = value();
+    else if (arg === '--no-invoke') mutable.invoke = false;
+    else if (arg === '--cpu-prof') mutable.cpuProfiles = Number(value());
+    else if (arg === '--references') mutable.references = true;
+    else if (arg === '--json') mutable.json = value();
+    else throw new Error(`Unknown option ${arg}`);
+  }
+  return options;
+}
+
+if (require.main === module) {
+  const { json, ...options } = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  measureColdStart(options)
+    .then((results) => {
+      const node = options.node ?? defaultNode(path.join(__dirname, '..'));
+      const runs = options.runs ?? 20;
+      console.log(
+        `\nCold init on Node ${run(node, ['-p', 'process.version'], {}).trim()}, median of ${runs} ` +
+          `fresh processes each, alternating with bare node (${Math.round((Date.now() - started) / 1000)} s); ` +
+          `bundles ${AUTOHEAL_BUNDLING.format}, mainFields ${AUTOHEAL_BUNDLING.mainFields.join(',')}\n`,
+      );
+      console.log(formatResults(results));
+      if (results.references) {
+        console.log(
+          '\nReferences, bundled the same way, never deployed (the floor under the handlers):\n',
+        );
+        console.log(formatResults(results.references));
+      }
+      const out = path.resolve(json ?? path.join(__dirname, 'results.json'));
+      fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+      console.log(`\nResults: ${path.relative(process.cwd(), out)}`);
+    })
+    .catch((error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    });
+}
