@@ -13,6 +13,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { parseAppflowConfig } from '../shared/config/appflow-config';
 import { ENV, FLOW_HEALER_SERVICE_NAME, METRICS_NAMESPACE } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
+import { AUTOHEAL_CLIENT_CONFIG } from '../shared/sdk-clients';
 import { createFlowHealerHandler } from './flow-healer';
 
 const logger = new Logger({ serviceName: FLOW_HEALER_SERVICE_NAME });
@@ -21,13 +22,13 @@ const metrics = new Metrics({
   serviceName: FLOW_HEALER_SERVICE_NAME,
 });
 const idempotencyTable = requireEnv(ENV.idempotencyTable);
-const dynamodb = new DynamoDBClient({});
+const dynamodb = new DynamoDBClient(AUTOHEAL_CLIENT_CONFIG);
 
 export const handler = createFlowHealerHandler({
   config: parseAppflowConfig(JSON.parse(requireEnv(ENV.appflowConfig))),
-  appflow: new AppflowClient({}),
-  sns: new SNSClient({}),
-  sqs: new SQSClient({}),
+  appflow: new AppflowClient(AUTOHEAL_CLIENT_CONFIG),
+  sns: new SNSClient(AUTOHEAL_CLIENT_CONFIG),
+  sqs: new SQSClient(AUTOHEAL_CLIENT_CONFIG),
   dynamodb,
   idempotencyTable,
   persistenceStore: new DynamoDBPersistenceLayer({

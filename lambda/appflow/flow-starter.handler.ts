@@ -18,6 +18,7 @@ import {
   METRICS_NAMESPACE,
 } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
+import { AUTOHEAL_CLIENT_CONFIG } from '../shared/sdk-clients';
 import { createFlowStarterHandler } from './flow-starter';
 
 const logger = new Logger({ serviceName: FLOW_STARTER_SERVICE_NAME });
@@ -28,14 +29,14 @@ const metrics = new Metrics({
 
 export const handler = createFlowStarterHandler({
   config: parseAppflowConfig(JSON.parse(requireEnv(ENV.appflowConfig))),
-  appflow: new AppflowClient({}),
-  sns: new SNSClient({}),
-  sqs: new SQSClient({}),
+  appflow: new AppflowClient(AUTOHEAL_CLIENT_CONFIG),
+  sns: new SNSClient(AUTOHEAL_CLIENT_CONFIG),
+  sqs: new SQSClient(AUTOHEAL_CLIENT_CONFIG),
   persistenceStore: new DynamoDBPersistenceLayer({
     tableName: requireEnv(ENV.idempotencyTable),
     keyAttr: IDEMPOTENCY_TABLE.partitionKey,
     expiryAttr: IDEMPOTENCY_TABLE.timeToLive,
-    awsSdkV3Client: new DynamoDBClient({}),
+    awsSdkV3Client: new DynamoDBClient(AUTOHEAL_CLIENT_CONFIG),
   }),
   noticeTopicArn: requireEnv(ENV.noticeTopicArn),
   deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl),

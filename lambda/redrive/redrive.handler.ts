@@ -13,6 +13,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { parseRedriveConfig } from '../shared/autoheal-config';
 import { ENV, METRICS_NAMESPACE, REDRIVE_SERVICE_NAME } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
+import { AUTOHEAL_CLIENT_CONFIG } from '../shared/sdk-clients';
 import { createRedriveHandler } from './redrive-processor';
 
 const logger = new Logger({ serviceName: REDRIVE_SERVICE_NAME });
@@ -20,12 +21,12 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: REDRIVE
 
 export const handler = createRedriveHandler({
   config: parseRedriveConfig(JSON.parse(requireEnv(ENV.redriveConfig))),
-  sfn: new SFNClient({}),
-  sns: new SNSClient({}),
-  sqs: new SQSClient({}),
+  sfn: new SFNClient(AUTOHEAL_CLIENT_CONFIG),
+  sns: new SNSClient(AUTOHEAL_CLIENT_CONFIG),
+  sqs: new SQSClient(AUTOHEAL_CLIENT_CONFIG),
   persistenceStore: new DynamoDBPersistenceLayer({
     tableName: requireEnv(ENV.idempotencyTable),
-    awsSdkV3Client: new DynamoDBClient({}),
+    awsSdkV3Client: new DynamoDBClient(AUTOHEAL_CLIENT_CONFIG),
   }),
   noticeTopicArn: requireEnv(ENV.noticeTopicArn),
   workQueueUrl: requireEnv(ENV.workQueueUrl),

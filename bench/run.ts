@@ -1,0 +1,168 @@
+/**
+ * `npm run bench`: the resilience scenarios at full size and the cold-start
+ * figures. Prints a table, writes bench/results.json and the storm chart
+ * bench/storm.svg. Starts (and stops) its own DynamoDB Local; needs no network.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startDynamoDbLocal, stopDynamoDbLocal } from '../test/support/dynamodb-local-setup';
+import { runTickStorm } from '../test/support/resilience/flow-tick-rig';
+import {
+  badInputRun,
+  costRun,
+  duplicateStorm,
+  faultRun,
+  throttledStorm,
+} from '../test/support/resilience/scenarios';
+import { formatResults, measureColdStart } from './cold-start';
+import { stormChartSvg } from './storm-chart';
+
+const STORM_QUOTA = { burst: 800, perSecond: 150 };
+const BENCH_DIR = __dirname;
+
+function configureEnvironment(): void {
+  process.env.AWS_REGION = 'eu-central-1';
+  process.env.AWS_ACCESS_KEY_ID = 'bench';
+  process.env.AWS_SECRET_ACCESS_KEY = 'bench';
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  process.env.DDB_LOCAL_TELEMETRY = '0';
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function timed<T>(label: string, run: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  log(`bench: ${label}...`);
+  const result = await run();
+  log(`bench: ${label} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return result;
+}
+
+async function main(): Promise<void> {
+  configureEnvironment();
+  const dynamodb = await startDynamoDbLocal();
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamodb.endpoint;
+  try {
+    const storm = await timed('throttled storm (10,000 failures, 800 burst / 150 per s)', () =>
+      throttledStorm({ failures: 10_000, quota: STORM_QUOTA }),
+    );
+    const duplicates = await timed(
+      'duplicate storm (2,000 failures, 30% duplicates, 4 environments)',
+      () => duplicateStorm({ failures: 2_000, duplicateRatio: 0.3, environments: 4 }),
+    );
+    const faults = await timed('faults (1,000 failures, 20% 5xx, 2% hangs, DynamoDB restart)', () =>
+      faultRun({ failures: 1_000, restartAfter: 200 }),
+    );
+    const badInput = await timed('bad input (1,000 malformed events)', () =>
+      badInputRun({ count: 1_000 }),
+    );
+    const appflow = await timed('AppFlow ticks (50 flows x 10 ticks, 3 deliveries, 20% 5xx)', () =>
+      runTickStorm({
+        flows: 50,
+        ticks: 10,
+        deliveries: 3,
+        environments: 4,
+        faults: { serverErrorRate: 0.2, services: ['appflow'] },
+      }),
+    );
+    const cost = await timed('cost of a redrive (1,000 failures)', () =>
+      costRun({ failures: 1_000 }),
+    );
+    const cold = await timed('cold start', () => measureColdStart({ log }));
+
+    const results = {
+      measuredAt: new Date().toISOString(),
+      node: process.version,
+      storm: {
+        failures: storm.failures,
+        redriven: storm.redriven,
+        lost: storm.lost,
+        duplicates: storm.duplicates,
+        parked: storm.parkedWithReason,
+        seconds: Number(storm.seconds.toFixed(2)),
+        optimumSeconds: Number(storm.optimumSeconds.toFixed(2)),
+        ofOptimum: Number((storm.optimumSeconds / storm.seconds).toFixed(3)),
+        throttledCalls: storm.throttledCalls,
+        quota: STORM_QUOTA,
+      },
+      duplicateStorm: {
+        failures: duplicates.failures,
+        delivered: duplicates.delivered,
+        redriven: duplicates.redriven,
+        duplicates: duplicates.duplicates,
+        lost: duplicates.lost,
+      },
+      faults: {
+        failures: faults.failures,
+        redriven: faults.redriven,
+        parked: faults.parkedWithReason,
+        lost: faults.lost,
+        duplicates: faults.duplicates,
+        serverErrors: faults.serverErrors,
+        hungCalls: faults.hungCalls,
+        parkedReasons: faults.parkedReasons,
+      },
+      badInput: {
+        generated: badInput.generated,
+        rejectedWithReason: badInput.rejectedWithReason,
+        awsCalls: badInput.awsCalls,
+      },
+      appflow,
+      callsPerRedrive: Number(cost.callsPerRedrive.toFixed(3)),
+      coldInit: cold.coldInit,
+      bundle: cold.bundle,
+    };
+    writeFileSync(join(BENCH_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(
+      join(BENCH_DIR, 'storm.svg'),
+      stormChartSvg(storm.redrivesPerSecond, STORM_QUOTA),
+    );
+
+    const rows: [string, string, string][] = [
+      [
+        'storm: redriven / lost / twice',
+        `${storm.redriven} / ${storm.lost} / ${storm.duplicates}`,
+        `all ${storm.failures} once`,
+      ],
+      [
+        'storm: seconds vs optimum',
+        `${results.storm.seconds} s vs ${results.storm.optimumSeconds} s (${(results.storm.ofOptimum * 100).toFixed(1)}%)`,
+        '>= 90% of optimum',
+      ],
+      [
+        'duplicate storm: redriven / twice / lost',
+        `${duplicates.redriven} / ${duplicates.duplicates} / ${duplicates.lost}`,
+        `all ${duplicates.failures} once`,
+      ],
+      [
+        'faults: redriven / parked / lost / twice',
+        `${faults.redriven} / ${faults.parkedWithReason} / ${faults.lost} / ${faults.duplicates}`,
+        'lost 0, twice 0',
+      ],
+      [
+        'bad input: rejected with reason / AWS calls',
+        `${badInput.rejectedWithReason}/${badInput.generated} / ${badInput.awsCalls}`,
+        'all / 0',
+      ],
+      [
+        'AppFlow: once / twice / not started',
+        `${appflow.startedOnce} / ${appflow.startedTwice} / ${appflow.notStarted}`,
+        `${appflow.flowTicks} / 0 / 0`,
+      ],
+      ['AWS calls per redrive', String(results.callsPerRedrive), '3'],
+    ];
+    const width = Math.max(...rows.map((r) => r[0].length));
+    process.stdout.write(
+      `\n${rows.map(([k, v, t]) => `${k.padEnd(width)}  ${v}   (target: ${t})`).join('\n')}\n\n${formatResults(cold)}\n`,
+    );
+    log('bench: wrote bench/results.json and bench/storm.svg');
+  } finally {
+    await stopDynamoDbLocal(dynamodb.process);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
