@@ -51,8 +51,9 @@ async function main(): Promise<void> {
       'duplicate storm (2,000 failures, 30% duplicates, 4 environments)',
       () => duplicateStorm({ failures: 2_000, duplicateRatio: 0.3, environments: 4 }),
     );
-    const faults = await timed('faults (1,000 failures, 20% 5xx, 2% hangs, DynamoDB restart)', () =>
-      faultRun({ failures: 1_000, restartAfter: 200 }),
+    const faults = await timed(
+      'faults (1,000 failures, 20% 5xx, 2% hangs, 2% ExecutionLimitExceeded, DynamoDB restart)',
+      () => faultRun({ failures: 1_000, restartAfter: 200 }),
     );
     const badInput = await timed('bad input (1,000 malformed events)', () =>
       badInputRun({ count: 1_000 }),
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
         duplicates: faults.duplicates,
         serverErrors: faults.serverErrors,
         hungCalls: faults.hungCalls,
+        executionLimitExceeded: faults.executionLimitExceeded,
         parkedReasons: faults.parkedReasons,
       },
       badInput: {

@@ -1,6 +1,7 @@
 /**
  * The redrive path when everything around it fails: Step Functions answers
- * 20% of calls with a 5xx and leaves 2% of connections hanging, and DynamoDB
+ * 20% of calls with a 5xx, 2% with ExecutionLimitExceeded, leaves 2% of
+ * connections hanging, and DynamoDB
  * (the idempotency store) is stopped and restarted mid-run. Every failure must
  * end either redriven or parked in the dead-letter queue with its reason, and
  * none may be redriven twice.
@@ -17,6 +18,7 @@ describe('redrive under faults', () => {
     // Assess
     expect(figures.serverErrors).toBeGreaterThan(0);
     expect(figures.hungCalls).toBeGreaterThan(0);
+    expect(figures.executionLimitExceeded).toBeGreaterThan(0);
     expect(figures).toMatchObject({ duplicates: 0, lost: 0, abandoned: false });
     expect(figures.redriven + figures.parkedWithReason).toBe(120);
     expect(figures.redriven).toBeGreaterThan(0);

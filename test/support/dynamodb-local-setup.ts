@@ -63,7 +63,7 @@ async function waitUntilReady(
     region: 'eu-central-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: 500, requestTimeout: 2_000 },
+    requestHandler: { connectionTimeout: 500, requestTimeout: 2_000, throwOnRequestTimeout: true },
   });
   const deadline = Date.now() + START_TIMEOUT_MS;
   let lastError: unknown;

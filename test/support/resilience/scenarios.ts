@@ -122,12 +122,13 @@ export function throttledStorm(options: {
 export interface FaultFigures extends RunFigures {
   readonly serverErrors: number;
   readonly hungCalls: number;
+  readonly executionLimitExceeded: number;
   readonly dynamoDbRestarts: number;
 }
 
 /**
- * `failures` events through 20% 5xx and 2% hung connections from Step
- * Functions, with DynamoDB Local stopped for 2 s and restarted once `restartAfter`
+ * `failures` events through 20% 5xx, 2% hung connections and 2%
+ * ExecutionLimitExceeded from Step Functions, with DynamoDB Local stopped for 2 s and restarted once `restartAfter`
  * failures are redriven. Time is scaled: SQS seconds run at 100 ms, the
  * function timeout is 3 s and the SDK's request timeout 300 ms.
  */
@@ -141,7 +142,12 @@ export async function faultRun(options: {
     const port = Number(new URL(dynamodb.endpoint).port);
     const rig = startRedriveRig({
       environments: 4,
-      faults: { serverErrorRate: 0.2, hangRate: 0.02, services: ['sfn'] },
+      faults: {
+        serverErrorRate: 0.2,
+        hangRate: 0.02,
+        executionLimitExceededRate: 0.02,
+        services: ['sfn'],
+      },
       timeScale: 100,
       visibilityTimeoutSeconds: 40,
       timeoutMs: 3_000,
@@ -170,6 +176,7 @@ export async function faultRun(options: {
         delivered: failures.length,
         serverErrors: r.endpoint.countCalls({ outcome: 'server-error' }),
         hungCalls: r.endpoint.countCalls({ outcome: 'hung' }),
+        executionLimitExceeded: r.endpoint.countCalls({ outcome: 'execution-limit' }),
         dynamoDbRestarts: 1,
       };
     });
