@@ -51,7 +51,10 @@ export interface RedriveRigOptions {
   readonly timeoutMs?: number;
   /** DynamoDB Local's endpoint. @default AWS_ENDPOINT_URL_DYNAMODB */
   readonly dynamoDbEndpoint?: string;
-  /** SDK client options; tests scale the timeouts down with the rest. @default production's */
+  /**
+   * SDK client options of the Step Functions, SQS and SNS clients; fault runs
+   * scale the timeouts down with the rest. @default production's
+   */
   readonly clientConfig?: AutohealClientConfig;
   /** @default {@link RIG_CONFIG} */
   readonly config?: RedriveConfig;
@@ -132,7 +135,8 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
   let snsCalls = 0;
   const clients: { destroy(): void }[] = [admin];
   const environments: SqsHandler[] = Array.from({ length: options.environments ?? 5 }, () => {
-    const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: dynamoDbEndpoint });
+    // DynamoDB Local is stopped in fault runs, never slowed: it keeps production's timeouts.
+    const dynamodb = new DynamoDBClient({ ...AUTOHEAL_CLIENT_CONFIG, endpoint: dynamoDbEndpoint });
     dynamodb.middlewareStack.add(
       (next) => async (args) => {
         dynamoDbCalls++;
