@@ -135,3 +135,12 @@ export function decideRedrive(
   }
   return { action: 'redrive', attempt: redriveCount + 1 };
 }
+
+/**
+ * The idempotency key under which the redrive handler records its action on
+ * a failure, and the sweeper looks up: the failure key, marked when the machine
+ * is observed only, so an observed decision never stands in for a redrive.
+ */
+export function redriveIdempotencyKey(key: string, observeOnly: boolean): string {
+  return observeOnly ? `${key}#observe-only` : key;
+}

@@ -12,13 +12,14 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { isNameInScope, policyFor, type RedriveConfig } from '../shared/autoheal-config';
+import { REDRIVE_IDEMPOTENCY_KEY_PREFIX } from '../shared/contract';
 import { InvalidInputError, RetryableError } from '../shared/errors';
 import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempotency';
 import { countMetric } from '../shared/metrics';
 import { publishNotice } from '../shared/notices';
 import { deferMessage } from '../shared/sqs-buffer';
 import { type BufferedHealerDeps, createSqsEventHandler } from '../shared/sqs-event-handler';
-import { decideRedrive, failureKey } from './decide';
+import { decideRedrive, failureKey, redriveIdempotencyKey } from './decide';
 import { clientTokenFor, describeStatusChange, redriveExecution } from './execution-api';
 import { type ExecutionStatusChange, parseExecutionStatusChange } from './failure-event';
 
@@ -125,7 +126,7 @@ export function createRedriveHandler(
   const actOnce = makeIdempotent(act, {
     persistenceStore: deps.persistenceStore,
     config: idempotencyConfig,
-    keyPrefix: 'autoheal-redrive',
+    keyPrefix: REDRIVE_IDEMPOTENCY_KEY_PREFIX,
   });
 
   const handleChange = async (
@@ -178,7 +179,7 @@ export function createRedriveHandler(
         const result = await actOnce(
           {
             failureKey: key,
-            idempotencyKey: policy.observeOnly ? `${key}#observe-only` : key,
+            idempotencyKey: redriveIdempotencyKey(key, policy.observeOnly),
             executionArn: change.executionArn,
             stateMachineArn: change.stateMachineArn,
             redriveCount,

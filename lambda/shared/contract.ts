@@ -54,13 +54,30 @@ export const MESSAGE_ATTRIBUTES = {
   deferrals: 'autoheal-deferrals',
   /** SQS message id of the first message that carried this event. */
   originMessageId: 'autoheal-origin-message-id',
+  /**
+   * Who put the event on the work queue when it was not EventBridge: `sweeper`
+   * ({@link SWEEPER_ORIGIN}) for the failures the sweeper found.
+   */
+  origin: 'autoheal-origin',
 } as const;
+
+/** Value of the `autoheal-origin` message attribute on the messages the sweeper sends. */
+export const SWEEPER_ORIGIN = 'sweeper';
 
 /** CloudWatch namespace of every Autoheal metric. */
 export const METRICS_NAMESPACE = 'Autoheal';
 
 /** Powertools service name of the redrive handler (a metric dimension and log field). */
 export const REDRIVE_SERVICE_NAME = 'redrive';
+
+/** Powertools service name of the sweeper (a metric dimension and log field). */
+export const SWEEPER_SERVICE_NAME = 'redrive-sweeper';
+
+/**
+ * Key prefix of the redrive path's idempotency records (`makeIdempotent`'s
+ * `keyPrefix`): the redrive handler writes them, the sweeper reads them.
+ */
+export const REDRIVE_IDEMPOTENCY_KEY_PREFIX = 'autoheal-redrive';
 
 /** The EventBridge source and detail-type of Step Functions status events. */
 export const SFN_EVENT = {

@@ -6,6 +6,7 @@ import { ENV, REDRIVE_SERVICE_NAME, SFN_EVENT } from '../../lambda/shared/contra
 import { nagResourceFinding } from '../nag';
 import { AutohealFunction, configEnvironment } from './autoheal-function';
 import { EventBuffer } from './event-buffer';
+import { ExecutionSweeper } from './execution-sweeper';
 import type { IdempotencyTable } from './idempotency-table';
 import type { Notices } from './notices';
 
@@ -21,7 +22,9 @@ export interface ExecutionRedriveProps {
 /**
  * Auto-redrive of failed Step Functions executions:
  * EventBridge rule → SQS work queue → redrive Lambda (partial batch failures),
- * with one dead-letter queue for everything that cannot be processed.
+ * with one dead-letter queue for everything that cannot be processed; and,
+ * unless `sweeper.enabled` is false, the {@link ExecutionSweeper}, which feeds
+ * the same work queue the failures whose event never arrived.
  *
  * @example
  * ```ts
@@ -35,6 +38,8 @@ export interface ExecutionRedriveProps {
 export class ExecutionRedrive extends Construct {
   public readonly buffer: EventBuffer;
   public readonly handler: AutohealFunction;
+  /** Present unless the config's `sweeper.enabled` is false. */
+  public readonly sweeper?: ExecutionSweeper;
 
   public constructor(scope: Construct, id: string, props: ExecutionRedriveProps) {
     super(scope, id);
@@ -103,6 +108,15 @@ export class ExecutionRedrive extends Construct {
     }
     props.idempotencyTable.grantIdempotency(fn);
     props.notices.grantPublish(this.handler);
+
+    if (config.sweeper.enabled) {
+      this.sweeper = new ExecutionSweeper(this, 'Sweeper', {
+        config,
+        workQueue: this.buffer.workQueue,
+        idempotencyTable: props.idempotencyTable,
+        alarmAction: props.notices.alarmAction,
+      });
+    }
   }
 }
 
@@ -123,8 +137,8 @@ export function scopedExecutionArns(scope: Construct, config: RedriveConfig): st
   ];
 }
 
-/** What the handler needs: the policy and scope, not the infra-only processing options. */
-function runtimeConfig(config: RedriveConfig): Omit<RedriveConfig, 'processing'> {
-  const { processing: _processing, ...rest } = config;
+/** What the handler needs: the policy and scope, not the infra-only processing and sweeper options. */
+function runtimeConfig(config: RedriveConfig): Omit<RedriveConfig, 'processing' | 'sweeper'> {
+  const { processing: _processing, sweeper: _sweeper, ...rest } = config;
   return rest;
 }

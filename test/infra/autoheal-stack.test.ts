@@ -18,10 +18,21 @@ const scopedConfig = {
   },
 };
 
-function resourceOfType(template: ReturnType<typeof buildStack>['template'], type: string) {
-  const resources = Object.values(template.findResources(type));
+type BuiltTemplate = ReturnType<typeof buildStack>['template'];
+
+/** The one resource of `type` whose logical id starts with `prefix`. */
+function resourceNamed(template: BuiltTemplate, type: string, prefix: string) {
+  const resources = Object.entries(template.findResources(type)).filter(([id]) =>
+    id.startsWith(prefix),
+  );
   expect(resources).toHaveLength(1);
-  return resources[0] as { Properties: Record<string, unknown> };
+  return resources[0][1] as { Properties: Record<string, unknown> };
+}
+
+/** The environment variables of the function whose logical id starts with `prefix`. */
+function variablesOf(template: BuiltTemplate, prefix: string): Record<string, unknown> {
+  const fn = resourceNamed(template, 'AWS::Lambda::Function', prefix);
+  return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 }
 
 describe('the EventBridge rule', () => {
@@ -182,9 +193,7 @@ describe('the redrive function', () => {
     const { template } = buildStack(scopedConfig);
 
     // Assess
-    const fn = resourceOfType(template, 'AWS::Lambda::Function');
-    const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> })
-      .Variables;
+    const variables = variablesOf(template, 'RedriveHandlerFunction');
     expect(Object.keys(variables)).toEqual(
       expect.arrayContaining(envRequiredBy('redrive/redrive.handler.ts')),
     );
@@ -196,6 +205,9 @@ describe('the redrive function', () => {
       errors: { deny: DETERMINISTIC_ERRORS, allow: [] },
       overrides: { 'billing-close': { statuses: ['ABORTED'] } },
     });
+    // The sweeper's and the buffer's options are not the handler's business.
+    expect(config).not.toHaveProperty('sweeper');
+    expect(config).not.toHaveProperty('processing');
     expect(variables[ENV.maxReceiveCount]).toBe('4');
   });
 
@@ -277,8 +289,160 @@ describe('the redrive function', () => {
         ],
       },
     });
-    template.resourceCountIs('AWS::IAM::Policy', 1);
+    // The redrive handler's and the sweeper's.
+    template.resourceCountIs('AWS::IAM::Policy', 2);
     template.hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
+  });
+});
+
+describe('the sweeper', () => {
+  const env = { account: ACCOUNT, region: REGION };
+  const getAtt = (prefix: string) => ({
+    'Fn::GetAtt': [Match.stringLikeRegexp(`^${prefix}`), 'Arn'],
+  });
+
+  it('runs on the configured period, invoked by an EventBridge schedule with no retries of its own', () => {
+    // Prepare
+    const config = { redrive: { ...scopedConfig.redrive, sweeper: { periodMinutes: 15 } } };
+
+    // Act
+    const { template } = buildStack(config);
+
+    // Assess
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      Targets: [
+        {
+          Arn: getAtt('RedriveSweeperHandlerFunction'),
+          RetryPolicy: { MaximumEventAgeInSeconds: 900, MaximumRetryAttempts: 2 },
+        },
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: Match.stringLikeRegexp('^RedriveSweeperHandlerFunction') },
+      MaximumRetryAttempts: 0,
+    });
+    const fn = resourceNamed(template, 'AWS::Lambda::Function', 'RedriveSweeperHandlerFunction');
+    expect(fn.Properties).toMatchObject({ Timeout: 300, Runtime: `nodejs${LAMBDA_NODE_MAJOR}.x` });
+    // Not a consumer of the buffer: only the redrive handler drains the work queue.
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+  });
+
+  it('receives the validated config with its sweeper options and every name the handler requires', () => {
+    // Prepare & Act
+    const { template } = buildStack(scopedConfig);
+
+    // Assess
+    const variables = variablesOf(template, 'RedriveSweeperHandlerFunction');
+    expect(Object.keys(variables).sort()).toEqual(
+      [
+        ...envRequiredBy('redrive/sweeper.handler.ts'),
+        'POWERTOOLS_SERVICE_NAME',
+        'POWERTOOLS_METRICS_NAMESPACE',
+        'POWERTOOLS_LOG_LEVEL',
+      ].sort(),
+    );
+    expect(variables[ENV.workQueueUrl]).toEqual({
+      Ref: expect.stringMatching(/^RedriveBufferWorkQueue/),
+    });
+    const config = JSON.parse(variables[ENV.redriveConfig] as string);
+    expect(config).toMatchObject({
+      stateMachineArns: [ORDERS_ARN],
+      stateMachineNamePrefixes: ['billing-'],
+      overrides: { 'billing-close': { statuses: ['ABORTED'] } },
+      sweeper: { enabled: true, periodMinutes: 60, lookbackHours: 24, requestsPerSecond: 1 },
+    });
+    expect(config).not.toHaveProperty('processing');
+  });
+
+  it('may list the executions of the scoped state machines only, find those of the prefixes, enqueue, and read records', () => {
+    // Prepare & Act
+    const { template } = buildStack(scopedConfig, { env });
+
+    // Assess
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^RedriveSweeperHandlerRole') }],
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: getAtt('RedriveSweeperHandlerLogs'),
+          },
+          {
+            Sid: 'ListScopedExecutions',
+            Effect: 'Allow',
+            Action: 'states:ListExecutions',
+            Resource: [
+              ORDERS_ARN,
+              {
+                'Fn::Join': [
+                  '',
+                  [
+                    'arn:',
+                    { Ref: 'AWS::Partition' },
+                    `:states:${REGION}:${ACCOUNT}:stateMachine:billing-*`,
+                  ],
+                ],
+              },
+            ],
+          },
+          {
+            Sid: 'FindScopedStateMachines',
+            Effect: 'Allow',
+            Action: 'states:ListStateMachines',
+            Resource: '*',
+          },
+          {
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
+            Resource: getAtt('RedriveBufferWorkQueue'),
+          },
+          {
+            Effect: 'Allow',
+            Action: 'dynamodb:GetItem',
+            Resource: [getAtt('IdempotencyTable')],
+          },
+        ],
+      },
+    });
+  });
+
+  it('needs no ListStateMachines when the scope lists state machines by ARN only', () => {
+    // Prepare & Act
+    const { template } = buildStack({ redrive: { stateMachineArns: [ORDERS_ARN] } }, { env });
+
+    // Assess
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^RedriveSweeperHandlerRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'ListScopedExecutions',
+            Effect: 'Allow',
+            Action: 'states:ListExecutions',
+            Resource: ORDERS_ARN,
+          },
+        ]),
+      },
+    });
+    expect(JSON.stringify(template.toJSON())).not.toContain('states:ListStateMachines');
+  });
+
+  it('is not installed when disabled', () => {
+    // Prepare
+    const config = { redrive: { ...scopedConfig.redrive, sweeper: { enabled: false } } };
+
+    // Act
+    const { template } = buildStack(config);
+
+    // Assess
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.resourcePropertiesCountIs(
+      'AWS::Events::Rule',
+      { ScheduleExpression: Match.anyValue() },
+      0,
+    );
   });
 });
 

@@ -27,6 +27,11 @@ describe('cdk-nag AwsSolutions', () => {
       bothScopes,
       { account: '123456789012', region: 'eu-west-1' },
     ],
+    [
+      'ARNs only (a sweeper with no ListStateMachines)',
+      { redrive: { stateMachineArns: bothScopes.redrive.stateMachineArns } },
+      { account: '123456789012', region: 'eu-west-1' },
+    ],
   ])('finds nothing unacknowledged for %s', (_name, rawConfig, env) => {
     // Prepare
     const { app } = appWithNag(rawConfig, env);
@@ -66,6 +71,11 @@ describe('cdk-nag AwsSolutions', () => {
       ]),
     );
     expect(acknowledgements.filter(([id]) => id.includes(':execution:'))).toHaveLength(3);
+    // The sweeper: ListExecutions on the machines of each prefix, ListStateMachines on *.
+    expect(acknowledgements.filter(([id]) => id.includes(':stateMachine:'))).toHaveLength(2);
+    expect(acknowledgements.map(([id]) => id)).toContain(
+      'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+    );
     for (const [id, reason] of acknowledgements) {
       expect({ id, reason }).toEqual({ id, reason: expect.stringMatching(/^.{40,}$/) });
     }

@@ -62,8 +62,41 @@ describe('parseAutohealConfig', () => {
           observeOnly: false,
           overrides: {},
           processing: { batchSize: 10, maxConcurrency: 5, maxReceiveCount: 5 },
+          sweeper: { enabled: true, periodMinutes: 60, lookbackHours: 24, requestsPerSecond: 1 },
         },
       });
+    });
+
+    it.each([
+      {
+        label: 'a partial sweeper section',
+        sweeper: { periodMinutes: 15 },
+        expected: { enabled: true, periodMinutes: 15, lookbackHours: 24, requestsPerSecond: 1 },
+      },
+      {
+        label: 'a disabled sweeper',
+        sweeper: { enabled: false },
+        expected: { enabled: false, periodMinutes: 60, lookbackHours: 24, requestsPerSecond: 1 },
+      },
+      {
+        label: 'the widest sweeper: daily, over 14 days, at 2 calls per second',
+        sweeper: { periodMinutes: 1440, lookbackHours: 336, requestsPerSecond: 2 },
+        expected: { enabled: true, periodMinutes: 1440, lookbackHours: 336, requestsPerSecond: 2 },
+      },
+      {
+        label: 'the narrowest overlap: every 5 minutes over 1 hour, at 0.5 calls per second',
+        sweeper: { periodMinutes: 5, lookbackHours: 1, requestsPerSecond: 0.5 },
+        expected: { enabled: true, periodMinutes: 5, lookbackHours: 1, requestsPerSecond: 0.5 },
+      },
+    ])('fills in the sweeper defaults around $label', ({ sweeper, expected }) => {
+      // Prepare
+      const config = { redrive: { ...DEMO_SCOPE, sweeper } };
+
+      // Act
+      const redrive = redriveSectionOf(config);
+
+      // Assess
+      expect(redrive.sweeper).toEqual(expected);
     });
 
     it('keeps the defaults of the options a partial section leaves out', () => {
@@ -280,6 +313,84 @@ describe('parseAutohealConfig', () => {
         config: override({ maxRedrives: 101 }),
         field: 'redrive.overrides.autoheal-demo-orders.maxRedrives',
         allowed: /an integer from 0 to 100/,
+      },
+      {
+        label: 'a sweeper that is not an object',
+        config: redrive({ sweeper: true }),
+        field: 'redrive.sweeper',
+        allowed: /must be an object/,
+      },
+      {
+        label: 'a typo in a sweeper option',
+        config: redrive({ sweeper: { lookback: 24 } }),
+        field: 'redrive.sweeper.lookback',
+        allowed: /known options: enabled, periodMinutes, lookbackHours, requestsPerSecond/,
+      },
+      {
+        label: 'sweeper.enabled "yes"',
+        config: redrive({ sweeper: { enabled: 'yes' } }),
+        field: 'redrive.sweeper.enabled',
+        allowed: /true or false/,
+      },
+      {
+        label: 'sweeper.periodMinutes 4',
+        config: redrive({ sweeper: { periodMinutes: 4 } }),
+        field: 'redrive.sweeper.periodMinutes',
+        allowed: /an integer from 5 to 1440, got 4/,
+      },
+      {
+        label: 'sweeper.periodMinutes 1441',
+        config: redrive({ sweeper: { periodMinutes: 1441 } }),
+        field: 'redrive.sweeper.periodMinutes',
+        allowed: /an integer from 5 to 1440/,
+      },
+      {
+        label: 'sweeper.periodMinutes 7.5',
+        config: redrive({ sweeper: { periodMinutes: 7.5 } }),
+        field: 'redrive.sweeper.periodMinutes',
+        allowed: /an integer/,
+      },
+      {
+        label: 'sweeper.lookbackHours 0',
+        config: redrive({ sweeper: { lookbackHours: 0 } }),
+        field: 'redrive.sweeper.lookbackHours',
+        allowed: /an integer from 1 to 336, got 0/,
+      },
+      {
+        label: 'sweeper.lookbackHours 337 (beyond the 14-day redrive window)',
+        config: redrive({ sweeper: { lookbackHours: 337 } }),
+        field: 'redrive.sweeper.lookbackHours',
+        allowed: /an integer from 1 to 336/,
+      },
+      {
+        label: 'a lookback no longer than the period (sweeps would not overlap)',
+        config: redrive({ sweeper: { periodMinutes: 1440 } }),
+        field: 'redrive.sweeper.lookbackHours',
+        allowed: /cover more than periodMinutes \(1440 min\).*got 24 h/,
+      },
+      {
+        label: 'a lookback of exactly the period',
+        config: redrive({ sweeper: { periodMinutes: 60, lookbackHours: 1 } }),
+        field: 'redrive.sweeper.lookbackHours',
+        allowed: /cover more than periodMinutes \(60 min\)/,
+      },
+      {
+        label: 'sweeper.requestsPerSecond 0',
+        config: redrive({ sweeper: { requestsPerSecond: 0 } }),
+        field: 'redrive.sweeper.requestsPerSecond',
+        allowed: /above 0 and at most 2, got 0/,
+      },
+      {
+        label: 'sweeper.requestsPerSecond 2.5 (past the ListExecutions quota)',
+        config: redrive({ sweeper: { requestsPerSecond: 2.5 } }),
+        field: 'redrive.sweeper.requestsPerSecond',
+        allowed: /above 0 and at most 2, got 2.5/,
+      },
+      {
+        label: 'sweeper.requestsPerSecond "1"',
+        config: redrive({ sweeper: { requestsPerSecond: '1' } }),
+        field: 'redrive.sweeper.requestsPerSecond',
+        allowed: /must be a number/,
       },
       {
         label: 'processing.batchSize 11',

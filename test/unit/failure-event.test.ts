@@ -255,6 +255,39 @@ describe('parseExecutionStatusChange', () => {
       expect(change).toMatchObject(facts);
     });
 
+    it.each([
+      { label: 'Step Functions itself', source: 'aws.states' },
+      {
+        label: 'the sweeper (a failure found with ListExecutions, without error and redriveStatus)',
+        source: 'autoheal.sweeper',
+      },
+    ])('accepts an event from $label', ({ source }) => {
+      // Prepare
+      const swept = withDetail(withEnvelope(valid, { source, id: 'sweep-0a1b2c' }), {
+        error: undefined,
+        cause: undefined,
+        redriveStatus: undefined,
+        redriveStatusReason: undefined,
+        input: undefined,
+        output: undefined,
+        inputDetails: undefined,
+        outputDetails: undefined,
+      });
+
+      // Act
+      const change = parseExecutionStatusChange(toSqsBody(swept));
+
+      // Assess
+      expect(change).toMatchObject({
+        eventId: 'sweep-0a1b2c',
+        executionArn: valid.detail.executionArn,
+        status: valid.detail.status,
+        redriveCount: valid.detail.redriveCount,
+        redriveStatus: undefined,
+        errorName: undefined,
+      });
+    });
+
     it('accepts an event of exactly 256 KiB', () => {
       // Prepare
       const event = bodyOfSize(MAX_EVENT_BYTES);

@@ -77,6 +77,101 @@ export interface RedrivePolicyOverride {
   readonly observeOnly?: boolean;
 }
 
+/**
+ * The sweeper: a scheduled reconciliation that finds failed executions with
+ * ListExecutions and feeds them into the redrive path, for the failures whose
+ * Step Functions event (best effort) was never delivered.
+ */
+export interface SweeperOptions {
+  /**
+   * Install the sweeper.
+   * @default true
+   */
+  readonly enabled: boolean;
+  /**
+   * Minutes between two sweeps (5-1440).
+   * @default 60
+   */
+  readonly periodMinutes: number;
+  /**
+   * Hours back a sweep looks, by execution start (1-336, at most the 14 days a
+   * redrive is possible); must cover more than `periodMinutes`, so each sweep
+   * overlaps the one before.
+   * @default 24
+   */
+  readonly lookbackHours: number;
+  /**
+   * Most Step Functions list calls (ListStateMachines, ListExecutions) per
+   * second, above 0 and at most 2: well inside ListExecutions' quota of 2 per
+   * second (refill) in most regions.
+   * @default 1
+   */
+  readonly requestsPerSecond: number;
+}
+
+export const DEFAULT_SWEEPER: SweeperOptions = {
+  enabled: true,
+  periodMinutes: 60,
+  lookbackHours: 24,
+  requestsPerSecond: 1,
+};
+
+const SWEEPER_KEYS = ['enabled', 'periodMinutes', 'lookbackHours', 'requestsPerSecond'] as const;
+
+/**
+ * Validates the `sweeper` options and fills in their defaults.
+ *
+ * @throws {ConfigError} naming the bad option, e.g. `redrive.sweeper.lookbackHours`
+ * @example
+ * ```ts
+ * parseSweeper({ periodMinutes: 30 }, 'redrive.sweeper').lookbackHours; // 24
+ * ```
+ */
+export function parseSweeper(value: unknown, field: string): SweeperOptions {
+  if (value === undefined) return DEFAULT_SWEEPER;
+  const raw = check.object(value, field);
+  check.onlyKeys(raw, field, SWEEPER_KEYS);
+  const sweeper: SweeperOptions = {
+    enabled:
+      raw.enabled === undefined
+        ? DEFAULT_SWEEPER.enabled
+        : check.boolean(raw.enabled, `${field}.enabled`),
+    periodMinutes:
+      raw.periodMinutes === undefined
+        ? DEFAULT_SWEEPER.periodMinutes
+        : check.number(raw.periodMinutes, `${field}.periodMinutes`, {
+            min: 5,
+            max: 1440,
+            integer: true,
+          }),
+    lookbackHours:
+      raw.lookbackHours === undefined
+        ? DEFAULT_SWEEPER.lookbackHours
+        : check.number(raw.lookbackHours, `${field}.lookbackHours`, {
+            min: 1,
+            max: 336,
+            integer: true,
+          }),
+    requestsPerSecond:
+      raw.requestsPerSecond === undefined
+        ? DEFAULT_SWEEPER.requestsPerSecond
+        : check.number(raw.requestsPerSecond, `${field}.requestsPerSecond`),
+  };
+  if (!(sweeper.requestsPerSecond > 0 && sweeper.requestsPerSecond <= 2)) {
+    throw new ConfigError(
+      `${field}.requestsPerSecond`,
+      `must be a number above 0 and at most 2, got ${sweeper.requestsPerSecond}`,
+    );
+  }
+  if (sweeper.lookbackHours * 60 <= sweeper.periodMinutes) {
+    throw new ConfigError(
+      `${field}.lookbackHours`,
+      `must cover more than periodMinutes (${sweeper.periodMinutes} min), so each sweep overlaps the one before; got ${sweeper.lookbackHours} h`,
+    );
+  }
+  return sweeper;
+}
+
 /** Auto-redrive of Step Functions executions. */
 export interface RedriveConfig extends RedrivePolicy {
   /** State machines in scope, by exact ARN. At least one ARN or prefix is required. */
@@ -90,6 +185,8 @@ export interface RedriveConfig extends RedrivePolicy {
   readonly overrides: Readonly<Record<string, RedrivePolicyOverride>>;
   /** @default see {@link ProcessingOptions} */
   readonly processing: ProcessingOptions;
+  /** @default see {@link SweeperOptions} */
+  readonly sweeper: SweeperOptions;
 }
 
 export const DEFAULT_REDRIVE_POLICY: RedrivePolicy = {
@@ -111,6 +208,7 @@ const REDRIVE_KEYS = [
   'stateMachineNamePrefixes',
   'overrides',
   'processing',
+  'sweeper',
 ] as const;
 
 function parseStatuses(value: unknown, field: string): RedrivableStatus[] {
@@ -242,6 +340,7 @@ export function parseRedriveConfig(value: unknown, field = 'redrive'): RedriveCo
     stateMachineNamePrefixes,
     overrides,
     processing: parseProcessing(raw.processing, `${field}.processing`),
+    sweeper: parseSweeper(raw.sweeper, `${field}.sweeper`),
   };
 }
 

@@ -1,0 +1,502 @@
+/**
+ * The sweeper, built from injected clients so tests can drive it against
+ * mocks, DynamoDB Local or a local AWS endpoint.
+ *
+ * Step Functions delivers its status-change events best effort. On a schedule
+ * the sweeper lists the failed executions of the scoped state machines that
+ * started inside the lookback (ListExecutions, newest first, paced to stay far
+ * inside its quota), and puts each failure the redrive path has not handled
+ * yet on the redrive work queue, as an EventBridge-shaped event from
+ * `autoheal.sweeper`. From there the failure takes the same path as an event:
+ * the same decision, the same idempotency key (`executionArn#redriveCount`),
+ * so a failure both the rule and the sweeper found is redriven once.
+ *
+ * Before it enqueues a failure the sweeper reads the redrive path's own
+ * idempotency record through the Powertools persistence layer, configured as
+ * the redrive handler configures it, and skips the failure when there is one.
+ * It also skips failures whose redrive is not due yet (the in-flight event
+ * handles them; the next sweep catches them if it never lands).
+ *
+ * Limitation: listing stops at the first execution that started before the
+ * lookback, so an execution that started before it but stopped (or was
+ * redriven and failed again) inside it is left to its events.
+ */
+import { IdempotencyItemNotFoundError } from '@aws-lambda-powertools/idempotency';
+import type {
+  BasePersistenceLayer,
+  IdempotencyRecord,
+} from '@aws-lambda-powertools/idempotency/persistence';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import {
+  type ExecutionListItem,
+  ListExecutionsCommand,
+  type ListExecutionsCommandOutput,
+  ListStateMachinesCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import {
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import {
+  isNameInScope,
+  policyFor,
+  REDRIVABLE_STATUSES,
+  type RedriveConfig,
+  type RedrivePolicy,
+  STATE_MACHINE_ARN,
+} from '../shared/autoheal-config';
+import { awsErrorName } from '../shared/aws-errors';
+import { mapWithConcurrency } from '../shared/concurrency';
+import {
+  MESSAGE_ATTRIBUTES,
+  REDRIVE_IDEMPOTENCY_KEY_PREFIX,
+  SWEEPER_ORIGIN,
+} from '../shared/contract';
+import { autohealIdempotencyConfig } from '../shared/idempotency';
+import { flushMetrics } from '../shared/metrics';
+import {
+  createPacer,
+  DEFAULT_DUE_GRACE_MS,
+  type ListedExecution,
+  lookbackStartOf,
+  planSweep,
+  reachedLookbackStart,
+  rotate,
+  type SweptStatusChangeEvent,
+  sweptStatusChange,
+} from './sweep-plan';
+
+/** Time the sweeper keeps for itself before the Lambda deadline, by default. */
+export const DEFAULT_DEADLINE_MARGIN_MS = 30_000;
+
+/** The most executions one ListExecutions page holds. */
+const PAGE_SIZE = 1000;
+/** Idempotency records read at once. */
+const CHECK_CONCURRENCY = 10;
+/** SendMessageBatch takes at most 10 entries. */
+const SEND_BATCH_SIZE = 10;
+/** Attempts of a batch entry SQS did not accept for a reason on its side. */
+const SEND_ATTEMPTS = 3;
+const SEND_RETRY_BASE_MS = 200;
+
+/** Listing errors that mean "nothing to sweep here", not "something is wrong". */
+const MACHINE_GONE = new Set(['StateMachineDoesNotExist', 'StateMachineTypeNotSupported']);
+
+const METRIC = {
+  listed: 'SweepListed',
+  enqueued: 'SweepEnqueued',
+  alreadyHandled: 'SweepAlreadyHandled',
+  notDue: 'SweepNotDue',
+  truncated: 'SweepTruncated',
+  failed: 'SweepFailed',
+} as const;
+
+/** What the sweeper is built from. */
+export interface ExecutionSweeperDeps {
+  /** The validated redrive config: scope, policies and `sweeper` options. */
+  readonly config: RedriveConfig;
+  readonly sfn: SFNClient;
+  readonly sqs: SQSClient;
+  /**
+   * A persistence layer on the redrive path's idempotency table, used only by
+   * the sweeper: it is configured here exactly as the redrive handler's.
+   */
+  readonly persistenceStore: BasePersistenceLayer;
+  /** The redrive work queue. */
+  readonly workQueueUrl: string;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Epoch milliseconds. @default Date.now */
+  readonly now?: () => number;
+  /** Waits; the pacer and the send retries use it. @default a setTimeout promise */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Milliseconds before the Lambda deadline at which the sweeper stops listing
+   * (it stops reading records at half of it); the rest is left to the next sweep.
+   * @default 30000
+   */
+  readonly deadlineMarginMs?: number;
+  /**
+   * How long a failure's redrive must have been due before the sweeper enqueues it.
+   * @default 900000 (15 minutes, {@link DEFAULT_DUE_GRACE_MS})
+   */
+  readonly dueGraceMs?: number;
+}
+
+/** The part of the Lambda context the sweeper reads. */
+export interface SweepContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/** What one sweep did. Logged, returned, and the source of its metrics. */
+export interface SweepSummary {
+  /** State machines whose executions were listed (in full or, when truncated, in part). */
+  readonly stateMachines: number;
+  /** Executions listed that started inside the lookback. */
+  readonly listed: number;
+  /** Failures put on the work queue. */
+  readonly enqueued: number;
+  /** Failures the redrive path had already recorded. */
+  readonly alreadyHandled: number;
+  /** Failures whose redrive is not due yet (with the grace): left to their event. */
+  readonly notDue: number;
+  /** Executions listed that are not swept: stopped before the lookback or 14 days ago or more. */
+  readonly outOfScope: number;
+  /** The sweep stopped before the Lambda deadline; the next sweep covers the rest. */
+  readonly truncated: boolean;
+  /** Failures that could not be enqueued, and listings that failed. */
+  readonly failed: number;
+}
+
+/** The sweep could not list or enqueue everything; the next sweep tries again. */
+export class SweepIncompleteError extends Error {
+  public override readonly name = 'SweepIncompleteError';
+
+  public constructor(
+    public readonly summary: SweepSummary,
+    problems: readonly string[],
+  ) {
+    super(
+      `The sweep did not finish: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}. ` +
+        'The next sweep tries again.',
+    );
+  }
+}
+
+/** A message on its way to the work queue. */
+interface Outgoing {
+  readonly event: SweptStatusChangeEvent;
+  readonly entry: SendMessageBatchRequestEntry;
+}
+
+function outgoingEntry(id: string, event: SweptStatusChangeEvent): SendMessageBatchRequestEntry {
+  return {
+    Id: id,
+    MessageBody: JSON.stringify(event),
+    MessageAttributes: {
+      [MESSAGE_ATTRIBUTES.origin]: { DataType: 'String', StringValue: SWEEPER_ORIGIN },
+    },
+  };
+}
+
+interface ScopedMachine {
+  readonly arn: string;
+  readonly name: string;
+}
+
+const defaultSleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
+
+function listedExecution(
+  item: ExecutionListItem,
+  machine: ScopedMachine,
+): ListedExecution | undefined {
+  if (!item.executionArn || !item.startDate || !item.status) return undefined;
+  return {
+    executionArn: item.executionArn,
+    stateMachineArn: machine.arn,
+    name: item.name ?? item.executionArn.split(':').at(-1) ?? '',
+    status: item.status,
+    startDate: item.startDate.getTime(),
+    stopDate: item.stopDate?.getTime(),
+    redriveCount: item.redriveCount ?? 0,
+    redriveDate: item.redriveDate?.getTime(),
+  };
+}
+
+/**
+ * Builds the sweeper: one call is one sweep.
+ *
+ * @returns a function of the Lambda context (only `getRemainingTimeInMillis`
+ *   is read) that sweeps and resolves to its summary, or rejects with a
+ *   {@link SweepIncompleteError} (carrying the summary) when a listing or an
+ *   enqueue failed
+ * @example
+ * ```ts
+ * const sweep = createExecutionSweeper({ config, sfn, sqs, persistenceStore, workQueueUrl, logger, metrics });
+ * export const handler = (_event: unknown, context: Context) => sweep(context);
+ * ```
+ */
+export function createExecutionSweeper(
+  deps: ExecutionSweeperDeps,
+): (context: SweepContext) => Promise<SweepSummary> {
+  const { config, sfn, sqs, logger, metrics, persistenceStore } = deps;
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? defaultSleep;
+  const marginMs = deps.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS;
+  const dueGraceMs = deps.dueGraceMs ?? DEFAULT_DUE_GRACE_MS;
+  const { sweeper } = config;
+
+  // Exactly as makeIdempotent configures the redrive handler's layer, so the record key cannot drift.
+  persistenceStore.configure({
+    config: autohealIdempotencyConfig('idempotencyKey'),
+    keyPrefix: REDRIVE_IDEMPOTENCY_KEY_PREFIX,
+  });
+
+  /** True when the redrive path holds a live record for the failure (done or in progress). */
+  const alreadyHandled = async (idempotencyKey: string, log: Logger): Promise<boolean> => {
+    let record: IdempotencyRecord;
+    try {
+      record = await persistenceStore.getRecord({ idempotencyKey });
+    } catch (error) {
+      if (
+        error instanceof IdempotencyItemNotFoundError ||
+        (error as Error).name === 'IdempotencyItemNotFoundError'
+      ) {
+        return false;
+      }
+      // Enqueuing costs one DescribeExecution; skipping might lose the failure.
+      log.warn('Could not read the idempotency record; enqueuing the failure anyway', {
+        errorName: awsErrorName(error),
+      });
+      return false;
+    }
+    return !record.isExpired();
+  };
+
+  return async (context: SweepContext): Promise<SweepSummary> => {
+    const startedAt = now();
+    const lookbackStart = lookbackStartOf(startedAt, sweeper.lookbackHours);
+    const pacer = createPacer({ requestsPerSecond: sweeper.requestsPerSecond, now, sleep });
+    const counts = { stateMachines: 0, listed: 0, enqueued: 0, alreadyHandled: 0, notDue: 0 };
+    let outOfScope = 0;
+    let failed = 0;
+    let truncated = false;
+    const problems: string[] = [];
+
+    /** Whether a call that must wait `waitMs` first may still start. */
+    const timeLeft = (reserveMs: number, waitMs = 0): boolean => {
+      if (context.getRemainingTimeInMillis() - waitMs >= reserveMs) return true;
+      truncated = true;
+      return false;
+    };
+
+    /** Paces a Step Functions list call; undefined when the deadline is too close to make it. */
+    const paced = async <T>(call: () => Promise<T>): Promise<T | undefined> => {
+      if (!timeLeft(marginMs, pacer.msUntilNextSlot())) return undefined;
+      await pacer.take();
+      return call();
+    };
+
+    const scopedMachines = async (): Promise<ScopedMachine[]> => {
+      const machines = new Map<string, ScopedMachine>();
+      for (const arn of config.stateMachineArns) {
+        machines.set(arn, { arn, name: (STATE_MACHINE_ARN.exec(arn) as RegExpExecArray)[1] });
+      }
+      if (config.stateMachineNamePrefixes.length === 0) return [...machines.values()];
+      let nextToken: string | undefined;
+      try {
+        do {
+          const token = nextToken;
+          const page = await paced(() =>
+            sfn.send(new ListStateMachinesCommand({ maxResults: PAGE_SIZE, nextToken: token })),
+          );
+          if (!page) break;
+          for (const machine of page.stateMachines ?? []) {
+            const { stateMachineArn: arn, name, type } = machine;
+            if (!arn || !name || type !== 'STANDARD') continue;
+            const byPrefix = config.stateMachineNamePrefixes.some((p) => name.startsWith(p));
+            if (byPrefix && isNameInScope(config, name)) machines.set(arn, { arn, name });
+          }
+          nextToken = page.nextToken;
+        } while (nextToken);
+      } catch (error) {
+        failed++;
+        problems.push(`ListStateMachines failed (${awsErrorName(error)})`);
+        logger.error('Could not list the state machines; sweeping those listed by ARN only', {
+          error,
+        });
+      }
+      return [...machines.values()];
+    };
+
+    const enqueued = (message: Outgoing, log: Logger): void => {
+      counts.enqueued++;
+      const { id, detail } = message.event;
+      log.info('Enqueued a failure for the redrive path', {
+        correlation_id: id,
+        executionArn: detail.executionArn,
+        status: detail.status,
+        redriveCount: detail.redriveCount,
+      });
+    };
+
+    const notEnqueued = (message: Outgoing, errorName: string, log: Logger): void => {
+      failed++;
+      const { id, detail } = message.event;
+      problems.push(`${detail.executionArn} was not enqueued (${errorName})`);
+      log.error('Could not enqueue a failure; the next sweep tries again', {
+        correlation_id: id,
+        executionArn: detail.executionArn,
+        errorName,
+      });
+    };
+
+    /** One SendMessageBatch call: the entries that failed, with their error and whether to retry them. */
+    const sendAttempt = async (
+      messages: readonly Outgoing[],
+    ): Promise<Map<string, { readonly errorName: string; readonly retryable: boolean }>> => {
+      const failures = new Map<string, { errorName: string; retryable: boolean }>();
+      try {
+        const response = await sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: deps.workQueueUrl,
+            Entries: messages.map((m) => m.entry),
+          }),
+        );
+        for (const failure of response?.Failed ?? []) {
+          if (failure.Id === undefined) continue;
+          // A sender fault (e.g. a malformed entry) fails the same way on every attempt.
+          failures.set(failure.Id, {
+            errorName: failure.Code ?? 'unknown',
+            retryable: !failure.SenderFault,
+          });
+        }
+      } catch (error) {
+        for (const m of messages) {
+          failures.set(m.entry.Id as string, { errorName: awsErrorName(error), retryable: true });
+        }
+      }
+      return failures;
+    };
+
+    /** Sends up to 10 messages, retrying the entries SQS failed on its side. */
+    const sendBatch = async (messages: readonly Outgoing[], log: Logger): Promise<void> => {
+      let pending = messages;
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        const failures = await sendAttempt(pending);
+        const retry: Outgoing[] = [];
+        for (const message of pending) {
+          const failure = failures.get(message.entry.Id as string);
+          if (!failure) enqueued(message, log);
+          else if (failure.retryable && attempt < SEND_ATTEMPTS) retry.push(message);
+          else notEnqueued(message, failure.errorName, log);
+        }
+        pending = retry;
+        if (pending.length > 0) await sleep(SEND_RETRY_BASE_MS * 2 ** (attempt - 1));
+      }
+    };
+
+    const enqueue = async (executions: readonly ListedExecution[], log: Logger): Promise<void> => {
+      for (let i = 0; i < executions.length; i += SEND_BATCH_SIZE) {
+        const messages = executions.slice(i, i + SEND_BATCH_SIZE).map((execution, index) => {
+          const event = sweptStatusChange(execution, now());
+          return { event, entry: outgoingEntry(`m${index}`, event) };
+        });
+        await sendBatch(messages, log);
+      }
+    };
+
+    const sweepPage = async (
+      executions: readonly ListedExecution[],
+      policy: RedrivePolicy,
+      log: Logger,
+    ): Promise<void> => {
+      const window = { now: now(), lookbackStart, dueGraceMs };
+      const candidates: { execution: ListedExecution; idempotencyKey: string }[] = [];
+      for (const execution of executions) {
+        const verdict = planSweep(execution, policy, window);
+        if (verdict.verdict === 'not-due') counts.notDue++;
+        else if (verdict.verdict === 'out-of-scope') outOfScope++;
+        else candidates.push({ execution, idempotencyKey: verdict.idempotencyKey });
+      }
+      const unhandled = await mapWithConcurrency(candidates, CHECK_CONCURRENCY, async (c) => {
+        if (!timeLeft(marginMs / 2)) return undefined;
+        if (await alreadyHandled(c.idempotencyKey, log)) {
+          counts.alreadyHandled++;
+          return undefined;
+        }
+        return c.execution;
+      });
+      await enqueue(
+        unhandled.filter((e): e is ListedExecution => e !== undefined),
+        log,
+      );
+    };
+
+    const sweepMachine = async (machine: ScopedMachine): Promise<void> => {
+      const policy = policyFor(config, machine.name);
+      const log = logger.createChild({ persistentKeys: { stateMachine: machine.name } });
+      const statuses = REDRIVABLE_STATUSES.filter((s) => policy.statuses.includes(s));
+      let listedAny = false;
+      for (const status of statuses) {
+        let nextToken: string | undefined;
+        do {
+          const token = nextToken;
+          let page: ListExecutionsCommandOutput | undefined;
+          try {
+            page = await paced(() =>
+              sfn.send(
+                new ListExecutionsCommand({
+                  stateMachineArn: machine.arn,
+                  statusFilter: status,
+                  maxResults: PAGE_SIZE,
+                  nextToken: token,
+                }),
+              ),
+            );
+          } catch (error) {
+            const errorName = awsErrorName(error);
+            if (MACHINE_GONE.has(errorName)) {
+              log.warn('Nothing to sweep on this state machine', { reason: errorName });
+              return;
+            }
+            failed++;
+            problems.push(`ListExecutions of ${machine.name} (${status}) failed (${errorName})`);
+            log.error('Could not list the executions; the next sweep tries again', {
+              status,
+              error,
+            });
+            break;
+          }
+          if (!page) break;
+          listedAny = true;
+          const executions = (page.executions ?? [])
+            .map((item) => listedExecution(item, machine))
+            .filter((e): e is ListedExecution => e !== undefined);
+          const inLookback = executions.filter((e) => e.startDate >= lookbackStart);
+          counts.listed += inLookback.length;
+          await sweepPage(inLookback, policy, log);
+          // Newest first: once a page reaches the lookback start, later pages are older still.
+          nextToken = reachedLookbackStart(executions, lookbackStart) ? undefined : page.nextToken;
+        } while (nextToken && !truncated);
+        if (truncated) break;
+      }
+      if (listedAny) counts.stateMachines++;
+    };
+
+    try {
+      const machines = await scopedMachines();
+      const sweepNumber = Math.floor(startedAt / (sweeper.periodMinutes * 60_000));
+      for (const machine of rotate(machines, sweepNumber)) {
+        if (truncated) break;
+        await sweepMachine(machine);
+      }
+
+      const summary: SweepSummary = { ...counts, outOfScope, truncated, failed };
+      metrics.addMetric(METRIC.listed, MetricUnit.Count, summary.listed);
+      metrics.addMetric(METRIC.enqueued, MetricUnit.Count, summary.enqueued);
+      metrics.addMetric(METRIC.alreadyHandled, MetricUnit.Count, summary.alreadyHandled);
+      metrics.addMetric(METRIC.notDue, MetricUnit.Count, summary.notDue);
+      metrics.addMetric(METRIC.truncated, MetricUnit.Count, truncated ? 1 : 0);
+      metrics.addMetric(METRIC.failed, MetricUnit.Count, failed);
+      if (truncated) {
+        logger.warn(
+          'The sweep stopped before the Lambda deadline; the next sweep covers the rest',
+          { ...summary },
+        );
+      }
+      if (problems.length > 0) {
+        logger.error('The sweep did not finish', { ...summary, problems: problems.slice(0, 20) });
+        throw new SweepIncompleteError(summary, problems);
+      }
+      logger.info('Sweep finished', { ...summary });
+      return summary;
+    } finally {
+      flushMetrics(metrics);
+    }
+  };
+}

@@ -1,0 +1,250 @@
+/**
+ * The sweeper's pure parts: which listed executions to feed into the redrive
+ * path, the EventBridge-shaped event it sends for each, and the pacer that
+ * keeps its Step Functions list calls inside their quota. No I/O; the clock
+ * and the sleep are injected.
+ */
+import { createHash } from 'node:crypto';
+import type { RedrivePolicy } from '../shared/autoheal-config';
+import { delayBeforeAttempt } from '../shared/backoff';
+import { REDRIVE_WINDOW_DAYS, SFN_EVENT } from '../shared/contract';
+import { failureKey, redriveIdempotencyKey } from './decide';
+
+const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * How long a failure must have been due before the sweeper enqueues it: the
+ * rule's own message may be waiting in a delay hop (at most 15 minutes) or in
+ * the queue's backlog. A message from the sweeper always costs a
+ * DescribeExecution (quota 10 per second), so the sweeper leaves the in-flight
+ * event this long to land; a later sweep catches the failure if it never does.
+ */
+export const DEFAULT_DUE_GRACE_MS = 15 * 60 * 1000;
+
+/** One execution as ListExecutions returned it, with dates in epoch milliseconds. */
+export interface ListedExecution {
+  readonly executionArn: string;
+  /** The scoped state machine it was listed for (never a version or alias ARN). */
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly status: string;
+  readonly startDate: number;
+  /** Undefined only for executions still running, which the sweeper never lists. */
+  readonly stopDate: number | undefined;
+  /** 0 when never redriven. */
+  readonly redriveCount: number;
+  readonly redriveDate: number | undefined;
+}
+
+/** The time frame of one sweep. */
+export interface SweepWindow {
+  /** Epoch milliseconds of the sweep. */
+  readonly now: number;
+  /** Epoch milliseconds: executions that started before this are not swept. */
+  readonly lookbackStart: number;
+  /** @default {@link DEFAULT_DUE_GRACE_MS} */
+  readonly dueGraceMs?: number;
+}
+
+/** What the sweeper does with one listed execution, before it looks at the idempotency table. */
+export type SweepVerdict =
+  /** Enqueue it, unless the idempotency table holds a record under `idempotencyKey`. */
+  | { readonly verdict: 'candidate'; readonly failureKey: string; readonly idempotencyKey: string }
+  /** Its redrive delay has not elapsed (plus the grace): the in-flight event handles it. */
+  | { readonly verdict: 'not-due'; readonly dueAt: number }
+  /** Stopped before the lookback, 14 days ago or more, or in a status the policy does not redrive. */
+  | { readonly verdict: 'out-of-scope'; readonly detail: string };
+
+/**
+ * Epoch milliseconds the lookback of a sweep at `now` starts.
+ *
+ * @example
+ * ```ts
+ * lookbackStartOf(Date.parse('2026-03-02T10:00:00Z'), 24); // 2026-03-01T10:00:00Z
+ * ```
+ */
+export function lookbackStartOf(now: number, lookbackHours: number): number {
+  return now - lookbackHours * HOUR_MS;
+}
+
+export { redriveIdempotencyKey };
+
+/**
+ * Decides whether a listed execution is a candidate for the redrive path.
+ *
+ * @param execution as listed
+ * @param policy the effective policy of its state machine
+ * @param window the sweep's time frame
+ * @example
+ * ```ts
+ * const verdict = planSweep(execution, policyFor(config, 'orders'), { now, lookbackStart });
+ * if (verdict.verdict === 'candidate') await check(verdict.idempotencyKey);
+ * ```
+ */
+export function planSweep(
+  execution: ListedExecution,
+  policy: RedrivePolicy,
+  window: SweepWindow,
+): SweepVerdict {
+  const { stopDate, redriveCount, executionArn, status } = execution;
+  if (!(policy.statuses as readonly string[]).includes(status)) {
+    return { verdict: 'out-of-scope', detail: `status ${status} is not redriven` };
+  }
+  if (stopDate === undefined) {
+    return { verdict: 'out-of-scope', detail: 'has not stopped' };
+  }
+  if (stopDate < window.lookbackStart || execution.startDate < window.lookbackStart) {
+    return { verdict: 'out-of-scope', detail: 'started or stopped before the lookback' };
+  }
+  if (window.now - stopDate >= REDRIVE_WINDOW_DAYS * DAY_MS) {
+    return {
+      verdict: 'out-of-scope',
+      detail: `stopped more than ${REDRIVE_WINDOW_DAYS} days ago`,
+    };
+  }
+  const key = failureKey(executionArn, redriveCount);
+  // The same due time the redrive decision computes (decide.ts), so the two never disagree.
+  const dueAt = stopDate + delayBeforeAttempt(policy.delay, redriveCount, key) * 1000;
+  if (dueAt + (window.dueGraceMs ?? DEFAULT_DUE_GRACE_MS) > window.now) {
+    return { verdict: 'not-due', dueAt };
+  }
+  return {
+    verdict: 'candidate',
+    failureKey: key,
+    idempotencyKey: redriveIdempotencyKey(key, policy.observeOnly),
+  };
+}
+
+/**
+ * True when a page of ListExecutions (newest start first) has reached
+ * executions that started before the lookback: later pages hold only older ones.
+ */
+export function reachedLookbackStart(
+  executions: readonly Pick<ListedExecution, 'startDate'>[],
+  lookbackStart: number,
+): boolean {
+  return executions.some((execution) => execution.startDate < lookbackStart);
+}
+
+/** The event the sweeper enqueues: shaped like Step Functions' own, without error and redriveStatus. */
+export interface SweptStatusChangeEvent {
+  readonly version: '0';
+  readonly id: string;
+  readonly 'detail-type': typeof SFN_EVENT.detailType;
+  readonly source: typeof SFN_EVENT.sweeperSource;
+  readonly account: string;
+  readonly time: string;
+  readonly region: string;
+  readonly resources: readonly string[];
+  readonly detail: {
+    readonly executionArn: string;
+    readonly stateMachineArn: string;
+    readonly name: string;
+    readonly status: string;
+    readonly startDate: number;
+    readonly stopDate: number | null;
+    readonly redriveCount: number;
+    readonly redriveDate: number | null;
+  };
+}
+
+/**
+ * The event id of a swept failure: `sweep-` and the SHA-256 of its failure
+ * key, the same for every sweep that finds the same failure.
+ */
+export function sweptEventId(key: string): string {
+  return `sweep-${createHash('sha256').update(key).digest('hex')}`;
+}
+
+/**
+ * The EventBridge-shaped `Step Functions Execution Status Change` event for a
+ * failure the sweeper found. It carries no `redriveStatus` and no `error`
+ * (ListExecutions returns neither), so the redrive path describes the
+ * execution before it decides. Never any input or output.
+ *
+ * @param now epoch milliseconds: the event's `time`
+ * @example
+ * ```ts
+ * const body = JSON.stringify(sweptStatusChange(execution, Date.now()));
+ * ```
+ */
+export function sweptStatusChange(execution: ListedExecution, now: number): SweptStatusChangeEvent {
+  // arn:PARTITION:states:REGION:ACCOUNT:execution:MACHINE:NAME
+  const [, , , region = '', account = ''] = execution.executionArn.split(':');
+  return {
+    version: '0',
+    id: sweptEventId(failureKey(execution.executionArn, execution.redriveCount)),
+    'detail-type': SFN_EVENT.detailType,
+    source: SFN_EVENT.sweeperSource,
+    account,
+    time: new Date(now).toISOString(),
+    region,
+    resources: [execution.executionArn],
+    detail: {
+      executionArn: execution.executionArn,
+      stateMachineArn: execution.stateMachineArn,
+      name: execution.name,
+      status: execution.status,
+      startDate: execution.startDate,
+      stopDate: execution.stopDate ?? null,
+      redriveCount: execution.redriveCount,
+      redriveDate: execution.redriveDate ?? null,
+    },
+  };
+}
+
+/**
+ * The order in which one sweep visits the state machines: rotated by one
+ * place per sweep, so a sweep cut short by the Lambda deadline does not
+ * starve the same machines every time.
+ */
+export function rotate<T>(items: readonly T[], sweepNumber: number): T[] {
+  if (items.length === 0) return [];
+  const offset = ((sweepNumber % items.length) + items.length) % items.length;
+  return [...items.slice(offset), ...items.slice(0, offset)];
+}
+
+/** Spaces out calls to at most a given rate. */
+export interface Pacer {
+  /** Milliseconds until the next call may be made (0 when it may be made now). */
+  msUntilNextSlot(): number;
+  /** Waits for the next slot and takes it. Calls are expected one at a time. */
+  take(): Promise<void>;
+}
+
+export interface PacerOptions {
+  /** Most calls per second, above 0. */
+  readonly requestsPerSecond: number;
+  /** Epoch milliseconds. */
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+/**
+ * A client-side pacer: consecutive calls are at least `1000 / requestsPerSecond`
+ * ms apart; the first one goes at once.
+ *
+ * @example
+ * ```ts
+ * const pacer = createPacer({ requestsPerSecond: 1, now: Date.now, sleep });
+ * await pacer.take();
+ * await sfn.send(new ListExecutionsCommand(input));
+ * ```
+ */
+export function createPacer(options: PacerOptions): Pacer {
+  if (!(options.requestsPerSecond > 0)) {
+    throw new RangeError(`requestsPerSecond must be above 0, got ${options.requestsPerSecond}`);
+  }
+  const intervalMs = 1000 / options.requestsPerSecond;
+  let nextSlot = Number.NEGATIVE_INFINITY;
+  const msUntilNextSlot = (): number => Math.max(0, nextSlot - options.now());
+  return {
+    msUntilNextSlot,
+    take: async () => {
+      const wait = msUntilNextSlot();
+      if (wait > 0) await options.sleep(wait);
+      nextSlot = options.now() + intervalMs;
+    },
+  };
+}

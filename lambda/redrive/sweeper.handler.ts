@@ -1,0 +1,43 @@
+/**
+ * Lambda entry point of the sweeper: wiring only. Clients, Logger and Metrics
+ * are created once per execution environment; the behaviour lives in
+ * {@link createExecutionSweeper}. An EventBridge schedule invokes it; the
+ * event carries nothing the sweep needs.
+ */
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
+import { parseRedriveConfig } from '../shared/autoheal-config';
+import {
+  ENV,
+  IDEMPOTENCY_TABLE,
+  METRICS_NAMESPACE,
+  SWEEPER_SERVICE_NAME,
+} from '../shared/contract';
+import { requireEnv } from '../shared/errors';
+import { AUTOHEAL_CLIENT_CONFIG } from '../shared/sdk-clients';
+import { createExecutionSweeper, type SweepSummary } from './execution-sweeper';
+
+const logger = new Logger({ serviceName: SWEEPER_SERVICE_NAME });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SWEEPER_SERVICE_NAME });
+
+const sweep = createExecutionSweeper({
+  config: parseRedriveConfig(JSON.parse(requireEnv(ENV.redriveConfig))),
+  sfn: new SFNClient(AUTOHEAL_CLIENT_CONFIG),
+  sqs: new SQSClient(AUTOHEAL_CLIENT_CONFIG),
+  persistenceStore: new DynamoDBPersistenceLayer({
+    tableName: requireEnv(ENV.idempotencyTable),
+    keyAttr: IDEMPOTENCY_TABLE.partitionKey,
+    expiryAttr: IDEMPOTENCY_TABLE.timeToLive,
+    awsSdkV3Client: new DynamoDBClient(AUTOHEAL_CLIENT_CONFIG),
+  }),
+  workQueueUrl: requireEnv(ENV.workQueueUrl),
+  logger,
+  metrics,
+});
+
+export const handler = (_event: unknown, context: Context): Promise<SweepSummary> => sweep(context);
