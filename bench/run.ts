@@ -12,6 +12,7 @@ import {
   costRun,
   duplicateStorm,
   faultRun,
+  lostEventsRun,
   throttledStorm,
 } from '../test/support/resilience/scenarios';
 import { formatResults, measureColdStart } from './cold-start';
@@ -54,6 +55,10 @@ async function main(): Promise<void> {
     const faults = await timed(
       'faults (1,000 failures, 20% 5xx, 2% hangs, 2% ExecutionLimitExceeded, DynamoDB restart)',
       () => faultRun({ failures: 1_000, restartAfter: 200 }),
+    );
+    const lostEvents = await timed(
+      'lost events (2,000 failures, 5% of events dropped, one sweep)',
+      () => lostEventsRun({ failures: 2_000, dropRatio: 0.05 }),
     );
     const badInput = await timed('bad input (1,000 malformed events)', () =>
       badInputRun({ count: 1_000 }),
@@ -104,6 +109,14 @@ async function main(): Promise<void> {
         hungCalls: faults.hungCalls,
         executionLimitExceeded: faults.executionLimitExceeded,
         parkedReasons: faults.parkedReasons,
+      },
+      sweeper: {
+        failures: lostEvents.failures,
+        dropped: lostEvents.dropped,
+        recovered: lostEvents.recovered,
+        duplicates: lostEvents.duplicates,
+        lost: lostEvents.lost,
+        sweepEnqueued: lostEvents.sweep.enqueued,
       },
       badInput: {
         generated: badInput.generated,

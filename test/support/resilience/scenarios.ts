@@ -6,12 +6,27 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import {
+  createExecutionSweeper,
+  type SweepSummary,
+} from '../../../lambda/redrive/execution-sweeper';
 import { parseRedriveConfig } from '../../../lambda/shared/autoheal-config';
-import { MESSAGE_ATTRIBUTES } from '../../../lambda/shared/contract';
+import {
+  MESSAGE_ATTRIBUTES,
+  METRICS_NAMESPACE,
+  SWEEPER_SERVICE_NAME,
+} from '../../../lambda/shared/contract';
+import { AUTOHEAL_CLIENT_CONFIG } from '../../../lambda/shared/sdk-clients';
 import { BAD_INPUT_SCOPE, generateMalformedEvents } from '../bad-input';
 import { startDynamoDbLocal, stopDynamoDbLocal } from '../dynamodb-local-setup';
 import type { TokenBucketQuota } from '../local-aws/local-aws-endpoint';
-import { type RedriveRig, type RedriveTally, startRedriveRig } from './redrive-rig';
+import { type RedriveRig, type RedriveTally, RIG_CONFIG, startRedriveRig } from './redrive-rig';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -247,5 +262,78 @@ export function costRun(options: { readonly failures: number }): Promise<CostFig
       describeCalls: r.endpoint.countCalls({ operation: 'DescribeExecution' }),
       callsPerRedrive: redriven === 0 ? 0 : awsCalls / redriven,
     };
+  });
+}
+
+export interface LostEventFigures {
+  readonly failures: number;
+  /** Failures whose event never reached the work queue. */
+  readonly dropped: number;
+  /** Dropped failures redriven once after one sweep. */
+  readonly recovered: number;
+  /** Failures redriven more than once (by event and sweep together). */
+  readonly duplicates: number;
+  readonly lost: number;
+  readonly sweep: SweepSummary;
+}
+
+/**
+ * `failures` failures whose events are delivered except `dropRatio` of them;
+ * after the events are drained, the sweeper runs once (one period) and its
+ * messages are drained too.
+ */
+export function lostEventsRun(options: {
+  readonly failures: number;
+  readonly dropRatio: number;
+}): Promise<LostEventFigures> {
+  return withRig(startRedriveRig({ environments: 4 }), async (r) => {
+    // Stopped long enough ago that the sweeper's grace for in-flight events has passed.
+    const failures = r.seedFailures(options.failures, { stoppedAgoMs: 30 * 60_000 });
+    const every = Math.round(1 / options.dropRatio);
+    const dropped = failures.filter((_, i) => i % every === 0);
+    const delivered = failures.filter((_, i) => i % every !== 0);
+    await r.enqueue(delivered.map((arn) => r.failureEventBody(arn)));
+    await r.drain(600_000);
+
+    const sfn = new SFNClient({ ...AUTOHEAL_CLIENT_CONFIG, endpoint: r.endpoint.url });
+    const sqs = new SQSClient({ ...AUTOHEAL_CLIENT_CONFIG, endpoint: r.endpoint.url });
+    const dynamodb = new DynamoDBClient({
+      ...AUTOHEAL_CLIENT_CONFIG,
+      endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB,
+    });
+    try {
+      const logger = new Logger({ serviceName: SWEEPER_SERVICE_NAME, logLevel: 'SILENT' });
+      const sweep = createExecutionSweeper({
+        config: RIG_CONFIG,
+        sfn,
+        sqs,
+        persistenceStore: new DynamoDBPersistenceLayer({
+          tableName: r.tableName,
+          awsSdkV3Client: dynamodb,
+        }),
+        workQueueUrl: r.workQueueUrl,
+        logger,
+        metrics: new Metrics({
+          namespace: METRICS_NAMESPACE,
+          serviceName: SWEEPER_SERVICE_NAME,
+          logger,
+        }),
+      });
+      const summary = await sweep({ getRemainingTimeInMillis: () => 300_000 });
+      await r.drain(600_000);
+      const tally = r.tally(failures);
+      return {
+        failures: failures.length,
+        dropped: dropped.length,
+        recovered: r.tally(dropped).redriven,
+        duplicates: tally.duplicates,
+        lost: tally.lost,
+        sweep: summary,
+      };
+    } finally {
+      sfn.destroy();
+      sqs.destroy();
+      dynamodb.destroy();
+    }
   });
 }
