@@ -156,6 +156,11 @@ async function main(): Promise<void> {
         'lost 0, twice 0',
       ],
       [
+        'sweeper: dropped / recovered in one sweep / twice',
+        `${lostEvents.dropped} / ${lostEvents.recovered} / ${lostEvents.duplicates}`,
+        'all dropped recovered, 0 twice',
+      ],
+      [
         'bad input: rejected with reason / AWS calls',
         `${badInput.rejectedWithReason}/${badInput.generated} / ${badInput.awsCalls}`,
         'all / 0',
