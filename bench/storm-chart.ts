@@ -51,6 +51,7 @@ export function stormChartSvg(perSecond: readonly number[], quota: TokenBucketQu
   const total = perSecond.reduce((a, b) => a + b, 0);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" font-family="sans-serif">`,
+    `<title>Redrives per second during a throttled storm of ${total} failures against the RedriveExecution quota</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${MARGIN.left}" y="22" font-size="14">Throttled storm: ${total} redrives, counted per second, against the RedriveExecution quota (${quota.burst} burst, ${quota.perSecond}/s)</text>`,
     yTicks,
