@@ -34,6 +34,24 @@ export interface IdempotencyTable {
 }
 
 /**
+ * Creates a uniquely named idempotency table through `client` (partition key
+ * `id`, on-demand billing, as the construct deploys it) and returns its name.
+ * The resilience rigs use it on the DynamoDB Local they were given.
+ */
+export async function createIdempotencyTableOn(client: DynamoDBClient): Promise<string> {
+  const tableName = `autoheal-idempotency-${randomUUID()}`;
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  return tableName;
+}
+
+/**
  * Creates a uniquely named idempotency table on DynamoDB Local: partition key
  * `id` (string), on-demand billing, as the construct deploys it.
  *
@@ -48,15 +66,7 @@ export async function createIdempotencyTable(): Promise<IdempotencyTable> {
   dynamoDbLocalEndpoint();
   // No endpoint in code: the SDK picks it up from AWS_ENDPOINT_URL_DYNAMODB, as a handler would.
   const client = new DynamoDBClient({});
-  const tableName = `autoheal-idempotency-${randomUUID()}`;
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      AttributeDefinitions: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  const tableName = await createIdempotencyTableOn(client);
   return {
     tableName,
     client,

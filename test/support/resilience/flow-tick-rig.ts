@@ -10,19 +10,16 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { AppflowClient } from '@aws-sdk/client-appflow';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { flowClientToken } from '../../../lambda/appflow/flow-api';
 import { createFlowStarterHandler } from '../../../lambda/appflow/flow-starter';
 import { parseAppflowConfig } from '../../../lambda/shared/config/appflow-config';
-import {
-  FLOW_STARTER_SERVICE_NAME,
-  IDEMPOTENCY_TABLE,
-  METRICS_NAMESPACE,
-} from '../../../lambda/shared/contract';
+import { FLOW_STARTER_SERVICE_NAME, METRICS_NAMESPACE } from '../../../lambda/shared/contract';
 import { AUTOHEAL_CLIENT_CONFIG } from '../../../lambda/shared/sdk-clients';
+import { createIdempotencyTableOn } from '../idempotency-table';
 import { type FaultOptions, LocalAwsEndpoint } from '../local-aws/local-aws-endpoint';
 
 export interface TickStormOptions {
@@ -66,19 +63,9 @@ export async function runTickStorm(options: TickStormOptions): Promise<TickStorm
     const config = parseAppflowConfig({
       schedules: [{ name: 'nightly', expression: 'cron(0 2 * * ? *)', flows: flowNames }],
     });
-    const tableName = `autoheal-idempotency-${randomUUID()}`;
     const admin = new DynamoDBClient({ endpoint: dynamoDbEndpoint });
     clients.push(admin);
-    await admin.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        AttributeDefinitions: [
-          { AttributeName: IDEMPOTENCY_TABLE.partitionKey, AttributeType: 'S' },
-        ],
-        KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    const tableName = await createIdempotencyTableOn(admin);
     const environments = Array.from({ length: options.environments ?? 4 }, () => {
       const appflow = new AppflowClient({ ...AUTOHEAL_CLIENT_CONFIG, endpoint: endpoint.url });
       const sns = new SNSClient({ ...AUTOHEAL_CLIENT_CONFIG, endpoint: endpoint.url });

@@ -9,14 +9,13 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createRedriveHandler } from '../../../lambda/redrive/redrive-processor';
 import { parseRedriveConfig, type RedriveConfig } from '../../../lambda/shared/autoheal-config';
 import {
-  IDEMPOTENCY_TABLE,
   MESSAGE_ATTRIBUTES,
   METRICS_NAMESPACE,
   REDRIVE_SERVICE_NAME,
@@ -26,6 +25,7 @@ import {
   type AutohealClientConfig,
 } from '../../../lambda/shared/sdk-clients';
 import { loadEvent, toSqsBody, withDetail } from '../fixtures';
+import { createIdempotencyTableOn } from '../idempotency-table';
 import type { FaultOptions, StoredMessage } from '../local-aws/local-aws-endpoint';
 import { LocalAwsEndpoint } from '../local-aws/local-aws-endpoint';
 import { type EventSourceRun, runEventSource, type SqsHandler } from './sqs-event-source';
@@ -120,16 +120,8 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
   if (!dynamoDbEndpoint)
     throw new Error('The redrive rig needs DynamoDB Local: set AWS_ENDPOINT_URL_DYNAMODB');
 
-  const tableName = `autoheal-idempotency-${randomUUID()}`;
   const admin = new DynamoDBClient({ endpoint: dynamoDbEndpoint });
-  await admin.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      AttributeDefinitions: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  const tableName = await createIdempotencyTableOn(admin);
 
   let dynamoDbCalls = 0;
   let snsCalls = 0;
