@@ -444,6 +444,7 @@ function processEnv(projectRoot: string, b: BuiltBundle): Record<string, string>
     workQueueUrl: `${UNREACHABLE_ENDPOINT}/${ACCOUNT}/autoheal-bench-work`,
     deadLetterQueueUrl: `${UNREACHABLE_ENDPOINT}/${ACCOUNT}/autoheal-bench-dlq`,
     maxReceiveCount: '5',
+    statesArnPrefix: `arn:aws:states:${REGION}:${ACCOUNT}:`,
   };
   const env: Record<string, string> = {
     PATH: '/usr/local/bin:/usr/bin:/bin',

@@ -11,7 +11,7 @@ import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { isNameInScope, policyFor, type RedriveConfig } from '../shared/autoheal-config';
+import { isStateMachineInScope, policyFor, type RedriveConfig } from '../shared/autoheal-config';
 import { REDRIVE_IDEMPOTENCY_KEY_PREFIX } from '../shared/contract';
 import { InvalidInputError, RetryableError } from '../shared/errors';
 import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempotency';
@@ -26,6 +26,12 @@ import { type ExecutionStatusChange, parseExecutionStatusChange } from './failur
 export interface RedriveProcessorDeps extends BufferedHealerDeps {
   readonly config: RedriveConfig;
   readonly sfn: SFNClient;
+  /**
+   * `arn:PARTITION:states:REGION:ACCOUNT:` of the deployment (the
+   * `AUTOHEAL_STATES_ARN_PREFIX` variable): name-prefix scope covers only the
+   * state machines under it.
+   */
+  readonly statesArnPrefix: string;
 }
 
 /** The idempotent unit of work: what to do about one failure. Plain JSON. */
@@ -211,10 +217,10 @@ export function createRedriveHandler(
   return createSqsEventHandler({
     parse: (record) => {
       const change = parseExecutionStatusChange(record.body);
-      if (!isNameInScope(config, change.stateMachineName)) {
+      if (!isStateMachineInScope(config, change.stateMachineArn, deps.statesArnPrefix)) {
         throw new InvalidInputError(
           'detail.stateMachineArn',
-          'is not in the scope Autoheal was deployed for',
+          `is not in the scope Autoheal was deployed for (the configured ARNs, or the name prefixes under ${deps.statesArnPrefix})`,
         );
       }
       return change;

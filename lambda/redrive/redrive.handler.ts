@@ -22,6 +22,7 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: REDRIVE
 export const handler = createRedriveHandler({
   config: parseRedriveConfig(JSON.parse(requireEnv(ENV.redriveConfig))),
   sfn: new SFNClient(AUTOHEAL_CLIENT_CONFIG),
+  statesArnPrefix: requireEnv(ENV.statesArnPrefix),
   sns: new SNSClient(AUTOHEAL_CLIENT_CONFIG),
   sqs: new SQSClient(AUTOHEAL_CLIENT_CONFIG),
   persistenceStore: new DynamoDBPersistenceLayer({

@@ -26,6 +26,11 @@ export const ENV = {
   deadLetterQueueUrl: 'AUTOHEAL_DEAD_LETTER_QUEUE_URL',
   /** The work queue's maxReceiveCount: on the last receive a failing message is parked, not retried. */
   maxReceiveCount: 'AUTOHEAL_MAX_RECEIVE_COUNT',
+  /**
+   * `arn:PARTITION:states:REGION:ACCOUNT:` of the deployment: name-prefix scope
+   * covers only state machines under it.
+   */
+  statesArnPrefix: 'AUTOHEAL_STATES_ARN_PREFIX',
 } as const;
 
 /** Attribute names of the idempotency table (Powertools defaults, named once). */

@@ -86,6 +86,7 @@ export class ExecutionRedrive extends Construct {
         [ENV.redriveConfig]: configEnvironment(runtimeConfig(config)),
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.noticeTopicArn]: props.notices.topic.topicArn,
+        [ENV.statesArnPrefix]: statesArnPrefix(this),
       },
     });
     this.buffer.attachConsumer(this.handler);
@@ -121,9 +122,14 @@ export class ExecutionRedrive extends Construct {
 }
 
 /** ARN prefix of the state machines whose names start with `namePrefix`, in this stack's account and region. */
-function stateMachineArnIn(scope: Construct, namePrefix: string): string {
+/** `arn:PARTITION:states:REGION:ACCOUNT:` of the stack: where name-prefix scope applies. */
+function statesArnPrefix(scope: Construct): string {
   const { partition, region, account } = Stack.of(scope);
-  return `arn:${partition}:states:${region}:${account}:stateMachine:${namePrefix}`;
+  return `arn:${partition}:states:${region}:${account}:`;
+}
+
+function stateMachineArnIn(scope: Construct, namePrefix: string): string {
+  return `${statesArnPrefix(scope)}stateMachine:${namePrefix}`;
 }
 
 /** Execution ARNs of exactly the scoped state machines (execution ARNs carry the machine name). */

@@ -211,6 +211,17 @@ describe('the redrive function', () => {
     expect(variables[ENV.maxReceiveCount]).toBe('4');
   });
 
+  it('scopes name prefixes to the account and region it is deployed to, as its event rule does', () => {
+    // Prepare & Act
+    const { template } = buildStack(scopedConfig, { env: { account: ACCOUNT, region: REGION } });
+
+    // Assess
+    const variables = variablesOf(template, 'RedriveHandlerFunction');
+    expect(variables[ENV.statesArnPrefix]).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:states:${REGION}:${ACCOUNT}:`]],
+    });
+  });
+
   it('has exactly the permissions it needs, scoped to the configured resources', () => {
     // Prepare & Act
     const { template } = buildStack(scopedConfig, { env: { account: ACCOUNT, region: REGION } });

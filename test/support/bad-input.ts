@@ -791,15 +791,41 @@ const OUT_OF_SCOPE_NAMES = [
   'settlement',
 ];
 
-const outOfScope: Variant[] = OUT_OF_SCOPE_NAMES.map(
-  (name): Variant =>
-    (_rng, { event }) => ({
-      label: `state machine ${name} outside the scope`,
-      body: toSqsBody(onStateMachine(event, name)),
+/**
+ * An in-scope state machine name, but under another account, region or
+ * partition: name-prefix scope covers only the deployment's own (and a listed
+ * ARN names its own), so these are out of scope too.
+ */
+const elsewhere = (label: string, index: number, value: (rng: Random) => string): Variant => {
+  return (rng, { event }) => {
+    const segment = value(rng);
+    const move = (arn: string) => arnSegment(arn, index, segment);
+    return {
+      label: `in-scope state machine ${machineName(event)} of ${label}`,
+      body: withArns(event, {
+        executionArn: move(event.detail.executionArn),
+        stateMachineArn: move(event.detail.stateMachineArn),
+      }),
       expectedField: STATE_MACHINE_ARN,
       rejectedBy: 'scope',
-    }),
-);
+    };
+  };
+};
+
+const outOfScope: Variant[] = [
+  ...OUT_OF_SCOPE_NAMES.map(
+    (name): Variant =>
+      (_rng, { event }) => ({
+        label: `state machine ${name} outside the scope`,
+        body: toSqsBody(onStateMachine(event, name)),
+        expectedField: STATE_MACHINE_ARN,
+        rejectedBy: 'scope',
+      }),
+  ),
+  elsewhere('another account', 4, (rng) => rng.account()),
+  elsewhere('another region', 3, (rng) => rng.pick(OTHER_REGIONS)),
+  elsewhere('another partition', 1, (rng) => rng.pick(OTHER_PARTITIONS)),
+];
 
 const VARIANTS: Record<MalformedFamily, readonly Variant[]> = {
   'missing-field': missingField,

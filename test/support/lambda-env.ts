@@ -16,6 +16,8 @@ import { type CountedMetric, watchMetrics } from './metrics';
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-central-1';
 export const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:autoheal-notices`;
+/** The test deployment's `AUTOHEAL_STATES_ARN_PREFIX`: where name-prefix scope applies. */
+export const STATES_ARN_PREFIX = `arn:aws:states:${REGION}:${ACCOUNT}:`;
 /** The `maxReceiveCount` of every work queue the suites configure. */
 export const MAX_RECEIVE_COUNT = 5;
 

@@ -11,7 +11,7 @@ import type { RedriveConfig } from '../../lambda/shared/autoheal-config';
 import { REDRIVE_SERVICE_NAME } from '../../lambda/shared/contract';
 import { resetSnsAndSqsMocks } from './aws-mocks';
 import type { IdempotencyTable } from './idempotency-table';
-import { bufferedHealer, queueUrl } from './lambda-env';
+import { bufferedHealer, queueUrl, STATES_ARN_PREFIX } from './lambda-env';
 
 /** The handler's clock. */
 export const NOW = Date.parse('2026-03-02T10:00:00.000Z');
@@ -43,5 +43,13 @@ export function redriveHandler(table: IdempotencyTable, config: RedriveConfig, l
     logger,
     now: () => NOW,
   });
-  return { handler: createRedriveHandler({ ...deps, config, sfn: new SFNClient({}) }), counted };
+  return {
+    handler: createRedriveHandler({
+      ...deps,
+      config,
+      sfn: new SFNClient({}),
+      statesArnPrefix: STATES_ARN_PREFIX,
+    }),
+    counted,
+  };
 }

@@ -4,6 +4,7 @@
  */
 import {
   allConfiguredStatuses,
+  isStateMachineInScope,
   parseAutohealConfig,
   policyFor,
   type RedriveConfig,
@@ -485,6 +486,57 @@ describe('parseAutohealConfig', () => {
 
       // Assess
       expect(configured).toEqual(statuses);
+    });
+  });
+
+  describe('isStateMachineInScope', () => {
+    const HOME = 'arn:aws:states:eu-central-1:123456789012:';
+    const scope = redriveSectionOf({
+      redrive: {
+        stateMachineNamePrefixes: ['autoheal-demo-'],
+        stateMachineArns: ['arn:aws:states:us-east-1:123456789012:stateMachine:payments'],
+      },
+    });
+
+    it.each([
+      { arn: `${HOME}stateMachine:autoheal-demo-orders`, inScope: true, why: 'a prefix, at home' },
+      {
+        arn: `${HOME}stateMachine:autoheal-demo-orders/ship-items`,
+        inScope: true,
+        why: "a Distributed Map child's NAME/LABEL, at home",
+      },
+      {
+        arn: 'arn:aws:states:us-east-1:123456789012:stateMachine:payments',
+        inScope: true,
+        why: 'a listed ARN, in its own region',
+      },
+      {
+        arn: 'arn:aws:states:eu-central-1:210987654321:stateMachine:autoheal-demo-orders',
+        inScope: false,
+        why: 'a prefix match in another account',
+      },
+      {
+        arn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:autoheal-demo-orders',
+        inScope: false,
+        why: 'a prefix match in another region',
+      },
+      {
+        arn: 'arn:aws-cn:states:eu-central-1:123456789012:stateMachine:autoheal-demo-orders',
+        inScope: false,
+        why: 'a prefix match in another partition',
+      },
+      {
+        arn: `${HOME}stateMachine:payments`,
+        inScope: false,
+        why: 'the name of a listed ARN, in another region',
+      },
+      { arn: `${HOME}stateMachine:billing-nightly`, inScope: false, why: 'a name nothing covers' },
+    ])('says $inScope for $why', ({ arn, inScope }) => {
+      // Act
+      const covered = isStateMachineInScope(scope, arn, HOME);
+
+      // Assess
+      expect(covered).toBe(inScope);
     });
   });
 });

@@ -4,7 +4,7 @@
  * the generator derived from its mutation.
  */
 import { parseExecutionStatusChange } from '../../lambda/redrive/failure-event';
-import { isNameInScope, parseRedriveConfig } from '../../lambda/shared/autoheal-config';
+import { isStateMachineInScope, parseRedriveConfig } from '../../lambda/shared/autoheal-config';
 import { InvalidInputError } from '../../lambda/shared/errors';
 import {
   BAD_INPUT_SCOPE,
@@ -14,6 +14,7 @@ import {
   VARIANT_COUNTS,
 } from '../support/bad-input';
 import { EVENT_FIXTURES, fixtureBody } from '../support/fixtures';
+import { STATES_ARN_PREFIX } from '../support/lambda-env';
 
 const COUNT = 1000;
 const events = generateMalformedEvents(COUNT);
@@ -65,7 +66,9 @@ describe('generateMalformedEvents', () => {
     const changes = EVENT_FIXTURES.map((name) => parseExecutionStatusChange(fixtureBody(name)));
 
     // Assess
-    for (const change of changes) expect(isNameInScope(scope, change.stateMachineName)).toBe(true);
+    for (const change of changes) {
+      expect(isStateMachineInScope(scope, change.stateMachineArn, STATES_ARN_PREFIX)).toBe(true);
+    }
   });
 
   it('represents every family equally at 1000, and uses every variant of every family', () => {
@@ -167,11 +170,14 @@ describe('parseExecutionStatusChange on generated malformed events', () => {
     },
   );
 
-  it('accepts every out-of-scope event as well formed, with a state machine name outside the scope', () => {
+  it('accepts every out-of-scope event as well formed, with a state machine outside the scope', () => {
     // Act
     const wrong = scopeRejected.flatMap((e) => {
       const outcome = outcomeOf(e.body);
-      if (outcome.accepted && !isNameInScope(scope, outcome.accepted.stateMachineName)) return [];
+      const { accepted } = outcome;
+      if (accepted && !isStateMachineInScope(scope, accepted.stateMachineArn, STATES_ARN_PREFIX)) {
+        return [];
+      }
       return [{ label: e.label, outcome: String(outcome.rejected ?? 'in scope') }];
     });
 

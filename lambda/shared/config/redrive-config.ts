@@ -266,7 +266,40 @@ export function applyOverride(base: RedrivePolicy, override: RedrivePolicyOverri
 
 export type RedriveScope = Pick<RedriveConfig, 'stateMachineArns' | 'stateMachineNamePrefixes'>;
 
-/** True when a state machine name is covered by the scope's ARNs or prefixes. */
+/**
+ * True when the scope names this state machine: one of its ARNs exactly, or a
+ * name prefix under `statesArnPrefix` (`arn:PARTITION:states:REGION:ACCOUNT:`,
+ * the deployment's own account and region, where prefix scope applies). A
+ * Distributed Map child's `NAME/LABEL` counts as its parent machine.
+ *
+ * @example
+ * ```ts
+ * const home = 'arn:aws:states:eu-central-1:123456789012:';
+ * isStateMachineInScope({ stateMachineArns: [], stateMachineNamePrefixes: ['orders-'] },
+ *   `${home}stateMachine:orders-nightly`, home); // true
+ * isStateMachineInScope({ stateMachineArns: [], stateMachineNamePrefixes: ['orders-'] },
+ *   'arn:aws:states:us-east-1:999999999999:stateMachine:orders-nightly', home); // false
+ * ```
+ */
+export function isStateMachineInScope(
+  config: RedriveScope,
+  stateMachineArn: string,
+  statesArnPrefix: string,
+): boolean {
+  const label = stateMachineArn.indexOf('/');
+  const machineArn = label === -1 ? stateMachineArn : stateMachineArn.slice(0, label);
+  if (config.stateMachineArns.includes(machineArn)) return true;
+  const home = `${statesArnPrefix}stateMachine:`;
+  if (!machineArn.startsWith(home)) return false;
+  const name = machineArn.slice(home.length);
+  return config.stateMachineNamePrefixes.some((prefix) => name.startsWith(prefix));
+}
+
+/**
+ * True when a state machine name is covered by the scope's ARNs or prefixes.
+ * Names alone carry no account or region: use {@link isStateMachineInScope}
+ * for ARNs that arrive from outside (events).
+ */
 export function isNameInScope(config: RedriveScope, stateMachineName: string): boolean {
   return (
     config.stateMachineNamePrefixes.some((prefix) => stateMachineName.startsWith(prefix)) ||

@@ -151,6 +151,7 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
     return createRedriveHandler({
       config: options.config ?? RIG_CONFIG,
       sfn,
+      statesArnPrefix: `arn:aws:states:${RIG_REGION}:${RIG_ACCOUNT}:`,
       sns,
       sqs,
       persistenceStore: new DynamoDBPersistenceLayer({
