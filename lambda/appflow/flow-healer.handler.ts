@@ -25,7 +25,10 @@ const idempotencyTable = requireEnv(ENV.idempotencyTable);
 const dynamodb = new DynamoDBClient(AUTOHEAL_CLIENT_CONFIG);
 
 export const handler = createFlowHealerHandler({
-  config: parseAppflowConfig(JSON.parse(requireEnv(ENV.appflowConfig))),
+  // Synth resolved the time zones; resolving them again here would cost cold start for nothing.
+  config: parseAppflowConfig(JSON.parse(requireEnv(ENV.appflowConfig)), 'appflow', {
+    resolveTimeZones: false,
+  }),
   appflow: new AppflowClient(AUTOHEAL_CLIENT_CONFIG),
   sns: new SNSClient(AUTOHEAL_CLIENT_CONFIG),
   sqs: new SQSClient(AUTOHEAL_CLIENT_CONFIG),

@@ -251,3 +251,37 @@ describe('parseAppflowConfig', () => {
     expect(error.message).toContain(`Invalid Autoheal config at ${field}:`);
   });
 });
+
+describe('parseAppflowConfig in a handler (time zones checked by shape, resolved at synth)', () => {
+  const inHandler = (timeZone: string) =>
+    parseAppflowConfig({ schedules: [{ ...nightly, timeZone }] }, 'appflow', {
+      resolveTimeZones: false,
+    });
+
+  it.each([
+    'UTC',
+    'Europe/Berlin',
+    'America/Argentina/Buenos_Aires',
+    'Etc/GMT+5',
+    // Well formed, so only synth's resolution refuses it.
+    'Mars/Olympus',
+  ])('accepts %s', (timeZone) => {
+    // Act
+    const config = inHandler(timeZone);
+
+    // Assess
+    expect(config.schedules[0].timeZone).toBe(timeZone);
+  });
+
+  it.each(['Europe Berlin', '../etc/localtime', ':UTC', 'Europe/', '/UTC'])(
+    'refuses %s, naming the field',
+    (timeZone) => {
+      // Act
+      const act = () => inHandler(timeZone);
+
+      // Assess
+      expect(act).toThrow(ConfigError);
+      expect(act).toThrow(/appflow\.schedules\[0\]\.timeZone: must be an IANA time zone/);
+    },
+  );
+});
