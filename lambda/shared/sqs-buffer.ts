@@ -4,7 +4,11 @@
  * provenance attributes so an operator can trace a parked or deferred message
  * back to the first message that carried it.
  */
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  type MessageAttributeValue,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { rethrowClassified } from './aws-errors';
 import { MESSAGE_ATTRIBUTES } from './contract';
@@ -19,10 +23,27 @@ function stringAttribute(value: string) {
   return { DataType: 'String', StringValue: value };
 }
 
-function originMessageId(record: SQSRecord): string {
-  return (
-    record.messageAttributes?.[MESSAGE_ATTRIBUTES.originMessageId]?.stringValue ?? record.messageId
-  );
+/** An `autoheal-origin` value is a short word (`sweeper`); anything longer was not ours. */
+const MAX_ORIGIN_LENGTH = 64;
+
+type MessageAttributes = Record<string, MessageAttributeValue>;
+
+/**
+ * Where the message came from, carried to every message made from it: the
+ * first SQS message id, and who enqueued it when that was not EventBridge.
+ */
+function provenanceOf(record: SQSRecord): MessageAttributes {
+  const attributes = record.messageAttributes ?? {};
+  const origin = attributes[MESSAGE_ATTRIBUTES.origin]?.stringValue;
+  return {
+    [MESSAGE_ATTRIBUTES.originMessageId]: stringAttribute(
+      attributes[MESSAGE_ATTRIBUTES.originMessageId]?.stringValue ?? record.messageId,
+    ),
+    ...(origin !== undefined &&
+      origin !== '' && {
+        [MESSAGE_ATTRIBUTES.origin]: stringAttribute(origin.slice(0, MAX_ORIGIN_LENGTH)),
+      }),
+  };
 }
 
 /** How many times the failure in this message has been deferred before. */
@@ -59,7 +80,7 @@ export async function deferMessage(
             DataType: 'Number',
             StringValue: String(deferralsSoFar(record) + 1),
           },
-          [MESSAGE_ATTRIBUTES.originMessageId]: stringAttribute(originMessageId(record)),
+          ...provenanceOf(record),
         },
       }),
     );
@@ -86,7 +107,7 @@ export async function parkMessage(
     record.body,
     reason,
     invalidField,
-    originMessageId(record),
+    provenanceOf(record),
   );
 }
 
@@ -94,7 +115,7 @@ export async function parkMessage(
  * Sends `body` to the dead-letter queue with its reason, for events that did
  * not arrive in an SQS message (e.g. an asynchronous Lambda invocation).
  *
- * @param originId SQS message id of the first message that carried the event, when there was one
+ * @param provenance attributes saying where the event came from, when it came in a message
  */
 export async function parkBody(
   sqs: SQSClient,
@@ -102,7 +123,7 @@ export async function parkBody(
   body: string,
   reason: string,
   invalidField?: string,
-  originId?: string,
+  provenance: MessageAttributes = {},
 ): Promise<void> {
   try {
     await sqs.send(
@@ -110,10 +131,8 @@ export async function parkBody(
         QueueUrl: deadLetterQueueUrl,
         MessageBody: body,
         MessageAttributes: {
+          ...provenance,
           [MESSAGE_ATTRIBUTES.parkedReason]: stringAttribute(reason.slice(0, MAX_REASON_LENGTH)),
-          ...(originId !== undefined && {
-            [MESSAGE_ATTRIBUTES.originMessageId]: stringAttribute(originId),
-          }),
           ...(invalidField !== undefined && {
             [MESSAGE_ATTRIBUTES.invalidField]: stringAttribute(invalidField.slice(0, 256)),
           }),

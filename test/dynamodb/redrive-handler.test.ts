@@ -18,7 +18,11 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import 'aws-sdk-client-mock-jest';
 import { parseRedriveConfig } from '../../lambda/shared/autoheal-config';
-import { MESSAGE_ATTRIBUTES, REDRIVE_SERVICE_NAME } from '../../lambda/shared/contract';
+import {
+  MESSAGE_ATTRIBUTES,
+  REDRIVE_SERVICE_NAME,
+  SWEEPER_ORIGIN,
+} from '../../lambda/shared/contract';
 import { notices, snsMock, sqsMock, stringAttribute } from '../support/aws-mocks';
 import { expectedToken } from '../support/client-token';
 import {
@@ -219,6 +223,51 @@ describe('redrive handler', () => {
     );
     expect(sfnMock).not.toHaveReceivedAnyCommand();
     expect(snsMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it("keeps the sweeper's origin on the messages it makes from a swept failure: a deferral hop, then its parking", async () => {
+    // Prepare: attempt 2 is due 240 s after the stop; the hop, received again, meets a broken Step Functions on its last receive
+    const { invoke } = buildHandler();
+    const change = statusChange({ detail: { redriveCount: 1, stopDate: NOW - 60_000 } });
+    const swept = sqsRecord(change.body, {
+      messageAttributes: { [MESSAGE_ATTRIBUTES.origin]: SWEEPER_ORIGIN },
+    });
+
+    // Act
+    await invoke(swept);
+    const hop = sqsMock.commandCalls(SendMessageCommand)[0].args[0].input;
+    sqsMock.resetHistory();
+    sfnMock.on(RedriveExecutionCommand).rejects(sdkError('SFNServiceException', 500, 'server'));
+    const dueChange = statusChange({ detail: { redriveCount: 1, stopDate: NOW - 300_000 } });
+    await invoke(
+      sqsRecord(dueChange.body, {
+        receiveCount: MAX_RECEIVE_COUNT,
+        messageAttributes: Object.fromEntries(
+          Object.entries(hop.MessageAttributes ?? {}).map(([name, value]) => [
+            name,
+            value.StringValue as string,
+          ]),
+        ),
+      }),
+    );
+    const parked = sqsMock.commandCalls(SendMessageCommand)[0].args[0].input;
+
+    // Assess
+    expect(hop).toEqual(
+      deferredMessage({
+        queueUrl: WORK_QUEUE_URL,
+        body: change.body,
+        delaySeconds: 180,
+        deferrals: 1,
+        originMessageId: swept.messageId,
+        origin: SWEEPER_ORIGIN,
+      }),
+    );
+    expect(parked.QueueUrl).toBe(DLQ_URL);
+    expect(parked.MessageAttributes).toMatchObject({
+      [MESSAGE_ATTRIBUTES.origin]: stringAttribute(SWEEPER_ORIGIN),
+      [MESSAGE_ATTRIBUTES.originMessageId]: stringAttribute(swept.messageId),
+    });
   });
 
   it('gives up at maxRedrives with one notice and no redrive', async () => {

@@ -16,6 +16,8 @@ export interface Deferral {
   readonly deferrals: number;
   /** The id of the message as it was first received. */
   readonly originMessageId: string;
+  /** Who enqueued the first message, when not EventBridge (`sweeper`). */
+  readonly origin?: string;
 }
 
 /** The SendMessage input that defers a message back to the handler's work queue. */
@@ -25,6 +27,7 @@ export function deferredMessage({
   delaySeconds,
   deferrals,
   originMessageId,
+  origin,
 }: Deferral) {
   return {
     QueueUrl: queueUrl,
@@ -33,6 +36,7 @@ export function deferredMessage({
     MessageAttributes: {
       [MESSAGE_ATTRIBUTES.deferrals]: { DataType: 'Number', StringValue: String(deferrals) },
       [MESSAGE_ATTRIBUTES.originMessageId]: stringAttribute(originMessageId),
+      ...(origin !== undefined && { [MESSAGE_ATTRIBUTES.origin]: stringAttribute(origin) }),
     },
   };
 }
