@@ -101,14 +101,7 @@ export async function parkMessage(
   reason: string,
   invalidField?: string,
 ): Promise<void> {
-  await parkBody(
-    sqs,
-    deadLetterQueueUrl,
-    record.body,
-    reason,
-    invalidField,
-    provenanceOf(record),
-  );
+  await parkBody(sqs, deadLetterQueueUrl, record.body, reason, invalidField, provenanceOf(record));
 }
 
 /**
