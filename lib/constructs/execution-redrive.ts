@@ -1,8 +1,9 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { allConfiguredStatuses, type RedriveConfig } from '../../lambda/shared/autoheal-config';
 import { ENV, REDRIVE_SERVICE_NAME, SFN_EVENT } from '../../lambda/shared/contract';
+import { ConfigError } from '../../lambda/shared/errors';
 import { nagResourceFinding } from '../nag';
 import { AutohealFunction, configEnvironment } from './autoheal-function';
 import { EventBuffer } from './event-buffer';
@@ -44,6 +45,7 @@ export class ExecutionRedrive extends Construct {
   public constructor(scope: Construct, id: string, props: ExecutionRedriveProps) {
     super(scope, id);
     const { config } = props;
+    refuseArnsElsewhere(this, config);
 
     this.buffer = new EventBuffer(this, 'Buffer', {
       purpose: 'redrive',
@@ -122,6 +124,31 @@ export class ExecutionRedrive extends Construct {
 }
 
 /** ARN prefix of the state machines whose names start with `namePrefix`, in this stack's account and region. */
+/**
+ * Refuses, when the stack's environment is known, a configured state machine of
+ * another partition, region or account: its events never reach this stack's
+ * event bus and its executions are beyond this stack's regional client, so it
+ * would be in scope in name only.
+ */
+function refuseArnsElsewhere(scope: Construct, config: RedriveConfig): void {
+  const { partition, region, account } = Stack.of(scope);
+  const home: ReadonlyArray<readonly [string, string, number]> = [
+    ['partition', partition, 1],
+    ['region', region, 3],
+    ['account', account, 4],
+  ];
+  config.stateMachineArns.forEach((arn, i) => {
+    const parts = arn.split(':');
+    for (const [what, value, index] of home) {
+      if (Token.isUnresolved(value) || parts[index] === value) continue;
+      throw new ConfigError(
+        `redrive.stateMachineArns[${i}]`,
+        `is in ${what} ${parts[index]}, but this stack deploys to ${what} ${value}; Autoheal redrives state machines of its own account and region, so deploy a stack there for it`,
+      );
+    }
+  });
+}
+
 /** `arn:PARTITION:states:REGION:ACCOUNT:` of the stack: where name-prefix scope applies. */
 function statesArnPrefix(scope: Construct): string {
   const { partition, region, account } = Stack.of(scope);

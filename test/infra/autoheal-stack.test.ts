@@ -525,6 +525,37 @@ describe('the template', () => {
     expect(normalisedTemplate(template)).toMatchSnapshot();
   });
 
+  it.each([
+    { what: 'region', arn: 'arn:aws:states:us-east-1:123456789012:stateMachine:orders' },
+    { what: 'account', arn: 'arn:aws:states:eu-central-1:210987654321:stateMachine:orders' },
+  ])(
+    'refuses a state machine ARN of another $what when its environment is known',
+    ({ arn, what }) => {
+      // Act
+      const build = () =>
+        buildStack(
+          { redrive: { stateMachineArns: [ORDERS_ARN, arn] } },
+          { env: { account: ACCOUNT, region: REGION } },
+        );
+
+      // Assess
+      expect(build).toThrow(
+        new RegExp(`redrive\\.stateMachineArns\\[1\\]: is in ${what} .*deploy a stack there`),
+      );
+    },
+  );
+
+  it('accepts any state machine ARN when its environment is only known at deploy time', () => {
+    // Act
+    const build = () =>
+      buildStack({
+        redrive: { stateMachineArns: ['arn:aws:states:us-east-1:210987654321:stateMachine:x'] },
+      });
+
+    // Assess
+    expect(build).not.toThrow();
+  });
+
   it('refuses a config too large for the Lambda environment, saying what to do', () => {
     // Prepare
     const manyArns = Array.from({ length: 60 }, (_, i) => `${ORDERS_ARN}-${i}`);
