@@ -6,7 +6,8 @@
  * ```sh
  * cd /work/main && export PATH=$PWD/node_modules/.bin:$PATH
  * ts-node --transpile-only bench/cold-start.ts [--runs 20] [--warmup 3] [--only redrive,flowStarter]
- *   [--compare-cdk-out cdk.out] [--references] [--no-invoke] [--cpu-prof 5] [--work-dir bench/tmp] [--json bench/results.json]
+ *   [--compare-cdk-out cdk.out] [--references] [--lambda-flags] [--no-invoke] [--cpu-prof 5] [--work-dir bench/tmp]
+ *   [--json bench/tmp/cold-start.json]
  * ```
  *
  * What it does, per handler (every `lambda/**\/*.handler.ts`, named after its
@@ -37,7 +38,9 @@
  * what else runs on it: compare figures of one run, or of runs on a quiet
  * machine. `--references` adds what an empty
  * handler, one SDK client and the redrive handler's four SDK clients cost,
- * bundled the same way: the floor under the handlers.
+ * bundled the same way: the floor under the handlers. `--lambda-flags` runs
+ * every timed process, bare node included, with the flags of the Lambda
+ * bootstrap ({@link lambdaBootstrapNodeFlags}).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -49,7 +52,11 @@ import { App, Stack } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { parseAutohealConfig } from '../lambda/shared/autoheal-config';
 import { ENV, LAMBDA_NODE_MAJOR } from '../lambda/shared/contract';
-import { AUTOHEAL_BUNDLING, AutohealFunction } from '../lib/constructs/autoheal-function';
+import {
+  AUTOHEAL_BUNDLING,
+  AUTOHEAL_DEFAULT_MEMORY_MB,
+  AutohealFunction,
+} from '../lib/constructs/autoheal-function';
 
 /** The issue's target: a handler's cold init takes at most this many times a bare node process. */
 export const TARGET_RATIO_TO_BARE_NODE = 1.5;
@@ -82,8 +89,29 @@ export interface ColdStartOptions {
    * SDK client, the four SDK clients of the redrive handler. @default false
    */
   readonly references?: boolean;
+  /**
+   * Flags given to every timed process, handler and bare node alike, e.g.
+   * {@link lambdaBootstrapNodeFlags}. @default none
+   */
+  readonly nodeFlags?: readonly string[];
   /** Progress lines. @default written to stderr */
   readonly log?: (line: string) => void;
+}
+
+/**
+ * The flags the Lambda Node.js bootstrap passes to `node` for a function of
+ * `memoryMb`, as public copies of the runtime's bootstrap script show them (not
+ * verified against the current nodejs22.x image). They matter to cold start:
+ * with any of them set, Node 22 rejects its built-in code cache and compiles
+ * the builtins it loads (http, https, crypto, stream) from source.
+ */
+export function lambdaBootstrapNodeFlags(memoryMb: number): string[] {
+  return [
+    '--expose-gc',
+    '--max-http-header-size=81920',
+    `--max-semi-space-size=${Math.floor((memoryMb * 5) / 100)}`,
+    `--max-old-space-size=${Math.floor((memoryMb * 90) / 100)}`,
+  ];
 }
 
 export interface ColdInitFigure {
@@ -248,6 +276,7 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
 
   log(`Timing ${runs} cold inits per handler (+${warmupRuns} dropped), alternating with bare node`);
   const samples = timeColdInits(node, workDir, runs, warmupRuns, {
+    nodeFlags: options.nodeFlags ?? [],
     series: bundles.map((b) => ({
       name: b.handler.name,
       handlerFile: loaders.handler.get(b.handler.name) ?? '',
@@ -599,7 +628,7 @@ const samples = {};
 for (const s of plan.series) samples[s.name] = { fn: [], bare: [] };
 function time(file, env) {
   const start = process.hrtime.bigint();
-  const r = spawnSync(plan.node, [file], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(plan.node, [...plan.nodeFlags, file], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) {
     process.stderr.write(file + ' exited ' + r.status + ': ' + String(r.stderr).slice(-2000));
@@ -633,7 +662,7 @@ function timeColdInits(
   workDir: string,
   runs: number,
   warmupRuns: number,
-  plan: { readonly series: readonly TimingSeries[] },
+  plan: { readonly nodeFlags: readonly string[]; readonly series: readonly TimingSeries[] },
 ): Map<string, { fn: number[]; bare: number[] }> {
   const timer = path.join(workDir, 'loaders', 'timer.cjs');
   const planFile = path.join(workDir, 'loaders', 'timing-plan.json');
@@ -714,6 +743,8 @@ function parseArgs(argv: readonly string[]): ColdStartOptions & { json?: string 
     else if (arg === '--no-invoke') mutable.invoke = false;
     else if (arg === '--cpu-prof') mutable.cpuProfiles = Number(value());
     else if (arg === '--references') mutable.references = true;
+    else if (arg === '--lambda-flags')
+      mutable.nodeFlags = lambdaBootstrapNodeFlags(AUTOHEAL_DEFAULT_MEMORY_MB);
     else if (arg === '--json') mutable.json = value();
     else throw new Error(`Unknown option ${arg}`);
   }
@@ -730,7 +761,8 @@ if (require.main === module) {
       console.log(
         `\nCold init on Node ${run(node, ['-p', 'process.version'], {}).trim()}, median of ${runs} ` +
           `fresh processes each, alternating with bare node (${Math.round((Date.now() - started) / 1000)} s); ` +
-          `bundles ${AUTOHEAL_BUNDLING.format}, mainFields ${AUTOHEAL_BUNDLING.mainFields.join(',')}\n`,
+          `bundles ${AUTOHEAL_BUNDLING.format}, mainFields ${AUTOHEAL_BUNDLING.mainFields.join(',')}` +
+          `${options.nodeFlags ? `; every process run with ${options.nodeFlags.join(' ')}` : ''}\n`,
       );
       console.log(formatResults(results));
       if (results.references) {
@@ -739,7 +771,8 @@ if (require.main === module) {
         );
         console.log(formatResults(results.references));
       }
-      const out = path.resolve(json ?? path.join(__dirname, 'results.json'));
+      // Not bench/results.json: that holds the whole benchmark, which `npm run bench` writes.
+      const out = path.resolve(json ?? path.join(__dirname, 'tmp', 'cold-start.json'));
       fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
       console.log(`\nResults: ${path.relative(process.cwd(), out)}`);
     })

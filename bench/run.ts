@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AUTOHEAL_DEFAULT_MEMORY_MB } from '../lib/constructs/autoheal-function';
 import { startDynamoDbLocal, stopDynamoDbLocal } from '../test/support/dynamodb-local-setup';
 import { runTickStorm } from '../test/support/resilience/flow-tick-rig';
 import {
@@ -15,7 +16,7 @@ import {
   lostEventsRun,
   throttledStorm,
 } from '../test/support/resilience/scenarios';
-import { formatResults, measureColdStart } from './cold-start';
+import { formatResults, lambdaBootstrapNodeFlags, measureColdStart } from './cold-start';
 import { stormChartSvg } from './storm-chart';
 
 const STORM_QUOTA = { burst: 800, perSecond: 150 };
@@ -76,6 +77,10 @@ async function main(): Promise<void> {
       costRun({ failures: 1_000 }),
     );
     const cold = await timed('cold start', () => measureColdStart({ log }));
+    const lambdaFlags = lambdaBootstrapNodeFlags(AUTOHEAL_DEFAULT_MEMORY_MB);
+    const coldUnderLambdaFlags = await timed(`cold start, with ${lambdaFlags.join(' ')}`, () =>
+      measureColdStart({ log, nodeFlags: lambdaFlags, invoke: false }),
+    );
 
     const results = {
       measuredAt: new Date().toISOString(),
@@ -127,6 +132,7 @@ async function main(): Promise<void> {
       callsPerRedrive: Number(cost.callsPerRedrive.toFixed(3)),
       coldInit: cold.coldInit,
       bundle: cold.bundle,
+      underLambdaFlags: { nodeFlags: lambdaFlags, coldInit: coldUnderLambdaFlags.coldInit },
     };
     writeFileSync(join(BENCH_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(
@@ -174,7 +180,9 @@ async function main(): Promise<void> {
     ];
     const width = Math.max(...rows.map((r) => r[0].length));
     process.stdout.write(
-      `\n${rows.map(([k, v, t]) => `${k.padEnd(width)}  ${v}   (target: ${t})`).join('\n')}\n\n${formatResults(cold)}\n`,
+      `\n${rows.map(([k, v, t]) => `${k.padEnd(width)}  ${v}   (target: ${t})`).join('\n')}\n\n${formatResults(cold)}\n` +
+        `\nThe same, every process (bare node too) run with ${lambdaFlags.join(' ')}:\n\n` +
+        `${formatResults({ ...coldUnderLambdaFlags, bundle: cold.bundle })}\n`,
     );
     log('bench: wrote bench/results.json and bench/storm.svg');
   } finally {

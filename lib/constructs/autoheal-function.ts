@@ -27,6 +27,9 @@ export function configEnvironment(section: unknown): string {
   return json;
 }
 
+/** Memory of an Autoheal function unless its props say otherwise. */
+export const AUTOHEAL_DEFAULT_MEMORY_MB = 512;
+
 /** The Lambda runtime of every Autoheal function; its major is {@link LAMBDA_NODE_MAJOR}. */
 export const AUTOHEAL_RUNTIME = lambda.Runtime.NODEJS_22_X;
 
@@ -148,7 +151,7 @@ export class AutohealFunction extends Construct {
       description: props.description,
       runtime: AUTOHEAL_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 512,
+      memorySize: props.memorySize ?? AUTOHEAL_DEFAULT_MEMORY_MB,
       timeout: this.timeout,
       role: this.role,
       logGroup: this.logGroup,
