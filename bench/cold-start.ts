@@ -38,9 +38,9 @@
  * what else runs on it: compare figures of one run, or of runs on a quiet
  * machine. `--references` adds what an empty
  * handler, one SDK client and the redrive handler's four SDK clients cost,
- * bundled the same way: the floor under the handlers. `--lambda-flags` runs
- * every timed process, bare node included, with the flags of the Lambda
- * bootstrap ({@link lambdaBootstrapNodeFlags}).
+ * bundled the same way: the floor under the handlers. `--lambda-flags` times
+ * the handlers a second time with every process, bare node included, run with
+ * the flags of the Lambda bootstrap ({@link lambdaBootstrapNodeFlags}).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -90,10 +90,11 @@ export interface ColdStartOptions {
    */
   readonly references?: boolean;
   /**
-   * Flags given to every timed process, handler and bare node alike, e.g.
-   * {@link lambdaBootstrapNodeFlags}. @default none
+   * Time the handlers a second time with these flags given to every process,
+   * handler and bare node alike, e.g. {@link lambdaBootstrapNodeFlags}; the
+   * figures go to {@link ColdStartResults.withNodeFlags}. @default no second pass
    */
-  readonly nodeFlags?: readonly string[];
+  readonly alsoWithNodeFlags?: readonly string[];
   /** Progress lines. @default written to stderr */
   readonly log?: (line: string) => void;
 }
@@ -132,6 +133,11 @@ export interface BundleFigure {
 export interface ColdStartResults {
   readonly coldInit: Record<string, ColdInitFigure>;
   readonly bundle: Record<string, BundleFigure>;
+  /** Only with {@link ColdStartOptions.alsoWithNodeFlags}: the handlers timed with those flags. */
+  readonly withNodeFlags?: {
+    readonly nodeFlags: readonly string[];
+    readonly coldInit: Record<string, ColdInitFigure>;
+  };
   /** Only with {@link ColdStartOptions.references}: the same figures of the reference entries. */
   readonly references?: {
     readonly coldInit: Record<string, ColdInitFigure>;
@@ -274,16 +280,41 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
     log(`  CPU profiles in ${dir}`);
   }
 
+  const time = (nodeFlags: readonly string[], timed: readonly BuiltBundle[]) =>
+    timeColdInits(node, workDir, runs, warmupRuns, {
+      nodeFlags,
+      series: timed.map((b) => ({
+        name: b.handler.name,
+        handlerFile: loaders.handler.get(b.handler.name) ?? '',
+        bareFile: b.esm ? loaders.bareEsm : loaders.bareCjs,
+        env: envs.get(b.handler.name) ?? {},
+      })),
+    });
   log(`Timing ${runs} cold inits per handler (+${warmupRuns} dropped), alternating with bare node`);
-  const samples = timeColdInits(node, workDir, runs, warmupRuns, {
-    nodeFlags: options.nodeFlags ?? [],
-    series: bundles.map((b) => ({
-      name: b.handler.name,
-      handlerFile: loaders.handler.get(b.handler.name) ?? '',
-      bareFile: b.esm ? loaders.bareEsm : loaders.bareCjs,
-      env: envs.get(b.handler.name) ?? {},
-    })),
-  });
+  const samples = time([], bundles);
+  const coldInitFigure = (s: { fn: number[]; bare: number[] }): ColdInitFigure => {
+    const ms = median(s.fn);
+    const bareNodeMs = median(s.bare);
+    return {
+      ms: round1(ms),
+      bareNodeMs: round1(bareNodeMs),
+      ratioToBareNode: Math.round((ms / bareNodeMs) * 100) / 100,
+    };
+  };
+
+  let withNodeFlags: ColdStartResults['withNodeFlags'];
+  if (options.alsoWithNodeFlags) {
+    const nodeFlags = options.alsoWithNodeFlags;
+    log(`Timing the handlers again, every process run with ${nodeFlags.join(' ')}`);
+    const flagged = time(
+      nodeFlags,
+      bundles.filter((b) => !b.handler.reference),
+    );
+    withNodeFlags = {
+      nodeFlags,
+      coldInit: Object.fromEntries([...flagged].map(([name, s]) => [name, coldInitFigure(s)])),
+    };
+  }
 
   const figures = (reference: boolean) => {
     const coldInit: Record<string, ColdInitFigure> = {};
@@ -291,18 +322,16 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
     for (const b of bundles.filter((x) => (x.handler.reference ?? false) === reference)) {
       const s = samples.get(b.handler.name);
       if (!s) continue;
-      const ms = median(s.fn);
-      const bareNodeMs = median(s.bare);
-      coldInit[b.handler.name] = {
-        ms: round1(ms),
-        bareNodeMs: round1(bareNodeMs),
-        ratioToBareNode: Math.round((ms / bareNodeMs) * 100) / 100,
-      };
+      coldInit[b.handler.name] = coldInitFigure(s);
       bundle[b.handler.name] = bundleFigure(b.dir);
     }
     return { coldInit, bundle };
   };
-  return options.references ? { ...figures(false), references: figures(true) } : figures(false);
+  return {
+    ...figures(false),
+    ...(withNodeFlags && { withNodeFlags }),
+    ...(options.references && { references: figures(true) }),
+  };
 }
 
 /** The Node 22 binary npm installed into node_modules, which `npm ci` provides. */
@@ -743,9 +772,9 @@ function parseArgs(argv: readonly string[]): ColdStartOptions & { json?: string 
     else if (arg === '--no-invoke') mutable.invoke = false;
     else if (arg === '--cpu-prof') mutable.cpuProfiles = Number(value());
     else if (arg === '--references') mutable.references = true;
-    else if (arg === '--lambda-flags')
-      mutable.nodeFlags = lambdaBootstrapNodeFlags(AUTOHEAL_DEFAULT_MEMORY_MB);
-    else if (arg === '--json') mutable.json = value();
+    else if (arg === '--lambda-flags') {
+      mutable.alsoWithNodeFlags = lambdaBootstrapNodeFlags(AUTOHEAL_DEFAULT_MEMORY_MB);
+    } else if (arg === '--json') mutable.json = value();
     else throw new Error(`Unknown option ${arg}`);
   }
   return options;
@@ -761,10 +790,15 @@ if (require.main === module) {
       console.log(
         `\nCold init on Node ${run(node, ['-p', 'process.version'], {}).trim()}, median of ${runs} ` +
           `fresh processes each, alternating with bare node (${Math.round((Date.now() - started) / 1000)} s); ` +
-          `bundles ${AUTOHEAL_BUNDLING.format}, mainFields ${AUTOHEAL_BUNDLING.mainFields.join(',')}` +
-          `${options.nodeFlags ? `; every process run with ${options.nodeFlags.join(' ')}` : ''}\n`,
+          `bundles ${AUTOHEAL_BUNDLING.format}, mainFields ${AUTOHEAL_BUNDLING.mainFields.join(',')}\n`,
       );
       console.log(formatResults(results));
+      if (results.withNodeFlags) {
+        console.log(
+          `\nThe same, every process run with ${results.withNodeFlags.nodeFlags.join(' ')}:\n`,
+        );
+        console.log(formatResults({ ...results.withNodeFlags, bundle: results.bundle }));
+      }
       if (results.references) {
         console.log(
           '\nReferences, bundled the same way, never deployed (the floor under the handlers):\n',
