@@ -130,19 +130,22 @@ export interface BundleFigure {
   readonly gzipBytes: number;
 }
 
-export interface ColdStartResults {
+/** Cold init of bundles timed with flags given to every process. */
+export interface FlaggedColdInit {
+  readonly nodeFlags: readonly string[];
+  readonly coldInit: Record<string, ColdInitFigure>;
+}
+
+export interface ColdStartFigures {
   readonly coldInit: Record<string, ColdInitFigure>;
   readonly bundle: Record<string, BundleFigure>;
-  /** Only with {@link ColdStartOptions.alsoWithNodeFlags}: the handlers timed with those flags. */
-  readonly withNodeFlags?: {
-    readonly nodeFlags: readonly string[];
-    readonly coldInit: Record<string, ColdInitFigure>;
-  };
+  /** Only with {@link ColdStartOptions.alsoWithNodeFlags}: the same bundles timed with those flags. */
+  readonly withNodeFlags?: FlaggedColdInit;
+}
+
+export interface ColdStartResults extends ColdStartFigures {
   /** Only with {@link ColdStartOptions.references}: the same figures of the reference entries. */
-  readonly references?: {
-    readonly coldInit: Record<string, ColdInitFigure>;
-    readonly bundle: Record<string, BundleFigure>;
-  };
+  readonly references?: ColdStartFigures;
 }
 
 /** A handler entry point found under `lambda/`. */
@@ -158,6 +161,15 @@ export interface HandlerEntry {
 /** Reference entries: what the handlers cost at least, whatever their own code does. */
 const REFERENCE_ENTRIES: Record<string, string> = {
   emptyHandler: 'export const handler = async (): Promise<void> => undefined;\n',
+  // What any HTTPS client with request signing needs from Node, before any SDK code.
+  sdkNodeBuiltins: [
+    "import { createHash } from 'node:crypto';",
+    "import { Agent as HttpAgent } from 'node:http';",
+    "import { Agent as HttpsAgent } from 'node:https';",
+    "import { Readable } from 'node:stream';",
+    'export const handler = async (): Promise<unknown> => [createHash, HttpAgent, HttpsAgent, Readable];',
+    '',
+  ].join('\n'),
   oneSdkClient: [
     "import { SFNClient } from '@aws-sdk/client-sfn';",
     'const sfn = new SFNClient({});',
@@ -302,36 +314,32 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
     };
   };
 
-  let withNodeFlags: ColdStartResults['withNodeFlags'];
-  if (options.alsoWithNodeFlags) {
-    const nodeFlags = options.alsoWithNodeFlags;
-    log(`Timing the handlers again, every process run with ${nodeFlags.join(' ')}`);
-    const flagged = time(
-      nodeFlags,
-      bundles.filter((b) => !b.handler.reference),
-    );
-    withNodeFlags = {
-      nodeFlags,
-      coldInit: Object.fromEntries([...flagged].map(([name, s]) => [name, coldInitFigure(s)])),
-    };
+  const nodeFlags = options.alsoWithNodeFlags;
+  let flaggedSamples: typeof samples | undefined;
+  if (nodeFlags) {
+    log(`Timing them again, every process run with ${nodeFlags.join(' ')}`);
+    flaggedSamples = time(nodeFlags, bundles);
   }
 
-  const figures = (reference: boolean) => {
+  const figures = (reference: boolean): ColdStartFigures => {
     const coldInit: Record<string, ColdInitFigure> = {};
+    const flagged: Record<string, ColdInitFigure> = {};
     const bundle: Record<string, BundleFigure> = {};
     for (const b of bundles.filter((x) => (x.handler.reference ?? false) === reference)) {
       const s = samples.get(b.handler.name);
       if (!s) continue;
       coldInit[b.handler.name] = coldInitFigure(s);
       bundle[b.handler.name] = bundleFigure(b.dir);
+      const f = flaggedSamples?.get(b.handler.name);
+      if (f) flagged[b.handler.name] = coldInitFigure(f);
     }
-    return { coldInit, bundle };
+    return {
+      coldInit,
+      bundle,
+      ...(nodeFlags && { withNodeFlags: { nodeFlags, coldInit: flagged } }),
+    };
   };
-  return {
-    ...figures(false),
-    ...(withNodeFlags && { withNodeFlags }),
-    ...(options.references && { references: figures(true) }),
-  };
+  return { ...figures(false), ...(options.references && { references: figures(true) }) };
 }
 
 /** The Node 22 binary npm installed into node_modules, which `npm ci` provides. */
@@ -792,18 +800,20 @@ if (require.main === module) {
           `fresh processes each, alternating with bare node (${Math.round((Date.now() - started) / 1000)} s); ` +
           `bundles ${AUTOHEAL_BUNDLING.format}, mainFields ${AUTOHEAL_BUNDLING.mainFields.join(',')}\n`,
       );
-      console.log(formatResults(results));
-      if (results.withNodeFlags) {
-        console.log(
-          `\nThe same, every process run with ${results.withNodeFlags.nodeFlags.join(' ')}:\n`,
-        );
-        console.log(formatResults({ ...results.withNodeFlags, bundle: results.bundle }));
-      }
+      const print = (figures: ColdStartFigures) => {
+        console.log(formatResults(figures));
+        if (figures.withNodeFlags) {
+          const flags = figures.withNodeFlags.nodeFlags.join(' ');
+          console.log(`\nThe same, every process run with ${flags}:\n`);
+          console.log(formatResults({ ...figures.withNodeFlags, bundle: figures.bundle }));
+        }
+      };
+      print(results);
       if (results.references) {
         console.log(
           '\nReferences, bundled the same way, never deployed (the floor under the handlers):\n',
         );
-        console.log(formatResults(results.references));
+        print(results.references);
       }
       // Not bench/results.json: that holds the whole benchmark, which `npm run bench` writes.
       const out = path.resolve(json ?? path.join(__dirname, 'tmp', 'cold-start.json'));
