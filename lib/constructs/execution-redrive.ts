@@ -10,6 +10,7 @@ import { EventBuffer } from './event-buffer';
 import { ExecutionSweeper } from './execution-sweeper';
 import type { IdempotencyTable } from './idempotency-table';
 import type { Notices } from './notices';
+import { executionArnIn, stateMachineArnIn, statesArnPrefix } from './state-machine-arns';
 
 export interface ExecutionRedriveProps {
   /** The validated redrive config (see `parseRedriveConfig`). */
@@ -123,7 +124,6 @@ export class ExecutionRedrive extends Construct {
   }
 }
 
-/** ARN prefix of the state machines whose names start with `namePrefix`, in this stack's account and region. */
 /**
  * Refuses, when the stack's environment is known, a configured state machine of
  * another partition, region or account: its events never reach this stack's
@@ -149,24 +149,11 @@ function refuseArnsElsewhere(scope: Construct, config: RedriveConfig): void {
   });
 }
 
-/** `arn:PARTITION:states:REGION:ACCOUNT:` of the stack: where name-prefix scope applies. */
-function statesArnPrefix(scope: Construct): string {
-  const { partition, region, account } = Stack.of(scope);
-  return `arn:${partition}:states:${region}:${account}:`;
-}
-
-function stateMachineArnIn(scope: Construct, namePrefix: string): string {
-  return `${statesArnPrefix(scope)}stateMachine:${namePrefix}`;
-}
-
 /** Execution ARNs of exactly the scoped state machines (execution ARNs carry the machine name). */
 export function scopedExecutionArns(scope: Construct, config: RedriveConfig): string[] {
-  const { partition, region, account } = Stack.of(scope);
   return [
     ...config.stateMachineArns.map((arn) => `${arn.replace(':stateMachine:', ':execution:')}:*`),
-    ...config.stateMachineNamePrefixes.map(
-      (prefix) => `arn:${partition}:states:${region}:${account}:execution:${prefix}*`,
-    ),
+    ...config.stateMachineNamePrefixes.map((prefix) => `${executionArnIn(scope, prefix)}*`),
   ];
 }
 

@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -10,6 +10,7 @@ import { ENV, SWEEPER_SERVICE_NAME } from '../../lambda/shared/contract';
 import { nagResourceFinding } from '../nag';
 import { AutohealFunction, configEnvironment } from './autoheal-function';
 import type { IdempotencyTable } from './idempotency-table';
+import { stateMachineArnIn } from './state-machine-arns';
 
 /**
  * The sweeper's timeout. It stops listing well before it (see the handler's
@@ -92,9 +93,8 @@ export class ExecutionSweeper extends Construct {
       }),
     );
 
-    const { partition, region, account } = Stack.of(this);
     const machinePrefixArns = config.stateMachineNamePrefixes.map(
-      (prefix) => `arn:${partition}:states:${region}:${account}:stateMachine:${prefix}*`,
+      (prefix) => `${stateMachineArnIn(this, prefix)}*`,
     );
     fn.addToRolePolicy(
       new iam.PolicyStatement({

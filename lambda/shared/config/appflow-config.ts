@@ -181,11 +181,7 @@ function parseTimeZone(value: unknown, field: string, resolve: boolean): string 
   return timeZone;
 }
 
-function parseSchedule(
-  value: unknown,
-  field: string,
-  options: Required<AppflowConfigParseOptions>,
-): FlowSchedule {
+function parseSchedule(value: unknown, field: string, resolveTimeZones: boolean): FlowSchedule {
   const raw = check.object(value, field);
   check.onlyKeys(raw, field, ['name', 'expression', 'timeZone', 'flexibleWindowMinutes', 'flows']);
   const flows = check.array(raw.flows, `${field}.flows`, flowName);
@@ -202,7 +198,7 @@ function parseSchedule(
     timeZone:
       raw.timeZone === undefined
         ? 'UTC'
-        : parseTimeZone(raw.timeZone, `${field}.timeZone`, options.resolveTimeZones),
+        : parseTimeZone(raw.timeZone, `${field}.timeZone`, resolveTimeZones),
     flexibleWindowMinutes:
       raw.flexibleWindowMinutes === undefined
         ? 0
@@ -259,9 +255,7 @@ export function parseAppflowConfig(
   field = 'appflow',
   options: AppflowConfigParseOptions = {},
 ): AppflowConfig {
-  const resolved: Required<AppflowConfigParseOptions> = {
-    resolveTimeZones: options.resolveTimeZones ?? true,
-  };
+  const resolveTimeZones = options.resolveTimeZones ?? true;
   const raw = check.object(value, field);
   check.onlyKeys(raw, field, [
     'schedules',
@@ -271,7 +265,7 @@ export function parseAppflowConfig(
     'processing',
   ]);
   const schedules = check.array(raw.schedules ?? [], `${field}.schedules`, (v, f) =>
-    parseSchedule(v, f, resolved),
+    parseSchedule(v, f, resolveTimeZones),
   );
   const names = schedules.map((s) => s.name);
   const duplicate = names.find((name, i) => names.indexOf(name) !== i);

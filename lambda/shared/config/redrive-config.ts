@@ -266,6 +266,10 @@ export function applyOverride(base: RedrivePolicy, override: RedrivePolicyOverri
 
 export type RedriveScope = Pick<RedriveConfig, 'stateMachineArns' | 'stateMachineNamePrefixes'>;
 
+function hasScopedNamePrefix(config: RedriveScope, stateMachineName: string): boolean {
+  return config.stateMachineNamePrefixes.some((prefix) => stateMachineName.startsWith(prefix));
+}
+
 /**
  * True when the scope names this state machine: one of its ARNs exactly, or a
  * name prefix under `statesArnPrefix` (`arn:PARTITION:states:REGION:ACCOUNT:`,
@@ -291,8 +295,7 @@ export function isStateMachineInScope(
   if (config.stateMachineArns.includes(machineArn)) return true;
   const home = `${statesArnPrefix}stateMachine:`;
   if (!machineArn.startsWith(home)) return false;
-  const name = machineArn.slice(home.length);
-  return config.stateMachineNamePrefixes.some((prefix) => name.startsWith(prefix));
+  return hasScopedNamePrefix(config, machineArn.slice(home.length));
 }
 
 /**
@@ -302,7 +305,7 @@ export function isStateMachineInScope(
  */
 export function isNameInScope(config: RedriveScope, stateMachineName: string): boolean {
   return (
-    config.stateMachineNamePrefixes.some((prefix) => stateMachineName.startsWith(prefix)) ||
+    hasScopedNamePrefix(config, stateMachineName) ||
     config.stateMachineArns.some((arn) => arn.endsWith(`:stateMachine:${stateMachineName}`))
   );
 }
