@@ -1,8 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
@@ -10,6 +7,11 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { ENV, LAMBDA_NODE_MAJOR } from '../../lambda/shared/contract';
 import { AUTOHEAL_BUNDLING, AutohealFunction } from '../../lib/constructs/autoheal-function';
+import {
+  LOCAL_ACCOUNT,
+  LOCAL_REGION,
+  LocalAwsEndpoint,
+} from '../support/local-aws/local-aws-endpoint';
 
 /**
  * The untree-shaken redrive bundle (esbuild's default `main` fields, the SDK's
@@ -33,28 +35,6 @@ const ROLE_CREDENTIALS = {
   AWS_SECRET_ACCESS_KEY: 'bundling-test-secret',
   AWS_SESSION_TOKEN: 'bundling-test-session-token',
 };
-
-/**
- * An SQS endpoint on 127.0.0.1 that accepts every SendMessage (with the body
- * checksum the SDK verifies) and keeps the request headers.
- */
-async function recordingSqsEndpoint() {
-  const requests: IncomingHttpHeaders[] = [];
-  const server = createServer((req, res) => {
-    requests.push(req.headers);
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const { MessageBody = '' } = JSON.parse(Buffer.concat(chunks).toString() || '{}');
-      const md5 = createHash('md5').update(MessageBody).digest('hex');
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
-      res.end(JSON.stringify({ MessageId: 'bundling-test-message', MD5OfMessageBody: md5 }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, requests, close: () => new Promise((resolve) => server.close(resolve)) };
-}
 
 /** Runs `script` in a fresh Node process (this Node binary) with only `env`; resolves its stdout. */
 function runNode(script: string, env: Record<string, string>): Promise<string> {
@@ -119,7 +99,9 @@ describe('bundling', () => {
 
     it("signs its AWS calls with the role's credentials from the environment, as Lambda passes them", async () => {
       // Prepare: an invalid message, which the handler parks in the dead-letter queue (one SQS call)
-      const endpoint = await recordingSqsEndpoint();
+      const endpoint = await LocalAwsEndpoint.start();
+      const workQueueUrl = endpoint.createQueue('autoheal-work');
+      const deadLetterQueueUrl = endpoint.createQueue('autoheal-dlq');
       const home = fs.mkdtempSync(path.join(os.tmpdir(), 'autoheal-bundling-home-'));
       const event = {
         Records: [
@@ -142,17 +124,17 @@ describe('bundling', () => {
       const env = {
         PATH: process.env.PATH ?? '',
         HOME: home,
-        AWS_REGION: 'eu-central-1',
+        AWS_REGION: LOCAL_REGION,
         AWS_ENDPOINT_URL: endpoint.url,
         ...ROLE_CREDENTIALS,
         POWERTOOLS_LOG_LEVEL: 'SILENT',
         [ENV.redriveConfig]: JSON.stringify({ stateMachineNamePrefixes: ['orders-'] }),
         [ENV.idempotencyTable]: 'autoheal-idempotency',
-        [ENV.noticeTopicArn]: 'arn:aws:sns:eu-central-1:123456789012:autoheal-notices',
-        [ENV.workQueueUrl]: `${endpoint.url}/123456789012/autoheal-work`,
-        [ENV.deadLetterQueueUrl]: `${endpoint.url}/123456789012/autoheal-dlq`,
+        [ENV.noticeTopicArn]: `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:autoheal-notices`,
+        [ENV.workQueueUrl]: workQueueUrl,
+        [ENV.deadLetterQueueUrl]: deadLetterQueueUrl,
         [ENV.maxReceiveCount]: '5',
-        [ENV.statesArnPrefix]: 'arn:aws:states:eu-central-1:123456789012:',
+        [ENV.statesArnPrefix]: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:`,
       };
 
       // Act
@@ -160,18 +142,24 @@ describe('bundling', () => {
       try {
         stdout = await runNode(script, env);
       } finally {
-        await endpoint.close();
+        await endpoint.stop();
         fs.rmSync(home, { recursive: true, force: true });
       }
 
       // Assess
       expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '')).toEqual({ batchItemFailures: [] });
-      expect(endpoint.requests).toHaveLength(1);
-      expect(endpoint.requests[0]['x-amz-target']).toBe('AmazonSQS.SendMessage');
-      expect(endpoint.requests[0].authorization).toContain(
-        `Credential=${ROLE_CREDENTIALS.AWS_ACCESS_KEY_ID}/`,
-      );
-      expect(endpoint.requests[0]['x-amz-security-token']).toBe(ROLE_CREDENTIALS.AWS_SESSION_TOKEN);
+      expect(endpoint.calls).toEqual([
+        expect.objectContaining({
+          service: 'sqs',
+          operation: 'SendMessage',
+          target: 'autoheal-dlq',
+          outcome: 'ok',
+          signedWith: {
+            accessKeyId: ROLE_CREDENTIALS.AWS_ACCESS_KEY_ID,
+            sessionToken: ROLE_CREDENTIALS.AWS_SESSION_TOKEN,
+          },
+        }),
+      ]);
     });
   });
 });

@@ -69,6 +69,8 @@ export interface CallRecord {
   /** The executionArn, stateMachineArn, flowName or queue name it was about. */
   readonly target?: string;
   readonly clientToken?: string;
+  /** The access key id of the SigV4 `Authorization` header, and the session token, that signed it. */
+  readonly signedWith?: { readonly accessKeyId: string; readonly sessionToken?: string };
 }
 
 /** Options of {@link LocalAwsEndpoint.start}. */
@@ -362,6 +364,14 @@ export class LocalAwsEndpoint {
     if (target !== undefined) call.target = target;
     const clientToken = input.clientToken;
     if (typeof clientToken === 'string') call.clientToken = clientToken;
+    const accessKeyId = /Credential=([^/,\s]+)\//.exec(req.headers.authorization ?? '')?.[1];
+    if (accessKeyId !== undefined) {
+      const sessionToken = req.headers['x-amz-security-token'];
+      call.signedWith = {
+        accessKeyId,
+        ...(typeof sessionToken === 'string' && { sessionToken }),
+      };
+    }
     this.callLog.push(call);
 
     const { decision, latencyMs } = this.faultPlan.decide(route.service, route.operation);
