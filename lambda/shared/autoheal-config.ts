@@ -9,9 +9,9 @@
  */
 
 import { type AppflowConfig, parseAppflowConfig } from './config/appflow-config';
-import { check } from './config/common';
+import { ConfigProblems, check } from './config/common';
 import { parseRedriveConfig, type RedriveConfig } from './config/redrive-config';
-import { ConfigError } from './errors';
+import { ConfigError, type ConfigErrors } from './errors';
 
 export * from './config/appflow-config';
 export * from './config/common';
@@ -25,10 +25,15 @@ export interface AutohealConfig {
   readonly appflow?: AppflowConfig;
 }
 
+/** The sections of the config, each a healer. */
+export const CONFIG_SECTIONS = ['redrive', 'appflow'] as const;
+
 /**
- * Validates a raw Autoheal config and fills in every default.
+ * Validates a raw Autoheal config and fills in every default. A section set
+ * to `null` is left out on purpose (not installed), like an absent one.
  *
- * @throws {ConfigError} naming the first bad field and what it allows
+ * @throws {ConfigError} naming the bad field and what it allows; a
+ *   {@link ConfigErrors} listing every problem when there are several
  * @example
  * ```ts
  * const config = parseAutohealConfig({
@@ -39,15 +44,27 @@ export interface AutohealConfig {
  */
 export function parseAutohealConfig(value: unknown): AutohealConfig {
   const raw = check.object(value, 'autoheal');
-  check.onlyKeys(raw, 'autoheal', ['redrive', 'appflow']);
-  if (raw.redrive === undefined && raw.appflow === undefined) {
-    throw new ConfigError(
-      'autoheal',
-      'configures nothing: add a "redrive" section, an "appflow" section, or both',
+  const problems = new ConfigProblems();
+  problems.onlyKeys(raw, 'autoheal', CONFIG_SECTIONS);
+  if (raw.redrive == null && raw.appflow == null) {
+    problems.record(
+      new ConfigError(
+        'autoheal',
+        'configures nothing: add a "redrive" section, an "appflow" section, or both',
+      ),
     );
   }
+  const redrive =
+    raw.redrive == null
+      ? undefined
+      : problems.read(undefined, () => parseRedriveConfig(raw.redrive));
+  const appflow =
+    raw.appflow == null
+      ? undefined
+      : problems.read(undefined, () => parseAppflowConfig(raw.appflow));
+  problems.throwIfAny();
   return {
-    ...(raw.redrive !== undefined && { redrive: parseRedriveConfig(raw.redrive) }),
-    ...(raw.appflow !== undefined && { appflow: parseAppflowConfig(raw.appflow) }),
+    ...(redrive && { redrive }),
+    ...(appflow && { appflow }),
   };
 }

@@ -33,7 +33,7 @@ export class InvalidInputError extends Error {
 
 /** Configuration that fails validation, at synth time or on Lambda start. */
 export class ConfigError extends Error {
-  public override readonly name = 'ConfigError';
+  public override readonly name: string = 'ConfigError';
 
   /**
    * @param field dotted path of the offending option, e.g. `redrive.delay.factor`
@@ -45,6 +45,35 @@ export class ConfigError extends Error {
   ) {
     super(`Invalid Autoheal config at ${field}: ${problem}`);
   }
+}
+
+/**
+ * Several independent problems in one config, so a user fixes them in one go.
+ * It is a {@link ConfigError} (field and problem of the first), so one `catch`
+ * serves both; its message is one line per problem.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   parseAutohealConfig(raw);
+ * } catch (error) {
+ *   if (error instanceof ConfigError) for (const p of configProblemsOf(error)) console.error(p.message);
+ * }
+ * ```
+ */
+export class ConfigErrors extends ConfigError {
+  public override readonly name: string = 'ConfigErrors';
+
+  /** @param errors at least two problems, each naming its field */
+  public constructor(public readonly errors: readonly ConfigError[]) {
+    super(errors[0].field, errors[0].problem);
+    this.message = errors.map((error) => error.message).join('\n');
+  }
+}
+
+/** The single problems in a config error: its list, or itself. */
+export function configProblemsOf(error: ConfigError): readonly ConfigError[] {
+  return error instanceof ConfigErrors ? error.errors : [error];
 }
 
 /** Reads a required environment variable, failing with a message that says who sets it. */

@@ -106,13 +106,16 @@ export class FieldChecker {
 
   /** Rejects keys the schema does not know, so a typo never silently falls back to a default. */
   public onlyKeys(value: JsonObject, field: string, known: readonly string[]): void {
-    for (const key of Object.keys(value)) {
-      if (!known.includes(key)) {
-        throw this.fail(
-          `${field}.${key}`,
-          `is not a known option; known options: ${known.join(', ')}`,
-        );
-      }
-    }
+    const [first] = this.unknownKeys(value, field, known);
+    if (first) throw first;
+  }
+
+  /** One error per key the schema does not know, for callers that report every problem. */
+  public unknownKeys(value: JsonObject, field: string, known: readonly string[]): Error[] {
+    return Object.keys(value)
+      .filter((key) => !known.includes(key))
+      .map((key) =>
+        this.fail(`${field}.${key}`, `is not a known option; known options: ${known.join(', ')}`),
+      );
   }
 }

@@ -4,7 +4,9 @@
  */
 import { ConfigError } from '../errors';
 import {
+  ConfigProblems,
   check,
+  DEFAULT_PROCESSING,
   type DelayPolicy,
   type ProcessingOptions,
   parseDelay,
@@ -183,51 +185,81 @@ function parseTimeZone(value: unknown, field: string, resolve: boolean): string 
 
 function parseSchedule(value: unknown, field: string, resolveTimeZones: boolean): FlowSchedule {
   const raw = check.object(value, field);
-  check.onlyKeys(raw, field, ['name', 'expression', 'timeZone', 'flexibleWindowMinutes', 'flows']);
-  const flows = check.array(raw.flows, `${field}.flows`, flowName);
-  if (flows.length === 0)
-    throw new ConfigError(`${field}.flows`, 'must list at least one flow name');
-  const duplicate = flows.find((flow, i) => flows.indexOf(flow) !== i);
-  if (duplicate) throw new ConfigError(`${field}.flows`, `lists ${duplicate} twice`);
-  return {
-    name: check.string(raw.name, `${field}.name`, {
-      pattern: SCHEDULE_NAME,
-      patternHint: 'a schedule name of 1-48 letters, digits, -, _ or .',
-    }),
-    expression: parseExpression(raw.expression, `${field}.expression`),
+  const problems = new ConfigProblems();
+  problems.onlyKeys(raw, field, [
+    'name',
+    'expression',
+    'timeZone',
+    'flexibleWindowMinutes',
+    'flows',
+  ]);
+  const flowsProblems = problems.count;
+  const flows = problems.array(raw.flows, `${field}.flows`, flowName);
+  if (problems.count === flowsProblems) {
+    problems.read(undefined, () => {
+      if (flows.length === 0)
+        throw new ConfigError(`${field}.flows`, 'must list at least one flow name');
+      const duplicate = flows.find((flow, i) => flows.indexOf(flow) !== i);
+      if (duplicate) throw new ConfigError(`${field}.flows`, `lists ${duplicate} twice`);
+    });
+  }
+  const schedule: FlowSchedule = {
+    name: problems.read('', () =>
+      check.string(raw.name, `${field}.name`, {
+        pattern: SCHEDULE_NAME,
+        patternHint: 'a schedule name of 1-48 letters, digits, -, _ or .',
+      }),
+    ),
+    expression: problems.read('', () => parseExpression(raw.expression, `${field}.expression`)),
     timeZone:
       raw.timeZone === undefined
         ? 'UTC'
-        : parseTimeZone(raw.timeZone, `${field}.timeZone`, resolveTimeZones),
+        : problems.read('UTC', () =>
+            parseTimeZone(raw.timeZone, `${field}.timeZone`, resolveTimeZones),
+          ),
     flexibleWindowMinutes:
       raw.flexibleWindowMinutes === undefined
         ? 0
-        : check.number(raw.flexibleWindowMinutes, `${field}.flexibleWindowMinutes`, {
-            min: 0,
-            max: 1440,
-            integer: true,
-          }),
+        : problems.read(0, () =>
+            check.number(raw.flexibleWindowMinutes, `${field}.flexibleWindowMinutes`, {
+              min: 0,
+              max: 1440,
+              integer: true,
+            }),
+          ),
     flows,
   };
+  problems.throwIfAny();
+  return schedule;
 }
 
 function parseHealing(value: unknown, field: string): FlowHealingPolicy {
   if (value === undefined) return DEFAULT_FLOW_HEALING;
   const raw = check.object(value, field);
-  check.onlyKeys(raw, field, Object.keys(DEFAULT_FLOW_HEALING));
+  const problems = new ConfigProblems();
+  problems.onlyKeys(raw, field, Object.keys(DEFAULT_FLOW_HEALING));
   const d = DEFAULT_FLOW_HEALING;
   const int = (key: keyof FlowHealingPolicy, min: number, max: number): number =>
     raw[key] === undefined
       ? (d[key] as number)
-      : check.number(raw[key], `${field}.${key}`, { min, max, integer: true });
+      : problems.read(d[key] as number, () =>
+          check.number(raw[key], `${field}.${key}`, { min, max, integer: true }),
+        );
   const bool = (key: keyof FlowHealingPolicy): boolean =>
-    raw[key] === undefined ? (d[key] as boolean) : check.boolean(raw[key], `${field}.${key}`);
+    raw[key] === undefined
+      ? (d[key] as boolean)
+      : problems.read(d[key] as boolean, () => check.boolean(raw[key], `${field}.${key}`));
+  const delayProblems = problems.count;
   const delay: DelayPolicy = {
     ...d.delay,
-    ...(raw.delay === undefined ? {} : parseDelay(raw.delay, `${field}.delay`)),
+    ...(raw.delay === undefined
+      ? {}
+      : problems.read({}, () => parseDelay(raw.delay, `${field}.delay`))),
   };
-  validateDelay(delay, `${field}.delay`);
-  return {
+  if (problems.count === delayProblems) {
+    problems.read(undefined, () => validateDelay(delay, `${field}.delay`));
+  }
+  const healing: FlowHealingPolicy = {
     rerunFailedRuns: bool('rerunFailedRuns'),
     maxReruns: int('maxReruns', 0, 10),
     delay,
@@ -236,12 +268,15 @@ function parseHealing(value: unknown, field: string): FlowHealingPolicy {
     maxReactivations: int('maxReactivations', 0, 100),
     reactivationWindowHours: int('reactivationWindowHours', 1, 720),
   };
+  problems.throwIfAny();
+  return healing;
 }
 
 /**
  * Validates the `appflow` section and fills in every default.
  *
- * @throws {ConfigError} naming the first bad field and what it allows
+ * @throws {ConfigError} naming the bad field and what it allows; a
+ *   {@link ConfigErrors} listing every problem when there are several
  * @example
  * ```ts
  * const appflow = parseAppflowConfig({
@@ -257,41 +292,54 @@ export function parseAppflowConfig(
 ): AppflowConfig {
   const resolveTimeZones = options.resolveTimeZones ?? true;
   const raw = check.object(value, field);
-  check.onlyKeys(raw, field, [
+  const problems = new ConfigProblems();
+  problems.onlyKeys(raw, field, [
     'schedules',
     'healedFlows',
     'healing',
     'maxConcurrentStarts',
     'processing',
   ]);
-  const schedules = check.array(raw.schedules ?? [], `${field}.schedules`, (v, f) =>
+  const scopeProblems = problems.count;
+  const schedules = problems.array(raw.schedules ?? [], `${field}.schedules`, (v, f) =>
     parseSchedule(v, f, resolveTimeZones),
   );
   const names = schedules.map((s) => s.name);
   const duplicate = names.find((name, i) => names.indexOf(name) !== i);
-  if (duplicate)
-    throw new ConfigError(`${field}.schedules`, `has two schedules named ${duplicate}`);
-  const healedFlows = check.array(raw.healedFlows ?? [], `${field}.healedFlows`, flowName);
-  if (schedules.length === 0 && healedFlows.length === 0) {
-    throw new ConfigError(
-      `${field}.schedules`,
-      'is empty: list at least one schedule, or a flow in healedFlows',
+  if (duplicate) {
+    problems.record(new ConfigError(`${field}.schedules`, `has two schedules named ${duplicate}`));
+  }
+  const healedFlows = problems.array(raw.healedFlows ?? [], `${field}.healedFlows`, flowName);
+  if (problems.count === scopeProblems && schedules.length === 0 && healedFlows.length === 0) {
+    problems.record(
+      new ConfigError(
+        `${field}.schedules`,
+        'is empty: list at least one schedule, or a flow in healedFlows',
+      ),
     );
   }
-  return {
+  const config: AppflowConfig = {
     schedules,
     healedFlows,
-    healing: parseHealing(raw.healing, `${field}.healing`),
+    healing: problems.read(DEFAULT_FLOW_HEALING, () =>
+      parseHealing(raw.healing, `${field}.healing`),
+    ),
     maxConcurrentStarts:
       raw.maxConcurrentStarts === undefined
         ? 5
-        : check.number(raw.maxConcurrentStarts, `${field}.maxConcurrentStarts`, {
-            min: 1,
-            max: 50,
-            integer: true,
-          }),
-    processing: parseProcessing(raw.processing, `${field}.processing`),
+        : problems.read(5, () =>
+            check.number(raw.maxConcurrentStarts, `${field}.maxConcurrentStarts`, {
+              min: 1,
+              max: 50,
+              integer: true,
+            }),
+          ),
+    processing: problems.read(DEFAULT_PROCESSING, () =>
+      parseProcessing(raw.processing, `${field}.processing`),
+    ),
   };
+  problems.throwIfAny();
+  return config;
 }
 
 /** Every flow Autoheal may start or heal: the scheduled ones and the healed ones. */

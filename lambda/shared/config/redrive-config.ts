@@ -5,7 +5,9 @@
 import { ConfigError } from '../errors';
 import type { JsonObject } from '../fields';
 import {
+  ConfigProblems,
   check,
+  DEFAULT_PROCESSING,
   type DelayPolicy,
   type ProcessingOptions,
   parseDelay,
@@ -130,45 +132,45 @@ const SWEEPER_KEYS = ['enabled', 'periodMinutes', 'lookbackHours', 'requestsPerS
 export function parseSweeper(value: unknown, field: string): SweeperOptions {
   if (value === undefined) return DEFAULT_SWEEPER;
   const raw = check.object(value, field);
-  check.onlyKeys(raw, field, SWEEPER_KEYS);
+  const problems = new ConfigProblems();
+  problems.onlyKeys(raw, field, SWEEPER_KEYS);
+  const option = <K extends keyof SweeperOptions>(
+    key: K,
+    read: (v: unknown, f: string) => SweeperOptions[K],
+  ): SweeperOptions[K] =>
+    raw[key] === undefined
+      ? DEFAULT_SWEEPER[key]
+      : problems.read(DEFAULT_SWEEPER[key], () => read(raw[key], `${field}.${key}`));
+  const before = problems.count;
   const sweeper: SweeperOptions = {
-    enabled:
-      raw.enabled === undefined
-        ? DEFAULT_SWEEPER.enabled
-        : check.boolean(raw.enabled, `${field}.enabled`),
-    periodMinutes:
-      raw.periodMinutes === undefined
-        ? DEFAULT_SWEEPER.periodMinutes
-        : check.number(raw.periodMinutes, `${field}.periodMinutes`, {
-            min: 5,
-            max: 1440,
-            integer: true,
-          }),
-    lookbackHours:
-      raw.lookbackHours === undefined
-        ? DEFAULT_SWEEPER.lookbackHours
-        : check.number(raw.lookbackHours, `${field}.lookbackHours`, {
-            min: 1,
-            max: 336,
-            integer: true,
-          }),
-    requestsPerSecond:
-      raw.requestsPerSecond === undefined
-        ? DEFAULT_SWEEPER.requestsPerSecond
-        : check.number(raw.requestsPerSecond, `${field}.requestsPerSecond`),
+    enabled: option('enabled', (v, f) => check.boolean(v, f)),
+    periodMinutes: option('periodMinutes', (v, f) =>
+      check.number(v, f, { min: 5, max: 1440, integer: true }),
+    ),
+    lookbackHours: option('lookbackHours', (v, f) =>
+      check.number(v, f, { min: 1, max: 336, integer: true }),
+    ),
+    requestsPerSecond: option('requestsPerSecond', (v, f) => {
+      const requestsPerSecond = check.number(v, f);
+      if (!(requestsPerSecond > 0 && requestsPerSecond <= 2)) {
+        throw new ConfigError(
+          f,
+          `must be a number above 0 and at most 2, got ${requestsPerSecond}`,
+        );
+      }
+      return requestsPerSecond;
+    }),
   };
-  if (!(sweeper.requestsPerSecond > 0 && sweeper.requestsPerSecond <= 2)) {
-    throw new ConfigError(
-      `${field}.requestsPerSecond`,
-      `must be a number above 0 and at most 2, got ${sweeper.requestsPerSecond}`,
+  // Depends on two options: checked only when both were read cleanly.
+  if (problems.count === before && sweeper.lookbackHours * 60 <= sweeper.periodMinutes) {
+    problems.record(
+      new ConfigError(
+        `${field}.lookbackHours`,
+        `must cover more than periodMinutes (${sweeper.periodMinutes} min), so each sweep overlaps the one before; got ${sweeper.lookbackHours} h`,
+      ),
     );
   }
-  if (sweeper.lookbackHours * 60 <= sweeper.periodMinutes) {
-    throw new ConfigError(
-      `${field}.lookbackHours`,
-      `must cover more than periodMinutes (${sweeper.periodMinutes} min), so each sweep overlaps the one before; got ${sweeper.lookbackHours} h`,
-    );
-  }
+  problems.throwIfAny();
   return sweeper;
 }
 
@@ -224,32 +226,41 @@ function parseErrorNames(value: unknown, field: string): string[] {
 }
 
 function parsePolicyOverride(raw: JsonObject, field: string): RedrivePolicyOverride {
-  let errors: Partial<ErrorPolicy> | undefined;
-  if (raw.errors !== undefined) {
-    const e = check.object(raw.errors, `${field}.errors`);
-    check.onlyKeys(e, `${field}.errors`, ['deny', 'allow']);
-    errors = {
-      ...(e.deny !== undefined && { deny: parseErrorNames(e.deny, `${field}.errors.deny`) }),
-      ...(e.allow !== undefined && { allow: parseErrorNames(e.allow, `${field}.errors.allow`) }),
-    };
-  }
-  return {
-    ...(raw.statuses !== undefined && {
-      statuses: parseStatuses(raw.statuses, `${field}.statuses`),
-    }),
-    ...(raw.maxRedrives !== undefined && {
-      maxRedrives: check.number(raw.maxRedrives, `${field}.maxRedrives`, {
-        min: 0,
-        max: 100,
-        integer: true,
-      }),
-    }),
-    ...(errors && { errors }),
-    ...(raw.delay !== undefined && { delay: parseDelay(raw.delay, `${field}.delay`) }),
-    ...(raw.observeOnly !== undefined && {
-      observeOnly: check.boolean(raw.observeOnly, `${field}.observeOnly`),
-    }),
+  const problems = new ConfigProblems();
+  const option = <K extends keyof RedrivePolicyOverride>(
+    key: K,
+    read: (v: unknown, f: string) => RedrivePolicyOverride[K],
+  ): RedrivePolicyOverride =>
+    raw[key] === undefined
+      ? {}
+      : problems.read({}, () => ({ [key]: read(raw[key], `${field}.${key}`) }));
+  const override: RedrivePolicyOverride = {
+    ...option('statuses', parseStatuses),
+    ...option('maxRedrives', (v, f) => check.number(v, f, { min: 0, max: 100, integer: true })),
+    ...option('errors', parseErrorPolicy),
+    ...option('delay', parseDelay),
+    ...option('observeOnly', (v, f) => check.boolean(v, f)),
   };
+  problems.throwIfAny();
+  return override;
+}
+
+function parseErrorPolicy(value: unknown, field: string): Partial<ErrorPolicy> {
+  const e = check.object(value, field);
+  const problems = new ConfigProblems();
+  problems.onlyKeys(e, field, ['deny', 'allow']);
+  const errors: Partial<ErrorPolicy> = {
+    ...(e.deny !== undefined &&
+      problems.read<Partial<ErrorPolicy>>({}, () => ({
+        deny: parseErrorNames(e.deny, `${field}.deny`),
+      }))),
+    ...(e.allow !== undefined &&
+      problems.read<Partial<ErrorPolicy>>({}, () => ({
+        allow: parseErrorNames(e.allow, `${field}.allow`),
+      }))),
+  };
+  problems.throwIfAny();
+  return errors;
 }
 
 /** Applies an override on top of a complete policy. */
@@ -313,7 +324,8 @@ export function isNameInScope(config: RedriveScope, stateMachineName: string): b
 /**
  * Validates the `redrive` section and fills in every default.
  *
- * @throws {ConfigError} naming the first bad field and what it allows
+ * @throws {ConfigError} naming the bad field and what it allows; a
+ *   {@link ConfigErrors} listing every problem when there are several
  * @example
  * ```ts
  * const redrive = parseRedriveConfig({ stateMachineNamePrefixes: ['orders-'], maxRedrives: 5 });
@@ -322,8 +334,10 @@ export function isNameInScope(config: RedriveScope, stateMachineName: string): b
  */
 export function parseRedriveConfig(value: unknown, field = 'redrive'): RedriveConfig {
   const raw = check.object(value, field);
-  check.onlyKeys(raw, field, REDRIVE_KEYS);
-  const stateMachineArns = check.array(
+  const problems = new ConfigProblems();
+  problems.onlyKeys(raw, field, REDRIVE_KEYS);
+  const scopeProblems = problems.count;
+  const stateMachineArns = problems.array(
     raw.stateMachineArns ?? [],
     `${field}.stateMachineArns`,
     (v, f) =>
@@ -332,7 +346,7 @@ export function parseRedriveConfig(value: unknown, field = 'redrive'): RedriveCo
         patternHint: 'a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)',
       }),
   );
-  const stateMachineNamePrefixes = check.array(
+  const stateMachineNamePrefixes = problems.array(
     raw.stateMachineNamePrefixes ?? [],
     `${field}.stateMachineNamePrefixes`,
     (v, f) =>
@@ -341,43 +355,69 @@ export function parseRedriveConfig(value: unknown, field = 'redrive'): RedriveCo
         patternHint: 'a state machine name prefix of 1-80 letters, digits, _ or -',
       }),
   );
-  if (stateMachineArns.length === 0 && stateMachineNamePrefixes.length === 0) {
-    throw new ConfigError(
-      `${field}.stateMachineArns`,
-      'scope is empty: list at least one state machine ARN here or a name prefix in stateMachineNamePrefixes',
+  const scopeIsClean = problems.count === scopeProblems;
+  if (scopeIsClean && stateMachineArns.length === 0 && stateMachineNamePrefixes.length === 0) {
+    problems.record(
+      new ConfigError(
+        `${field}.stateMachineArns`,
+        'scope is empty: list at least one state machine ARN here or a name prefix in stateMachineNamePrefixes',
+      ),
     );
   }
-  const base = applyOverride(DEFAULT_REDRIVE_POLICY, parsePolicyOverride(raw, field));
-  validateDelay(base.delay, `${field}.delay`);
+  const policyProblems = problems.count;
+  const base = applyOverride(
+    DEFAULT_REDRIVE_POLICY,
+    problems.read({}, () => parsePolicyOverride(raw, field)),
+  );
+  const baseIsClean = problems.count === policyProblems;
+  if (baseIsClean) problems.read(undefined, () => validateDelay(base.delay, `${field}.delay`));
 
   const overrides: Record<string, RedrivePolicyOverride> = {};
-  const rawOverrides = check.object(raw.overrides ?? {}, `${field}.overrides`);
+  const rawOverrides = problems.read({}, () =>
+    check.object(raw.overrides ?? {}, `${field}.overrides`),
+  );
   const scope: RedriveScope = { stateMachineArns, stateMachineNamePrefixes };
   for (const [name, rawOverride] of Object.entries(rawOverrides)) {
     const overrideField = `${field}.overrides.${name}`;
-    if (!STATE_MACHINE_NAME.test(name)) {
-      throw new ConfigError(
-        overrideField,
-        'keys must be state machine names (1-80 letters, digits, _ or -)',
+    problems.read(undefined, () => {
+      if (!STATE_MACHINE_NAME.test(name)) {
+        throw new ConfigError(
+          overrideField,
+          'keys must be state machine names (1-80 letters, digits, _ or -)',
+        );
+      }
+      // A scope with a bad entry cannot say what is out of scope.
+      if (scopeIsClean && !isNameInScope(scope, name)) {
+        throw new ConfigError(overrideField, 'names a state machine outside the configured scope');
+      }
+      const override = check.object(rawOverride, overrideField);
+      const overrideProblems = new ConfigProblems();
+      overrideProblems.onlyKeys(override, overrideField, POLICY_KEYS);
+      const parsed = overrideProblems.read(undefined, () =>
+        parsePolicyOverride(override, overrideField),
       );
-    }
-    if (!isNameInScope(scope, name)) {
-      throw new ConfigError(overrideField, 'names a state machine outside the configured scope');
-    }
-    const override = check.object(rawOverride, overrideField);
-    check.onlyKeys(override, overrideField, POLICY_KEYS);
-    overrides[name] = parsePolicyOverride(override, overrideField);
-    validateDelay(applyOverride(base, overrides[name]).delay, `${overrideField}.delay`);
+      if (parsed && baseIsClean) {
+        overrideProblems.read(undefined, () =>
+          validateDelay(applyOverride(base, parsed).delay, `${overrideField}.delay`),
+        );
+      }
+      overrideProblems.throwIfAny();
+      if (parsed) overrides[name] = parsed;
+    });
   }
 
-  return {
+  const config: RedriveConfig = {
     ...base,
     stateMachineArns,
     stateMachineNamePrefixes,
     overrides,
-    processing: parseProcessing(raw.processing, `${field}.processing`),
-    sweeper: parseSweeper(raw.sweeper, `${field}.sweeper`),
+    processing: problems.read(DEFAULT_PROCESSING, () =>
+      parseProcessing(raw.processing, `${field}.processing`),
+    ),
+    sweeper: problems.read(DEFAULT_SWEEPER, () => parseSweeper(raw.sweeper, `${field}.sweeper`)),
   };
+  problems.throwIfAny();
+  return config;
 }
 
 /** The effective policy for one state machine: the config's defaults plus its override. */
