@@ -3,10 +3,17 @@ import { App } from 'aws-cdk-lib';
 import { AutohealStack } from '../lib/autoheal-stack';
 import { loadAutohealConfig } from '../lib/config/load-config';
 import { addNagChecks } from '../lib/nag';
+import { exitOnConfigError } from './config-errors';
+import { describeSynthTarget } from './synth-target';
 
-const app = new App();
-new AutohealStack(app, 'Autoheal', {
-  config: loadAutohealConfig(app.node),
-  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+// The CDK CLI sets CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION; say which, and why.
+process.stderr.write(`${describeSynthTarget(process.env)}\n`);
+
+exitOnConfigError(() => {
+  const app = new App();
+  new AutohealStack(app, 'Autoheal', {
+    config: loadAutohealConfig(app.node),
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  });
+  addNagChecks(app);
 });
-addNagChecks(app);
