@@ -51,7 +51,7 @@ function describeRegion(env: NodeJS.ProcessEnv): string {
   if (variable) {
     return env[variable] === region
       ? `region ${region} (from ${variable})`
-      : `region ${region} (from CDK_DEFAULT_REGION; the CDK CLI sets it from ${variable})`;
+      : `region ${region} (from CDK_DEFAULT_REGION, though ${variable} is ${env[variable]}: the CDK CLI would have used ${variable})`;
   }
   const profileName = env.AWS_PROFILE
     ? `profile "${env.AWS_PROFILE}" (AWS_PROFILE)`

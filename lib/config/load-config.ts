@@ -112,24 +112,28 @@ function parseJson(text: string, field: string): unknown {
  * Refuses every context key that looks like an Autoheal key but is not one:
  * otherwise `-c autoheall=…` is ignored and cdk.json's config deployed.
  * A key looks like one when it starts with `autoheal` (any case) or is at
- * most two edits from a known key. CDK's own keys (`@aws-cdk/…`, `aws:cdk:…`,
+ * most two edits from a known key. The suggestion follows the value: JSON
+ * was meant for `autoheal`, anything else (a path) for `autohealConfigFile`. CDK's own keys (`@aws-cdk/…`, `aws:cdk:…`,
  * `cli-telemetry`) are far from both.
  */
 function refuseMisspeltKeys(node: Node): void {
-  const problems = Object.keys(node.getAllContext())
-    .filter((key) => !AUTOHEAL_CONTEXT_KEYS.includes(key))
+  const context: Record<string, unknown> = node.getAllContext();
+  const problems = Object.entries(context)
+    .filter(([key]) => !AUTOHEAL_CONTEXT_KEYS.includes(key))
     .filter(
-      (key) =>
+      ([key]) =>
         key.toLowerCase().startsWith(CONFIG_CONTEXT_KEY) ||
         AUTOHEAL_CONTEXT_KEYS.some((known) => editDistance(key, known) <= 2),
     )
-    .map((key) => {
-      const nearest = [...AUTOHEAL_CONTEXT_KEYS].sort(
-        (a, b) => editDistance(key.toLowerCase(), a) - editDistance(key.toLowerCase(), b),
-      )[0];
+    .map(([key, value]) => {
+      // The value says which was meant: JSON is a config, anything else a file's path.
+      const meant =
+        typeof value === 'object' || /^\s*[{[]/.test(String(value))
+          ? CONFIG_CONTEXT_KEY
+          : CONFIG_FILE_CONTEXT_KEY;
       return new ConfigError(
         `context.${key}`,
-        `is not a context key Autoheal reads; did you mean ${nearest}? Autoheal reads ${CONFIG_CONTEXT_KEY} (the config as JSON) and ${CONFIG_FILE_CONTEXT_KEY} (a JSON file's path)`,
+        `is not a context key Autoheal reads; did you mean ${meant}? Autoheal reads ${CONFIG_CONTEXT_KEY} (the config as JSON) and ${CONFIG_FILE_CONTEXT_KEY} (a JSON file's path)`,
       );
     });
   if (problems.length === 1) throw problems[0];

@@ -1,7 +1,11 @@
 import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { allConfiguredStatuses, type RedriveConfig } from '../../lambda/shared/autoheal-config';
+import {
+  allConfiguredStatuses,
+  ConfigProblems,
+  type RedriveConfig,
+} from '../../lambda/shared/autoheal-config';
 import { ENV, REDRIVE_SERVICE_NAME, SFN_EVENT } from '../../lambda/shared/contract';
 import { ConfigError } from '../../lambda/shared/errors';
 import { nagResourceFinding } from '../nag';
@@ -137,17 +141,32 @@ function refuseArnsElsewhere(scope: Construct, config: RedriveConfig): void {
     ['region', region, 3],
     ['account', account, 4],
   ];
+  const problems = new ConfigProblems();
   config.stateMachineArns.forEach((arn, i) => {
     const parts = arn.split(':');
-    for (const [what, value, index] of home) {
-      if (Token.isUnresolved(value) || parts[index] === value) continue;
-      throw new ConfigError(
+    const elsewhere = home.find(
+      ([, value, index]) => !Token.isUnresolved(value) && parts[index] !== value,
+    );
+    if (!elsewhere) return;
+    const [what, value, index] = elsewhere;
+    problems.record(
+      new ConfigError(
         `redrive.stateMachineArns[${i}]`,
-        `is in ${what} ${parts[index]}, but this stack deploys to ${what} ${value}; Autoheal redrives state machines of its own account and region, so deploy a stack there for it`,
-      );
-    }
+        `is in ${what} ${parts[index]}, but this stack deploys to ${what} ${value}; Autoheal redrives state machines of its own account and region, so ${HOW_TO_TARGET[what](parts[index])}, or deploy one stack per ${what}`,
+      ),
+    );
   });
+  problems.throwIfAny();
 }
+
+/** What a user sets so the CDK CLI targets another partition, region or account. */
+const HOW_TO_TARGET: Record<string, (value: string) => string> = {
+  partition: (value) => `deploy with credentials and a region of partition ${value}`,
+  region: (value) =>
+    `to deploy to ${value} set AWS_REGION=${value} (or AWS_DEFAULT_REGION, or pass --profile with a profile whose region is ${value}; an exported CDK_DEFAULT_REGION is overwritten by the CDK CLI)`,
+  account: (value) =>
+    `to deploy to account ${value} use its credentials (e.g. --profile with a profile of that account)`,
+};
 
 /** Execution ARNs of exactly the scoped state machines (execution ARNs carry the machine name). */
 export function scopedExecutionArns(scope: Construct, config: RedriveConfig): string[] {
