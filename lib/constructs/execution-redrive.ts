@@ -152,7 +152,7 @@ function refuseArnsElsewhere(scope: Construct, config: RedriveConfig): void {
     problems.record(
       new ConfigError(
         `redrive.stateMachineArns[${i}]`,
-        `is in ${what} ${parts[index]}, but this stack deploys to ${what} ${value}; Autoheal redrives state machines of its own account and region, so ${HOW_TO_TARGET[what](parts[index])}, or deploy one stack per ${what}`,
+        `is in ${what} ${parts[index]}, but this stack deploys to ${what} ${value}; Autoheal redrives state machines of its own account and region, so deploy a stack there for it: ${HOW_TO_TARGET[what](parts[index])}`,
       ),
     );
   });
@@ -161,11 +161,11 @@ function refuseArnsElsewhere(scope: Construct, config: RedriveConfig): void {
 
 /** What a user sets so the CDK CLI targets another partition, region or account. */
 const HOW_TO_TARGET: Record<string, (value: string) => string> = {
-  partition: (value) => `deploy with credentials and a region of partition ${value}`,
+  partition: (value) => `use credentials and a region of partition ${value}`,
   region: (value) =>
-    `to deploy to ${value} set AWS_REGION=${value} (or AWS_DEFAULT_REGION, or pass --profile with a profile whose region is ${value}; an exported CDK_DEFAULT_REGION is overwritten by the CDK CLI)`,
+    `set AWS_REGION=${value} (or AWS_DEFAULT_REGION, or pass --profile with a profile whose region is ${value}; the CDK CLI overwrites an exported CDK_DEFAULT_REGION)`,
   account: (value) =>
-    `to deploy to account ${value} use its credentials (e.g. --profile with a profile of that account)`,
+    `use that account's credentials (e.g. --profile with a profile of account ${value})`,
 };
 
 /** Execution ARNs of exactly the scoped state machines (execution ARNs carry the machine name). */

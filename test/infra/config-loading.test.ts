@@ -3,7 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
 import { ConfigError, configProblemsOf } from '../../lambda/shared/errors';
+import { AutohealStack } from '../../lib/autoheal-stack';
 import { loadAutohealConfig } from '../../lib/config/load-config';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -299,7 +301,7 @@ describe('the app (bin/autoheal.ts) run as the CDK CLI runs it', () => {
         },
       },
       lines: [
-        'Invalid Autoheal config at redrive.stateMachineArns[0]: is in region eu-west-1, but this stack deploys to region us-east-1; Autoheal redrives state machines of its own account and region, so to deploy to eu-west-1 set AWS_REGION=eu-west-1 (or AWS_DEFAULT_REGION, or pass --profile with a profile whose region is eu-west-1; an exported CDK_DEFAULT_REGION is overwritten by the CDK CLI), or deploy one stack per region',
+        'Invalid Autoheal config at redrive.stateMachineArns[0]: is in region eu-west-1, but this stack deploys to region us-east-1; Autoheal redrives state machines of its own account and region, so deploy a stack there for it: set AWS_REGION=eu-west-1 (or AWS_DEFAULT_REGION, or pass --profile with a profile whose region is eu-west-1; the CDK CLI overwrites an exported CDK_DEFAULT_REGION)',
       ],
     },
   ])('prints $label, one line each, no stack trace, and exits 1', ({ context, lines }) => {
@@ -364,5 +366,60 @@ describe('cdk synth', () => {
     expect(result.stderr).toContain(
       'Invalid Autoheal config at redrive.maxRedrives: must be an integer from 0 to 100, got 101\n',
     );
+  });
+});
+
+describe('a state machine ARN outside the stack environment', () => {
+  /** What building the stack in eu-central-1 of 123456789012 threw, one message per problem. */
+  function refusalsOf(stateMachineArns: string[]): string[] {
+    const app = new App();
+    try {
+      new AutohealStack(app, 'Autoheal', {
+        config: parseAutohealConfig({ redrive: { stateMachineArns } }),
+        env: { account: '123456789012', region: 'eu-central-1' },
+      });
+    } catch (error) {
+      if (error instanceof ConfigError) return configProblemsOf(error).map((e) => e.message);
+      throw error;
+    }
+    throw new Error('the stack was built');
+  }
+
+  it.each([
+    {
+      what: 'region',
+      arn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:orders',
+      todo: 'set AWS_REGION=eu-west-1 (or AWS_DEFAULT_REGION, or pass --profile with a profile whose region is eu-west-1; the CDK CLI overwrites an exported CDK_DEFAULT_REGION)',
+    },
+    {
+      what: 'account',
+      arn: 'arn:aws:states:eu-central-1:210987654321:stateMachine:orders',
+      todo: "use that account's credentials (e.g. --profile with a profile of account 210987654321)",
+    },
+  ])('is refused in one line saying what to set for another $what', ({ arn, todo }) => {
+    // Act
+    const refusals = refusalsOf([arn]);
+
+    // Assess
+    expect(refusals).toEqual([
+      expect.stringMatching(/^Invalid Autoheal config at redrive\.stateMachineArns\[0\]: /),
+    ]);
+    expect(refusals[0]).toContain(`so deploy a stack there for it: ${todo}`);
+    expect(refusals[0]).not.toContain('\n');
+  });
+
+  it('is refused for every such ARN at once', () => {
+    // Act
+    const refusals = refusalsOf([
+      'arn:aws:states:eu-west-1:123456789012:stateMachine:orders',
+      'arn:aws:states:eu-central-1:123456789012:stateMachine:billing',
+      'arn:aws:states:us-east-1:123456789012:stateMachine:payments',
+    ]);
+
+    // Assess
+    expect(refusals).toEqual([
+      expect.stringContaining('stateMachineArns[0]: is in region eu-west-1'),
+      expect.stringContaining('stateMachineArns[2]: is in region us-east-1'),
+    ]);
   });
 });
