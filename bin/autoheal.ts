@@ -16,4 +16,6 @@ exitOnConfigError(() => {
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
   addNagChecks(app);
+  // Synthesise here, not on exit, so a config error raised while synthesising is caught too.
+  app.synth();
 });

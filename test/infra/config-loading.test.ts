@@ -10,6 +10,17 @@ import { loadAutohealConfig } from '../../lib/config/load-config';
 
 const ROOT = path.join(__dirname, '..', '..');
 
+const tempDirs: string[] = [];
+/** A fresh directory under the OS temp dir, removed after the suite. */
+function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 describe('loadAutohealConfig', () => {
   it('reads the object in cdk.json context and fills in the defaults', () => {
     // Prepare
@@ -39,7 +50,7 @@ describe('loadAutohealConfig', () => {
 
   it('prefers a config file named with -c autohealConfigFile=...', () => {
     // Prepare
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'autoheal-')), 'config.json');
+    const file = path.join(tempDir('autoheal-'), 'config.json');
     fs.writeFileSync(
       file,
       JSON.stringify({ redrive: { stateMachineNamePrefixes: ['file-'] }, appflow: null }),
@@ -101,7 +112,7 @@ function loadFailureOf(context: Record<string, unknown>, cdkJsonPath?: string): 
 
 /** A cdk.json in a fresh directory whose context.autoheal is the given config. */
 function projectWith(autoheal: unknown): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'autoheal-project-')), 'cdk.json');
+  const file = path.join(tempDir('autoheal-project-'), 'cdk.json');
   fs.writeFileSync(file, JSON.stringify({ app: 'true', context: { autoheal } }));
   return file;
 }
@@ -184,7 +195,7 @@ describe('loadAutohealConfig refuses what would deploy another config than meant
     [
       '-c autohealConfigFile',
       (config: unknown) => {
-        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'autoheal-')), 'c.json');
+        const file = path.join(tempDir('autoheal-'), 'c.json');
         fs.writeFileSync(file, JSON.stringify(config));
         return { autoheal: APPFLOW_ONLY, autohealConfigFile: file };
       },
@@ -257,7 +268,7 @@ function runApp(context: Record<string, unknown>, vars: Record<string, string>) 
       encoding: 'utf8',
       env: appEnvironment({
         CDK_CONTEXT_JSON: JSON.stringify(context),
-        CDK_OUTDIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-out-')),
+        CDK_OUTDIR: tempDir('cdk-out-'),
         ...vars,
       }),
     },
@@ -342,15 +353,7 @@ describe('cdk synth', () => {
     // Act
     const result = spawnSync(
       path.join(ROOT, 'node_modules', '.bin', 'cdk'),
-      [
-        'synth',
-        '--no-notices',
-        '-q',
-        '-o',
-        fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-out-')),
-        '-c',
-        `autoheal=${badConfig}`,
-      ],
+      ['synth', '--no-notices', '-q', '-o', tempDir('cdk-out-'), '-c', `autoheal=${badConfig}`],
       { cwd: ROOT, encoding: 'utf8', env: appEnvironment({ AWS_REGION: 'eu-west-1' }) },
     );
 
