@@ -113,8 +113,8 @@ function parseJson(text: string, field: string): unknown {
  * otherwise `-c autoheall=…` is ignored and cdk.json's config deployed.
  * A key looks like one when it starts with `autoheal` (any case) or is at
  * most two edits from a known key. The suggestion follows the value: JSON
- * was meant for `autoheal`, anything else (a path) for `autohealConfigFile`. CDK's own keys (`@aws-cdk/…`, `aws:cdk:…`,
- * `cli-telemetry`) are far from both.
+ * was meant for `autoheal`, anything else (a path) for `autohealConfigFile`.
+ * CDK's own keys (`@aws-cdk/…`, `aws:cdk:…`, `cli-telemetry`) are far from both.
  */
 function refuseMisspeltKeys(node: Node): void {
   const context: Record<string, unknown> = node.getAllContext();
