@@ -255,7 +255,16 @@ function appEnvironment(vars: Record<string, string>): NodeJS.ProcessEnv {
   for (const [name, value] of Object.entries(process.env)) {
     if (!/^(AWS_|AMAZON_|CDK_)/.test(name)) env[name] = value;
   }
-  return { ...env, CDK_DISABLE_CLI_TELEMETRY: 'true', ...vars };
+  // No credentials, profiles or instance metadata: the CLI looks up nothing over the network.
+  const nowhere = path.join(tempDir('no-aws-'), 'none');
+  return {
+    ...env,
+    CDK_DISABLE_CLI_TELEMETRY: 'true',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: nowhere,
+    AWS_SHARED_CREDENTIALS_FILE: nowhere,
+    ...vars,
+  };
 }
 
 /** Runs bin/autoheal.ts as the CDK CLI does (context in CDK_CONTEXT_JSON) and returns its exit and stderr. */
