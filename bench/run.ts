@@ -17,6 +17,7 @@ import {
   throttledStorm,
 } from '../test/support/resilience/scenarios';
 import { formatResults, lambdaBootstrapNodeFlags, measureColdStart } from './cold-start';
+import { costPer1000Redrives, runRedriveCost } from './cost';
 import { stormChartSvg } from './storm-chart';
 
 const STORM_QUOTA = { burst: 800, perSecond: 150 };
@@ -76,6 +77,11 @@ async function main(): Promise<void> {
     const cost = await timed('cost of a redrive (1,000 failures)', () =>
       costRun({ failures: 1_000 }),
     );
+    const redriveCost = await timed(
+      'what 1,000 redrives cost (counted calls, measured durations)',
+      () => runRedriveCost(1_000),
+    );
+    const per1000Redrives = costPer1000Redrives(redriveCost);
     const lambdaFlags = lambdaBootstrapNodeFlags(AUTOHEAL_DEFAULT_MEMORY_MB);
     const cold = await timed('cold start', () =>
       measureColdStart({ log, alsoWithNodeFlags: lambdaFlags }),
@@ -132,7 +138,9 @@ async function main(): Promise<void> {
       callsPerRedrive: Number(cost.callsPerRedrive.toFixed(3)),
       coldInit: cold.coldInit,
       bundle: cold.bundle,
+      sdkFloor: cold.sdkFloor,
       underLambdaFlags,
+      cost: { run: redriveCost, per1000Redrives },
     };
     writeFileSync(join(BENCH_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(
@@ -177,6 +185,11 @@ async function main(): Promise<void> {
         `${appflow.flowTicks} / 0 / 0`,
       ],
       ['AWS calls per redrive', String(results.callsPerRedrive), '3'],
+      [
+        `cost of 1,000 redrives (USD, ${per1000Redrives.prices.region}, prices of ${per1000Redrives.pricesTakenOn})`,
+        `${per1000Redrives.usd.total} + the redriven state transitions`,
+        'reported',
+      ],
     ];
     const width = Math.max(...rows.map((r) => r[0].length));
     process.stdout.write(

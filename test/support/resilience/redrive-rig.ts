@@ -58,6 +58,8 @@ export interface RedriveRigOptions {
   readonly clientConfig?: AutohealClientConfig;
   /** @default {@link RIG_CONFIG} */
   readonly config?: RedriveConfig;
+  /** The handlers' Powertools log level. @default 'SILENT' */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
 
 /** What became of every seeded failure. */
@@ -92,6 +94,8 @@ export interface RedriveRig {
   drain(maxRunMs?: number): Promise<EventSourceRun>;
   /** Calls the environments' DynamoDB clients made. */
   dynamoDbCalls(): number;
+  /** The same, by command (`PutItemCommand`, `UpdateItemCommand`, ...). */
+  dynamoDbCallsByCommand(): Readonly<Record<string, number>>;
   /** Calls the environments' SNS clients made (notices). */
   snsCalls(): number;
   /** Items in the idempotency table. */
@@ -124,14 +128,17 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
   const tableName = await createIdempotencyTableOn(admin);
 
   let dynamoDbCalls = 0;
+  const dynamoDbCallsByCommand: Record<string, number> = {};
   let snsCalls = 0;
   const clients: { destroy(): void }[] = [admin];
   const environments: SqsHandler[] = Array.from({ length: options.environments ?? 5 }, () => {
     // DynamoDB Local is stopped in fault runs, never slowed: it keeps production's timeouts.
     const dynamodb = new DynamoDBClient({ ...AUTOHEAL_CLIENT_CONFIG, endpoint: dynamoDbEndpoint });
     dynamodb.middlewareStack.add(
-      (next) => async (args) => {
+      (next, context) => async (args) => {
         dynamoDbCalls++;
+        const command = context.commandName ?? 'unknown';
+        dynamoDbCallsByCommand[command] = (dynamoDbCallsByCommand[command] ?? 0) + 1;
         return next(args);
       },
       { step: 'initialize', name: 'countDynamoDbCalls' },
@@ -147,7 +154,10 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
       { step: 'initialize', name: 'countSnsCalls' },
     );
     clients.push(dynamodb, sfn, sqs, sns);
-    const logger = new Logger({ serviceName: REDRIVE_SERVICE_NAME, logLevel: 'SILENT' });
+    const logger = new Logger({
+      serviceName: REDRIVE_SERVICE_NAME,
+      logLevel: options.logLevel ?? 'SILENT',
+    });
     return createRedriveHandler({
       config: options.config ?? RIG_CONFIG,
       sfn,
@@ -246,6 +256,7 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
         maxRunMs,
       }),
     dynamoDbCalls: () => dynamoDbCalls,
+    dynamoDbCallsByCommand: () => ({ ...dynamoDbCallsByCommand }),
     snsCalls: () => snsCalls,
     async idempotencyItems() {
       const result = await admin.send(new ScanCommand({ TableName: tableName, Select: 'COUNT' }));

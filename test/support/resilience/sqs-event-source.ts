@@ -37,6 +37,8 @@ export interface EventSourceOptions {
 
 export interface EventSourceRun {
   readonly invocations: number;
+  /** Handler duration summed over invocations, each rounded up to the ms as Lambda bills it. */
+  readonly billedMs: number;
   readonly timedOut: number;
   /** The run hit maxRunMs with work left. */
   readonly abandoned: boolean;
@@ -103,6 +105,7 @@ export async function runEventSource(options: EventSourceOptions): Promise<Event
   const queueName = options.queueUrl.split('/').at(-1) ?? '';
   const queueArn = `arn:aws:sqs:eu-central-1:123456789012:${queueName}`;
   let invocations = 0;
+  let billedMs = 0;
   let timedOut = 0;
   let abandoned = false;
 
@@ -146,6 +149,7 @@ export async function runEventSource(options: EventSourceOptions): Promise<Event
         ])
           .catch(() => 'crashed' as const)
           .finally(() => clearTimeout(timer));
+        billedMs += Math.max(1, Math.ceil(Date.now() - started));
         if (outcome === 'timeout' || outcome === 'crashed') {
           if (outcome === 'timeout') timedOut++;
           continue; // the whole batch comes back after the visibility timeout
@@ -170,5 +174,5 @@ export async function runEventSource(options: EventSourceOptions): Promise<Event
   };
 
   await Promise.all(options.environments.map(poll));
-  return { invocations, timedOut, abandoned };
+  return { invocations, billedMs, timedOut, abandoned };
 }
