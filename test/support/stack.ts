@@ -1,5 +1,6 @@
-import { App, type Environment, Validations } from 'aws-cdk-lib';
+import { App, type AppProps, type Environment, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
 import { AutohealStack } from '../../lib/autoheal-stack';
@@ -7,6 +8,17 @@ import { AutohealStack } from '../../lib/autoheal-stack';
 /** The config in cdk.json, as a user gets it on a fresh clone. */
 export function defaultContextConfig(): unknown {
   return require('../../cdk.json').context.autoheal;
+}
+
+/**
+ * An app whose Lambda assets are not bundled: for tests that assert the
+ * template only. CDK then stages each `NodejsFunction` asset as its source
+ * directory with a hash of its construct path (the `aws:cdk:bundling-stacks`
+ * context, what `cdk synth --exclusively` uses), so esbuild does not run and
+ * prints nothing. Tests of the bundles themselves use a plain `new App()`.
+ */
+export function templateOnlyApp(props: AppProps = {}): App {
+  return new App({ ...props, context: { ...props.context, [cxapi.BUNDLING_STACKS]: [] } });
 }
 
 export interface BuiltStack {
@@ -20,7 +32,7 @@ export function buildStack(
   rawConfig: unknown,
   options: { env?: Environment; nag?: boolean } = {},
 ): BuiltStack {
-  const app = new App();
+  const app = templateOnlyApp();
   const stack = new AutohealStack(app, 'Autoheal', {
     config: parseAutohealConfig(rawConfig),
     env: options.env,
