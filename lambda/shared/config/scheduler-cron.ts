@@ -135,7 +135,7 @@ export function cronMatches(cron: SchedulerCron, at: LocalMinute): boolean {
 
 type Refuse = (problem: string) => never;
 
-function valueOf(token: string, spec: FieldSpec, refuse: Refuse): number {
+function fieldValue(token: string, spec: FieldSpec, refuse: Refuse): number {
   const named = spec.names?.indexOf(token.toUpperCase()) ?? -1;
   if (named >= 0) return spec.min + named;
   if (!/^\d+$/.test(token)) {
@@ -175,11 +175,11 @@ function valueSet(text: string, spec: FieldSpec, refuse: Refuse): Set<number> {
     } else {
       const bounds = base.split('-');
       if (bounds.length > 2) refuse(`has ${spec.label} range ${JSON.stringify(base)}`);
-      first = valueOf(bounds[0], spec, refuse);
+      first = fieldValue(bounds[0], spec, refuse);
       // `5/15` runs from 5 to the field's end; `5` alone is one value.
       last =
         bounds.length === 2
-          ? valueOf(bounds[1], spec, refuse)
+          ? fieldValue(bounds[1], spec, refuse)
           : stepText !== undefined
             ? spec.max
             : first;
@@ -199,7 +199,7 @@ function dayOfMonthRule(text: string, refuse: Refuse): DayOfMonthRule {
   if (text === '?') return { kind: 'any' };
   if (text === 'L') return { kind: 'last' };
   const weekday = /^(\d+)W$/.exec(text);
-  if (weekday) return { kind: 'nearestWeekday', day: valueOf(weekday[1], DAY_OF_MONTH, refuse) };
+  if (weekday) return { kind: 'nearestWeekday', day: fieldValue(weekday[1], DAY_OF_MONTH, refuse) };
   if (/[LW?#]/i.test(text)) {
     refuse(
       `has day-of-month ${JSON.stringify(text)}: "L" and "nW" stand alone, "?" too, and "#" belongs to day-of-week`,
@@ -213,12 +213,12 @@ function dayOfWeekRule(text: string, refuse: Refuse): DayOfWeekRule {
   // `L` alone is the last day of the week, Saturday.
   if (text === 'L') return { kind: 'weekdays', weekdays: new Set([7]) };
   const last = /^(\w+?)L$/i.exec(text);
-  if (last) return { kind: 'lastOfMonth', weekday: valueOf(last[1], DAY_OF_WEEK, refuse) };
+  if (last) return { kind: 'lastOfMonth', weekday: fieldValue(last[1], DAY_OF_WEEK, refuse) };
   const nth = /^(\w+)#(\d+)$/.exec(text);
   if (nth) {
     const n = Number(nth[2]);
     if (n < 1 || n > 5) refuse(`has day-of-week ${JSON.stringify(text)}: "#" counts 1-5`);
-    return { kind: 'nth', weekday: valueOf(nth[1], DAY_OF_WEEK, refuse), nth: n };
+    return { kind: 'nth', weekday: fieldValue(nth[1], DAY_OF_WEEK, refuse), nth: n };
   }
   if (text.includes('#')) {
     refuse(
