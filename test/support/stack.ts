@@ -11,14 +11,28 @@ export function defaultContextConfig(): unknown {
 }
 
 /**
- * An app whose Lambda assets are not bundled: for tests that assert the
- * template only. CDK then stages each `NodejsFunction` asset as its source
- * directory with a hash of its construct path (the `aws:cdk:bundling-stacks`
- * context, what `cdk synth --exclusively` uses), so esbuild does not run and
- * prints nothing. Tests of the bundles themselves use a plain `new App()`.
+ * The feature flags set in cdk.json: an `App` built in a test does not read
+ * cdk.json (the CLI hands its context to the app), so tests pass them on to
+ * assert the template `cdk synth` writes.
+ */
+export function featureFlagsOfCdkJson(): Record<string, unknown> {
+  const context: Record<string, unknown> = require('../../cdk.json').context;
+  return Object.fromEntries(Object.entries(context).filter(([key]) => key.startsWith('@aws-cdk')));
+}
+
+/**
+ * An app with cdk.json's feature flags whose Lambda assets are not bundled:
+ * for tests that assert the template only. CDK then stages each
+ * `NodejsFunction` asset as its source directory with a hash of its construct
+ * path (the `aws:cdk:bundling-stacks` context, what `cdk synth --exclusively`
+ * uses), so esbuild does not run and prints nothing. Tests of the bundles
+ * themselves use a plain `new App()`.
  */
 export function templateOnlyApp(props: AppProps = {}): App {
-  return new App({ ...props, context: { ...props.context, [cxapi.BUNDLING_STACKS]: [] } });
+  return new App({
+    ...props,
+    context: { ...featureFlagsOfCdkJson(), ...props.context, [cxapi.BUNDLING_STACKS]: [] },
+  });
 }
 
 export interface BuiltStack {
