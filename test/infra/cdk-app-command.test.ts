@@ -15,7 +15,18 @@ function pathWithoutProjectBins(): string {
     .join(path.delimiter);
 }
 
-describe("cdk.json's app command", () => {
+describe('cdk.json', () => {
+  it('sets every feature flag aws-cdk-lib recommends for a new app, so synth does not ask a newcomer to act', () => {
+    // Prepare
+    const recommended = Object.keys(require('aws-cdk-lib/recommended-feature-flags.json'));
+
+    // Act
+    const unset = recommended.filter((flag) => !(flag in cdkJson.context));
+
+    // Assess
+    expect(unset).toEqual([]);
+  });
+
   it('runs from the project directory with no node_modules/.bin on PATH, as a globally installed cdk starts it', () => {
     // Prepare: what the CLI hands the app (its context and output directory); no bundling, the template is enough
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-out-'));
