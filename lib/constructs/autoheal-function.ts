@@ -3,7 +3,12 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  type BundlingOptions,
+  LogLevel,
+  NodejsFunction,
+  OutputFormat,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LAMBDA_NODE_MAJOR, METRICS_NAMESPACE } from '../../lambda/shared/contract';
@@ -58,6 +63,11 @@ export const AUTOHEAL_RUNTIME = lambda.Runtime.NODEJS_22_X;
  *   which none of the called operations use. Both are loaded with dynamic
  *   `import()`, which makes esbuild wrap hundreds of SDK modules in lazy
  *   initialisers: about 10-13 ms of every cold start and 140 KiB of bundle.
+ * - esbuild logs warnings and errors only: its per-bundle size summary made
+ *   every synth and test run print a block per function. CDK documents
+ *   `LogLevel.WARNING` as the default but passes no `--log-level` unless it is
+ *   set, so esbuild's CLI default (`info`) applied. The level changes what
+ *   esbuild prints, not what it writes.
  */
 export const AUTOHEAL_BUNDLING = {
   externalModules: [],
@@ -68,6 +78,7 @@ export const AUTOHEAL_BUNDLING = {
   sourceMap: false,
   keepNames: false,
   forceDockerBundling: false,
+  logLevel: LogLevel.WARNING,
   esbuildArgs: {
     '--alias': [
       `@aws-sdk/credential-provider-node=${bundlingReplacement('env-credentials.ts')}`,

@@ -1,4 +1,4 @@
-import { Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
@@ -13,6 +13,7 @@ import {
   type ScheduleTickInput,
 } from '../../lambda/shared/contract';
 import { nagResourceFinding } from '../nag';
+import { daylightSavingConflicts, daylightSavingWarning } from '../schedules/daylight-saving';
 import { AutohealFunction, configEnvironment } from './autoheal-function';
 import { deadLetterAlarm } from './dead-letter-alarm';
 import { grantStartFlows } from './flow-permissions';
@@ -124,7 +125,7 @@ export class ScheduledFlows extends Construct {
       scheduledTime: scheduler.ContextAttribute.scheduledTime,
       flows: schedule.flows,
     };
-    return new scheduler.Schedule(this, `Schedule-${schedule.name}`, {
+    const created = new scheduler.Schedule(this, `Schedule-${schedule.name}`, {
       description: `Autoheal: starts ${schedule.flows.join(', ')}`.slice(0, 512),
       schedule: scheduler.ScheduleExpression.expression(
         schedule.expression,
@@ -142,7 +143,24 @@ export class ScheduledFlows extends Construct {
         maxEventAge: MAX_TICK_AGE,
       }),
     });
+    warnOfDaylightSaving(created, schedule);
+    return created;
   }
+}
+
+/** CDK warning id of a schedule that a daylight-saving change skips or repeats; acknowledge it with this id. */
+export const DAYLIGHT_SAVING_WARNING = '@autoheal/scheduled-flows:daylightSaving';
+
+/** Warns at synth when a run of the next 12 months falls into a daylight-saving gap or repeat of the schedule's zone. */
+function warnOfDaylightSaving(created: scheduler.Schedule, schedule: FlowSchedule): void {
+  const conflicts = daylightSavingConflicts(schedule.expression, schedule.timeZone, {
+    from: new Date(),
+  });
+  if (conflicts.length === 0) return;
+  Annotations.of(created).addWarningV2(
+    DAYLIGHT_SAVING_WARNING,
+    daylightSavingWarning(schedule.name, schedule.expression, schedule.timeZone, conflicts),
+  );
 }
 
 /** What the starter needs: schedules and healing policy, not the healer's buffer options. */

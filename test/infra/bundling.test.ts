@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { ENV, LAMBDA_NODE_MAJOR } from '../../lambda/shared/contract';
 import { AUTOHEAL_BUNDLING, AutohealFunction } from '../../lib/constructs/autoheal-function';
 import {
@@ -56,6 +56,8 @@ describe('bundling', () => {
       minify: true,
       sourceMap: false,
       keepNames: false,
+      // esbuild's per-bundle summary stays out of synth and test output.
+      logLevel: LogLevel.WARNING,
     });
   });
 

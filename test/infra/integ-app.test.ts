@@ -1,10 +1,10 @@
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildRedriveIntegApp, INTEG_STATE_MACHINE_NAME } from '../integ/redrive-integ-app';
+import { templateOnlyApp } from '../support/stack';
 
 describe('the integration test definition', () => {
   // Prepare & Act (shared): synthesising the whole integ app once
-  const app = new App();
+  const app = templateOnlyApp();
   buildRedriveIntegApp(app);
   const assembly = app.synth();
   const template = (stackName: string) =>

@@ -1,12 +1,12 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
 import { AutohealStack } from '../../lib/autoheal-stack';
-import { defaultContextConfig } from '../support/stack';
+import { defaultContextConfig, templateOnlyApp } from '../support/stack';
 
 function appWithNag(rawConfig: unknown, env?: { account: string; region: string }) {
-  const app = new App();
+  const app = templateOnlyApp();
   const stack = new AutohealStack(app, 'Autoheal', { config: parseAutohealConfig(rawConfig), env });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };

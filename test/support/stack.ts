@@ -1,5 +1,6 @@
-import { App, type Environment, Validations } from 'aws-cdk-lib';
+import { App, type AppProps, type Environment, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
 import { AutohealStack } from '../../lib/autoheal-stack';
@@ -7,6 +8,31 @@ import { AutohealStack } from '../../lib/autoheal-stack';
 /** The config in cdk.json, as a user gets it on a fresh clone. */
 export function defaultContextConfig(): unknown {
   return require('../../cdk.json').context.autoheal;
+}
+
+/**
+ * The feature flags set in cdk.json: an `App` built in a test does not read
+ * cdk.json (the CLI hands its context to the app), so tests pass them on to
+ * assert the template `cdk synth` writes.
+ */
+export function featureFlagsOfCdkJson(): Record<string, unknown> {
+  const context: Record<string, unknown> = require('../../cdk.json').context;
+  return Object.fromEntries(Object.entries(context).filter(([key]) => key.startsWith('@aws-cdk')));
+}
+
+/**
+ * An app with cdk.json's feature flags whose Lambda assets are not bundled:
+ * for tests that assert the template only. CDK then stages each
+ * `NodejsFunction` asset as its source directory with a hash of its construct
+ * path (the `aws:cdk:bundling-stacks` context, what `cdk synth --exclusively`
+ * uses), so esbuild does not run and prints nothing. Tests of the bundles
+ * themselves use a plain `new App()`.
+ */
+export function templateOnlyApp(props: AppProps = {}): App {
+  return new App({
+    ...props,
+    context: { ...featureFlagsOfCdkJson(), ...props.context, [cxapi.BUNDLING_STACKS]: [] },
+  });
 }
 
 export interface BuiltStack {
@@ -20,7 +46,7 @@ export function buildStack(
   rawConfig: unknown,
   options: { env?: Environment; nag?: boolean } = {},
 ): BuiltStack {
-  const app = new App();
+  const app = templateOnlyApp();
   const stack = new AutohealStack(app, 'Autoheal', {
     config: parseAutohealConfig(rawConfig),
     env: options.env,

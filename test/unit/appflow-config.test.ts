@@ -64,6 +64,12 @@ describe('parseAppflowConfig', () => {
     'cron(15 10 ? * MON-FRI *)',
     'cron(0/5 8-17 ? * 2#1 2027)',
     'cron(0 0 L * ? *)',
+    'cron(0 22-2 ? * mon-fri *)',
+    'cron(*/15 6,18 15W jan-mar,OCT ? 2026-2199/2)',
+    'cron(15 10 ? * 6L 2022-2030)',
+    'cron(0 12 ? DEC FRI#5 *)',
+    'cron(59 23 31 12 ? 2199)',
+    'cron(0 0 ? * L *)',
     'rate(1 minute)',
     'rate(5 minutes)',
     'rate(1 day)',
@@ -145,6 +151,36 @@ describe('parseAppflowConfig', () => {
       field: 'appflow.schedules[0].expression',
       allowed: /"\?" in exactly one/,
     },
+    ...[
+      ['cron(99 25 * * ? *)', /has minutes 99 outside 0-59/],
+      ['cron(0 25 * * ? *)', /has hours 25 outside 0-23/],
+      ['cron(0 2 32 * ? *)', /has day-of-month 32 outside 1-31/],
+      ['cron(0 2 0 * ? *)', /has day-of-month 0 outside 1-31/],
+      ['cron(0 2 * 13 ? *)', /has month 13 outside 1-12/],
+      ['cron(0 2 * JANUARY ? *)', /has month "JANUARY": allowed are 1-12 or JAN-DEC/],
+      ['cron(0 2 ? * MONDAY-FRYDAY *)', /has day-of-week "MONDAY": allowed are 1-7 or SUN-SAT/],
+      ['cron(0 2 ? * MON-FRYDAY *)', /has day-of-week "FRYDAY"/],
+      ['cron(0 2 ? * 0 *)', /has day-of-week 0 outside 1-7/],
+      ['cron(0 2 ? * 8 *)', /has day-of-week 8 outside 1-7/],
+      ['cron(0 2 ? * MON/2 *)', /has "\/" in day-of-week, which Scheduler does not allow there/],
+      ['cron(0 2 ? * 3#1,6#3 *)', /a "#" field holds one expression/],
+      ['cron(0 2 ? * 3#6 *)', /"#" counts 1-5/],
+      ['cron(0 2 * * ? 1969)', /has year 1969 outside 1970-2199/],
+      ['cron(0 2 * * ? 2200)', /has year 2200 outside 1970-2199/],
+      ['cron(0 2 * * ? 2030-2027)', /year range "2030-2027" that runs backwards/],
+      ['cron(0/0 2 * * ? *)', /minutes increment "0": allowed are 1-60/],
+      ['cron(0/61 2 * * ? *)', /minutes increment "61"/],
+      ['cron(0 2 1,,2 * ? *)', /empty day-of-month list item/],
+      ['cron(0 2 L-3 * ? *)', /"L" and "nW" stand alone/],
+      ['cron(0 2 1,L * ? *)', /"L" and "nW" stand alone/],
+      ['cron(0 2 ? * MON,? *)', /"\?" stands alone/],
+      ['cron(0 2 * * * *)', /"\?" in exactly one/],
+    ].map(([expression, allowed]) => ({
+      label: `the cron ${expression}`,
+      raw: { schedules: [{ ...nightly, expression }] },
+      field: 'appflow.schedules[0].expression',
+      allowed: allowed as RegExp,
+    })),
     {
       label: 'a plural unit for 1',
       raw: { schedules: [{ ...nightly, expression: 'rate(1 hours)' }] },
@@ -249,6 +285,26 @@ describe('parseAppflowConfig', () => {
     expect(error.field).toBe(field);
     expect(error.message).toMatch(allowed);
     expect(error.message).toContain(`Invalid Autoheal config at ${field}:`);
+  });
+});
+
+describe('parseAppflowConfig at synth (time zones resolved and written canonically)', () => {
+  it.each([
+    ['america/new_york', 'America/New_York'],
+    ['EUROPE/BERLIN', 'Europe/Berlin'],
+    ['Europe/Berlin', 'Europe/Berlin'],
+    ['utc', 'UTC'],
+    ['UTC', 'UTC'],
+    ['Etc/UTC', 'UTC'],
+    ['US/Eastern', 'America/New_York'],
+    ['etc/gmt+5', 'Etc/GMT+5'],
+    ['australia/lord_howe', 'Australia/Lord_Howe'],
+  ])('writes %s as %s', (timeZone, canonical) => {
+    // Act
+    const config = parseAppflowConfig({ schedules: [{ ...nightly, timeZone }] });
+
+    // Assess
+    expect(config.schedules[0].timeZone).toBe(canonical);
   });
 });
 

@@ -13,6 +13,7 @@ import {
   parseProcessing,
   validateDelay,
 } from './common';
+import { parseSchedulerCron } from './scheduler-cron';
 
 /** AppFlow's flow name pattern (no spaces), at most 256 characters. */
 export const FLOW_NAME = /^[a-zA-Z0-9][\w!@#.-]+$/;
@@ -139,12 +140,8 @@ function parseExpression(value: unknown, field: string): string {
       `must be cron(minutes hours day-of-month month day-of-week year) with 6 fields, or rate(N unit), got ${JSON.stringify(expression)}`,
     );
   }
-  if ((fields[2] === '?') === (fields[4] === '?')) {
-    throw new ConfigError(
-      field,
-      `must have "?" in exactly one of day-of-month and day-of-week, got ${JSON.stringify(expression)}`,
-    );
-  }
+  // Each field's range, names and wildcards, as Scheduler checks them at deploy.
+  parseSchedulerCron(fields, field);
   return expression;
 }
 
@@ -154,14 +151,40 @@ const TIME_ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/;
 /** How {@link parseAppflowConfig} checks what it cannot check by shape alone. */
 export interface AppflowConfigParseOptions {
   /**
-   * Resolve each schedule's time zone against the ICU data, so a zone that
-   * does not exist is refused. Off, a zone is checked by its shape only.
-   * Handlers turn it off: the app resolved every zone at synth, handlers never
-   * use the zone, and the first `Intl.DateTimeFormat` costs about 11 ms of
-   * cold start loading ICU data.
+   * Resolve each schedule's time zone against the ICU time zone data, so a
+   * zone that does not exist is refused and a zone written in the wrong case
+   * (`america/new_york`, which Scheduler refuses at deploy) is written with
+   * its canonical name (`America/New_York`). Off, a zone is checked by its
+   * shape only and kept as written.
+   * Handlers turn it off: the app resolved every zone at synth and hands them
+   * the canonical names, handlers never use the zone, and the first
+   * `Intl.DateTimeFormat` costs about 11 ms of cold start loading ICU data.
    * @default true
    */
   readonly resolveTimeZones?: boolean;
+}
+
+/**
+ * The canonical spelling of a time zone ICU knows, or undefined.
+ *
+ * Scheduler reads zones from the IANA database and, unlike ICU, matches their
+ * names case-sensitively. A name in ICU's list of zones (or `UTC`) is matched
+ * case-insensitively and written as listed. Any other name ICU accepts is an
+ * alias (`US/Eastern`, `Etc/UTC`, and IANA names CLDR keeps as aliases, such
+ * as `Asia/Kolkata`): it is written as ICU's canonical name of the same zone
+ * (`America/New_York`, `UTC`, `Asia/Calcutta`), which is an IANA name with the
+ * same rules.
+ */
+function canonicalTimeZone(timeZone: string): string | undefined {
+  const listed = [...Intl.supportedValuesOf('timeZone'), 'UTC'].find(
+    (name) => name.toLowerCase() === timeZone.toLowerCase(),
+  );
+  if (listed) return listed;
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
 }
 
 function parseTimeZone(value: unknown, field: string, resolve: boolean): string {
@@ -173,14 +196,8 @@ function parseTimeZone(value: unknown, field: string, resolve: boolean): string 
     );
   };
   if (!TIME_ZONE_NAME.test(timeZone)) refuse();
-  if (resolve) {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone });
-    } catch {
-      refuse();
-    }
-  }
-  return timeZone;
+  if (!resolve) return timeZone;
+  return canonicalTimeZone(timeZone) ?? refuse();
 }
 
 function parseSchedule(value: unknown, field: string, resolveTimeZones: boolean): FlowSchedule {
