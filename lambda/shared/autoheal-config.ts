@@ -10,11 +10,13 @@
 
 import { type AppflowConfig, parseAppflowConfig } from './config/appflow-config';
 import { check } from './config/common';
+import { type OperatorsConfig, parseOperatorsConfig } from './config/operators-config';
 import { parseRedriveConfig, type RedriveConfig } from './config/redrive-config';
 import { ConfigError } from './errors';
 
 export * from './config/appflow-config';
 export * from './config/common';
+export * from './config/operators-config';
 export * from './config/redrive-config';
 
 /** The whole Autoheal configuration. */
@@ -23,6 +25,8 @@ export interface AutohealConfig {
   readonly redrive?: RedriveConfig;
   /** Scheduled AppFlow runs and their healing. @default - not installed */
   readonly appflow?: AppflowConfig;
+  /** Who may send to the work queues by hand (dead-letter replays). @default - nobody but Autoheal */
+  readonly operators?: OperatorsConfig;
 }
 
 /**
@@ -39,7 +43,7 @@ export interface AutohealConfig {
  */
 export function parseAutohealConfig(value: unknown): AutohealConfig {
   const raw = check.object(value, 'autoheal');
-  check.onlyKeys(raw, 'autoheal', ['redrive', 'appflow']);
+  check.onlyKeys(raw, 'autoheal', ['redrive', 'appflow', 'operators']);
   if (raw.redrive === undefined && raw.appflow === undefined) {
     throw new ConfigError(
       'autoheal',
@@ -49,5 +53,6 @@ export function parseAutohealConfig(value: unknown): AutohealConfig {
   return {
     ...(raw.redrive !== undefined && { redrive: parseRedriveConfig(raw.redrive) }),
     ...(raw.appflow !== undefined && { appflow: parseAppflowConfig(raw.appflow) }),
+    ...(raw.operators !== undefined && { operators: parseOperatorsConfig(raw.operators) }),
   };
 }

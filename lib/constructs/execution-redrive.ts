@@ -18,7 +18,12 @@ export interface ExecutionRedriveProps {
   /** Where the handler records each failure it acted on. */
   readonly idempotencyTable: IdempotencyTable;
   /** Receives give-up and skip notices, and the alarms. */
-  readonly notices: Notices;
+  readonly notices: Notices /**
+   * IAM roles and users (exact ARNs) that may send to the work queue by hand,
+   * to replay its dead-letter queue; everyone else but Autoheal is denied.
+   * @default []
+   */;
+  readonly operatorPrincipalArns?: readonly string[];
 }
 
 /**
@@ -52,6 +57,7 @@ export class ExecutionRedrive extends Construct {
       purpose: 'redrive',
       processing: config.processing,
       alarmAction: props.notices.alarmAction,
+      operatorPrincipalArns: props.operatorPrincipalArns,
       rules: [
         {
           id: 'FailedExecutions',
@@ -116,7 +122,7 @@ export class ExecutionRedrive extends Construct {
     if (config.sweeper.enabled) {
       this.sweeper = new ExecutionSweeper(this, 'Sweeper', {
         config,
-        workQueue: this.buffer.workQueue,
+        buffer: this.buffer,
         idempotencyTable: props.idempotencyTable,
         alarmAction: props.notices.alarmAction,
       });

@@ -162,3 +162,157 @@ describe('the scheduler role', () => {
     ]);
   });
 });
+
+describe('who may send to a work queue', () => {
+  const OPERATOR = `arn:aws:iam::${ACCOUNT}:role/ops/dlq-replayer`;
+  let template: Template;
+  beforeAll(() => {
+    template = buildStack(
+      { ...fullConfig, operators: { principalArns: [OPERATOR] } },
+      { env },
+    ).template;
+  });
+
+  /** The logical id of the one resource of `type` whose id starts with `prefix`. */
+  function idOf(type: string, prefix: string): string {
+    const ids = Object.keys(resources(template, type)).filter((id) => id.startsWith(prefix));
+    expect(ids).toHaveLength(1);
+    return ids[0];
+  }
+  const arnOf = (type: string, prefix: string) => ({ 'Fn::GetAtt': [idOf(type, prefix), 'Arn'] });
+
+  /** The statements of the policy of the queue whose logical id starts with `prefix`. */
+  function queueStatements(prefix: string): Statement[] {
+    const queueId = idOf('AWS::SQS::Queue', prefix);
+    return Object.values(resources(template, 'AWS::SQS::QueuePolicy'))
+      .filter((p) => (p.Properties.Queues as { Ref: string }[]).some((q) => q.Ref === queueId))
+      .flatMap((p) => statementsOf(p.Properties.PolicyDocument));
+  }
+
+  /** The deny a work queue's policy must carry: all but the listed roles, operators and rules. */
+  const onlyKnownSenders = (queue: string, roles: string[], rules: string[]) => ({
+    Sid: 'OnlyAutohealItsRulesAndOperatorsSend',
+    Effect: 'Deny',
+    Principal: { AWS: '*' },
+    Action: 'sqs:SendMessage',
+    Resource: arnOf('AWS::SQS::Queue', queue),
+    Condition: {
+      ArnNotEquals: {
+        'aws:PrincipalArn': [...roles.map((r) => arnOf('AWS::IAM::Role', r)), OPERATOR],
+        'aws:SourceArn': rules.map((r) => arnOf('AWS::Events::Rule', r)),
+      },
+    },
+  });
+
+  it.each([
+    [
+      'redrive',
+      'RedriveBufferWorkQueue',
+      ['RedriveHandlerRole', 'RedriveSweeperHandlerRole'],
+      ['RedriveBufferFailedExecutions'],
+    ],
+    [
+      'flow healer',
+      'FlowHealingBufferWorkQueue',
+      ['FlowHealingHealerRole'],
+      ['FlowHealingBufferFailedFlowRuns', 'FlowHealingBufferDeactivatedFlows'],
+    ],
+  ])(
+    'denies sending to the %s work queue to all but its rules, Autoheal’s senders and the operators',
+    (_name, queue, roles, rules) => {
+      // Prepare & Act
+      const statements = queueStatements(queue);
+
+      // Assess
+      expect(
+        statements.filter((s) => s.Effect === 'Deny' && s.Action === 'sqs:SendMessage'),
+      ).toEqual([onlyKnownSenders(queue, roles, rules)]);
+    },
+  );
+
+  /**
+   * Whether the deny applies to a request, by IAM's documented rules: the keys
+   * of one operator must all hold; a negated operator holds when the request's
+   * value matches none of the listed values, and when the key is absent.
+   */
+  function denies(statement: Statement, request: Record<string, unknown>): boolean {
+    const keys = (statement.Condition as { ArnNotEquals: Record<string, unknown[]> }).ArnNotEquals;
+    return Object.entries(keys).every(
+      ([key, values]) =>
+        request[key] === undefined ||
+        !values.some((v) => JSON.stringify(v) === JSON.stringify(request[key])),
+    );
+  }
+
+  it.each([
+    ['the rule’s delivery', false, { 'aws:SourceArn': 'RedriveBufferFailedExecutions' }],
+    [
+      'the redrive handler deferring a message',
+      false,
+      { 'aws:PrincipalArn': 'RedriveHandlerRole' },
+    ],
+    ['the sweeper enqueuing a failure', false, { 'aws:PrincipalArn': 'RedriveSweeperHandlerRole' }],
+    [
+      'a configured operator replaying the dead-letter queue',
+      false,
+      { 'aws:PrincipalArn': OPERATOR },
+    ],
+    [
+      'another role of the account',
+      true,
+      { 'aws:PrincipalArn': `arn:aws:iam::${ACCOUNT}:role/app` },
+    ],
+    ['the account’s root user', true, { 'aws:PrincipalArn': `arn:aws:iam::${ACCOUNT}:root` }],
+    [
+      'another rule’s delivery',
+      true,
+      { 'aws:SourceArn': `arn:aws:events:${REGION}:${ACCOUNT}:rule/hand-made` },
+    ],
+  ])('%s: denied %s', (_name, denied, request: Record<string, string>) => {
+    // Prepare: logical-id prefixes stand for the ARNs the template resolves
+    const resolved = Object.fromEntries(
+      Object.entries(request).map(([key, value]) => [
+        key,
+        value.startsWith('arn:')
+          ? value
+          : arnOf(key === 'aws:SourceArn' ? 'AWS::Events::Rule' : 'AWS::IAM::Role', value),
+      ]),
+    );
+    const [deny] = queueStatements('RedriveBufferWorkQueue').filter(
+      (s) => s.Sid === 'OnlyAutohealItsRulesAndOperatorsSend',
+    );
+
+    // Act & Assess
+    expect(denies(deny, resolved)).toBe(denied);
+  });
+
+  it('leaves receiving, deleting and the dead-letter queues alone', () => {
+    // Prepare & Act
+    const denials = [
+      ...queueStatements('RedriveBufferWorkQueue'),
+      ...queueStatements('RedriveBufferDeadLetterQueue'),
+      ...queueStatements('FlowHealingBufferDeadLetterQueue'),
+    ].filter((s) => s.Effect === 'Deny');
+
+    // Assess: only the TLS deny and the work queue's send deny
+    expect(denials.map((s) => [s.Action, s.Condition])).toEqual([
+      ['sqs:*', { Bool: { 'aws:SecureTransport': 'false' } }],
+      ['sqs:SendMessage', expect.objectContaining({ ArnNotEquals: expect.any(Object) })],
+      ['sqs:*', { Bool: { 'aws:SecureTransport': 'false' } }],
+      ['sqs:*', { Bool: { 'aws:SecureTransport': 'false' } }],
+    ]);
+  });
+
+  it('refuses an operator of another account, naming the field', () => {
+    // Prepare
+    const config = {
+      ...fullConfig,
+      operators: { principalArns: [OPERATOR, 'arn:aws:iam::210987654321:role/ops'] },
+    };
+
+    // Act & Assess
+    expect(() => buildStack(config, { env })).toThrow(
+      'Invalid Autoheal config at operators.principalArns[1]: is in account 210987654321, but this stack deploys to account 123456789012',
+    );
+  });
+});
