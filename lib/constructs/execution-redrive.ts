@@ -116,6 +116,27 @@ export class ExecutionRedrive extends Construct {
           'Execution ARNs are created per execution, so the grant names the configured state machine and ends in a wildcard for its executions only.',
       });
     }
+    if (config.kmsKeyArns.length > 0) {
+      // DescribeExecution on a state machine encrypted with a customer managed key
+      // needs kms:Decrypt (Step Functions API reference); RedriveExecution lists no KMS error.
+      const { region, urlSuffix } = Stack.of(this);
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'DecryptScopedExecutions',
+          actions: ['kms:Decrypt'],
+          resources: [...config.kmsKeyArns],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `states.${region}.${urlSuffix}` },
+            StringLike: {
+              'kms:EncryptionContext:aws:states:stateMachineArn': scopedStateMachineArns(
+                this,
+                config,
+              ),
+            },
+          },
+        }),
+      );
+    }
     props.idempotencyTable.grantIdempotency(fn);
     props.notices.grantPublish(this.handler);
 
@@ -153,6 +174,25 @@ function refuseArnsElsewhere(scope: Construct, config: RedriveConfig): void {
       );
     }
   });
+  // A state machine's key is in its region, but may be in another account.
+  config.kmsKeyArns.forEach((arn, i) => {
+    const parts = arn.split(':');
+    for (const [what, value, index] of home.slice(0, 2)) {
+      if (Token.isUnresolved(value) || parts[index] === value) continue;
+      throw new ConfigError(
+        `redrive.kmsKeyArns[${i}]`,
+        `is in ${what} ${parts[index]}, but this stack deploys to ${what} ${value}; a state machine's key is in the state machine's ${what}`,
+      );
+    }
+  });
+}
+
+/** ARNs (and ARN patterns, for name prefixes) of exactly the scoped state machines. */
+function scopedStateMachineArns(scope: Construct, config: RedriveConfig): string[] {
+  return [
+    ...config.stateMachineArns,
+    ...config.stateMachineNamePrefixes.map((prefix) => `${stateMachineArnIn(scope, prefix)}*`),
+  ];
 }
 
 /** Execution ARNs of exactly the scoped state machines (execution ARNs carry the machine name). */
@@ -163,8 +203,10 @@ export function scopedExecutionArns(scope: Construct, config: RedriveConfig): st
   ];
 }
 
-/** What the handler needs: the policy and scope, not the infra-only processing and sweeper options. */
-function runtimeConfig(config: RedriveConfig): Omit<RedriveConfig, 'processing' | 'sweeper'> {
-  const { processing: _processing, sweeper: _sweeper, ...rest } = config;
+/** What the handler needs: the policy and scope, not the infra-only processing, sweeper and key options. */
+function runtimeConfig(
+  config: RedriveConfig,
+): Omit<RedriveConfig, 'processing' | 'sweeper' | 'kmsKeyArns'> {
+  const { processing: _processing, sweeper: _sweeper, kmsKeyArns: _kmsKeyArns, ...rest } = config;
   return rest;
 }

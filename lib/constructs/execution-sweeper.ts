@@ -129,8 +129,8 @@ export class ExecutionSweeper extends Construct {
   }
 }
 
-/** What the sweeper needs: scope, policies and sweeper options, not the buffer's processing options. */
-function runtimeConfig(config: RedriveConfig): Omit<RedriveConfig, 'processing'> {
-  const { processing: _processing, ...rest } = config;
+/** What the sweeper needs: scope, policies and sweeper options, not the buffer's processing options or the handler's keys. */
+function runtimeConfig(config: RedriveConfig): Omit<RedriveConfig, 'processing' | 'kmsKeyArns'> {
+  const { processing: _processing, kmsKeyArns: _kmsKeyArns, ...rest } = config;
   return rest;
 }

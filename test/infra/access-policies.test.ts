@@ -316,3 +316,72 @@ describe('who may send to a work queue', () => {
     );
   });
 });
+
+describe('reading executions of state machines encrypted with a customer managed key', () => {
+  const ORDERS = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:orders-nightly`;
+  const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+  const scoped = { stateMachineArns: [ORDERS], stateMachineNamePrefixes: ['billing-'] };
+
+  /** Every statement of the role policies of the functions whose logical id starts with `prefix`. */
+  function roleStatements(template: Template, prefix: string): Statement[] {
+    return Object.values(resources(template, 'AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${prefix}`))
+      .flatMap((p) => statementsOf(p.Properties.PolicyDocument));
+  }
+  const decrypts = (s: Statement) => JSON.stringify(s.Action).includes('kms:Decrypt');
+
+  it('lets the redrive handler decrypt through Step Functions, for the scoped state machines only', () => {
+    // Prepare & Act
+    const { template } = buildStack({ redrive: { ...scoped, kmsKeyArns: [KEY] } }, { env });
+
+    // Assess
+    expect(roleStatements(template, 'RedriveHandlerRole').filter(decrypts)).toEqual(
+      expect.arrayContaining([
+        {
+          Sid: 'DecryptScopedExecutions',
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: KEY,
+          Condition: {
+            StringEquals: {
+              'kms:ViaService': {
+                'Fn::Join': ['', [`states.${REGION}.`, { Ref: 'AWS::URLSuffix' }]],
+              },
+            },
+            StringLike: {
+              'kms:EncryptionContext:aws:states:stateMachineArn': [
+                ORDERS,
+                inPartition(`:states:${REGION}:${ACCOUNT}:stateMachine:billing-*`),
+              ],
+            },
+          },
+        },
+      ]),
+    );
+    // ListExecutions returns no execution data: the sweeper needs no key.
+    expect(roleStatements(template, 'RedriveSweeperHandlerRole').filter(decrypts)).toEqual([]);
+  });
+
+  it('grants no state machine key unless keys are configured', () => {
+    // Prepare & Act
+    const { template } = buildStack({ redrive: scoped }, { env });
+
+    // Assess: the only key the handler may use is the notice key, to publish
+    const keys = roleStatements(template, 'RedriveHandlerRole')
+      .filter(decrypts)
+      .map((s) => s.Resource);
+    expect(keys).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/^NoticesKey/), 'Arn'] }]);
+  });
+
+  it('refuses a key of another region, naming the field', () => {
+    // Prepare
+    const elsewhere = KEY.replace(REGION, 'us-east-1');
+
+    // Act & Assess
+    expect(() =>
+      buildStack({ redrive: { ...scoped, kmsKeyArns: [KEY, elsewhere] } }, { env }),
+    ).toThrow(
+      'Invalid Autoheal config at redrive.kmsKeyArns[1]: is in region us-east-1, but this stack deploys to region eu-central-1',
+    );
+  });
+});
