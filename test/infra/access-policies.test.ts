@@ -1,4 +1,7 @@
+import { App } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
+import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
+import { AutohealStack } from '../../lib/autoheal-stack';
 import { buildStack } from '../support/stack';
 
 /**
@@ -137,6 +140,27 @@ describe('the scheduler role', () => {
       // Created after its group: the literal name alone does not order them.
       expect(schedule.DependsOn).toContain(groups[0][0]);
     }
+  });
+
+  it('shortens the group name of a long stack name, keeping installations apart', () => {
+    // Prepare
+    const groupNameOf = (stackName: string) => {
+      const app = new App();
+      const stack = new AutohealStack(app, 'Autoheal', {
+        stackName,
+        env,
+        config: parseAutohealConfig(fullConfig),
+      });
+      return stack.scheduledFlows?.scheduleGroup.scheduleGroupName ?? '';
+    };
+
+    // Act
+    const names = [groupNameOf(`${'a'.repeat(100)}-one`), groupNameOf(`${'a'.repeat(100)}-two`)];
+
+    // Assess: Scheduler allows 64 characters
+    for (const name of names) expect(name).toMatch(/^a{49}-[0-9a-f]{8}-flows$/);
+    expect(names.map((name) => name.length)).toEqual([64, 64]);
+    expect(names[0]).not.toBe(names[1]);
   });
 
   it('may only be assumed by EventBridge Scheduler for Autoheal’s schedule group in this account', () => {
@@ -383,5 +407,25 @@ describe('reading executions of state machines encrypted with a customer managed
     ).toThrow(
       'Invalid Autoheal config at redrive.kmsKeyArns[1]: is in region us-east-1, but this stack deploys to region eu-central-1',
     );
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('finds nothing unacknowledged with operators, state machine keys and schedules configured', () => {
+    // Prepare
+    const { app } = buildStack(
+      {
+        ...fullConfig,
+        redrive: {
+          ...fullConfig.redrive,
+          kmsKeyArns: [`arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`],
+        },
+        operators: { principalArns: [`arn:aws:iam::${ACCOUNT}:role/ops`] },
+      },
+      { env, nag: true },
+    );
+
+    // Act & Assess
+    expect(() => app.synth()).not.toThrow();
   });
 });
