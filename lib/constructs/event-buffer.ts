@@ -113,6 +113,15 @@ export class EventBuffer extends Construct {
       return created;
     });
     this.workQueue.addToResourcePolicy(this.onlyKnownSenders());
+    // An empty exemption list would deny everyone: a buffer without its consumer is a wiring mistake.
+    this.node.addValidation({
+      validate: () =>
+        this.senderRoles.length === 0
+          ? [
+              `${this.node.path} has no consumer: call attachConsumer() so its work queue is drained`,
+            ]
+          : [],
+    });
 
     this.deadLetterAlarm = deadLetterAlarm(
       this,
