@@ -1,6 +1,7 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { AutohealConfig } from '../lambda/shared/autoheal-config';
+import { ConfigError } from '../lambda/shared/errors';
 import { ExecutionRedrive } from './constructs/execution-redrive';
 import { FlowHealing } from './constructs/flow-healing';
 import { IdempotencyTable } from './constructs/idempotency-table';
@@ -30,9 +31,12 @@ export class AutohealStack extends Stack {
     });
     this.notices = new Notices(this, 'Notices');
     this.idempotencyTable = new IdempotencyTable(this, 'Idempotency');
+    const operatorPrincipalArns = props.config.operators?.principalArns ?? [];
+    refuseOperatorsElsewhere(this, operatorPrincipalArns);
     if (props.config.redrive) {
       this.redrive = new ExecutionRedrive(this, 'Redrive', {
         config: props.config.redrive,
+        operatorPrincipalArns,
         idempotencyTable: this.idempotencyTable,
         notices: this.notices,
       });
@@ -56,7 +60,7 @@ export class AutohealStack extends Stack {
           value: this.scheduledFlows.deadLetterQueue.queueUrl,
         });
       }
-      this.flowHealing = new FlowHealing(this, 'FlowHealing', shared);
+      this.flowHealing = new FlowHealing(this, 'FlowHealing', { ...shared, operatorPrincipalArns });
       new CfnOutput(this, 'FlowHealerDeadLetterQueueUrl', {
         description:
           'AppFlow events Autoheal could not process, each with its autoheal-parked-reason',
@@ -69,4 +73,21 @@ export class AutohealStack extends Stack {
       value: this.notices.topic.topicArn,
     });
   }
+}
+
+/**
+ * Refuses, when the stack's account is known, an operator of another account:
+ * the work queues' policy exempts principals by ARN, and a principal of
+ * another account could not send to them anyway.
+ */
+function refuseOperatorsElsewhere(stack: Stack, principalArns: readonly string[]): void {
+  if (Token.isUnresolved(stack.account)) return;
+  principalArns.forEach((arn, i) => {
+    const account = arn.split(':')[4];
+    if (account === stack.account) return;
+    throw new ConfigError(
+      `operators.principalArns[${i}]`,
+      `is in account ${account}, but this stack deploys to account ${stack.account}; name roles or users of the stack's own account`,
+    );
+  });
 }

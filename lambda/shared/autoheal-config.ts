@@ -10,6 +10,7 @@
 
 import { type AppflowConfig, parseAppflowConfig } from './config/appflow-config';
 import { ConfigProblems, check } from './config/common';
+import { type OperatorsConfig, parseOperatorsConfig } from './config/operators-config';
 import { parseRedriveConfig, type RedriveConfig } from './config/redrive-config';
 import { ConfigError, type ConfigErrors } from './errors';
 
@@ -23,10 +24,12 @@ export interface AutohealConfig {
   readonly redrive?: RedriveConfig;
   /** Scheduled AppFlow runs and their healing. @default - not installed */
   readonly appflow?: AppflowConfig;
+  /** Who may send to the work queues by hand (dead-letter replays). @default - nobody but Autoheal */
+  readonly operators?: OperatorsConfig;
 }
 
-/** The sections of the config, each a healer. */
-export const CONFIG_SECTIONS = ['redrive', 'appflow'] as const;
+/** The sections of the config: the two healers, and who operates them. */
+export const CONFIG_SECTIONS = ['redrive', 'appflow', 'operators'] as const;
 
 /**
  * Validates a raw Autoheal config and fills in every default. A section set
@@ -62,9 +65,14 @@ export function parseAutohealConfig(value: unknown): AutohealConfig {
     raw.appflow == null
       ? undefined
       : problems.read(undefined, () => parseAppflowConfig(raw.appflow));
+  const operators =
+    raw.operators == null
+      ? undefined
+      : problems.read(undefined, () => parseOperatorsConfig(raw.operators));
   problems.throwIfAny();
   return {
     ...(redrive && { redrive }),
     ...(appflow && { appflow }),
+    ...(operators && { operators }),
   };
 }

@@ -22,6 +22,7 @@ export const AUTOHEAL_CONTEXT_KEYS: readonly string[] = [
 const SECTION_RESOURCES: Record<(typeof CONFIG_SECTIONS)[number], string> = {
   redrive: 'auto-redrive of Step Functions executions',
   appflow: 'the AppFlow schedules and flow healing',
+  operators: 'the operators allowed to replay dead-letter queues',
 };
 
 /** How {@link loadAutohealConfig} finds the project's own config. */

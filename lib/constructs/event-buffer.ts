@@ -1,7 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Lazy } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -36,6 +37,13 @@ export interface EventBufferProps {
    * @default - the alarm only changes state
    */
   readonly alarmAction?: cloudwatch.IAlarmAction;
+  /**
+   * IAM roles and users (exact ARNs) that may send to the work queue besides
+   * Autoheal's own functions and the rules: the operators who replay the
+   * dead-letter queue.
+   * @default []
+   */
+  readonly operatorPrincipalArns?: readonly string[];
 }
 
 /**
@@ -43,6 +51,11 @@ export interface EventBufferProps {
  * lost: rules → SQS work queue → consumer with partial batch failures, and one
  * dead-letter queue for what EventBridge could not deliver, what exhausted its
  * receives, and what the consumer parked with a reason.
+ *
+ * Only the rules, the functions given {@link grantSend} (the consumer among
+ * them) and the `operatorPrincipalArns` may send to the work queue: its policy
+ * denies everyone else `sqs:SendMessage`, even principals of the account whose
+ * own IAM policies allow it, so a hand-made message cannot pose as an event.
  *
  * @example
  * ```ts
@@ -62,6 +75,8 @@ export class EventBuffer extends Construct {
   public readonly deadLetterQueue: sqs.Queue;
   public readonly deadLetterAlarm: cloudwatch.Alarm;
   private readonly props: EventBufferProps;
+  /** Roles of the functions that send to the work queue: the consumer (deferrals) and feeders. */
+  private readonly senderRoles: iam.IRole[] = [];
 
   public constructor(scope: Construct, id: string, props: EventBufferProps) {
     super(scope, id);
@@ -97,6 +112,16 @@ export class EventBuffer extends Construct {
       );
       return created;
     });
+    this.workQueue.addToResourcePolicy(this.onlyKnownSenders());
+    // An empty exemption list would deny everyone: a buffer without its consumer is a wiring mistake.
+    this.node.addValidation({
+      validate: () =>
+        this.senderRoles.length === 0
+          ? [
+              `${this.node.path} has no consumer: call attachConsumer() so its work queue is drained`,
+            ]
+          : [],
+    });
 
     this.deadLetterAlarm = deadLetterAlarm(
       this,
@@ -129,6 +154,50 @@ export class EventBuffer extends Construct {
     fn.addEnvironment(ENV.deadLetterQueueUrl, this.deadLetterQueue.queueUrl);
     fn.addEnvironment(ENV.maxReceiveCount, String(processing.maxReceiveCount));
     this.workQueue.grantSendMessages(fn);
+    this.senderRoles.push(consumer.role);
     this.deadLetterQueue.grantSendMessages(fn);
+  }
+
+  /**
+   * Lets `sender` put work on the work queue (`sqs:SendMessage`), and exempts
+   * its role from the queue policy's deny.
+   */
+  public grantSend(sender: AutohealFunction): void {
+    this.workQueue.grant(sender.function, 'sqs:SendMessage');
+    this.senderRoles.push(sender.role);
+  }
+
+  /**
+   * Denies `sqs:SendMessage` to every principal that is not one of the sender
+   * roles or operators (`aws:PrincipalArn`), unless the send is a delivery by
+   * one of the rules (`aws:SourceArn`, which only AWS services set).
+   *
+   * Negated operators are true when the key is absent, and the two keys of one
+   * operator must both hold, so: a role of the account sends no `aws:SourceArn`
+   * and is denied unless listed; a rule's delivery carries its rule ARN and is
+   * never denied; another rule's delivery is denied. An operator's
+   * StartMessageMoveTask sends with the operator's own permissions, so a
+   * listed operator may replay the dead-letter queue.
+   */
+  private onlyKnownSenders(): iam.PolicyStatement {
+    const allowedPrincipals = Lazy.list({
+      produce: () => [
+        ...this.senderRoles.map((role) => role.roleArn),
+        ...(this.props.operatorPrincipalArns ?? []),
+      ],
+    });
+    return new iam.PolicyStatement({
+      sid: 'OnlyAutohealItsRulesAndOperatorsSend',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['sqs:SendMessage'],
+      resources: [this.workQueue.queueArn],
+      conditions: {
+        ArnNotEquals: {
+          'aws:PrincipalArn': allowedPrincipals,
+          'aws:SourceArn': this.rules.map((rule) => rule.ruleArn),
+        },
+      },
+    });
   }
 }

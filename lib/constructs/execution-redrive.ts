@@ -22,7 +22,12 @@ export interface ExecutionRedriveProps {
   /** Where the handler records each failure it acted on. */
   readonly idempotencyTable: IdempotencyTable;
   /** Receives give-up and skip notices, and the alarms. */
-  readonly notices: Notices;
+  readonly notices: Notices /**
+   * IAM roles and users (exact ARNs) that may send to the work queue by hand,
+   * to replay its dead-letter queue; everyone else but Autoheal is denied.
+   * @default []
+   */;
+  readonly operatorPrincipalArns?: readonly string[];
 }
 
 /**
@@ -56,6 +61,7 @@ export class ExecutionRedrive extends Construct {
       purpose: 'redrive',
       processing: config.processing,
       alarmAction: props.notices.alarmAction,
+      operatorPrincipalArns: props.operatorPrincipalArns,
       rules: [
         {
           id: 'FailedExecutions',
@@ -114,13 +120,34 @@ export class ExecutionRedrive extends Construct {
           'Execution ARNs are created per execution, so the grant names the configured state machine and ends in a wildcard for its executions only.',
       });
     }
+    if (config.kmsKeyArns.length > 0) {
+      // DescribeExecution on a state machine encrypted with a customer managed key
+      // needs kms:Decrypt (Step Functions API reference); RedriveExecution lists no KMS error.
+      const { region, urlSuffix } = Stack.of(this);
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'DecryptScopedExecutions',
+          actions: ['kms:Decrypt'],
+          resources: [...config.kmsKeyArns],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `states.${region}.${urlSuffix}` },
+            StringLike: {
+              'kms:EncryptionContext:aws:states:stateMachineArn': scopedStateMachineArns(
+                this,
+                config,
+              ),
+            },
+          },
+        }),
+      );
+    }
     props.idempotencyTable.grantIdempotency(fn);
     props.notices.grantPublish(this.handler);
 
     if (config.sweeper.enabled) {
       this.sweeper = new ExecutionSweeper(this, 'Sweeper', {
         config,
-        workQueue: this.buffer.workQueue,
+        buffer: this.buffer,
         idempotencyTable: props.idempotencyTable,
         alarmAction: props.notices.alarmAction,
       });
@@ -156,7 +183,30 @@ function refuseArnsElsewhere(scope: Construct, config: RedriveConfig): void {
       ),
     );
   });
+  // A state machine's key is in its region, but may be in another account.
+  config.kmsKeyArns.forEach((arn, i) => {
+    const parts = arn.split(':');
+    const elsewhere = home
+      .slice(0, 2)
+      .find(([, value, index]) => !Token.isUnresolved(value) && parts[index] !== value);
+    if (!elsewhere) return;
+    const [what, value, index] = elsewhere;
+    problems.record(
+      new ConfigError(
+        `redrive.kmsKeyArns[${i}]`,
+        `is in ${what} ${parts[index]}, but this stack deploys to ${what} ${value}; a state machine's key is in the state machine's ${what}`,
+      ),
+    );
+  });
   problems.throwIfAny();
+}
+
+/** ARNs (and ARN patterns, for name prefixes) of exactly the scoped state machines. */
+function scopedStateMachineArns(scope: Construct, config: RedriveConfig): string[] {
+  return [
+    ...config.stateMachineArns,
+    ...config.stateMachineNamePrefixes.map((prefix) => `${stateMachineArnIn(scope, prefix)}*`),
+  ];
 }
 
 /** What a user sets so the CDK CLI targets another partition, region or account. */
@@ -176,8 +226,10 @@ export function scopedExecutionArns(scope: Construct, config: RedriveConfig): st
   ];
 }
 
-/** What the handler needs: the policy and scope, not the infra-only processing and sweeper options. */
-function runtimeConfig(config: RedriveConfig): Omit<RedriveConfig, 'processing' | 'sweeper'> {
-  const { processing: _processing, sweeper: _sweeper, ...rest } = config;
+/** What the handler needs: the policy and scope, not the infra-only processing, sweeper and key options. */
+function runtimeConfig(
+  config: RedriveConfig,
+): Omit<RedriveConfig, 'processing' | 'sweeper' | 'kmsKeyArns'> {
+  const { processing: _processing, sweeper: _sweeper, kmsKeyArns: _kmsKeyArns, ...rest } = config;
   return rest;
 }

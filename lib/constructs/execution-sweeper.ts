@@ -3,12 +3,12 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { RedriveConfig } from '../../lambda/shared/autoheal-config';
 import { ENV, SWEEPER_SERVICE_NAME } from '../../lambda/shared/contract';
 import { nagResourceFinding } from '../nag';
 import { AutohealFunction, configEnvironment } from './autoheal-function';
+import type { EventBuffer } from './event-buffer';
 import type { IdempotencyTable } from './idempotency-table';
 import { stateMachineArnIn } from './state-machine-arns';
 
@@ -22,8 +22,8 @@ const SWEEP_TIMEOUT = Duration.minutes(5);
 export interface ExecutionSweeperProps {
   /** The validated redrive config: scope, policies and the `sweeper` options. */
   readonly config: RedriveConfig;
-  /** The redrive work queue the sweeper feeds. */
-  readonly workQueue: sqs.IQueue;
+  /** The redrive buffer whose work queue the sweeper feeds (it is not its consumer). */
+  readonly buffer: EventBuffer;
   /** The redrive path's idempotency table: the sweeper only reads it. */
   readonly idempotencyTable: IdempotencyTable;
   /**
@@ -49,7 +49,7 @@ export interface ExecutionSweeperProps {
  * ```ts
  * new ExecutionSweeper(this, 'Sweeper', {
  *   config: redriveConfig,
- *   workQueue: buffer.workQueue,
+ *   buffer,
  *   idempotencyTable,
  *   alarmAction: notices.alarmAction,
  * });
@@ -74,7 +74,7 @@ export class ExecutionSweeper extends Construct {
       environment: {
         [ENV.redriveConfig]: configEnvironment(runtimeConfig(config)),
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
-        [ENV.workQueueUrl]: props.workQueue.queueUrl,
+        [ENV.workQueueUrl]: props.buffer.workQueue.queueUrl,
       },
     });
     const fn = this.handler.function;
@@ -124,13 +124,13 @@ export class ExecutionSweeper extends Construct {
           'ListStateMachines supports no resource-level permissions (its resource must be *); the sweeper calls it to find the state machines of the configured name prefixes, and it reveals names only.',
       });
     }
-    props.workQueue.grant(fn, 'sqs:SendMessage');
+    props.buffer.grantSend(this.handler);
     props.idempotencyTable.table.grant(fn, 'dynamodb:GetItem');
   }
 }
 
-/** What the sweeper needs: scope, policies and sweeper options, not the buffer's processing options. */
-function runtimeConfig(config: RedriveConfig): Omit<RedriveConfig, 'processing'> {
-  const { processing: _processing, ...rest } = config;
+/** What the sweeper needs: scope, policies and sweeper options, not the buffer's processing options or the handler's keys. */
+function runtimeConfig(config: RedriveConfig): Omit<RedriveConfig, 'processing' | 'kmsKeyArns'> {
+  const { processing: _processing, kmsKeyArns: _kmsKeyArns, ...rest } = config;
   return rest;
 }

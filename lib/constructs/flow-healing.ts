@@ -14,7 +14,12 @@ export interface FlowHealingProps {
   /** Idempotency records, re-run lineage and re-activation history. */
   readonly idempotencyTable: IdempotencyTable;
   /** Receives re-activation, give-up and failure notices, and the alarms. */
-  readonly notices: Notices;
+  readonly notices: Notices /**
+   * IAM roles and users (exact ARNs) that may send to the work queue by hand,
+   * to replay its dead-letter queue; everyone else but Autoheal is denied.
+   * @default []
+   */;
+  readonly operatorPrincipalArns?: readonly string[];
 }
 
 /**
@@ -40,6 +45,7 @@ export class FlowHealing extends Construct {
       purpose: 'flow healer',
       processing: config.processing,
       alarmAction: notices.alarmAction,
+      operatorPrincipalArns: props.operatorPrincipalArns,
       rules: [
         {
           id: 'FailedFlowRuns',

@@ -1,4 +1,5 @@
-import { Annotations, Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
+import { Annotations, Duration, Stack, TimeZone, Token, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
@@ -52,7 +53,12 @@ export interface ScheduledFlowsProps {
 export class ScheduledFlows extends Construct {
   public readonly starter: AutohealFunction;
   public readonly schedules: scheduler.Schedule[];
-  /** Assumed by EventBridge Scheduler (for this account only) to invoke the starter. */
+  /**
+   * Autoheal's own schedule group, `STACKNAME-flows`: its schedules are easy to
+   * find, and the scheduler role trusts this group only.
+   */
+  public readonly scheduleGroup: scheduler.ScheduleGroup;
+  /** Assumed by EventBridge Scheduler, for the schedules of {@link scheduleGroup} only, to invoke the starter. */
   public readonly schedulerRole: iam.Role;
   /** Ticks that could not be delivered, started or parsed. */
   public readonly deadLetterQueue: sqs.Queue;
@@ -98,13 +104,22 @@ export class ScheduledFlows extends Construct {
     notices.grantPublish(this.starter);
     this.deadLetterQueue.grantSendMessages(this.starter.function);
 
+    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', {
+      scheduleGroupName: scheduleGroupNameOf(Stack.of(this)),
+    });
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
       description: 'EventBridge Scheduler invokes the Autoheal flow starter',
+      // Scheduler sends the schedule group's ARN as aws:SourceArn (its confused-deputy guide).
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          ArnEquals: { 'aws:SourceArn': this.scheduleGroup.scheduleGroupArn },
+        },
       }),
     });
     this.schedules = config.schedules.map((schedule) => this.scheduleOf(schedule));
+    // The schedules name their group by its literal name, which alone does not order creation.
+    for (const schedule of this.schedules) schedule.node.addDependency(this.scheduleGroup);
     Validations.of(this.schedulerRole).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[${nagResourceFinding(this, `${this.starter.function.functionArn}:*`)}]`,
       reason:
@@ -126,6 +141,7 @@ export class ScheduledFlows extends Construct {
       flows: schedule.flows,
     };
     const created = new scheduler.Schedule(this, `Schedule-${schedule.name}`, {
+      scheduleGroup: this.scheduleGroup,
       description: `Autoheal: starts ${schedule.flows.join(', ')}`.slice(0, 512),
       schedule: scheduler.ScheduleExpression.expression(
         schedule.expression,
@@ -161,6 +177,25 @@ function warnOfDaylightSaving(created: scheduler.Schedule, schedule: FlowSchedul
     DAYLIGHT_SAVING_WARNING,
     daylightSavingWarning(schedule.name, schedule.expression, schedule.timeZone, conflicts),
   );
+}
+
+/** Schedule group names allow 64 characters; stack names 128. */
+const MAX_SCHEDULE_GROUP_NAME = 64;
+
+/**
+ * `STACKNAME-flows`: one group per installation (stack names are unique per
+ * account and region, so two installations never share a group), found at a
+ * glance in the Scheduler console. A stack name too long for a group name is
+ * shortened and made unique again with a hash of it.
+ */
+function scheduleGroupNameOf(stack: Stack): string | undefined {
+  // A token stack name (a nested stack) cannot be measured: CDK's path-derived name instead.
+  if (Token.isUnresolved(stack.stackName)) return undefined;
+  const name = `${stack.stackName}-flows`;
+  if (name.length <= MAX_SCHEDULE_GROUP_NAME) return name;
+  const hash = createHash('sha256').update(stack.stackName).digest('hex').slice(0, 8);
+  const suffix = `-${hash}-flows`;
+  return `${stack.stackName.slice(0, MAX_SCHEDULE_GROUP_NAME - suffix.length)}${suffix}`;
 }
 
 /** What the starter needs: schedules and healing policy, not the healer's buffer options. */

@@ -199,7 +199,7 @@ describe('scheduled flows', () => {
 });
 
 describe('the scheduler role', () => {
-  it('may only be assumed by EventBridge Scheduler for this account, and only invoke the starter', () => {
+  it('may only be assumed by EventBridge Scheduler for Autoheal’s schedule group, and only invoke the starter', () => {
     // Prepare & Act
     const { template } = buildStack(appflowConfig, { env });
 
@@ -211,7 +211,10 @@ describe('the scheduler role', () => {
             Effect: 'Allow',
             Principal: { Service: 'scheduler.amazonaws.com' },
             Action: 'sts:AssumeRole',
-            Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': ACCOUNT },
+              ArnEquals: { 'aws:SourceArn': getAtt('ScheduledFlowsScheduleGroup') },
+            },
           },
         ],
       },

@@ -64,6 +64,7 @@ describe('parseAutohealConfig', () => {
           overrides: {},
           processing: { batchSize: 10, maxConcurrency: 5, maxReceiveCount: 5 },
           sweeper: { enabled: true, periodMinutes: 60, lookbackHours: 24, requestsPerSecond: 1 },
+          kmsKeyArns: [],
         },
       });
     });

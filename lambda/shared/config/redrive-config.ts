@@ -189,6 +189,14 @@ export interface RedriveConfig extends RedrivePolicy {
   readonly processing: ProcessingOptions;
   /** @default see {@link SweeperOptions} */
   readonly sweeper: SweeperOptions;
+  /**
+   * Customer managed KMS keys that encrypt scoped state machines. A caller of
+   * DescribeExecution on such a machine needs kms:Decrypt on its key; the
+   * redrive handler is granted it on these keys, for the scoped state
+   * machines only (encryption context `aws:states:stateMachineArn`).
+   * @default []
+   */
+  readonly kmsKeyArns: readonly string[];
 }
 
 export const DEFAULT_REDRIVE_POLICY: RedrivePolicy = {
@@ -203,6 +211,10 @@ export const STATE_MACHINE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 export const STATE_MACHINE_ARN =
   /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:([A-Za-z0-9_-]{1,80})$/;
 
+/** A KMS key ARN (not an alias: IAM matches a key grant against the key's ARN). */
+export const KMS_KEY_ARN =
+  /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
 const POLICY_KEYS = ['statuses', 'maxRedrives', 'errors', 'delay', 'observeOnly'] as const;
 const REDRIVE_KEYS = [
   ...POLICY_KEYS,
@@ -211,6 +223,7 @@ const REDRIVE_KEYS = [
   'overrides',
   'processing',
   'sweeper',
+  'kmsKeyArns',
 ] as const;
 
 function parseStatuses(value: unknown, field: string): RedrivableStatus[] {
@@ -415,6 +428,12 @@ export function parseRedriveConfig(value: unknown, field = 'redrive'): RedriveCo
       parseProcessing(raw.processing, `${field}.processing`),
     ),
     sweeper: problems.read(DEFAULT_SWEEPER, () => parseSweeper(raw.sweeper, `${field}.sweeper`)),
+    kmsKeyArns: problems.array(raw.kmsKeyArns ?? [], `${field}.kmsKeyArns`, (v, f) =>
+      check.string(v, f, {
+        pattern: KMS_KEY_ARN,
+        patternHint: 'a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID), not an alias',
+      }),
+    ),
   };
   problems.throwIfAny();
   return config;
