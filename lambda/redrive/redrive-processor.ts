@@ -22,6 +22,7 @@ import { type BufferedHealerDeps, createSqsEventHandler } from '../shared/sqs-ev
 import { decideRedrive, failureKey, redriveIdempotencyKey } from './decide';
 import { clientTokenFor, describeStatusChange, redriveExecution } from './execution-api';
 import { type ExecutionStatusChange, parseExecutionStatusChange } from './failure-event';
+import { type LiveSinceDocument, liveSinceOf } from './live-healing';
 
 export interface RedriveProcessorDeps extends BufferedHealerDeps {
   readonly config: RedriveConfig;
@@ -32,6 +33,11 @@ export interface RedriveProcessorDeps extends BufferedHealerDeps {
    * state machines under it.
    */
   readonly statesArnPrefix: string;
+  /**
+   * Since when each scoped state machine has been under live healing (the
+   * `AUTOHEAL_LIVE_SINCE` document): older failures are skipped, never redriven.
+   */
+  readonly liveSince: LiveSinceDocument;
 }
 
 /** The idempotent unit of work: what to do about one failure. Plain JSON. */
@@ -142,8 +148,12 @@ export function createRedriveHandler(
     deadline: number,
   ): Promise<void> => {
     const policy = policyFor(config, received.stateMachineName);
+    const liveSince = liveSinceOf(deps.liveSince, config, {
+      arn: received.stateMachineArn,
+      name: received.stateMachineName,
+    });
     let change = received;
-    let decision = decideRedrive(change, policy, now());
+    let decision = decideRedrive(change, policy, now(), liveSince);
     if (decision.action === 'describe') {
       const described = await describeStatusChange(sfn, change, { deadline });
       if (!described) {
@@ -152,7 +162,7 @@ export function createRedriveHandler(
         return;
       }
       change = described;
-      decision = decideRedrive(change, policy, now());
+      decision = decideRedrive(change, policy, now(), liveSince);
       if (decision.action === 'describe') {
         throw new RetryableError(
           'DescribeExecution did not return the redrive fields yet (it is eventually consistent); retrying',

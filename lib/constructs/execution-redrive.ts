@@ -9,6 +9,7 @@ import { AutohealFunction, configEnvironment } from './autoheal-function';
 import { EventBuffer } from './event-buffer';
 import { ExecutionSweeper } from './execution-sweeper';
 import type { IdempotencyTable } from './idempotency-table';
+import { LiveHealingClock } from './live-healing-clock';
 import type { Notices } from './notices';
 import { executionArnIn, stateMachineArnIn, statesArnPrefix } from './state-machine-arns';
 
@@ -42,6 +43,8 @@ export class ExecutionRedrive extends Construct {
   public readonly handler: AutohealFunction;
   /** Present unless the config's `sweeper.enabled` is false. */
   public readonly sweeper?: ExecutionSweeper;
+  /** Since when each scoped state machine has been under live healing (handler and sweeper read it). */
+  public readonly liveHealingClock: LiveHealingClock;
 
   public constructor(scope: Construct, id: string, props: ExecutionRedriveProps) {
     super(scope, id);
@@ -79,6 +82,12 @@ export class ExecutionRedrive extends Construct {
         'The stateMachineArn prefix is built with Fn::Join from the stack partition, region and account; CloudFormation resolves it to a plain string before EventBridge sees it.',
     });
 
+    this.liveHealingClock = new LiveHealingClock(this, 'LiveHealingClock', {
+      config,
+      idempotencyTable: props.idempotencyTable,
+      alarmAction: props.notices.alarmAction,
+    });
+
     this.handler = new AutohealFunction(this, 'Handler', {
       entry: 'redrive/redrive.handler.ts',
       description: 'Autoheal: redrives failed Step Functions executions',
@@ -90,6 +99,7 @@ export class ExecutionRedrive extends Construct {
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.noticeTopicArn]: props.notices.topic.topicArn,
         [ENV.statesArnPrefix]: statesArnPrefix(this),
+        [ENV.liveSince]: this.liveHealingClock.liveSince,
       },
     });
     this.buffer.attachConsumer(this.handler);
@@ -118,6 +128,7 @@ export class ExecutionRedrive extends Construct {
         config,
         workQueue: this.buffer.workQueue,
         idempotencyTable: props.idempotencyTable,
+        liveSince: this.liveHealingClock.liveSince,
         alarmAction: props.notices.alarmAction,
       });
     }

@@ -10,6 +10,7 @@ import { ENV, SWEEPER_SERVICE_NAME } from '../../lambda/shared/contract';
 import { nagResourceFinding } from '../nag';
 import { AutohealFunction, configEnvironment } from './autoheal-function';
 import type { IdempotencyTable } from './idempotency-table';
+import type { LiveHealingClock } from './live-healing-clock';
 import { stateMachineArnIn } from './state-machine-arns';
 
 /**
@@ -26,6 +27,11 @@ export interface ExecutionSweeperProps {
   readonly workQueue: sqs.IQueue;
   /** The redrive path's idempotency table: the sweeper only reads it. */
   readonly idempotencyTable: IdempotencyTable;
+  /**
+   * Since when each scoped state machine has been under live healing: the
+   * {@link LiveHealingClock}'s `liveSince` (older failures are not enqueued).
+   */
+  readonly liveSince: string;
   /**
    * What the sweeper's error alarm does.
    * @default - the alarm only changes state
@@ -51,6 +57,7 @@ export interface ExecutionSweeperProps {
  *   config: redriveConfig,
  *   workQueue: buffer.workQueue,
  *   idempotencyTable,
+ *   liveSince: liveHealingClock.liveSince,
  *   alarmAction: notices.alarmAction,
  * });
  * ```
@@ -75,6 +82,7 @@ export class ExecutionSweeper extends Construct {
         [ENV.redriveConfig]: configEnvironment(runtimeConfig(config)),
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.workQueueUrl]: props.workQueue.queueUrl,
+        [ENV.liveSince]: props.liveSince,
       },
     });
     const fn = this.handler.function;

@@ -31,6 +31,7 @@ import {
   SweepIncompleteError,
   type SweepSummary,
 } from '../../lambda/redrive/execution-sweeper';
+import type { LiveSinceDocument } from '../../lambda/redrive/live-healing';
 import { sweptStatusChange } from '../../lambda/redrive/sweep-plan';
 import { parseRedriveConfig, type RedriveConfig } from '../../lambda/shared/autoheal-config';
 import { MESSAGE_ATTRIBUTES, SWEEPER_SERVICE_NAME } from '../../lambda/shared/contract';
@@ -44,6 +45,7 @@ import {
   sqsRecord,
 } from '../support/idempotency-table';
 import { ACCOUNT, HOUR_MS, MINUTE_MS, powertools, REGION } from '../support/lambda-env';
+import { liveSinceFor } from '../support/live-since';
 import { captureLogs } from '../support/logs';
 import {
   NOW,
@@ -207,6 +209,8 @@ interface SweeperOptions {
   readonly remainingMs?: number;
   readonly logger?: Logger;
   readonly persistenceStore?: DynamoDBPersistenceLayer;
+  /** @default live since long ago */
+  readonly liveSince?: LiveSinceDocument;
 }
 
 /** A sweeper of one execution environment on the mocks, this test's table and a fake clock. */
@@ -218,6 +222,7 @@ function buildSweeper(sweepConfig: RedriveConfig, clock: Clock, options: Sweeper
     sqs: new SQSClient({}),
     persistenceStore: options.persistenceStore ?? table.persistenceLayer(),
     workQueueUrl: WORK_QUEUE_URL,
+    liveSince: options.liveSince ?? liveSinceFor(sweepConfig),
     logger,
     metrics,
     now: clock.now,
@@ -282,6 +287,7 @@ describe('the sweeper', () => {
       alreadyHandled: 0,
       notDue: 0,
       outOfScope: 0,
+      beforeLiveHealing: 0,
       truncated: false,
       failed: 0,
     });

@@ -21,6 +21,7 @@ import {
 import { parseRedriveConfig, policyFor } from '../../lambda/shared/autoheal-config';
 import { SFN_EVENT } from '../../lambda/shared/contract';
 import { expectedToken } from '../support/client-token';
+import { LONG_AGO } from '../support/live-since';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -105,7 +106,7 @@ describe('planSweep', () => {
     const swept = execution;
 
     // Act
-    const plan = planSweep(swept, policy, window);
+    const plan = planSweep(swept, policy, window, LONG_AGO);
 
     // Assess
     expect(plan.verdict).toBe(verdict);
@@ -116,7 +117,7 @@ describe('planSweep', () => {
     const execution = listed(HOUR, { redriveCount: 1 });
 
     // Act
-    const plan = planSweep(execution, policy, window);
+    const plan = planSweep(execution, policy, window, LONG_AGO);
 
     // Assess
     expect(plan).toEqual({
@@ -131,7 +132,7 @@ describe('planSweep', () => {
     const observed = policyFor(config, 'autoheal-demo-observed');
 
     // Act
-    const plan = planSweep(listed(HOUR), observed, window);
+    const plan = planSweep(listed(HOUR), observed, window, LONG_AGO);
 
     // Assess
     expect(plan).toMatchObject({ idempotencyKey: `${EXECUTION_ARN}#0#observe-only` });
@@ -145,7 +146,7 @@ describe('planSweep', () => {
     const execution = listed(14 * DAY, { startDate: NOW - 14 * DAY });
 
     // Act
-    const plan = planSweep(execution, policy, wide);
+    const plan = planSweep(execution, policy, wide, LONG_AGO);
 
     // Assess
     expect(plan).toEqual({ verdict: 'out-of-scope', detail: 'stopped more than 14 days ago' });
@@ -156,7 +157,7 @@ describe('planSweep', () => {
     const execution = listed(MINUTE, { redriveCount: 1 });
 
     // Act
-    const plan = planSweep(execution, policy, window);
+    const plan = planSweep(execution, policy, window, LONG_AGO);
 
     // Assess: 240 s after the stop
     expect(plan).toEqual({ verdict: 'not-due', dueAt: NOW - MINUTE + 240 * SECOND });
@@ -179,7 +180,7 @@ describe('planSweep', () => {
           redriveCount,
           executionArn: `${EXECUTION_ARN}-${offset}`,
         });
-        const plan = planSweep(execution, jittered, noGrace);
+        const plan = planSweep(execution, jittered, noGrace, LONG_AGO);
         const change = parseExecutionStatusChange(
           JSON.stringify(sweptStatusChange(execution, NOW)),
         );
@@ -187,6 +188,7 @@ describe('planSweep', () => {
           { ...change, redriveStatus: 'REDRIVABLE', errorName: 'States.TaskFailed' },
           jittered,
           NOW,
+          LONG_AGO,
         );
         return plan.verdict === 'candidate' && decision.action !== 'redrive'
           ? [{ offset, redriveCount, decision }]
@@ -237,7 +239,7 @@ describe('sweptStatusChange', () => {
 
     // Act
     const change = parseExecutionStatusChange(body);
-    const decision = decideRedrive(change, policy, NOW);
+    const decision = decideRedrive(change, policy, NOW, LONG_AGO);
 
     // Assess
     expect(change).toMatchObject({
