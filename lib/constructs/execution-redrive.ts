@@ -9,7 +9,7 @@ import { AutohealFunction, configEnvironment } from './autoheal-function';
 import { EventBuffer } from './event-buffer';
 import { ExecutionSweeper } from './execution-sweeper';
 import type { IdempotencyTable } from './idempotency-table';
-import { LiveHealingClock } from './live-healing-clock';
+import { LiveHealingClock, liveSinceEnvironmentBytes } from './live-healing-clock';
 import type { Notices } from './notices';
 import { executionArnIn, stateMachineArnIn, statesArnPrefix } from './state-machine-arns';
 
@@ -50,6 +50,8 @@ export class ExecutionRedrive extends Construct {
     super(scope, id);
     const { config } = props;
     refuseArnsElsewhere(this, config);
+    // Refuse a config too large for the environment before anything is built for it.
+    configEnvironment(runtimeConfig(config), liveSinceEnvironmentBytes(config));
 
     this.buffer = new EventBuffer(this, 'Buffer', {
       purpose: 'redrive',
@@ -95,7 +97,10 @@ export class ExecutionRedrive extends Construct {
       timeout: Duration.seconds(30),
       alarmAction: props.notices.alarmAction,
       environment: {
-        [ENV.redriveConfig]: configEnvironment(runtimeConfig(config)),
+        [ENV.redriveConfig]: configEnvironment(
+          runtimeConfig(config),
+          liveSinceEnvironmentBytes(config),
+        ),
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.noticeTopicArn]: props.notices.topic.topicArn,
         [ENV.statesArnPrefix]: statesArnPrefix(this),

@@ -10,7 +10,7 @@ import { ENV, SWEEPER_SERVICE_NAME } from '../../lambda/shared/contract';
 import { nagResourceFinding } from '../nag';
 import { AutohealFunction, configEnvironment } from './autoheal-function';
 import type { IdempotencyTable } from './idempotency-table';
-import type { LiveHealingClock } from './live-healing-clock';
+import { type LiveHealingClock, liveSinceEnvironmentBytes } from './live-healing-clock';
 import { stateMachineArnIn } from './state-machine-arns';
 
 /**
@@ -79,7 +79,10 @@ export class ExecutionSweeper extends Construct {
       timeout: SWEEP_TIMEOUT,
       alarmAction: props.alarmAction,
       environment: {
-        [ENV.redriveConfig]: configEnvironment(runtimeConfig(config)),
+        [ENV.redriveConfig]: configEnvironment(
+          runtimeConfig(config),
+          liveSinceEnvironmentBytes(config),
+        ),
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.workQueueUrl]: props.workQueue.queueUrl,
         [ENV.liveSince]: props.liveSince,

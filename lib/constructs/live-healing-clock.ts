@@ -8,17 +8,17 @@ import { clockConfigOf, maxLiveSinceDocumentBytes } from '../../lambda/redrive/l
 import { clockRecordKey } from '../../lambda/redrive/live-healing-clock';
 import type { RedriveConfig } from '../../lambda/shared/autoheal-config';
 import { ENV, LIVE_HEALING_CLOCK } from '../../lambda/shared/contract';
-import { ConfigError } from '../../lambda/shared/errors';
 import { nagResourceFinding } from '../nag';
 import { AutohealFunction } from './autoheal-function';
 import type { IdempotencyTable } from './idempotency-table';
 
 /**
- * Room for the live-since document in the handlers' Lambda environment (4 KiB
- * in all), beside the config (at most 3 KiB) and the names of the table,
- * topic and queues.
+ * The most bytes the live-since document of `config` takes in a handler's
+ * environment (it is at most this long whatever the times).
  */
-const MAX_LIVE_SINCE_ENV_BYTES = 700;
+export function liveSinceEnvironmentBytes(config: RedriveConfig): number {
+  return maxLiveSinceDocumentBytes(clockConfigOf(config));
+}
 
 export interface LiveHealingClockProps {
   /** The validated redrive config: its scope and observe-only switches set the clock. */
@@ -50,7 +50,11 @@ export class LiveHealingClock extends Construct {
   /** The custom resource's onEvent function. */
   public readonly handler: AutohealFunction;
   public readonly resource: CustomResource;
-  /** The live-since document (a JSON string token): the handlers' `AUTOHEAL_LIVE_SINCE`. */
+  /**
+   * The live-since document (a JSON string token): the handlers'
+   * `AUTOHEAL_LIVE_SINCE`. Give the handlers' config section
+   * {@link liveSinceEnvironmentBytes} of room beside it (see `configEnvironment`).
+   */
   public readonly liveSince: string;
   /** The key of the clock's record in the idempotency table. */
   public readonly recordKey: string;
@@ -58,13 +62,6 @@ export class LiveHealingClock extends Construct {
   public constructor(scope: Construct, id: string, props: LiveHealingClockProps) {
     super(scope, id);
     const clockConfig = clockConfigOf(props.config);
-    const maxBytes = maxLiveSinceDocumentBytes(clockConfig);
-    if (maxBytes > MAX_LIVE_SINCE_ENV_BYTES) {
-      throw new ConfigError(
-        'redrive.stateMachineArns',
-        `the scope and observe-only overrides need up to ${maxBytes} bytes to record when live healing began, more than the ${MAX_LIVE_SINCE_ENV_BYTES} the Lambda environment leaves for it; scope by name prefix instead of many ARNs, or fold observe-only overrides together`,
-      );
-    }
     // Unique in the app and stable across deploys: two Autoheals on one table keep two clocks.
     const clockId = Names.uniqueId(this);
     this.recordKey = clockRecordKey(clockId);
@@ -98,7 +95,7 @@ export class LiveHealingClock extends Construct {
     frameworkLogs.grantWrite(frameworkRole);
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: this.handler.function,
-      role: frameworkRole,
+      frameworkOnEventRole: frameworkRole,
       logGroup: frameworkLogs,
     });
     const frameworkFunction = provider.node.findChild('framework-onEvent');

@@ -637,4 +637,112 @@ describe('decideRedrive', () => {
       },
     );
   });
+
+  describe('skip: before-live-healing (the failure stopped before its state machine came under live healing)', () => {
+    it.each([
+      {
+        label: 'live healing began a minute after it stopped',
+        liveSinceAfterStop: MINUTE,
+        fixture: 'failed-redrivable',
+      },
+      {
+        label: 'live healing began a day after it stopped (a dead-letter replay)',
+        liveSinceAfterStop: DAY,
+        fixture: 'failed-redrivable',
+      },
+      {
+        label: 'the state machine is not live in this deployment at all',
+        liveSinceAfterStop: undefined,
+        fixture: 'failed-redrivable',
+      },
+      {
+        label: 'its error is denied as well (the earlier check wins)',
+        liveSinceAfterStop: HOUR,
+        fixture: 'failed-deterministic-error',
+      },
+      {
+        label: 'it is not redrivable as well (the earlier check wins)',
+        liveSinceAfterStop: HOUR,
+        fixture: 'failed-not-redrivable',
+      },
+    ] as const)('skips it when $label', ({ liveSinceAfterStop, fixture }) => {
+      // Prepare
+      const change = changeOf(fixture);
+      const stopDate = stopDateOf(change);
+      const liveSince =
+        liveSinceAfterStop === undefined ? undefined : stopDate + liveSinceAfterStop;
+
+      // Act
+      const decision = decideRedrive(change, policyWith(), stopDate + 2 * DAY, liveSince);
+
+      // Assess
+      expect(decision).toEqual({
+        action: 'skip',
+        reason: 'before-live-healing',
+        detail: expect.stringMatching(/live healing .*redrive it by hand/),
+      });
+    });
+
+    it('skips a swept failure (no redrive fields) without describing it first', () => {
+      // Prepare
+      const change = changeOf('failed-redrivable', {
+        redriveStatus: undefined,
+        redriveCount: undefined,
+      });
+      const stopDate = stopDateOf(change);
+
+      // Act
+      const decision = decideRedrive(change, policyWith(), stopDate + DAY, stopDate + HOUR);
+
+      // Assess
+      expect(decision).toMatchObject({ action: 'skip', reason: 'before-live-healing' });
+    });
+
+    it.each([
+      { label: 'the moment live healing began', liveSinceBeforeStop: 0 },
+      { label: 'a second after live healing began', liveSinceBeforeStop: SECOND },
+    ])('redrives a failure that stopped $label', ({ liveSinceBeforeStop }) => {
+      // Prepare
+      const change = changeOf('failed-redrivable');
+      const stopDate = stopDateOf(change);
+
+      // Act
+      const decision = decideRedrive(
+        change,
+        policyWith(),
+        stopDate + DELAY_ELAPSED,
+        stopDate - liveSinceBeforeStop,
+      );
+
+      // Assess
+      expect(decision).toEqual({ action: 'redrive', attempt: 1 });
+    });
+
+    it('leaves an observe-only state machine to observe, as before', () => {
+      // Prepare
+      const change = changeOf('failed-redrivable');
+
+      // Act
+      const decision = decideRedrive(
+        change,
+        policyWith({ observeOnly: true }),
+        stopDateOf(change) + DELAY_ELAPSED,
+        undefined,
+      );
+
+      // Assess
+      expect(decision).toEqual({ action: 'redrive', attempt: 1 });
+    });
+
+    it('describes an event without a stopDate before it decides', () => {
+      // Prepare
+      const change = changeOf('older-format-no-redrive-fields', { stopDate: undefined });
+
+      // Act
+      const decision = decideRedrive(change, policyWith(), Date.now(), undefined);
+
+      // Assess
+      expect(decision).toEqual({ action: 'describe' });
+    });
+  });
 });

@@ -112,6 +112,64 @@ describe('planSweep', () => {
     expect(plan.verdict).toBe(verdict);
   });
 
+  it.each([
+    {
+      label: 'a failure that stopped a second before live healing began',
+      execution: listed(HOUR),
+      liveSince: NOW - HOUR + SECOND,
+      expected: {
+        verdict: 'out-of-scope',
+        beforeLiveHealing: true,
+        detail: `stopped before live healing of its state machine began (${new Date(NOW - HOUR + SECOND).toISOString()})`,
+      },
+    },
+    {
+      label: 'a day-old failure on a first deploy an hour ago',
+      execution: listed(DAY - 3 * MINUTE),
+      liveSince: NOW - HOUR,
+      expected: { verdict: 'out-of-scope', beforeLiveHealing: true },
+    },
+    {
+      label: 'a failure of a state machine not live in this deployment',
+      execution: listed(HOUR),
+      liveSince: undefined,
+      expected: {
+        verdict: 'out-of-scope',
+        beforeLiveHealing: true,
+        detail: 'its state machine is not under live healing in this deployment',
+      },
+    },
+    {
+      label: 'a failure that stopped when live healing began',
+      execution: listed(HOUR),
+      liveSince: NOW - HOUR,
+      expected: { verdict: 'candidate' },
+    },
+    {
+      label: 'a failure not due yet, before live healing',
+      execution: listed(10 * MINUTE),
+      liveSince: NOW,
+      expected: { verdict: 'out-of-scope', beforeLiveHealing: true },
+    },
+  ])('makes $label $expected.verdict', ({ execution, liveSince, expected }) => {
+    // Act
+    const plan = planSweep(execution, policy, window, liveSince);
+
+    // Assess
+    expect(plan).toMatchObject(expected);
+  });
+
+  it('leaves the failures of an observe-only state machine to be observed, as before', () => {
+    // Prepare
+    const observed = policyFor(config, 'autoheal-demo-observed');
+
+    // Act
+    const plan = planSweep(listed(HOUR), observed, window, undefined);
+
+    // Assess
+    expect(plan).toMatchObject({ verdict: 'candidate' });
+  });
+
   it('keys a candidate like the redrive handler: executionArn#redriveCount', () => {
     // Prepare
     const execution = listed(HOUR, { redriveCount: 1 });
