@@ -119,17 +119,16 @@ export function createLiveHealingClock(
             [HEALING_STATE.clockVersion]: { N: String((previousVersion ?? 0) + 1) },
           },
           // Nobody else wrote the clock since we read it.
-          ConditionExpression:
-            previousVersion === undefined
-              ? 'attribute_not_exists(#id)'
-              : '#version = :previousVersion',
-          ExpressionAttributeNames: {
-            '#id': IDEMPOTENCY_TABLE.partitionKey,
-            ...(previousVersion !== undefined && { '#version': HEALING_STATE.clockVersion }),
-          },
-          ...(previousVersion !== undefined && {
-            ExpressionAttributeValues: { ':previousVersion': { N: String(previousVersion) } },
-          }),
+          ...(previousVersion === undefined
+            ? {
+                ConditionExpression: 'attribute_not_exists(#id)',
+                ExpressionAttributeNames: { '#id': IDEMPOTENCY_TABLE.partitionKey },
+              }
+            : {
+                ConditionExpression: '#version = :previousVersion',
+                ExpressionAttributeNames: { '#version': HEALING_STATE.clockVersion },
+                ExpressionAttributeValues: { ':previousVersion': { N: String(previousVersion) } },
+              }),
         }),
       );
     } catch (error) {
