@@ -15,7 +15,11 @@
  * idempotency record through the Powertools persistence layer, configured as
  * the redrive handler configures it, and skips the failure when there is one.
  * It also skips failures whose redrive is not due yet (the in-flight event
- * handles them; the next sweep catches them if it never lands).
+ * handles them; the next sweep catches them if it never lands), and failures
+ * that stopped before their state machine came under live healing (the
+ * live-healing clock's document, see `live-healing.ts`): on a first deploy,
+ * after the scope widens or observe-only is switched off, the lookback is full
+ * of failures nobody asked Autoheal to heal.
  *
  * Limitation: listing stops at the first execution that started before the
  * lookback, so an execution that started before it but stopped (or was

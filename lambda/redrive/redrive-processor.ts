@@ -3,7 +3,9 @@
  * against mocks, DynamoDB Local or a local AWS endpoint.
  *
  * Per SQS record: parse and validate the event (a bad one is parked with its
- * reason, no AWS call), decide with the pure {@link decideRedrive}, then act:
+ * reason, no AWS call), decide with the pure {@link decideRedrive} (which
+ * skips a failure from before its state machine came under live healing, by
+ * the live-since document in the environment: no AWS call), then act:
  * defer by re-sending the message with a delay, or run the one idempotent
  * action for this failure (redrive, give-up notice, skip notice).
  */
