@@ -61,7 +61,7 @@ import {
 } from '../shared/contract';
 import { autohealIdempotencyConfig } from '../shared/idempotency';
 import { flushMetrics } from '../shared/metrics';
-import { type LiveSinceDocument, liveSinceOf } from './live-healing';
+import { documentForConfig, type LiveSinceDocument, liveSinceOf } from './live-healing';
 import {
   createPacer,
   DEFAULT_DUE_GRACE_MS,
@@ -245,6 +245,10 @@ export function createExecutionSweeper(
   const marginMs = deps.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS;
   const dueGraceMs = deps.dueGraceMs ?? DEFAULT_DUE_GRACE_MS;
   const { sweeper } = config;
+  const liveSinceDocument = documentForConfig(deps.liveSince, config);
+  if (liveSinceDocument !== deps.liveSince) {
+    logger.warn('The live-since document belongs to another config; no failure will be enqueued');
+  }
 
   // Exactly as makeIdempotent configures the redrive handler's layer, so the record key cannot drift.
   persistenceStore.configure({
@@ -445,7 +449,7 @@ export function createExecutionSweeper(
 
     const sweepMachine = async (machine: ScopedMachine): Promise<void> => {
       const policy = policyFor(config, machine.name);
-      const liveSince = liveSinceOf(deps.liveSince, config, machine);
+      const liveSince = liveSinceOf(liveSinceDocument, config, machine);
       const log = logger.createChild({ persistentKeys: { stateMachine: machine.name } });
       const statuses = REDRIVABLE_STATUSES.filter((s) => policy.statuses.includes(s));
       let listedAny = false;

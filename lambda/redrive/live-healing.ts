@@ -15,6 +15,7 @@
  * idempotency table and hands the handlers {@link LiveSinceDocument} through an
  * environment variable, so deciding costs no AWS call.
  */
+import { createHash } from 'node:crypto';
 import type { RedriveConfig } from '../shared/autoheal-config';
 import { REDRIVE_WINDOW_DAYS } from '../shared/contract';
 
@@ -58,6 +59,11 @@ export interface ClockState {
  * config order (the handlers hold the same config), to keep the environment small.
  */
 export interface LiveSinceDocument {
+  /**
+   * {@link clockConfigDigest} of the config the times belong to: the times are
+   * positional, so a document read beside another config means nothing.
+   */
+  readonly config: string;
   readonly arns: readonly number[];
   readonly prefixes: readonly number[];
   readonly global: number | null;
@@ -141,9 +147,15 @@ export function advanceClock(
   };
 }
 
+/** A short digest of the live-relevant config, which the document carries. */
+export function clockConfigDigest(config: ClockConfig): string {
+  return createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
+}
+
 /** The document for the handlers: the scope times in the order of `config`. */
 export function liveSinceDocument(state: ClockState, config: ClockConfig): LiveSinceDocument {
   return {
+    config: clockConfigDigest(config),
     arns: config.stateMachineArns.map((arn) => state.arns[arn]),
     prefixes: config.stateMachineNamePrefixes.map((prefix) => state.prefixes[prefix]),
     global: state.global,
@@ -161,6 +173,7 @@ const TIME_DIGITS = 13;
  */
 export function maxLiveSinceDocumentBytes(config: ClockConfig): number {
   const widest: LiveSinceDocument = {
+    config: clockConfigDigest(config),
     arns: config.stateMachineArns.map(() => 10 ** (TIME_DIGITS - 1)),
     prefixes: config.stateMachineNamePrefixes.map(() => 10 ** (TIME_DIGITS - 1)),
     global: 10 ** (TIME_DIGITS - 1),
@@ -193,11 +206,41 @@ export function parseLiveSinceDocument(json: string): LiveSinceDocument {
     for (const [name, t] of Object.entries(value.machines)) machines[name] = isTime(t) ? t : null;
   }
   return {
+    config: typeof value.config === 'string' ? value.config : '',
     arns: times(value.arns),
     prefixes: times(value.prefixes),
     global: isTime(value.global) ? value.global : null,
     machines,
   };
+}
+
+/** A document under which no state machine is live. */
+export const NOT_LIVE: LiveSinceDocument = {
+  config: '',
+  arns: [],
+  prefixes: [],
+  global: null,
+  machines: {},
+};
+
+/**
+ * The document if it was made for this config, else {@link NOT_LIVE}: a
+ * handler never reads one config's times beside another (only a broken
+ * deployment could do that), so a mismatch can stop redrives, never start them.
+ *
+ * @example
+ * ```ts
+ * const document = documentForConfig(parseLiveSinceDocument(json), config);
+ * ```
+ */
+export function documentForConfig(
+  document: LiveSinceDocument,
+  config: Pick<
+    RedriveConfig,
+    'stateMachineArns' | 'stateMachineNamePrefixes' | 'observeOnly' | 'overrides'
+  >,
+): LiveSinceDocument {
+  return document.config === clockConfigDigest(clockConfigOf(config)) ? document : NOT_LIVE;
 }
 
 /** A state machine as the runtime rule sees it. */

@@ -24,7 +24,7 @@ import { type BufferedHealerDeps, createSqsEventHandler } from '../shared/sqs-ev
 import { decideRedrive, failureKey, redriveIdempotencyKey } from './decide';
 import { clientTokenFor, describeStatusChange, redriveExecution } from './execution-api';
 import { type ExecutionStatusChange, parseExecutionStatusChange } from './failure-event';
-import { type LiveSinceDocument, liveSinceOf } from './live-healing';
+import { documentForConfig, type LiveSinceDocument, liveSinceOf } from './live-healing';
 
 export interface RedriveProcessorDeps extends BufferedHealerDeps {
   readonly config: RedriveConfig;
@@ -91,6 +91,10 @@ export function createRedriveHandler(
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const { config, sfn, sns, sqs, logger, metrics } = deps;
   const now = deps.now ?? Date.now;
+  const liveSinceDocument = documentForConfig(deps.liveSince, config);
+  if (liveSinceDocument !== deps.liveSince) {
+    logger.warn('The live-since document belongs to another config; no failure will be redriven');
+  }
 
   const idempotencyConfig = autohealIdempotencyConfig('idempotencyKey');
   const count = (name: string, dimension?: { reason: string }): void =>
@@ -150,7 +154,7 @@ export function createRedriveHandler(
     deadline: number,
   ): Promise<void> => {
     const policy = policyFor(config, received.stateMachineName);
-    const liveSince = liveSinceOf(deps.liveSince, config, {
+    const liveSince = liveSinceOf(liveSinceDocument, config, {
       arn: received.stateMachineArn,
       name: received.stateMachineName,
     });

@@ -56,7 +56,13 @@ describe('the live-healing clock', () => {
     expect(response.PhysicalResourceId).toMatch(
       new RegExp(`^${HEALING_STATE.liveHealingClockPrefix}`),
     );
-    expect(documentOf(response)).toEqual({ arns: [T0], prefixes: [T0], global: T0, machines: {} });
+    expect(documentOf(response)).toEqual({
+      config: expect.any(String),
+      arns: [T0],
+      prefixes: [T0],
+      global: T0,
+      machines: {},
+    });
     const items = await table.items();
     expect(items).toEqual([
       expect.objectContaining({ [IDEMPOTENCY_TABLE.partitionKey]: response.PhysicalResourceId }),
@@ -77,6 +83,7 @@ describe('the live-healing clock', () => {
     // Assess
     expect(updated.PhysicalResourceId).toBe(created.PhysicalResourceId);
     expect(documentOf(updated)).toEqual({
+      config: expect.any(String),
       arns: [T0],
       prefixes: [T0, T1],
       global: T1,
@@ -148,7 +155,13 @@ describe('the live-healing clock', () => {
     const updated = await clockAt(T1)(clockRequest('Update', config()));
 
     // Assess
-    expect(documentOf(updated)).toEqual({ arns: [T1], prefixes: [T1], global: T1, machines: {} });
+    expect(documentOf(updated)).toEqual({
+      config: expect.any(String),
+      arns: [T1],
+      prefixes: [T1],
+      global: T1,
+      machines: {},
+    });
   });
 
   it('refuses a request without its config, naming the property', async () => {

@@ -17,6 +17,7 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import 'aws-sdk-client-mock-jest';
+import { NOT_LIVE } from '../../lambda/redrive/live-healing';
 import { parseRedriveConfig } from '../../lambda/shared/autoheal-config';
 import {
   MESSAGE_ATTRIBUTES,
@@ -352,12 +353,7 @@ describe('redrive handler', () => {
 
     it('is not redriven when the deployment has no live-healing start for its machine', async () => {
       // Prepare
-      const { handler } = redriveHandler(table, config, undefined, {
-        arns: [],
-        prefixes: [],
-        global: null,
-        machines: {},
-      });
+      const { handler } = redriveHandler(table, config, undefined, NOT_LIVE);
       const change = statusChange();
 
       // Act

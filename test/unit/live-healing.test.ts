@@ -7,9 +7,12 @@ import {
   advanceClock,
   type ClockConfig,
   type ClockState,
+  clockConfigDigest,
   clockConfigOf,
+  documentForConfig,
   liveSinceDocument,
   liveSinceOf,
+  NOT_LIVE,
   parseLiveSinceDocument,
 } from '../../lambda/redrive/live-healing';
 import { parseRedriveConfig } from '../../lambda/shared/autoheal-config';
@@ -169,6 +172,7 @@ describe('liveSinceOf', () => {
     stateMachineNamePrefixes: ['billing-', 'bill'],
   });
   const document = {
+    config: clockConfigDigest(clockConfigOf(config)),
     arns: [T0, T2],
     prefixes: [T1, T2],
     global: T0,
@@ -250,6 +254,34 @@ describe('liveSinceOf', () => {
     // Assess
     expect(liveSince).toBe(T1);
   });
+});
+
+describe('documentForConfig', () => {
+  const config = parseRedriveConfig({ stateMachineArns: [ORDERS, BILLING] });
+  const clock = clockConfigOf(config);
+  const document = liveSinceDocument(advanceClock(undefined, clock, T0), clock);
+
+  it('keeps the document made for this config', () => {
+    // Act & Assess
+    expect(documentForConfig(document, config)).toBe(document);
+  });
+
+  it.each([
+    ['the ARNs in another order', { stateMachineArns: [BILLING, ORDERS] }],
+    ['another observe-only switch', { stateMachineArns: [ORDERS, BILLING], observeOnly: true }],
+  ])(
+    'reads nothing as live beside a config with %s (the times are positional)',
+    (_label, other) => {
+      // Act
+      const checked = documentForConfig(document, parseRedriveConfig(other));
+
+      // Assess
+      expect(checked).toBe(NOT_LIVE);
+      expect(
+        liveSinceOf(checked, parseRedriveConfig(other), { name: 'orders', arn: ORDERS }),
+      ).toBeUndefined();
+    },
+  );
 });
 
 describe('parseLiveSinceDocument', () => {
