@@ -3,7 +3,7 @@
  * what each CloudFormation request does to its record and to the document it
  * hands the redrive handler and the sweeper.
  */
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   type ClockResponse,
   createLiveHealingClock,
@@ -162,6 +162,41 @@ describe('the live-healing clock', () => {
       global: T1,
       machines: {},
     });
+  });
+
+  it('refuses to overwrite a record someone else wrote after it was read, saying to deploy again', async () => {
+    // Prepare: a second writer bumps the record between the clock's read and its write
+    const created = await clockAt(T0)(clockRequest('Create', config()));
+    const racing = {
+      send: async (command: GetItemCommand | PutItemCommand) => {
+        const result = await table.client.send(command as GetItemCommand);
+        if (command instanceof GetItemCommand) {
+          await table.client.send(
+            new PutItemCommand({
+              TableName: table.tableName,
+              Item: {
+                ...(result.Item ?? {}),
+                [HEALING_STATE.clockVersion]: { N: '99' },
+              },
+            }),
+          );
+        }
+        return result;
+      },
+    } as unknown as DynamoDBClient;
+    const clock = createLiveHealingClock({
+      dynamodb: racing,
+      tableName: table.tableName,
+      now: () => T1,
+    });
+
+    // Act & Assess
+    await expect(clock(clockRequest('Update', config({ observeOnly: true })))).rejects.toThrow(
+      /written by someone else during this deploy; deploy again/,
+    );
+    const [item] = await table.items();
+    expect(item[IDEMPOTENCY_TABLE.partitionKey]).toBe(created.PhysicalResourceId);
+    expect(item[HEALING_STATE.clockVersion]).toBe(99);
   });
 
   it('refuses a request without its config, naming the property', async () => {
