@@ -57,6 +57,7 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { App, Stack } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { advanceClock, clockConfigOf, liveSinceDocument } from '../lambda/redrive/live-healing';
 import { parseAutohealConfig } from '../lambda/shared/autoheal-config';
 import { ENV, LAMBDA_NODE_MAJOR } from '../lambda/shared/contract';
 import {
@@ -611,6 +612,15 @@ function processEnv(projectRoot: string, b: BuiltBundle): Record<string, string>
     deadLetterQueueUrl: `${UNREACHABLE_ENDPOINT}/${ACCOUNT}/autoheal-bench-dlq`,
     maxReceiveCount: '5',
     statesArnPrefix: `arn:aws:states:${REGION}:${ACCOUNT}:`,
+    // What the live-healing clock returns on a first deploy (the custom resource's attribute is a token).
+    liveSince: config.redrive
+      ? JSON.stringify(
+          liveSinceDocument(
+            advanceClock(undefined, clockConfigOf(config.redrive), 0),
+            clockConfigOf(config.redrive),
+          ),
+        )
+      : '{}',
   };
   const env: Record<string, string> = {
     PATH: '/usr/local/bin:/usr/bin:/bin',
@@ -638,6 +648,10 @@ function processEnv(projectRoot: string, b: BuiltBundle): Record<string, string>
 /** A minimal, invalid event of the kind the handler is invoked with. */
 function invalidEvent(name: string): unknown {
   if (name === 'flowStarter') return { schedule: '', scheduledTime: 'not-a-time', flows: [] };
+  // A Delete of a clock that never got a record: no AWS call.
+  if (name === 'liveHealingClock') {
+    return { RequestType: 'Delete', PhysicalResourceId: 'bench', ResourceProperties: {} };
+  }
   if (name === 'sweeper') {
     return {
       version: '0',

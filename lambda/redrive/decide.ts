@@ -18,7 +18,8 @@ export type SkipReason =
   | 'error-not-allowed'
   | 'not-redrivable'
   | 'redrive-window-expired'
-  | 'map-run-child';
+  | 'map-run-child'
+  | 'before-live-healing';
 
 /** Why an event needs no action at all (no notice). */
 export type IgnoreReason = 'not-a-failure' | 'status-not-configured' | 'redrive-in-progress';
@@ -47,11 +48,14 @@ export function failureKey(executionArn: string, redriveCount: number): string {
  * @param change the validated event (or the event completed by DescribeExecution)
  * @param policy the effective policy of the execution's state machine
  * @param now epoch milliseconds
+ * @param liveSince epoch milliseconds since which the state machine has been
+ *   under live healing (`liveSinceOf`), or undefined when it is not
  */
 export function decideRedrive(
   change: ExecutionStatusChange,
   policy: RedrivePolicy,
   now: number,
+  liveSince: number | undefined,
 ): RedriveDecision {
   const { status, redriveStatus, redriveCount, errorName } = change;
   if (NOT_FAILED.has(status)) {
@@ -76,6 +80,21 @@ export function decideRedrive(
       action: 'skip',
       reason: 'map-run-child',
       detail: 'a Distributed Map child run is redriven by redriving its parent execution',
+    };
+  }
+  // Before any describe: a replayed day-old event costs no AWS call but its notice.
+  if (
+    !policy.observeOnly &&
+    change.stopDate !== undefined &&
+    (liveSince === undefined || change.stopDate < liveSince)
+  ) {
+    return {
+      action: 'skip',
+      reason: 'before-live-healing',
+      detail:
+        liveSince === undefined
+          ? 'this deployment records no start of live healing for the state machine; redrive it by hand if it should run again'
+          : `stopped at ${new Date(change.stopDate).toISOString()}, before live healing of its state machine began at ${new Date(liveSince).toISOString()}; redrive it by hand if it should run again`,
     };
   }
   // Older events lack the redrive fields; without stopDate the delay could never come due.

@@ -15,7 +15,11 @@
  * idempotency record through the Powertools persistence layer, configured as
  * the redrive handler configures it, and skips the failure when there is one.
  * It also skips failures whose redrive is not due yet (the in-flight event
- * handles them; the next sweep catches them if it never lands).
+ * handles them; the next sweep catches them if it never lands), and failures
+ * that stopped before their state machine came under live healing (the
+ * live-healing clock's document, see `live-healing.ts`): on a first deploy,
+ * after the scope widens or observe-only is switched off, the lookback is full
+ * of failures nobody asked Autoheal to heal.
  *
  * Limitation: listing stops at the first execution that started before the
  * lookback, so an execution that started before it but stopped (or was
@@ -57,6 +61,7 @@ import {
 } from '../shared/contract';
 import { autohealIdempotencyConfig } from '../shared/idempotency';
 import { flushMetrics } from '../shared/metrics';
+import { documentForConfig, type LiveSinceDocument, liveSinceOf } from './live-healing';
 import {
   createPacer,
   DEFAULT_DUE_GRACE_MS,
@@ -90,6 +95,7 @@ const METRIC = {
   enqueued: 'SweepEnqueued',
   alreadyHandled: 'SweepAlreadyHandled',
   notDue: 'SweepNotDue',
+  beforeLiveHealing: 'SweepBeforeLiveHealing',
   truncated: 'SweepTruncated',
   failed: 'SweepFailed',
 } as const;
@@ -107,6 +113,11 @@ export interface ExecutionSweeperDeps {
   readonly persistenceStore: BasePersistenceLayer;
   /** The redrive work queue. */
   readonly workQueueUrl: string;
+  /**
+   * Since when each scoped state machine has been under live healing (the
+   * `AUTOHEAL_LIVE_SINCE` document): older failures are not enqueued.
+   */
+  readonly liveSince: LiveSinceDocument;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** Epoch milliseconds. @default Date.now */
@@ -145,6 +156,11 @@ export interface SweepSummary {
   readonly notDue: number;
   /** Executions listed that are not swept: stopped before the lookback or 14 days ago or more. */
   readonly outOfScope: number;
+  /**
+   * Failures not swept because they stopped before their state machine came
+   * under live healing (first deploy, scope widened, observe-only switched off).
+   */
+  readonly beforeLiveHealing: number;
   /** The sweep stopped before the Lambda deadline; the next sweep covers the rest. */
   readonly truncated: boolean;
   /** Failures that could not be enqueued, and listings that failed. */
@@ -229,6 +245,10 @@ export function createExecutionSweeper(
   const marginMs = deps.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS;
   const dueGraceMs = deps.dueGraceMs ?? DEFAULT_DUE_GRACE_MS;
   const { sweeper } = config;
+  const liveSinceDocument = documentForConfig(deps.liveSince, config);
+  if (liveSinceDocument !== deps.liveSince) {
+    logger.warn('The live-since document belongs to another config; no failure will be enqueued');
+  }
 
   // Exactly as makeIdempotent configures the redrive handler's layer, so the record key cannot drift.
   persistenceStore.configure({
@@ -261,7 +281,14 @@ export function createExecutionSweeper(
     const startedAt = now();
     const lookbackStart = lookbackStartOf(startedAt, sweeper.lookbackHours);
     const pacer = createPacer({ requestsPerSecond: sweeper.requestsPerSecond, now, sleep });
-    const counts = { stateMachines: 0, listed: 0, enqueued: 0, alreadyHandled: 0, notDue: 0 };
+    const counts = {
+      stateMachines: 0,
+      listed: 0,
+      enqueued: 0,
+      alreadyHandled: 0,
+      notDue: 0,
+      beforeLiveHealing: 0,
+    };
     let outOfScope = 0;
     let failed = 0;
     let truncated = false;
@@ -393,13 +420,16 @@ export function createExecutionSweeper(
     const sweepPage = async (
       executions: readonly ListedExecution[],
       policy: RedrivePolicy,
+      liveSince: number | undefined,
       log: Logger,
     ): Promise<void> => {
       const window = { now: now(), lookbackStart, dueGraceMs };
       const candidates: { execution: ListedExecution; idempotencyKey: string }[] = [];
       for (const execution of executions) {
-        const verdict = planSweep(execution, policy, window);
+        const verdict = planSweep(execution, policy, window, liveSince);
         if (verdict.verdict === 'not-due') counts.notDue++;
+        else if (verdict.verdict === 'out-of-scope' && verdict.beforeLiveHealing)
+          counts.beforeLiveHealing++;
         else if (verdict.verdict === 'out-of-scope') outOfScope++;
         else candidates.push({ execution, idempotencyKey: verdict.idempotencyKey });
       }
@@ -419,6 +449,7 @@ export function createExecutionSweeper(
 
     const sweepMachine = async (machine: ScopedMachine): Promise<void> => {
       const policy = policyFor(config, machine.name);
+      const liveSince = liveSinceOf(liveSinceDocument, config, machine);
       const log = logger.createChild({ persistentKeys: { stateMachine: machine.name } });
       const statuses = REDRIVABLE_STATUSES.filter((s) => policy.statuses.includes(s));
       let listedAny = false;
@@ -459,7 +490,7 @@ export function createExecutionSweeper(
             .filter((e): e is ListedExecution => e !== undefined);
           const inLookback = executions.filter((e) => e.startDate >= lookbackStart);
           counts.listed += inLookback.length;
-          await sweepPage(inLookback, policy, log);
+          await sweepPage(inLookback, policy, liveSince, log);
           // Newest first: once a page reaches the lookback start, later pages are older still.
           nextToken = reachedLookbackStart(executions, lookbackStart) ? undefined : page.nextToken;
         } while (nextToken && !truncated);
@@ -481,6 +512,7 @@ export function createExecutionSweeper(
       metrics.addMetric(METRIC.enqueued, MetricUnit.Count, summary.enqueued);
       metrics.addMetric(METRIC.alreadyHandled, MetricUnit.Count, summary.alreadyHandled);
       metrics.addMetric(METRIC.notDue, MetricUnit.Count, summary.notDue);
+      metrics.addMetric(METRIC.beforeLiveHealing, MetricUnit.Count, summary.beforeLiveHealing);
       metrics.addMetric(METRIC.truncated, MetricUnit.Count, truncated ? 1 : 0);
       metrics.addMetric(METRIC.failed, MetricUnit.Count, failed);
       if (truncated) {

@@ -3,7 +3,9 @@
  * against mocks, DynamoDB Local or a local AWS endpoint.
  *
  * Per SQS record: parse and validate the event (a bad one is parked with its
- * reason, no AWS call), decide with the pure {@link decideRedrive}, then act:
+ * reason, no AWS call), decide with the pure {@link decideRedrive} (which
+ * skips a failure from before its state machine came under live healing, by
+ * the live-since document in the environment: no AWS call), then act:
  * defer by re-sending the message with a delay, or run the one idempotent
  * action for this failure (redrive, give-up notice, skip notice).
  */
@@ -22,6 +24,7 @@ import { type BufferedHealerDeps, createSqsEventHandler } from '../shared/sqs-ev
 import { decideRedrive, failureKey, redriveIdempotencyKey } from './decide';
 import { clientTokenFor, describeStatusChange, redriveExecution } from './execution-api';
 import { type ExecutionStatusChange, parseExecutionStatusChange } from './failure-event';
+import { documentForConfig, type LiveSinceDocument, liveSinceOf } from './live-healing';
 
 export interface RedriveProcessorDeps extends BufferedHealerDeps {
   readonly config: RedriveConfig;
@@ -32,6 +35,11 @@ export interface RedriveProcessorDeps extends BufferedHealerDeps {
    * state machines under it.
    */
   readonly statesArnPrefix: string;
+  /**
+   * Since when each scoped state machine has been under live healing (the
+   * `AUTOHEAL_LIVE_SINCE` document): older failures are skipped, never redriven.
+   */
+  readonly liveSince: LiveSinceDocument;
 }
 
 /** The idempotent unit of work: what to do about one failure. Plain JSON. */
@@ -83,6 +91,10 @@ export function createRedriveHandler(
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const { config, sfn, sns, sqs, logger, metrics } = deps;
   const now = deps.now ?? Date.now;
+  const liveSinceDocument = documentForConfig(deps.liveSince, config);
+  if (liveSinceDocument !== deps.liveSince) {
+    logger.warn('The live-since document belongs to another config; no failure will be redriven');
+  }
 
   const idempotencyConfig = autohealIdempotencyConfig('idempotencyKey');
   const count = (name: string, dimension?: { reason: string }): void =>
@@ -142,8 +154,12 @@ export function createRedriveHandler(
     deadline: number,
   ): Promise<void> => {
     const policy = policyFor(config, received.stateMachineName);
+    const liveSince = liveSinceOf(liveSinceDocument, config, {
+      arn: received.stateMachineArn,
+      name: received.stateMachineName,
+    });
     let change = received;
-    let decision = decideRedrive(change, policy, now());
+    let decision = decideRedrive(change, policy, now(), liveSince);
     if (decision.action === 'describe') {
       const described = await describeStatusChange(sfn, change, { deadline });
       if (!described) {
@@ -152,7 +168,7 @@ export function createRedriveHandler(
         return;
       }
       change = described;
-      decision = decideRedrive(change, policy, now());
+      decision = decideRedrive(change, policy, now(), liveSince);
       if (decision.action === 'describe') {
         throw new RetryableError(
           'DescribeExecution did not return the redrive fields yet (it is eventually consistent); retrying',

@@ -14,6 +14,7 @@ import { parseRedriveConfig } from '../shared/autoheal-config';
 import { ENV, METRICS_NAMESPACE, REDRIVE_SERVICE_NAME } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
 import { AUTOHEAL_CLIENT_CONFIG } from '../shared/sdk-clients';
+import { parseLiveSinceDocument } from './live-healing';
 import { createRedriveHandler } from './redrive-processor';
 
 const logger = new Logger({ serviceName: REDRIVE_SERVICE_NAME });
@@ -23,6 +24,7 @@ export const handler = createRedriveHandler({
   config: parseRedriveConfig(JSON.parse(requireEnv(ENV.redriveConfig))),
   sfn: new SFNClient(AUTOHEAL_CLIENT_CONFIG),
   statesArnPrefix: requireEnv(ENV.statesArnPrefix),
+  liveSince: parseLiveSinceDocument(requireEnv(ENV.liveSince)),
   sns: new SNSClient(AUTOHEAL_CLIENT_CONFIG),
   sqs: new SQSClient(AUTOHEAL_CLIENT_CONFIG),
   persistenceStore: new DynamoDBPersistenceLayer({

@@ -53,8 +53,16 @@ export type SweepVerdict =
   | { readonly verdict: 'candidate'; readonly failureKey: string; readonly idempotencyKey: string }
   /** Its redrive delay has not elapsed (plus the grace): the in-flight event handles it. */
   | { readonly verdict: 'not-due'; readonly dueAt: number }
-  /** Stopped before the lookback, 14 days ago or more, or in a status the policy does not redrive. */
-  | { readonly verdict: 'out-of-scope'; readonly detail: string };
+  /**
+   * Stopped before the lookback, 14 days ago or more, or in a status the
+   * policy does not redrive; or (`beforeLiveHealing`) before its state machine
+   * came under live healing, so it is never redriven automatically.
+   */
+  | {
+      readonly verdict: 'out-of-scope';
+      readonly detail: string;
+      readonly beforeLiveHealing?: true;
+    };
 
 /**
  * Epoch milliseconds the lookback of a sweep at `now` starts.
@@ -76,9 +84,11 @@ export { redriveIdempotencyKey };
  * @param execution as listed
  * @param policy the effective policy of its state machine
  * @param window the sweep's time frame
+ * @param liveSince epoch milliseconds since which its state machine has been
+ *   under live healing (`liveSinceOf`), or undefined when it is not
  * @example
  * ```ts
- * const verdict = planSweep(execution, policyFor(config, 'orders'), { now, lookbackStart });
+ * const verdict = planSweep(execution, policyFor(config, 'orders'), { now, lookbackStart }, liveSince);
  * if (verdict.verdict === 'candidate') await check(verdict.idempotencyKey);
  * ```
  */
@@ -86,6 +96,7 @@ export function planSweep(
   execution: ListedExecution,
   policy: RedrivePolicy,
   window: SweepWindow,
+  liveSince: number | undefined,
 ): SweepVerdict {
   const { stopDate, redriveCount, executionArn, status } = execution;
   if (!(policy.statuses as readonly string[]).includes(status)) {
@@ -101,6 +112,17 @@ export function planSweep(
     return {
       verdict: 'out-of-scope',
       detail: `stopped more than ${REDRIVE_WINDOW_DAYS} days ago`,
+    };
+  }
+  // The same rule as the redrive decision (decide.ts); observed failures are never redriven.
+  if (!policy.observeOnly && (liveSince === undefined || stopDate < liveSince)) {
+    return {
+      verdict: 'out-of-scope',
+      detail:
+        liveSince === undefined
+          ? 'its state machine is not under live healing in this deployment'
+          : `stopped before live healing of its state machine began (${new Date(liveSince).toISOString()})`,
+      beforeLiveHealing: true,
     };
   }
   const key = failureKey(executionArn, redriveCount);

@@ -21,6 +21,7 @@ import {
 import { requireEnv } from '../shared/errors';
 import { AUTOHEAL_CLIENT_CONFIG } from '../shared/sdk-clients';
 import { createExecutionSweeper, type SweepSummary } from './execution-sweeper';
+import { parseLiveSinceDocument } from './live-healing';
 
 const logger = new Logger({ serviceName: SWEEPER_SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SWEEPER_SERVICE_NAME });
@@ -36,6 +37,7 @@ const sweep = createExecutionSweeper({
     awsSdkV3Client: new DynamoDBClient(AUTOHEAL_CLIENT_CONFIG),
   }),
   workQueueUrl: requireEnv(ENV.workQueueUrl),
+  liveSince: parseLiveSinceDocument(requireEnv(ENV.liveSince)),
   logger,
   metrics,
 });

@@ -31,6 +31,29 @@ export const ENV = {
    * covers only state machines under it.
    */
   statesArnPrefix: 'AUTOHEAL_STATES_ARN_PREFIX',
+  /**
+   * JSON of the live-healing clock's document (`LiveSinceDocument`): since when
+   * each scoped state machine has been under live healing. Set from the clock
+   * custom resource's {@link LIVE_HEALING_CLOCK} `attribute`.
+   */
+  liveSince: 'AUTOHEAL_LIVE_SINCE',
+} as const;
+
+/**
+ * The live-healing clock: a custom resource that records, on every deploy,
+ * since when each scope entry and policy has been live (see
+ * `lambda/redrive/live-healing.ts`).
+ */
+export const LIVE_HEALING_CLOCK = {
+  /** The data attribute that carries the document (a JSON string). */
+  attribute: 'LiveSince',
+  /** Resource properties (CloudFormation passes every value as a string). */
+  properties: {
+    /** Unique to the construct in its app: two Autoheals on one table keep two clocks. */
+    clockId: 'ClockId',
+    /** JSON of the `ClockConfig`. */
+    config: 'ClockConfig',
+  },
 } as const;
 
 /** Attribute names of the idempotency table (Powertools defaults, named once). */
@@ -138,4 +161,13 @@ export const HEALING_STATE = {
   rerunNumber: 'rerunNumber',
   /** Attribute: epoch seconds of recent re-activations (a list of numbers). */
   reactivatedAt: 'reactivatedAt',
+  /**
+   * `id` of the live-healing clock's record (one per clock id); it has no
+   * expiration: it lives as long as the custom resource.
+   */
+  liveHealingClockPrefix: 'autoheal-redrive-live-healing-clock#',
+  /** Attribute: JSON of the clock's `ClockState`. */
+  clockState: 'clockState',
+  /** Attribute: the number of the clock's last write (optimistic locking). */
+  clockVersion: 'clockVersion',
 } as const;

@@ -19,13 +19,21 @@ const MAX_CONFIG_ENV_BYTES = 3 * 1024;
 /**
  * A config section as an environment variable value, refused at synth when it
  * would not fit in the Lambda environment.
+ *
+ * @param alongsideBytes the most bytes of a variable derived from the section
+ *   that goes beside it (the live-since document of the redrive scope)
+ * @default alongsideBytes 0
  */
-export function configEnvironment(section: unknown): string {
+export function configEnvironment(section: unknown, alongsideBytes = 0): string {
   const json = JSON.stringify(section);
   const bytes = Buffer.byteLength(json);
-  if (bytes > MAX_CONFIG_ENV_BYTES) {
+  if (bytes + alongsideBytes > MAX_CONFIG_ENV_BYTES) {
+    const alongside =
+      alongsideBytes > 0
+        ? `, and recording when live healing of its scope began takes up to ${alongsideBytes} more`
+        : '';
     throw new Error(
-      `A config section is ${bytes} bytes as JSON; Lambda environment variables allow about ` +
+      `A config section is ${bytes} bytes as JSON${alongside}; Lambda environment variables allow about ` +
         `${MAX_CONFIG_ENV_BYTES}. Scope by name prefix instead of many ARNs or names, or fold overrides together.`,
     );
   }

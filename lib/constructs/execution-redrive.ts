@@ -13,6 +13,7 @@ import { AutohealFunction, configEnvironment } from './autoheal-function';
 import { EventBuffer } from './event-buffer';
 import { ExecutionSweeper } from './execution-sweeper';
 import type { IdempotencyTable } from './idempotency-table';
+import { LiveHealingClock, liveSinceEnvironmentBytes } from './live-healing-clock';
 import type { Notices } from './notices';
 import { executionArnIn, stateMachineArnIn, statesArnPrefix } from './state-machine-arns';
 
@@ -51,11 +52,15 @@ export class ExecutionRedrive extends Construct {
   public readonly handler: AutohealFunction;
   /** Present unless the config's `sweeper.enabled` is false. */
   public readonly sweeper?: ExecutionSweeper;
+  /** Since when each scoped state machine has been under live healing (handler and sweeper read it). */
+  public readonly liveHealingClock: LiveHealingClock;
 
   public constructor(scope: Construct, id: string, props: ExecutionRedriveProps) {
     super(scope, id);
     const { config } = props;
     refuseArnsElsewhere(this, config);
+    // Refuse a config too large for the environment before anything is built for it.
+    configEnvironment(runtimeConfig(config), liveSinceEnvironmentBytes(config));
 
     this.buffer = new EventBuffer(this, 'Buffer', {
       purpose: 'redrive',
@@ -89,6 +94,12 @@ export class ExecutionRedrive extends Construct {
         'The stateMachineArn prefix is built with Fn::Join from the stack partition, region and account; CloudFormation resolves it to a plain string before EventBridge sees it.',
     });
 
+    this.liveHealingClock = new LiveHealingClock(this, 'LiveHealingClock', {
+      config,
+      idempotencyTable: props.idempotencyTable,
+      alarmAction: props.notices.alarmAction,
+    });
+
     this.handler = new AutohealFunction(this, 'Handler', {
       entry: 'redrive/redrive.handler.ts',
       description: 'Autoheal: redrives failed Step Functions executions',
@@ -96,10 +107,14 @@ export class ExecutionRedrive extends Construct {
       timeout: Duration.seconds(30),
       alarmAction: props.notices.alarmAction,
       environment: {
-        [ENV.redriveConfig]: configEnvironment(runtimeConfig(config)),
+        [ENV.redriveConfig]: configEnvironment(
+          runtimeConfig(config),
+          liveSinceEnvironmentBytes(config),
+        ),
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.noticeTopicArn]: props.notices.topic.topicArn,
         [ENV.statesArnPrefix]: statesArnPrefix(this),
+        [ENV.liveSince]: this.liveHealingClock.liveSince,
       },
     });
     this.buffer.attachConsumer(this.handler);
@@ -149,6 +164,7 @@ export class ExecutionRedrive extends Construct {
         config,
         buffer: this.buffer,
         idempotencyTable: props.idempotencyTable,
+        liveSince: this.liveHealingClock.liveSince,
         alarmAction: props.notices.alarmAction,
       });
     }

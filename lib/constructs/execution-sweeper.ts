@@ -10,6 +10,7 @@ import { nagResourceFinding } from '../nag';
 import { AutohealFunction, configEnvironment } from './autoheal-function';
 import type { EventBuffer } from './event-buffer';
 import type { IdempotencyTable } from './idempotency-table';
+import { type LiveHealingClock, liveSinceEnvironmentBytes } from './live-healing-clock';
 import { stateMachineArnIn } from './state-machine-arns';
 
 /**
@@ -26,6 +27,11 @@ export interface ExecutionSweeperProps {
   readonly buffer: EventBuffer;
   /** The redrive path's idempotency table: the sweeper only reads it. */
   readonly idempotencyTable: IdempotencyTable;
+  /**
+   * Since when each scoped state machine has been under live healing: the
+   * {@link LiveHealingClock}'s `liveSince` (older failures are not enqueued).
+   */
+  readonly liveSince: string;
   /**
    * What the sweeper's error alarm does.
    * @default - the alarm only changes state
@@ -51,6 +57,7 @@ export interface ExecutionSweeperProps {
  *   config: redriveConfig,
  *   buffer,
  *   idempotencyTable,
+ *   liveSince: liveHealingClock.liveSince,
  *   alarmAction: notices.alarmAction,
  * });
  * ```
@@ -72,9 +79,13 @@ export class ExecutionSweeper extends Construct {
       timeout: SWEEP_TIMEOUT,
       alarmAction: props.alarmAction,
       environment: {
-        [ENV.redriveConfig]: configEnvironment(runtimeConfig(config)),
+        [ENV.redriveConfig]: configEnvironment(
+          runtimeConfig(config),
+          liveSinceEnvironmentBytes(config),
+        ),
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.workQueueUrl]: props.buffer.workQueue.queueUrl,
+        [ENV.liveSince]: props.liveSince,
       },
     });
     const fn = this.handler.function;

@@ -31,9 +31,18 @@ import {
   SweepIncompleteError,
   type SweepSummary,
 } from '../../lambda/redrive/execution-sweeper';
+import { type LiveSinceDocument, parseLiveSinceDocument } from '../../lambda/redrive/live-healing';
+import {
+  type ClockResponse,
+  createLiveHealingClock,
+} from '../../lambda/redrive/live-healing-clock';
 import { sweptStatusChange } from '../../lambda/redrive/sweep-plan';
 import { parseRedriveConfig, type RedriveConfig } from '../../lambda/shared/autoheal-config';
-import { MESSAGE_ATTRIBUTES, SWEEPER_SERVICE_NAME } from '../../lambda/shared/contract';
+import {
+  LIVE_HEALING_CLOCK,
+  MESSAGE_ATTRIBUTES,
+  SWEEPER_SERVICE_NAME,
+} from '../../lambda/shared/contract';
 import { snsMock, sqsMock, stringAttribute } from '../support/aws-mocks';
 import { expectedToken } from '../support/client-token';
 import {
@@ -44,6 +53,7 @@ import {
   sqsRecord,
 } from '../support/idempotency-table';
 import { ACCOUNT, HOUR_MS, MINUTE_MS, powertools, REGION } from '../support/lambda-env';
+import { clockRequest, liveSinceFor } from '../support/live-since';
 import { captureLogs } from '../support/logs';
 import {
   NOW,
@@ -207,6 +217,8 @@ interface SweeperOptions {
   readonly remainingMs?: number;
   readonly logger?: Logger;
   readonly persistenceStore?: DynamoDBPersistenceLayer;
+  /** @default live since long ago */
+  readonly liveSince?: LiveSinceDocument;
 }
 
 /** A sweeper of one execution environment on the mocks, this test's table and a fake clock. */
@@ -218,6 +230,7 @@ function buildSweeper(sweepConfig: RedriveConfig, clock: Clock, options: Sweeper
     sqs: new SQSClient({}),
     persistenceStore: options.persistenceStore ?? table.persistenceLayer(),
     workQueueUrl: WORK_QUEUE_URL,
+    liveSince: options.liveSince ?? liveSinceFor(sweepConfig),
     logger,
     metrics,
     now: clock.now,
@@ -282,6 +295,7 @@ describe('the sweeper', () => {
       alreadyHandled: 0,
       notDue: 0,
       outOfScope: 0,
+      beforeLiveHealing: 0,
       truncated: false,
       failed: 0,
     });
@@ -326,6 +340,7 @@ describe('the sweeper', () => {
       ['SweepEnqueued', 1],
       ['SweepAlreadyHandled', 0],
       ['SweepNotDue', 0],
+      ['SweepBeforeLiveHealing', 0],
       ['SweepTruncated', 0],
       ['SweepFailed', 0],
     ]);
@@ -413,6 +428,90 @@ describe('the sweeper', () => {
     });
     expect(nextSweep).toMatchObject({ listed: 1, enqueued: 0, alreadyHandled: 1 });
     expect(sqsMock).not.toHaveReceivedCommand(SendMessageBatchCommand);
+  });
+
+  describe('on the first deploy, and after the scope widens or observe-only is switched off', () => {
+    /** The document the live-healing clock returns for `deploys` (configs deployed in turn at their times). */
+    async function deployed(...deploys: [RedriveConfig, number][]): Promise<LiveSinceDocument> {
+      let response: ClockResponse | undefined;
+      for (const [[deployConfig, at], i] of deploys.map((d, n) => [d, n] as const)) {
+        const clock = createLiveHealingClock({
+          dynamodb: table.client,
+          tableName: table.tableName,
+          now: () => at,
+        });
+        response = await clock(clockRequest(i === 0 ? 'Create' : 'Update', deployConfig));
+      }
+      return parseLiveSinceDocument(response?.Data?.[LIVE_HEALING_CLOCK.attribute] ?? '');
+    }
+
+    it('enqueues none of the day-old failures it finds on the first sweep after the first deploy', async () => {
+      // Prepare: failures from 23 hours to 30 minutes before a deploy 5 minutes ago
+      const clock = fakeClock();
+      const sweepConfig = arnConfig();
+      const old = [23 * HOUR_MS, 6 * HOUR_MS, 30 * MINUTE_MS + 5 * MINUTE_MS].map((stoppedAgo) =>
+        failure({ machine: 'payments', stoppedAgo }),
+      );
+      fakeStepFunctions(old, { clock });
+      const liveSince = await deployed([sweepConfig, NOW - 5 * MINUTE_MS]);
+      const { sweep, metricValues } = buildSweeper(sweepConfig, clock, { liveSince });
+
+      // Act
+      const summary = await sweep();
+
+      // Assess
+      expect(summary).toMatchObject({ listed: 3, enqueued: 0, beforeLiveHealing: 3 });
+      expect(sqsMock).not.toHaveReceivedCommand(SendMessageBatchCommand);
+      expect(metricValues()).toContainEqual(['SweepBeforeLiveHealing', 3]);
+    });
+
+    it('enqueues a failure that stopped after live healing began', async () => {
+      // Prepare: deployed an hour ago; one failure before it, one after
+      const clock = fakeClock();
+      const sweepConfig = arnConfig();
+      const before = failure({ machine: 'payments', stoppedAgo: HOUR_MS + MINUTE_MS });
+      const after = failure({ machine: 'payments', stoppedAgo: HOUR_MS - MINUTE_MS });
+      fakeStepFunctions([before, after], { clock });
+      const liveSince = await deployed([sweepConfig, NOW - HOUR_MS]);
+      const { sweep } = buildSweeper(sweepConfig, clock, { liveSince });
+
+      // Act
+      const summary = await sweep();
+
+      // Assess
+      expect(summary).toMatchObject({ listed: 2, enqueued: 1, beforeLiveHealing: 1 });
+      expect(sentMessages().map((m) => m.event.detail.executionArn)).toEqual([after.executionArn]);
+    });
+
+    it.each([
+      {
+        label: 'a state machine added to the scope',
+        first: arnConfig({}, ['payments']),
+        second: arnConfig({}, ['payments', 'invoices']),
+      },
+      {
+        label: 'observe-only switched off',
+        first: parseRedriveConfig({
+          stateMachineArns: [machineArn('invoices')],
+          observeOnly: true,
+        }),
+        second: parseRedriveConfig({ stateMachineArns: [machineArn('invoices')] }),
+      },
+    ])('enqueues none of the failures from before $label', async ({ first, second }) => {
+      // Prepare: deployed two days ago, changed 10 minutes ago
+      const clock = fakeClock();
+      const older = failure({ machine: 'invoices', stoppedAgo: 5 * HOUR_MS });
+      fakeStepFunctions([older], { clock });
+      const liveSince = await deployed([first, NOW - 48 * HOUR_MS], [second, NOW - 10 * MINUTE_MS]);
+      const { sweep } = buildSweeper(second, clock, { liveSince });
+
+      // Act
+      const summary = await sweep();
+
+      // Assess
+      expect(summary).toMatchObject({ listed: 1, enqueued: 0, beforeLiveHealing: 1 });
+      expect(sqsMock).not.toHaveReceivedCommand(SendMessageBatchCommand);
+    });
   });
 
   it('leaves a failure whose redrive is not due (plus the grace) to its event', async () => {

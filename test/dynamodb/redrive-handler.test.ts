@@ -17,6 +17,7 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import 'aws-sdk-client-mock-jest';
+import { NOT_LIVE } from '../../lambda/redrive/live-healing';
 import { parseRedriveConfig } from '../../lambda/shared/autoheal-config';
 import {
   MESSAGE_ATTRIBUTES,
@@ -33,7 +34,15 @@ import {
   sqsEvent,
   sqsRecord,
 } from '../support/idempotency-table';
-import { ACCOUNT, MAX_RECEIVE_COUNT, MINUTE_MS, REGION, TOPIC_ARN } from '../support/lambda-env';
+import {
+  ACCOUNT,
+  HOUR_MS,
+  MAX_RECEIVE_COUNT,
+  MINUTE_MS,
+  REGION,
+  TOPIC_ARN,
+} from '../support/lambda-env';
+import { liveSinceFor } from '../support/live-since';
 import { captureLogs } from '../support/logs';
 import {
   DLQ_URL,
@@ -300,6 +309,79 @@ describe('redrive handler', () => {
       detail: 'redriven 3 time(s); maxRedrives is 3',
     });
     expect(metricsCounted).toEqual([{ name: 'GaveUp' }]);
+  });
+
+  describe('a failure from before live healing began (a dead-letter replay, a message in flight at the upgrade)', () => {
+    /** Live healing of every scoped machine began with the deploy an hour before NOW. */
+    const deployedAnHourAgo = () =>
+      redriveHandler(table, config, undefined, liveSinceFor(config, NOW - HOUR_MS));
+
+    it('is not redriven: one notice, recorded once, no Step Functions call', async () => {
+      // Prepare
+      const { handler, counted } = deployedAnHourAgo();
+      const change = statusChange({
+        detail: { stopDate: NOW - 24 * HOUR_MS, startDate: NOW - 25 * HOUR_MS },
+      });
+      const record = sqsRecord(change.body);
+
+      // Act
+      const first = await handler(sqsEvent(record), lambdaContext());
+      const replayed = await handler(sqsEvent(receivedAgain(record)), lambdaContext());
+
+      // Assess
+      expect(first).toEqual({ batchItemFailures: [] });
+      expect(replayed).toEqual({ batchItemFailures: [] });
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(sqsMock).not.toHaveReceivedAnyCommand();
+      expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+      const [notice] = notices();
+      expect(notice.MessageAttributes).toEqual({
+        kind: stringAttribute('redrive-skipped'),
+        reason: stringAttribute('before-live-healing'),
+      });
+      expect(notice.body).toMatchObject({
+        executionArn: change.executionArn,
+        detail: expect.stringContaining(
+          `before live healing of its state machine began at ${new Date(NOW - HOUR_MS).toISOString()}`,
+        ),
+      });
+      expect(counted).toEqual([
+        { name: 'Skipped', reason: 'before-live-healing' },
+        { name: 'DuplicateDelivery' },
+      ]);
+    });
+
+    it('is not redriven when the deployment has no live-healing start for its machine', async () => {
+      // Prepare
+      const { handler } = redriveHandler(table, config, undefined, NOT_LIVE);
+      const change = statusChange();
+
+      // Act
+      const result = await handler(sqsEvent(sqsRecord(change.body)), lambdaContext());
+
+      // Assess
+      expect(result).toEqual({ batchItemFailures: [] });
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(notices().map((n) => n.MessageAttributes?.reason)).toEqual([
+        stringAttribute('before-live-healing'),
+      ]);
+    });
+
+    it('redrives a failure that stopped after live healing began, with the usual 3 calls at most', async () => {
+      // Prepare
+      const { handler, counted } = deployedAnHourAgo();
+      const change = statusChange();
+
+      // Act
+      const result = await handler(sqsEvent(sqsRecord(change.body)), lambdaContext());
+
+      // Assess
+      expect(result).toEqual({ batchItemFailures: [] });
+      expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
+      expect(sfnMock).not.toHaveReceivedCommand(DescribeExecutionCommand);
+      expect(snsMock).not.toHaveReceivedAnyCommand();
+      expect(counted).toEqual([{ name: 'Redriven' }]);
+    });
   });
 
   it.each([

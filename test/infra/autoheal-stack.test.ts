@@ -300,8 +300,8 @@ describe('the redrive function', () => {
         ],
       },
     });
-    // The redrive handler's and the sweeper's.
-    template.resourceCountIs('AWS::IAM::Policy', 2);
+    // The redrive handler's, the sweeper's, and the live-healing clock's and its provider's.
+    template.resourceCountIs('AWS::IAM::Policy', 4);
     template.hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
   });
 });
@@ -448,7 +448,11 @@ describe('the sweeper', () => {
     const { template } = buildStack(config);
 
     // Assess
-    template.resourceCountIs('AWS::Lambda::Function', 1);
+    // The redrive handler, and the live-healing clock with its provider framework function.
+    template.resourceCountIs('AWS::Lambda::Function', 3);
+    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).not.toContainEqual(
+      expect.stringMatching(/Sweeper/),
+    );
     template.resourcePropertiesCountIs(
       'AWS::Events::Rule',
       { ScheduleExpression: Match.anyValue() },

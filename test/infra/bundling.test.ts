@@ -137,6 +137,7 @@ describe('bundling', () => {
         [ENV.deadLetterQueueUrl]: deadLetterQueueUrl,
         [ENV.maxReceiveCount]: '5',
         [ENV.statesArnPrefix]: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:`,
+        [ENV.liveSince]: JSON.stringify({ arns: [], prefixes: [0], global: 0, machines: {} }),
       };
 
       // Act

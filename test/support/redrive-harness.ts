@@ -6,12 +6,14 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { RedriveExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { LiveSinceDocument } from '../../lambda/redrive/live-healing';
 import { createRedriveHandler } from '../../lambda/redrive/redrive-processor';
 import type { RedriveConfig } from '../../lambda/shared/autoheal-config';
 import { REDRIVE_SERVICE_NAME } from '../../lambda/shared/contract';
 import { resetSnsAndSqsMocks } from './aws-mocks';
 import type { IdempotencyTable } from './idempotency-table';
 import { bufferedHealer, queueUrl, STATES_ARN_PREFIX } from './lambda-env';
+import { liveSinceFor } from './live-since';
 
 /** The handler's clock. */
 export const NOW = Date.parse('2026-03-02T10:00:00.000Z');
@@ -35,7 +37,12 @@ export function resetRedriveMocks(): void {
  * A redrive handler of one Lambda execution environment, with every metric it
  * counts; pass `logger` to use one a test configured.
  */
-export function redriveHandler(table: IdempotencyTable, config: RedriveConfig, logger?: Logger) {
+export function redriveHandler(
+  table: IdempotencyTable,
+  config: RedriveConfig,
+  logger?: Logger,
+  liveSince: LiveSinceDocument = liveSinceFor(config),
+) {
   const { deps, counted } = bufferedHealer(table, {
     serviceName: REDRIVE_SERVICE_NAME,
     workQueueUrl: WORK_QUEUE_URL,
@@ -49,6 +56,7 @@ export function redriveHandler(table: IdempotencyTable, config: RedriveConfig, l
       config,
       sfn: new SFNClient({}),
       statesArnPrefix: STATES_ARN_PREFIX,
+      liveSince,
     }),
     counted,
   };

@@ -24,6 +24,7 @@ import {
   toSqsBody,
   withDetail,
 } from '../support/fixtures';
+import { LONG_AGO } from '../support/live-since';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -91,7 +92,7 @@ describe('decideRedrive', () => {
         const now = stopDateOf(change) + DELAY_ELAPSED;
 
         // Act
-        const decision = decideRedrive(change, policyWith(), now);
+        const decision = decideRedrive(change, policyWith(), now, LONG_AGO);
 
         // Assess
         expect(decision).toEqual({ action: 'redrive', attempt });
@@ -102,10 +103,10 @@ describe('decideRedrive', () => {
       // Prepare
       const change = changeOf('failed-redrivable');
       const policy = policyWith();
-      const { dueAt } = deferral(decideRedrive(change, policy, stopDateOf(change)));
+      const { dueAt } = deferral(decideRedrive(change, policy, stopDateOf(change), LONG_AGO));
 
       // Act
-      const decision = decideRedrive(change, policy, dueAt);
+      const decision = decideRedrive(change, policy, dueAt, LONG_AGO);
 
       // Assess
       expect(decision).toEqual({ action: 'redrive', attempt: 1 });
@@ -115,10 +116,10 @@ describe('decideRedrive', () => {
       // Prepare
       const change = changeOf('failed-redrivable');
       const policy = policyWith();
-      const { dueAt } = deferral(decideRedrive(change, policy, stopDateOf(change)));
+      const { dueAt } = deferral(decideRedrive(change, policy, stopDateOf(change), LONG_AGO));
 
       // Act
-      const decision = decideRedrive(change, policy, dueAt - SECOND);
+      const decision = decideRedrive(change, policy, dueAt - SECOND, LONG_AGO);
 
       // Assess
       expect(decision).toEqual({ action: 'redrive', attempt: 1 });
@@ -143,7 +144,7 @@ describe('decideRedrive', () => {
         const stopDate = stopDateOf(change);
 
         // Act
-        const { dueAt, delaySeconds } = deferral(decideRedrive(change, policy, stopDate));
+        const { dueAt, delaySeconds } = deferral(decideRedrive(change, policy, stopDate, LONG_AGO));
 
         // Assess
         const delay = (dueAt - stopDate) / SECOND;
@@ -164,7 +165,8 @@ describe('decideRedrive', () => {
       // Act
       const delays = changes.map(
         (change) =>
-          (deferral(decideRedrive(change, policy, stopDateOf(change))).dueAt - stopDateOf(change)) /
+          (deferral(decideRedrive(change, policy, stopDateOf(change), LONG_AGO)).dueAt -
+            stopDateOf(change)) /
           SECOND,
       );
 
@@ -184,7 +186,7 @@ describe('decideRedrive', () => {
         const noJitter = policyWith({ maxRedrives: 10, delay: { jitterRatio: 0 } });
 
         // Act
-        const decision = decideRedrive(change, noJitter, stopDate);
+        const decision = decideRedrive(change, noJitter, stopDate, LONG_AGO);
 
         // Assess
         const delaySeconds = nominalDelaySeconds(redriveCount);
@@ -203,7 +205,7 @@ describe('decideRedrive', () => {
       const noJitter = policyWith({ delay: { jitterRatio: 0 } });
 
       // Act
-      const decision = decideRedrive(change, noJitter, stopDate + 20 * SECOND);
+      const decision = decideRedrive(change, noJitter, stopDate + 20 * SECOND, LONG_AGO);
 
       // Assess
       expect(decision).toEqual({
@@ -220,9 +222,11 @@ describe('decideRedrive', () => {
       const stopDate = stopDateOf(first);
 
       // Act
-      const onArrival = deferral(decideRedrive(first, policy, stopDate));
-      const onRedelivery = deferral(decideRedrive(redelivered, policy, stopDate + 7 * SECOND));
-      const onHop = deferral(decideRedrive(first, policy, stopDate + 100 * SECOND));
+      const onArrival = deferral(decideRedrive(first, policy, stopDate, LONG_AGO));
+      const onRedelivery = deferral(
+        decideRedrive(redelivered, policy, stopDate + 7 * SECOND, LONG_AGO),
+      );
+      const onHop = deferral(decideRedrive(first, policy, stopDate + 100 * SECOND, LONG_AGO));
 
       // Assess
       expect(onRedelivery.dueAt).toBe(onArrival.dueAt);
@@ -244,7 +248,7 @@ describe('decideRedrive', () => {
 
       // Act
       const dueTimes = storm.map(
-        (change) => deferral(decideRedrive(change, policy, stopDate)).dueAt,
+        (change) => deferral(decideRedrive(change, policy, stopDate, LONG_AGO)).dueAt,
       );
 
       // Assess
@@ -270,7 +274,7 @@ describe('decideRedrive', () => {
         const now = stopDateOf(change) + DELAY_ELAPSED;
 
         // Act
-        const decision = decideRedrive(change, policyWith(options), now);
+        const decision = decideRedrive(change, policyWith(options), now, LONG_AGO);
 
         // Assess
         expect(decision).toEqual({
@@ -290,7 +294,7 @@ describe('decideRedrive', () => {
       const now = stopDateOf(change) + DELAY_ELAPSED;
 
       // Act
-      const decision = decideRedrive(change, policyWith(), now);
+      const decision = decideRedrive(change, policyWith(), now, LONG_AGO);
 
       // Assess
       expect(decision).toMatchObject({ action: 'give-up', reason: 'max-redrives' });
@@ -304,7 +308,7 @@ describe('decideRedrive', () => {
       const now = stopDateOf(change) + DELAY_ELAPSED;
 
       // Act
-      const decision = decideRedrive(change, policyWith(), now);
+      const decision = decideRedrive(change, policyWith(), now, LONG_AGO);
 
       // Assess
       expect(decision).toEqual({
@@ -326,7 +330,7 @@ describe('decideRedrive', () => {
       const now = stopDateOf(change) + DELAY_ELAPSED;
 
       // Act
-      const decision = decideRedrive(change, policyWith(), now);
+      const decision = decideRedrive(change, policyWith(), now, LONG_AGO);
 
       // Assess
       expect(decision).toEqual({ action: 'redrive', attempt: 1 });
@@ -343,7 +347,7 @@ describe('decideRedrive', () => {
       const now = stopDateOf(change) + DELAY_ELAPSED;
 
       // Act
-      const decision = decideRedrive(change, policyWith({ errors: { deny } }), now);
+      const decision = decideRedrive(change, policyWith({ errors: { deny } }), now, LONG_AGO);
 
       // Assess
       expect(decision).toEqual({
@@ -364,7 +368,7 @@ describe('decideRedrive', () => {
       const now = stopDateOf(change) + DELAY_ELAPSED;
 
       // Act
-      const decision = decideRedrive(change, policyWith({ errors: { deny } }), now);
+      const decision = decideRedrive(change, policyWith({ errors: { deny } }), now, LONG_AGO);
 
       // Assess
       expect(decision).toEqual({ action: 'redrive', attempt: 1 });
@@ -390,7 +394,7 @@ describe('decideRedrive', () => {
         const policy = policyWith({ errors: { allow: ['Lambda.*', 'States.Timeout'] } });
 
         // Act
-        const decision = decideRedrive(change, policy, now);
+        const decision = decideRedrive(change, policy, now, LONG_AGO);
 
         // Assess
         expect(decision).toEqual(expected);
@@ -404,7 +408,7 @@ describe('decideRedrive', () => {
       const policy = policyWith({ errors: { allow: ['States.*'] } });
 
       // Act
-      const decision = decideRedrive(change, policy, now);
+      const decision = decideRedrive(change, policy, now, LONG_AGO);
 
       // Assess
       expect(decision).toMatchObject({ action: 'skip', reason: 'error-denied' });
@@ -420,7 +424,7 @@ describe('decideRedrive', () => {
       });
 
       // Act
-      const decision = decideRedrive(change, policy, now);
+      const decision = decideRedrive(change, policy, now, LONG_AGO);
 
       // Assess
       expect(decision).toEqual({
@@ -442,7 +446,7 @@ describe('decideRedrive', () => {
       const now = stopDateOf(change) + stoppedAgo;
 
       // Act
-      const decision = decideRedrive(change, policyWith(), now);
+      const decision = decideRedrive(change, policyWith(), now, LONG_AGO);
 
       // Assess
       expect(decision).toEqual({ action: 'skip', reason, detail: expect.any(String) });
@@ -455,7 +459,7 @@ describe('decideRedrive', () => {
       const now = stopDateOf(change) + HOUR;
 
       // Act
-      const decision = decideRedrive(change, policyWith(), now);
+      const decision = decideRedrive(change, policyWith(), now, LONG_AGO);
 
       // Assess
       expect(decision).toMatchObject({ detail: event.detail.redriveStatusReason });
@@ -478,7 +482,7 @@ describe('decideRedrive', () => {
       const now = stopDateOf(change) + stoppedAgo;
 
       // Act
-      const decision = decideRedrive(change, policyWith(), now);
+      const decision = decideRedrive(change, policyWith(), now, LONG_AGO);
 
       // Assess
       expect(decision).toEqual(expected);
@@ -502,7 +506,7 @@ describe('decideRedrive', () => {
       const now = Date.parse(loadEvent(fixture).time) + DELAY_ELAPSED;
 
       // Act
-      const decision = decideRedrive(change, policyWith(), now);
+      const decision = decideRedrive(change, policyWith(), now, LONG_AGO);
 
       // Assess
       expect(decision).toEqual({ action: 'ignore', reason, detail: expect.any(String) });
@@ -515,7 +519,7 @@ describe('decideRedrive', () => {
       const policy = policyWith({ statuses: ['FAILED', 'TIMED_OUT', 'ABORTED'] });
 
       // Act
-      const decision = decideRedrive(change, policy, now);
+      const decision = decideRedrive(change, policy, now, LONG_AGO);
 
       // Assess
       expect(decision).toEqual({ action: 'redrive', attempt: 1 });
@@ -527,7 +531,7 @@ describe('decideRedrive', () => {
       const now = stopDateOf(change) + DELAY_ELAPSED;
 
       // Act
-      const decision = decideRedrive(change, policyWith({ statuses: ['FAILED'] }), now);
+      const decision = decideRedrive(change, policyWith({ statuses: ['FAILED'] }), now, LONG_AGO);
 
       // Assess
       expect(decision).toEqual({
@@ -551,7 +555,7 @@ describe('decideRedrive', () => {
       const now = Date.parse(loadEvent(fixture).time) + DELAY_ELAPSED;
 
       // Act
-      const decision = decideRedrive(change, policyWith(), now);
+      const decision = decideRedrive(change, policyWith(), now, LONG_AGO);
 
       // Assess
       expect(decision).toEqual({ action: 'describe' });
@@ -617,11 +621,13 @@ describe('decideRedrive', () => {
           ordersChange,
           policyFor(config, ordersChange.stateMachineName),
           now,
+          LONG_AGO,
         );
         const forPayments = decideRedrive(
           paymentsChange,
           policyFor(config, paymentsChange.stateMachineName),
           now,
+          LONG_AGO,
         );
 
         // Assess
@@ -630,5 +636,113 @@ describe('decideRedrive', () => {
         expect(forPayments).toMatchObject(payments);
       },
     );
+  });
+
+  describe('skip: before-live-healing (the failure stopped before its state machine came under live healing)', () => {
+    it.each([
+      {
+        label: 'live healing began a minute after it stopped',
+        liveSinceAfterStop: MINUTE,
+        fixture: 'failed-redrivable',
+      },
+      {
+        label: 'live healing began a day after it stopped (a dead-letter replay)',
+        liveSinceAfterStop: DAY,
+        fixture: 'failed-redrivable',
+      },
+      {
+        label: 'the state machine is not live in this deployment at all',
+        liveSinceAfterStop: undefined,
+        fixture: 'failed-redrivable',
+      },
+      {
+        label: 'its error is denied as well (the earlier check wins)',
+        liveSinceAfterStop: HOUR,
+        fixture: 'failed-deterministic-error',
+      },
+      {
+        label: 'it is not redrivable as well (the earlier check wins)',
+        liveSinceAfterStop: HOUR,
+        fixture: 'failed-not-redrivable',
+      },
+    ] as const)('skips it when $label', ({ liveSinceAfterStop, fixture }) => {
+      // Prepare
+      const change = changeOf(fixture);
+      const stopDate = stopDateOf(change);
+      const liveSince =
+        liveSinceAfterStop === undefined ? undefined : stopDate + liveSinceAfterStop;
+
+      // Act
+      const decision = decideRedrive(change, policyWith(), stopDate + 2 * DAY, liveSince);
+
+      // Assess
+      expect(decision).toEqual({
+        action: 'skip',
+        reason: 'before-live-healing',
+        detail: expect.stringMatching(/live healing .*redrive it by hand/),
+      });
+    });
+
+    it('skips a swept failure (no redrive fields) without describing it first', () => {
+      // Prepare
+      const change = changeOf('failed-redrivable', {
+        redriveStatus: undefined,
+        redriveCount: undefined,
+      });
+      const stopDate = stopDateOf(change);
+
+      // Act
+      const decision = decideRedrive(change, policyWith(), stopDate + DAY, stopDate + HOUR);
+
+      // Assess
+      expect(decision).toMatchObject({ action: 'skip', reason: 'before-live-healing' });
+    });
+
+    it.each([
+      { label: 'the moment live healing began', liveSinceBeforeStop: 0 },
+      { label: 'a second after live healing began', liveSinceBeforeStop: SECOND },
+    ])('redrives a failure that stopped $label', ({ liveSinceBeforeStop }) => {
+      // Prepare
+      const change = changeOf('failed-redrivable');
+      const stopDate = stopDateOf(change);
+
+      // Act
+      const decision = decideRedrive(
+        change,
+        policyWith(),
+        stopDate + DELAY_ELAPSED,
+        stopDate - liveSinceBeforeStop,
+      );
+
+      // Assess
+      expect(decision).toEqual({ action: 'redrive', attempt: 1 });
+    });
+
+    it('leaves an observe-only state machine to observe, as before', () => {
+      // Prepare
+      const change = changeOf('failed-redrivable');
+
+      // Act
+      const decision = decideRedrive(
+        change,
+        policyWith({ observeOnly: true }),
+        stopDateOf(change) + DELAY_ELAPSED,
+        undefined,
+      );
+
+      // Assess
+      expect(decision).toEqual({ action: 'redrive', attempt: 1 });
+    });
+
+    it('describes an event without a stopDate before it decides', () => {
+      // Prepare
+      const change = changeOf('older-format-no-redrive-fields', { stopDate: undefined });
+
+      // Act
+      const decision = decideRedrive(change, policyWith(), Date.now(), undefined);
+
+      // Assess
+      expect(decision).toEqual({ action: 'describe' });
+    });
   });
 });

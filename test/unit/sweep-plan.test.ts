@@ -21,6 +21,7 @@ import {
 import { parseRedriveConfig, policyFor } from '../../lambda/shared/autoheal-config';
 import { SFN_EVENT } from '../../lambda/shared/contract';
 import { expectedToken } from '../support/client-token';
+import { LONG_AGO } from '../support/live-since';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -105,10 +106,68 @@ describe('planSweep', () => {
     const swept = execution;
 
     // Act
-    const plan = planSweep(swept, policy, window);
+    const plan = planSweep(swept, policy, window, LONG_AGO);
 
     // Assess
     expect(plan.verdict).toBe(verdict);
+  });
+
+  it.each([
+    {
+      label: 'a failure that stopped a second before live healing began',
+      execution: listed(HOUR),
+      liveSince: NOW - HOUR + SECOND,
+      expected: {
+        verdict: 'out-of-scope',
+        beforeLiveHealing: true,
+        detail: `stopped before live healing of its state machine began (${new Date(NOW - HOUR + SECOND).toISOString()})`,
+      },
+    },
+    {
+      label: 'a day-old failure on a first deploy an hour ago',
+      execution: listed(DAY - 3 * MINUTE),
+      liveSince: NOW - HOUR,
+      expected: { verdict: 'out-of-scope', beforeLiveHealing: true },
+    },
+    {
+      label: 'a failure of a state machine not live in this deployment',
+      execution: listed(HOUR),
+      liveSince: undefined,
+      expected: {
+        verdict: 'out-of-scope',
+        beforeLiveHealing: true,
+        detail: 'its state machine is not under live healing in this deployment',
+      },
+    },
+    {
+      label: 'a failure that stopped when live healing began',
+      execution: listed(HOUR),
+      liveSince: NOW - HOUR,
+      expected: { verdict: 'candidate' },
+    },
+    {
+      label: 'a failure not due yet, before live healing',
+      execution: listed(10 * MINUTE),
+      liveSince: NOW,
+      expected: { verdict: 'out-of-scope', beforeLiveHealing: true },
+    },
+  ])('makes $label $expected.verdict', ({ execution, liveSince, expected }) => {
+    // Act
+    const plan = planSweep(execution, policy, window, liveSince);
+
+    // Assess
+    expect(plan).toMatchObject(expected);
+  });
+
+  it('leaves the failures of an observe-only state machine to be observed, as before', () => {
+    // Prepare
+    const observed = policyFor(config, 'autoheal-demo-observed');
+
+    // Act
+    const plan = planSweep(listed(HOUR), observed, window, undefined);
+
+    // Assess
+    expect(plan).toMatchObject({ verdict: 'candidate' });
   });
 
   it('keys a candidate like the redrive handler: executionArn#redriveCount', () => {
@@ -116,7 +175,7 @@ describe('planSweep', () => {
     const execution = listed(HOUR, { redriveCount: 1 });
 
     // Act
-    const plan = planSweep(execution, policy, window);
+    const plan = planSweep(execution, policy, window, LONG_AGO);
 
     // Assess
     expect(plan).toEqual({
@@ -131,7 +190,7 @@ describe('planSweep', () => {
     const observed = policyFor(config, 'autoheal-demo-observed');
 
     // Act
-    const plan = planSweep(listed(HOUR), observed, window);
+    const plan = planSweep(listed(HOUR), observed, window, LONG_AGO);
 
     // Assess
     expect(plan).toMatchObject({ idempotencyKey: `${EXECUTION_ARN}#0#observe-only` });
@@ -145,7 +204,7 @@ describe('planSweep', () => {
     const execution = listed(14 * DAY, { startDate: NOW - 14 * DAY });
 
     // Act
-    const plan = planSweep(execution, policy, wide);
+    const plan = planSweep(execution, policy, wide, LONG_AGO);
 
     // Assess
     expect(plan).toEqual({ verdict: 'out-of-scope', detail: 'stopped more than 14 days ago' });
@@ -156,7 +215,7 @@ describe('planSweep', () => {
     const execution = listed(MINUTE, { redriveCount: 1 });
 
     // Act
-    const plan = planSweep(execution, policy, window);
+    const plan = planSweep(execution, policy, window, LONG_AGO);
 
     // Assess: 240 s after the stop
     expect(plan).toEqual({ verdict: 'not-due', dueAt: NOW - MINUTE + 240 * SECOND });
@@ -179,7 +238,7 @@ describe('planSweep', () => {
           redriveCount,
           executionArn: `${EXECUTION_ARN}-${offset}`,
         });
-        const plan = planSweep(execution, jittered, noGrace);
+        const plan = planSweep(execution, jittered, noGrace, LONG_AGO);
         const change = parseExecutionStatusChange(
           JSON.stringify(sweptStatusChange(execution, NOW)),
         );
@@ -187,6 +246,7 @@ describe('planSweep', () => {
           { ...change, redriveStatus: 'REDRIVABLE', errorName: 'States.TaskFailed' },
           jittered,
           NOW,
+          LONG_AGO,
         );
         return plan.verdict === 'candidate' && decision.action !== 'redrive'
           ? [{ offset, redriveCount, decision }]
@@ -237,7 +297,7 @@ describe('sweptStatusChange', () => {
 
     // Act
     const change = parseExecutionStatusChange(body);
-    const decision = decideRedrive(change, policy, NOW);
+    const decision = decideRedrive(change, policy, NOW, LONG_AGO);
 
     // Assess
     expect(change).toMatchObject({

@@ -26,6 +26,7 @@ import {
 } from '../../../lambda/shared/sdk-clients';
 import { loadEvent, toSqsBody, withDetail } from '../fixtures';
 import { createIdempotencyTableOn } from '../idempotency-table';
+import { liveSinceFor } from '../live-since';
 import type { FaultOptions, StoredMessage } from '../local-aws/local-aws-endpoint';
 import { LocalAwsEndpoint } from '../local-aws/local-aws-endpoint';
 import { type EventSourceRun, runEventSource, type SqsHandler } from './sqs-event-source';
@@ -160,6 +161,7 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
     });
     return createRedriveHandler({
       config: options.config ?? RIG_CONFIG,
+      liveSince: liveSinceFor(options.config ?? RIG_CONFIG),
       sfn,
       statesArnPrefix: `arn:aws:states:${RIG_REGION}:${RIG_ACCOUNT}:`,
       sns,

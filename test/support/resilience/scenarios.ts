@@ -25,6 +25,7 @@ import {
 import { AUTOHEAL_CLIENT_CONFIG } from '../../../lambda/shared/sdk-clients';
 import { BAD_INPUT_SCOPE, generateMalformedEvents } from '../bad-input';
 import { startDynamoDbLocal, stopDynamoDbLocal } from '../dynamodb-local-setup';
+import { liveSinceFor } from '../live-since';
 import type { TokenBucketQuota } from '../local-aws/local-aws-endpoint';
 import { type RedriveRig, type RedriveTally, RIG_CONFIG, startRedriveRig } from './redrive-rig';
 
@@ -305,6 +306,7 @@ export function lostEventsRun(options: {
       const logger = new Logger({ serviceName: SWEEPER_SERVICE_NAME, logLevel: 'SILENT' });
       const sweep = createExecutionSweeper({
         config: RIG_CONFIG,
+        liveSince: liveSinceFor(RIG_CONFIG),
         sfn,
         sqs,
         persistenceStore: new DynamoDBPersistenceLayer({

@@ -1,0 +1,173 @@
+/**
+ * The live-healing clock's custom resource handler (the `onEvent` of a CDK
+ * custom resource Provider), built from an injected DynamoDB client.
+ *
+ * Create, Update: read the clock's record (consistently), advance it with the
+ * deployed config ({@link advanceClock}), write it back on the condition that
+ * nobody else wrote it meanwhile, and return the handlers' document as the
+ * `LiveSince` data attribute. Delete: remove the record.
+ *
+ * The record lives in the idempotency table under a key prefix Powertools
+ * never uses, without an expiration. The physical resource id is the record's
+ * key, so an Update never replaces the resource (a replacement's Delete would
+ * remove the record).
+ */
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { HEALING_STATE, IDEMPOTENCY_TABLE, LIVE_HEALING_CLOCK } from '../shared/contract';
+import { advanceClock, type ClockConfig, type ClockState, liveSinceDocument } from './live-healing';
+
+/**
+ * CloudFormation accepts at most 4 KB of data from a custom resource; the
+ * document leaves room for the rest of the response.
+ */
+export const MAX_LIVE_SINCE_DATA_BYTES = 3500;
+
+export interface LiveHealingClockDeps {
+  readonly dynamodb: DynamoDBClient;
+  /** The idempotency table. */
+  readonly tableName: string;
+  /** Epoch milliseconds. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** What the Provider framework passes back to CloudFormation. */
+export interface ClockResponse {
+  readonly PhysicalResourceId: string;
+  readonly Data?: { readonly [LIVE_HEALING_CLOCK.attribute]: string };
+}
+
+/** The record key of a clock: unique per clock id. */
+export function clockRecordKey(clockId: string): string {
+  return `${HEALING_STATE.liveHealingClockPrefix}${clockId}`;
+}
+
+function stringArray(value: unknown, field: string): string[] {
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw new Error(`${field}: must be a list of strings`);
+  }
+  return value;
+}
+
+/**
+ * Reads the `ClockConfig` property.
+ *
+ * @throws {Error} naming the bad field
+ */
+export function parseClockConfig(json: unknown): ClockConfig {
+  if (typeof json !== 'string') throw new Error(`${LIVE_HEALING_CLOCK.properties.config}: missing`);
+  const raw = JSON.parse(json) as Record<string, unknown>;
+  const field = LIVE_HEALING_CLOCK.properties.config;
+  if (typeof raw.observeOnly !== 'boolean') throw new Error(`${field}.observeOnly: not a boolean`);
+  const overrides = raw.overrideObserveOnly;
+  if (
+    typeof overrides !== 'object' ||
+    overrides === null ||
+    !Object.values(overrides).every((v) => typeof v === 'boolean')
+  ) {
+    throw new Error(`${field}.overrideObserveOnly: must map names to booleans`);
+  }
+  return {
+    stateMachineArns: stringArray(raw.stateMachineArns, `${field}.stateMachineArns`),
+    stateMachineNamePrefixes: stringArray(
+      raw.stateMachineNamePrefixes,
+      `${field}.stateMachineNamePrefixes`,
+    ),
+    observeOnly: raw.observeOnly,
+    overrideObserveOnly: overrides as Record<string, boolean>,
+  };
+}
+
+/**
+ * Builds the clock's `onEvent` handler.
+ *
+ * @example
+ * ```ts
+ * export const handler = createLiveHealingClock({ dynamodb: new DynamoDBClient({}), tableName });
+ * ```
+ */
+export function createLiveHealingClock(
+  deps: LiveHealingClockDeps,
+): (event: CloudFormationCustomResourceEvent) => Promise<ClockResponse> {
+  const now = deps.now ?? Date.now;
+  const key = (id: string) => ({ [IDEMPOTENCY_TABLE.partitionKey]: { S: id } });
+
+  const read = async (id: string): Promise<{ state: ClockState; version: number } | undefined> => {
+    const { Item } = await deps.dynamodb.send(
+      new GetItemCommand({ TableName: deps.tableName, Key: key(id), ConsistentRead: true }),
+    );
+    const state = Item?.[HEALING_STATE.clockState]?.S;
+    const version = Item?.[HEALING_STATE.clockVersion]?.N;
+    if (state === undefined || version === undefined) return undefined;
+    return { state: JSON.parse(state) as ClockState, version: Number(version) };
+  };
+
+  const write = async (id: string, state: ClockState, previousVersion: number | undefined) => {
+    try {
+      await deps.dynamodb.send(
+        new PutItemCommand({
+          TableName: deps.tableName,
+          Item: {
+            ...key(id),
+            [HEALING_STATE.clockState]: { S: JSON.stringify(state) },
+            [HEALING_STATE.clockVersion]: { N: String((previousVersion ?? 0) + 1) },
+          },
+          // Nobody else wrote the clock since we read it.
+          ...(previousVersion === undefined
+            ? {
+                ConditionExpression: 'attribute_not_exists(#id)',
+                ExpressionAttributeNames: { '#id': IDEMPOTENCY_TABLE.partitionKey },
+              }
+            : {
+                ConditionExpression: '#version = :previousVersion',
+                ExpressionAttributeNames: { '#version': HEALING_STATE.clockVersion },
+                ExpressionAttributeValues: { ':previousVersion': { N: String(previousVersion) } },
+              }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new Error(
+          `The live-healing clock ${id} was written by someone else during this deploy; deploy again.`,
+        );
+      }
+      throw error;
+    }
+  };
+
+  return async (event) => {
+    const clockId = event.ResourceProperties[LIVE_HEALING_CLOCK.properties.clockId];
+    if (event.RequestType === 'Delete') {
+      // A failed Create may leave CloudFormation with a physical id of its own choosing.
+      if (event.PhysicalResourceId.startsWith(HEALING_STATE.liveHealingClockPrefix)) {
+        await deps.dynamodb.send(
+          new DeleteItemCommand({ TableName: deps.tableName, Key: key(event.PhysicalResourceId) }),
+        );
+      }
+      return { PhysicalResourceId: event.PhysicalResourceId };
+    }
+    if (typeof clockId !== 'string' || clockId === '') {
+      throw new Error(`${LIVE_HEALING_CLOCK.properties.clockId}: missing`);
+    }
+    const id = clockRecordKey(clockId);
+    const config = parseClockConfig(event.ResourceProperties[LIVE_HEALING_CLOCK.properties.config]);
+    const stored = await read(id);
+    // A Create starts the clock afresh, even over a record a failed attempt left.
+    const previous = event.RequestType === 'Create' ? undefined : stored?.state;
+    const state = advanceClock(previous, config, now());
+    const document = JSON.stringify(liveSinceDocument(state, config));
+    if (Buffer.byteLength(document) > MAX_LIVE_SINCE_DATA_BYTES) {
+      throw new Error(
+        `The live-since document is ${Buffer.byteLength(document)} bytes, more than the ${MAX_LIVE_SINCE_DATA_BYTES} a custom resource may return; scope by name prefix instead of many ARNs, or fold overrides together.`,
+      );
+    }
+    await write(id, state, stored?.version);
+    return { PhysicalResourceId: id, Data: { [LIVE_HEALING_CLOCK.attribute]: document } };
+  };
+}

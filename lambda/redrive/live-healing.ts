@@ -1,0 +1,287 @@
+/**
+ * When live healing began: the deploy-time clock's pure parts and the runtime
+ * rule built on them. No I/O, no clock of its own.
+ *
+ * Autoheal never redrives automatically a failure that stopped before its
+ * state machine came under live (not observe-only) healing: on a first deploy,
+ * after a state machine joins the scope, or after `observeOnly` is switched
+ * off, the failures already in the sweeper's lookback are older than that, and
+ * an operator may have dealt with them already (for example by starting a
+ * fresh execution).
+ *
+ * A CloudFormation custom resource (the live-healing clock) runs
+ * {@link advanceClock} on every deploy with the live-relevant parts of the
+ * config ({@link ClockConfig}), keeps the result ({@link ClockState}) in the
+ * idempotency table and hands the handlers {@link LiveSinceDocument} through an
+ * environment variable, so deciding costs no AWS call.
+ */
+import { createHash } from 'node:crypto';
+import type { RedriveConfig } from '../shared/autoheal-config';
+import { REDRIVE_WINDOW_DAYS } from '../shared/contract';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The parts of the redrive config that decide when live healing began. */
+export interface ClockConfig {
+  /** `redrive.stateMachineArns`, in config order. */
+  readonly stateMachineArns: readonly string[];
+  /** `redrive.stateMachineNamePrefixes`, in config order. */
+  readonly stateMachineNamePrefixes: readonly string[];
+  /** The global `observeOnly`. */
+  readonly observeOnly: boolean;
+  /** `observeOnly` of each override that sets it, by state machine name. */
+  readonly overrideObserveOnly: Readonly<Record<string, boolean>>;
+}
+
+/**
+ * What the clock remembers between deploys (epoch milliseconds; `null` while
+ * observe-only). Plain JSON.
+ */
+export interface ClockState {
+  /** Since when each scoped ARN has been in scope. */
+  readonly arns: Readonly<Record<string, number>>;
+  /** Since when each name prefix has been in scope. */
+  readonly prefixes: Readonly<Record<string, number>>;
+  /** Since when the global policy has been live; `null` while it is observe-only. */
+  readonly global: number | null;
+  /**
+   * State machines whose policy has been live since another time than the
+   * global policy (`null`: observe-only while the global policy is live). An
+   * override's own `observeOnly` puts a machine here; so does removing an
+   * observe-only override while the global policy is live (the machine goes
+   * live at that deploy, not when the global policy did).
+   */
+  readonly machines: Readonly<Record<string, number | null>>;
+}
+
+/**
+ * What the handlers receive: {@link ClockState} with the scope times in
+ * config order (the handlers hold the same config), to keep the environment small.
+ */
+export interface LiveSinceDocument {
+  /**
+   * {@link clockConfigDigest} of the config the times belong to: the times are
+   * positional, so a document read beside another config means nothing.
+   */
+  readonly config: string;
+  readonly arns: readonly number[];
+  readonly prefixes: readonly number[];
+  readonly global: number | null;
+  readonly machines: Readonly<Record<string, number | null>>;
+}
+
+/** The live-relevant parts of a validated redrive config. */
+export function clockConfigOf(
+  config: Pick<
+    RedriveConfig,
+    'stateMachineArns' | 'stateMachineNamePrefixes' | 'observeOnly' | 'overrides'
+  >,
+): ClockConfig {
+  const overrideObserveOnly: Record<string, boolean> = {};
+  for (const [name, override] of Object.entries(config.overrides)) {
+    if (override.observeOnly !== undefined) overrideObserveOnly[name] = override.observeOnly;
+  }
+  return {
+    stateMachineArns: config.stateMachineArns,
+    stateMachineNamePrefixes: config.stateMachineNamePrefixes,
+    observeOnly: config.observeOnly,
+    overrideObserveOnly,
+  };
+}
+
+/**
+ * The clock after a deploy of `config` at `now`. Entries that stay keep their
+ * times; new ones start at `now`; removed ones are forgotten (re-added later,
+ * they start again). A policy switched to observe-only loses its time; switched
+ * back, it starts at `now`. `previous` is undefined on the first deploy: then
+ * everything starts at `now`.
+ *
+ * @param now epoch milliseconds of the deploy
+ * @example
+ * ```ts
+ * const first = advanceClock(undefined, config, Date.parse('2026-03-01T00:00:00Z'));
+ * first.global; // 1772323200000
+ * ```
+ */
+export function advanceClock(
+  previous: ClockState | undefined,
+  config: ClockConfig,
+  now: number,
+): ClockState {
+  const since = (
+    entries: readonly string[],
+    before: Readonly<Record<string, number>> | undefined,
+  ): Record<string, number> =>
+    Object.fromEntries(entries.map((entry) => [entry, before?.[entry] ?? now]));
+
+  const previousGlobal = previous ? previous.global : null;
+  const global = config.observeOnly ? null : (previousGlobal ?? now);
+  const machines: Record<string, number | null> = {};
+  const names = new Set([
+    ...Object.keys(config.overrideObserveOnly),
+    ...Object.keys(previous?.machines ?? {}),
+  ]);
+  for (const name of names) {
+    const before = previous && name in previous.machines ? previous.machines[name] : previousGlobal;
+    const live = !(config.overrideObserveOnly[name] ?? config.observeOnly);
+    const time = live ? (before ?? now) : null;
+    // A machine that follows the global time needs no entry of its own.
+    if (time === global) continue;
+    // Failures older than the redrive window cannot be redriven anyway: a time
+    // that old, later than the global one, no longer changes any decision.
+    if (
+      !(name in config.overrideObserveOnly) &&
+      time !== null &&
+      global !== null &&
+      time < now - REDRIVE_WINDOW_DAYS * DAY_MS
+    ) {
+      continue;
+    }
+    machines[name] = time;
+  }
+  return {
+    arns: since(config.stateMachineArns, previous?.arns),
+    prefixes: since(config.stateMachineNamePrefixes, previous?.prefixes),
+    global,
+    machines,
+  };
+}
+
+/** A short digest of the live-relevant config, which the document carries. */
+export function clockConfigDigest(config: ClockConfig): string {
+  return createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
+}
+
+/** The document for the handlers: the scope times in the order of `config`. */
+export function liveSinceDocument(state: ClockState, config: ClockConfig): LiveSinceDocument {
+  return {
+    config: clockConfigDigest(config),
+    arns: config.stateMachineArns.map((arn) => state.arns[arn]),
+    prefixes: config.stateMachineNamePrefixes.map((prefix) => state.prefixes[prefix]),
+    global: state.global,
+    machines: state.machines,
+  };
+}
+
+/** Digits of an epoch-milliseconds time until the year 2286. */
+const TIME_DIGITS = 13;
+
+/**
+ * The most bytes the document of `config` can take as JSON, whatever the
+ * times (its removed-override entries aside, which expire after the redrive
+ * window): checked at synth against the custom resource and environment limits.
+ */
+export function maxLiveSinceDocumentBytes(config: ClockConfig): number {
+  const widest: LiveSinceDocument = {
+    config: clockConfigDigest(config),
+    arns: config.stateMachineArns.map(() => 10 ** (TIME_DIGITS - 1)),
+    prefixes: config.stateMachineNamePrefixes.map(() => 10 ** (TIME_DIGITS - 1)),
+    global: 10 ** (TIME_DIGITS - 1),
+    machines: Object.fromEntries(
+      Object.keys(config.overrideObserveOnly).map((name) => [name, 10 ** (TIME_DIGITS - 1)]),
+    ),
+  };
+  return Buffer.byteLength(JSON.stringify(widest));
+}
+
+const isTime = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/**
+ * Reads the document from its environment variable. Anything not a time reads
+ * as "not live", so a damaged document can only stop redrives, never start them.
+ *
+ * @throws {Error} when the value is not a JSON object
+ */
+export function parseLiveSinceDocument(json: string): LiveSinceDocument {
+  const raw: unknown = JSON.parse(json);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new Error('The live-since document is not a JSON object');
+  }
+  const value = raw as Record<string, unknown>;
+  const times = (v: unknown): number[] =>
+    Array.isArray(v) ? v.map((t) => (isTime(t) ? t : Number.NaN)) : [];
+  const machines: Record<string, number | null> = {};
+  if (typeof value.machines === 'object' && value.machines !== null) {
+    for (const [name, t] of Object.entries(value.machines)) machines[name] = isTime(t) ? t : null;
+  }
+  return {
+    config: typeof value.config === 'string' ? value.config : '',
+    arns: times(value.arns),
+    prefixes: times(value.prefixes),
+    global: isTime(value.global) ? value.global : null,
+    machines,
+  };
+}
+
+/** A document under which no state machine is live. */
+export const NOT_LIVE: LiveSinceDocument = {
+  config: '',
+  arns: [],
+  prefixes: [],
+  global: null,
+  machines: {},
+};
+
+/**
+ * The document if it was made for this config, else {@link NOT_LIVE}: a
+ * handler never reads one config's times beside another (only a broken
+ * deployment could do that), so a mismatch can stop redrives, never start them.
+ *
+ * @example
+ * ```ts
+ * const document = documentForConfig(parseLiveSinceDocument(json), config);
+ * ```
+ */
+export function documentForConfig(
+  document: LiveSinceDocument,
+  config: Pick<
+    RedriveConfig,
+    'stateMachineArns' | 'stateMachineNamePrefixes' | 'observeOnly' | 'overrides'
+  >,
+): LiveSinceDocument {
+  return document.config === clockConfigDigest(clockConfigOf(config)) ? document : NOT_LIVE;
+}
+
+/** A state machine as the runtime rule sees it. */
+export interface ScopedStateMachine {
+  /** Its ARN (never a version, alias or Map Run ARN). */
+  readonly arn: string;
+  readonly name: string;
+}
+
+/**
+ * Epoch milliseconds since which a state machine has been under live healing,
+ * or undefined when it is not (observe-only, or not in the document). A
+ * failure that stopped before it is never redriven automatically.
+ *
+ * It is the later of: the earliest time among the scope entries that cover the
+ * machine (its exact ARN, the name prefixes it starts with), and the time its
+ * effective `observeOnly` became false.
+ *
+ * @example
+ * ```ts
+ * const liveSince = liveSinceOf(document, config, { arn, name });
+ * if (liveSince === undefined || stopDate < liveSince) skip();
+ * ```
+ */
+export function liveSinceOf(
+  document: LiveSinceDocument,
+  config: Pick<RedriveConfig, 'stateMachineArns' | 'stateMachineNamePrefixes'>,
+  machine: ScopedStateMachine,
+): number | undefined {
+  const covering: number[] = [];
+  config.stateMachineArns.forEach((arn, i) => {
+    if (arn === machine.arn) covering.push(document.arns[i]);
+  });
+  config.stateMachineNamePrefixes.forEach((prefix, i) => {
+    if (machine.name.startsWith(prefix)) covering.push(document.prefixes[i]);
+  });
+  const inScope = covering.filter(isTime);
+  if (inScope.length === 0) return undefined;
+  const policy = Object.hasOwn(document.machines, machine.name)
+    ? document.machines[machine.name]
+    : document.global;
+  if (!isTime(policy)) return undefined;
+  return Math.max(Math.min(...inScope), policy);
+}
