@@ -211,7 +211,7 @@ describe('parseAutohealConfig', () => {
         label: 'a prefix with a slash',
         config: { redrive: { stateMachineNamePrefixes: ['autoheal/demo'] } },
         field: 'redrive.stateMachineNamePrefixes[0]',
-        allowed: /1-80 letters, digits, _ or -/,
+        allowed: /1-80 characters, none of them white space, a control character or one of .*\//,
       },
       {
         label: 'a typo in an option name',

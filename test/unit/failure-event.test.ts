@@ -9,6 +9,7 @@ import {
 } from '../../lambda/redrive/failure-event';
 import { InvalidInputError } from '../../lambda/shared/errors';
 import {
+  AFTER_EVERY_FIXTURE,
   EVENT_FIXTURES,
   type EventFixture,
   fixtureBody,
@@ -32,7 +33,7 @@ const executionArn = (
 /** Runs the parser and returns what it threw, or fails the test if it threw nothing. */
 function rejectionOf(body: string): unknown {
   try {
-    parseExecutionStatusChange(body);
+    parseExecutionStatusChange(body, AFTER_EVERY_FIXTURE);
   } catch (error) {
     return error;
   }
@@ -196,7 +197,7 @@ describe('parseExecutionStatusChange', () => {
       const record = toSqsRecord(event);
 
       // Act
-      const change = parseExecutionStatusChange(record.body);
+      const change = parseExecutionStatusChange(record.body, AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(change).toEqual({
@@ -218,7 +219,7 @@ describe('parseExecutionStatusChange', () => {
       );
 
       // Act
-      const change = parseExecutionStatusChange(fixtureBody(fixture));
+      const change = parseExecutionStatusChange(fixtureBody(fixture), AFTER_EVERY_FIXTURE);
 
       // Assess
       for (const key of ['input', 'output', 'cause']) expect(change).not.toHaveProperty(key);
@@ -249,7 +250,7 @@ describe('parseExecutionStatusChange', () => {
       const event = body(changes);
 
       // Act
-      const change = parseExecutionStatusChange(event);
+      const change = parseExecutionStatusChange(event, AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(change).toMatchObject(facts);
@@ -275,7 +276,7 @@ describe('parseExecutionStatusChange', () => {
       });
 
       // Act
-      const change = parseExecutionStatusChange(toSqsBody(swept));
+      const change = parseExecutionStatusChange(toSqsBody(swept), AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(change).toMatchObject({
@@ -293,7 +294,7 @@ describe('parseExecutionStatusChange', () => {
       const event = bodyOfSize(MAX_EVENT_BYTES);
 
       // Act
-      const change = parseExecutionStatusChange(event);
+      const change = parseExecutionStatusChange(event, AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(Buffer.byteLength(event, 'utf8')).toBe(256 * 1024);
@@ -307,7 +308,7 @@ describe('parseExecutionStatusChange', () => {
       });
 
       // Act
-      const change = parseExecutionStatusChange(toSqsBody(event));
+      const change = parseExecutionStatusChange(toSqsBody(event), AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(change).toMatchObject({

@@ -182,6 +182,7 @@ describe('planSweep', () => {
         const plan = planSweep(execution, jittered, noGrace);
         const change = parseExecutionStatusChange(
           JSON.stringify(sweptStatusChange(execution, NOW)),
+          NOW,
         );
         const decision = decideRedrive(
           { ...change, redriveStatus: 'REDRIVABLE', errorName: 'States.TaskFailed' },
@@ -236,7 +237,7 @@ describe('sweptStatusChange', () => {
     const body = JSON.stringify(sweptStatusChange(listed(HOUR), NOW));
 
     // Act
-    const change = parseExecutionStatusChange(body);
+    const change = parseExecutionStatusChange(body, NOW);
     const decision = decideRedrive(change, policy, NOW);
 
     // Assess

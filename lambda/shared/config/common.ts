@@ -61,10 +61,13 @@ export const DEFAULT_PROCESSING: ProcessingOptions = {
   maxReceiveCount: 5,
 };
 
+/** The longest delay (`baseSeconds`, `capSeconds`) a delay policy may set: 12 hours. */
+export const MAX_DELAY_SECONDS = 12 * 3600;
+
 export function parseDelay(value: unknown, field: string): Partial<DelayPolicy> {
   const raw = check.object(value, field);
   check.onlyKeys(raw, field, ['baseSeconds', 'factor', 'capSeconds', 'jitterRatio']);
-  const seconds = { min: 0, max: 12 * 3600, integer: true };
+  const seconds = { min: 0, max: MAX_DELAY_SECONDS, integer: true };
   return {
     ...(raw.baseSeconds !== undefined && {
       baseSeconds: check.number(raw.baseSeconds, `${field}.baseSeconds`, seconds),

@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../errors';
 import type { JsonObject } from '../fields';
+import { STATE_MACHINE_ARN, STATE_MACHINE_NAME } from '../state-machine-names';
 import {
   check,
   type DelayPolicy,
@@ -197,9 +198,11 @@ export const DEFAULT_REDRIVE_POLICY: RedrivePolicy = {
   observeOnly: false,
 };
 
-export const STATE_MACHINE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
-export const STATE_MACHINE_ARN =
-  /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:([A-Za-z0-9_-]{1,80})$/;
+export { STATE_MACHINE_ARN, STATE_MACHINE_NAME } from '../state-machine-names';
+
+/** Step Functions' naming rule in words, for config errors. */
+const NAME_RULE =
+  '1-80 characters, none of them white space, a control character or one of < > { } [ ] ? * " # % \\ ^ | ~ ` $ & , ; : /';
 
 const POLICY_KEYS = ['statuses', 'maxRedrives', 'errors', 'delay', 'observeOnly'] as const;
 const REDRIVE_KEYS = [
@@ -329,7 +332,7 @@ export function parseRedriveConfig(value: unknown, field = 'redrive'): RedriveCo
     (v, f) =>
       check.string(v, f, {
         pattern: STATE_MACHINE_ARN,
-        patternHint: 'a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)',
+        patternHint: `a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME) whose NAME has ${NAME_RULE}`,
       }),
   );
   const stateMachineNamePrefixes = check.array(
@@ -338,7 +341,7 @@ export function parseRedriveConfig(value: unknown, field = 'redrive'): RedriveCo
     (v, f) =>
       check.string(v, f, {
         pattern: STATE_MACHINE_NAME,
-        patternHint: 'a state machine name prefix of 1-80 letters, digits, _ or -',
+        patternHint: `a state machine name prefix of ${NAME_RULE}`,
       }),
   );
   if (stateMachineArns.length === 0 && stateMachineNamePrefixes.length === 0) {
@@ -356,10 +359,7 @@ export function parseRedriveConfig(value: unknown, field = 'redrive'): RedriveCo
   for (const [name, rawOverride] of Object.entries(rawOverrides)) {
     const overrideField = `${field}.overrides.${name}`;
     if (!STATE_MACHINE_NAME.test(name)) {
-      throw new ConfigError(
-        overrideField,
-        'keys must be state machine names (1-80 letters, digits, _ or -)',
-      );
+      throw new ConfigError(overrideField, `keys must be state machine names of ${NAME_RULE}`);
     }
     if (!isNameInScope(scope, name)) {
       throw new ConfigError(overrideField, 'names a state machine outside the configured scope');
