@@ -33,7 +33,7 @@ export type EventFixture =
   | (typeof INVALID_EVENT_FIXTURES)[number];
 
 /**
- * A clock reading after every fixture event happened (they all date from
+ * A clock reading after every fixture event (Step Functions and AppFlow) happened (they all date from
  * 2026-03-02): what the parser is given as `now` when a test is not about time.
  */
 export const AFTER_EVERY_FIXTURE = Date.parse('2026-03-03T00:00:00Z');

@@ -63,7 +63,9 @@ describe('generateMalformedEvents', () => {
 
   it('starts from fixtures that are valid and in scope', () => {
     // Act
-    const changes = EVENT_FIXTURES.map((name) => parseExecutionStatusChange(fixtureBody(name), AFTER_EVERY_FIXTURE));
+    const changes = EVENT_FIXTURES.map((name) =>
+      parseExecutionStatusChange(fixtureBody(name), AFTER_EVERY_FIXTURE),
+    );
 
     // Assess
     for (const change of changes) {

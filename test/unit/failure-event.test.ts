@@ -19,6 +19,7 @@ import {
   withDetail,
   withEnvelope,
 } from '../support/fixtures';
+import { INVALID_NAMES, VALID_NAMES } from '../support/names';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-central-1';
@@ -465,6 +466,101 @@ describe('parseExecutionStatusChange', () => {
       // Assess
       expect(error).toMatchObject({ field: 'detail.redriveCount' });
       expect(String(error)).not.toContain('jane.doe@example.com');
+    });
+  });
+});
+
+describe('parseExecutionStatusChange with the names Step Functions allows', () => {
+  const named = (name: string, execution = 'run-1') =>
+    body({
+      stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}`,
+      executionArn: executionArn(name, execution),
+    });
+
+  it.each(VALID_NAMES)('accepts a state machine and execution named with $label', ({ name }) => {
+    // Act
+    const change = parseExecutionStatusChange(named(name, name), AFTER_EVERY_FIXTURE);
+
+    // Assess
+    expect(change).toMatchObject({ stateMachineName: name, isMapRunChild: false });
+  });
+
+  it('keeps a Distributed Map child run of orders-eu.v2 a child run', () => {
+    // Prepare
+    const child = body({
+      stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:orders-eu.v2`,
+      executionArn: executionArn('orders-eu.v2/ProcessLines', '7f3e2b1a'),
+    });
+
+    // Act
+    const change = parseExecutionStatusChange(child, AFTER_EVERY_FIXTURE);
+
+    // Assess
+    expect(change).toMatchObject({ stateMachineName: 'orders-eu.v2', isMapRunChild: true });
+  });
+
+  // `NAME/LABEL` is how a Distributed Map child run names its machine: tested above.
+  const notMapRunLabels = INVALID_NAMES.filter(({ name }) => !name.includes('/'));
+
+  it.each(notMapRunLabels)('rejects a state machine named with $label', ({ name }) => {
+    // Act
+    const error = rejectionOf(named(name));
+
+    // Assess
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error).toMatchObject({ field: 'detail.stateMachineArn' });
+  });
+
+  it.each(INVALID_NAMES)('rejects an execution named with $label', ({ name }) => {
+    // Act
+    const error = rejectionOf(
+      body({
+        stateMachineArn: STATE_MACHINE_ARN,
+        executionArn: executionArn('autoheal-demo-orders', name),
+      }),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error).toMatchObject({ field: 'detail.executionArn' });
+  });
+});
+
+describe('parseExecutionStatusChange with a stopDate in the future', () => {
+  const NOW = Date.parse('2026-03-02T10:30:00Z');
+  const MINUTE = 60_000;
+
+  it.each([
+    { label: 'the clock reading itself', stopDate: NOW },
+    { label: '5 minutes ahead (clock skew)', stopDate: NOW + 5 * MINUTE },
+    { label: 'a day ago', stopDate: NOW - 24 * 60 * MINUTE },
+  ])('accepts $label', ({ stopDate }) => {
+    // Act
+    const change = parseExecutionStatusChange(body({ stopDate }), NOW);
+
+    // Assess
+    expect(change.stopDate).toBe(stopDate);
+  });
+
+  it.each([
+    { label: '5 minutes and 1 ms ahead', stopDate: NOW + 5 * MINUTE + 1 },
+    { label: 'a day ahead (a hand-edited replay)', stopDate: NOW + 24 * 60 * MINUTE },
+    { label: 'epoch milliseconds taken as seconds × 1000', stopDate: NOW * 1000 },
+    { label: 'beyond the last date JavaScript can hold', stopDate: 1e20 },
+  ])('rejects a stopDate $label, naming detail.stopDate', ({ stopDate }) => {
+    // Act
+    let error: unknown;
+    try {
+      parseExecutionStatusChange(body({ stopDate }), NOW);
+    } catch (caught) {
+      error = caught;
+    }
+
+    // Assess
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error).toMatchObject({
+      field: 'detail.stopDate',
+      problem: expect.stringMatching(/in the future.*at most 5 minutes ahead/),
     });
   });
 });

@@ -10,6 +10,7 @@ import {
   parseFlowEvent,
 } from '../../lambda/appflow/flow-run-event';
 import { InvalidInputError } from '../../lambda/shared/errors';
+import { AFTER_EVERY_FIXTURE } from '../support/fixtures';
 
 const APPFLOW_FIXTURES = [
   'run-failed-on-demand',
@@ -49,7 +50,7 @@ function bodyOf(
 /** Runs the parser and returns what it threw, or fails the test if it threw nothing. */
 function rejectionOf(body: string): InvalidInputError {
   try {
-    parseFlowEvent(body);
+    parseFlowEvent(body, AFTER_EVERY_FIXTURE);
   } catch (error) {
     if (error instanceof InvalidInputError) return error;
     throw error;
@@ -118,7 +119,7 @@ describe('parseFlowEvent', () => {
       const body = JSON.stringify(loadAppflowEvent(fixture));
 
       // Act
-      const event = parseFlowEvent(body);
+      const event = parseFlowEvent(body, AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(event).toEqual(expected);
@@ -130,7 +131,7 @@ describe('parseFlowEvent', () => {
       const error = raw.detail.error as string;
 
       // Act
-      const event = parseFlowEvent(JSON.stringify(raw));
+      const event = parseFlowEvent(JSON.stringify(raw), AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(error).toContain('DE89370400440532013000');
@@ -153,7 +154,7 @@ describe('parseFlowEvent', () => {
       const raw = loadAppflowEvent('run-failed-on-demand');
 
       // Act
-      const event = parseFlowEvent(JSON.stringify(raw));
+      const event = parseFlowEvent(JSON.stringify(raw), AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(typeof raw.detail[count]).toBe('string');
@@ -175,7 +176,7 @@ describe('parseFlowEvent', () => {
       const body = bodyOf('run-failed-on-demand', { 'end-time': endTime });
 
       // Act
-      const event = parseFlowEvent(body);
+      const event = parseFlowEvent(body, AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(event).toMatchObject({ kind: 'run-ended', endedAt: Date.parse(endedAt) });
@@ -193,7 +194,7 @@ describe('parseFlowEvent', () => {
       );
 
       // Act
-      const event = parseFlowEvent(body);
+      const event = parseFlowEvent(body, AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(event).toMatchObject({
@@ -209,7 +210,7 @@ describe('parseFlowEvent', () => {
         const body = bodyOf('run-failed-on-demand', { 'trigger-type': triggerType });
 
         // Act
-        const event = parseFlowEvent(body);
+        const event = parseFlowEvent(body, AFTER_EVERY_FIXTURE);
 
         // Assess
         expect(event).toMatchObject({ kind: 'run-ended', triggerType });
@@ -221,7 +222,7 @@ describe('parseFlowEvent', () => {
       const body = bodyOfSize(MAX_EVENT_BYTES);
 
       // Act
-      const event = parseFlowEvent(body);
+      const event = parseFlowEvent(body, AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(Buffer.byteLength(body, 'utf8')).toBe(MAX_EVENT_BYTES);
