@@ -15,6 +15,7 @@ import { AFTER_EVERY_FIXTURE } from '../support/fixtures';
 const APPFLOW_FIXTURES = [
   'run-failed-on-demand',
   'run-failed-scheduled',
+  'run-cancelled-on-demand',
   'run-succeeded',
   'run-started',
   'scheduled-flow-deactivated',
@@ -91,6 +92,18 @@ describe('parseFlowEvent', () => {
           triggerType: 'SCHEDULED',
           status: 'Execution Failed',
           endedAt: Date.parse('2026-03-02T09:05:10.877Z'),
+        },
+      },
+      {
+        fixture: 'run-cancelled-on-demand',
+        expected: {
+          kind: 'run-ended',
+          eventId: '5d2e8b1c-7a3f-4c6d-9e0a-2b4c6d8e0f13',
+          flowName: 'crm-accounts-export',
+          executionId: 'c3f9a2e1-6b7d-4c8e-a0f1-2d3e4f5a6b7c',
+          triggerType: 'ONDEMAND',
+          status: 'Execution Canceled',
+          endedAt: Date.parse('2026-03-02T09:58:39.904Z'),
         },
       },
       {
@@ -390,5 +403,67 @@ describe('parseFlowEvent', () => {
       expect(error.field).toBe('detail.status');
       expect(error.message).not.toContain('DE89370400440532013000');
     });
+  });
+});
+
+describe('parseFlowEvent with times in the future', () => {
+  const NOW = Date.parse('2026-03-02T10:00:00Z');
+  const MINUTE = 60_000;
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  it.each([
+    {
+      label: 'end-time 5 minutes ahead (clock skew)',
+      detail: { 'end-time': `${iso(NOW + 5 * MINUTE)}[UTC]` },
+      envelope: {},
+    },
+    {
+      label: 'time 5 minutes ahead (clock skew)',
+      detail: { 'end-time': undefined },
+      envelope: { time: iso(NOW + 5 * MINUTE) },
+    },
+  ])('accepts $label', ({ detail, envelope }) => {
+    // Act
+    const event = parseFlowEvent(bodyOf('run-failed-on-demand', detail, envelope), NOW);
+
+    // Assess
+    expect(event).toMatchObject({ kind: 'run-ended', endedAt: NOW + 5 * MINUTE });
+  });
+
+  it.each([
+    {
+      label: 'an end-time a day ahead',
+      body: () =>
+        bodyOf('run-failed-on-demand', { 'end-time': `${iso(NOW + 24 * 60 * MINUTE)}[UTC]` }),
+      field: 'detail.end-time',
+    },
+    {
+      label: 'an end-time 5 minutes and 1 second ahead',
+      body: () =>
+        bodyOf('run-failed-on-demand', { 'end-time': `${iso(NOW + 5 * MINUTE + 1000)}[UTC]` }),
+      field: 'detail.end-time',
+    },
+    {
+      label: 'an end-time in the year 9999',
+      body: () => bodyOf('run-failed-on-demand', { 'end-time': '9999-12-31T23:59:59Z[UTC]' }),
+      field: 'detail.end-time',
+    },
+    {
+      label: 'a deactivation time a day ahead (its cool-down would never end)',
+      body: () => bodyOf('scheduled-flow-deactivated', {}, { time: iso(NOW + 24 * 60 * MINUTE) }),
+      field: 'time',
+    },
+  ])('rejects $label, naming $field', ({ body, field }) => {
+    // Act
+    let error: unknown;
+    try {
+      parseFlowEvent(body(), NOW);
+    } catch (caught) {
+      error = caught;
+    }
+
+    // Assess
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error).toMatchObject({ field, problem: expect.stringContaining('in the future') });
   });
 });
