@@ -62,10 +62,30 @@ describe('the EventBridge rule', () => {
               },
             },
           ],
+          executionArn: [{ 'anything-but': { wildcard: '*/*' } }],
         },
       },
     });
   });
+
+  it.each([
+    { scope: 'exact ARNs', config: { redrive: { stateMachineArns: [ORDERS_ARN] } } },
+    { scope: 'name prefixes', config: { redrive: { stateMachineNamePrefixes: ['orders-'] } } },
+  ])(
+    'drops Distributed Map child runs (execution ARNs with a /) at the rule, with $scope',
+    ({ config }) => {
+      // Prepare & Act
+      const { template } = buildStack(config);
+
+      // Assess
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.states'],
+          detail: { executionArn: [{ 'anything-but': { wildcard: '*/*' } }] },
+        },
+      });
+    },
+  );
 
   it('does not match ABORTED unless asked', () => {
     // Prepare & Act
