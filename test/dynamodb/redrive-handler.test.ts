@@ -506,7 +506,7 @@ describe('redrive handler', () => {
 
   it.each([
     { label: 'a day ahead', stopDate: NOW + 24 * 60 * MINUTE_MS },
-    { label: 'taken as seconds × 1000', stopDate: NOW * 1000 },
+    { label: 'ahead by a unit mix-up (epoch ms × 1000)', stopDate: NOW * 1000 },
   ])(
     'parks a failure whose stopDate lies $label as invalid, naming detail.stopDate, with no AWS call',
     async ({ stopDate }) => {
