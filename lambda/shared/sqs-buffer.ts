@@ -139,7 +139,7 @@ export async function deferWithinLimit(
       sqs,
       queues.deadLetterQueueUrl,
       record,
-      `${DEFERRAL_LIMIT_REASON}: deferred ${deferrals} times, the most the longest possible wait needs (${limit}); still not due after ${delaySeconds} more seconds`,
+      `${DEFERRAL_LIMIT_REASON}: deferred ${deferrals} times (the limit, twice the hops of the longest configurable wait) and still ${Math.ceil(delaySeconds)} s from due; check the time in the event before replaying it`,
     );
     return { outcome: 'parked', deferrals };
   }
