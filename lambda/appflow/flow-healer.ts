@@ -20,13 +20,22 @@ import type { AppflowClient } from '@aws-sdk/client-appflow';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { underlyingErrorName } from '../shared/aws-errors';
-import { type AppflowConfig, flowsInScope } from '../shared/config/appflow-config';
+import {
+  type AppflowConfig,
+  flowsInScope,
+  MAX_REACTIVATION_COOLDOWN_MINUTES,
+} from '../shared/config/appflow-config';
+import { MAX_DELAY_SECONDS } from '../shared/config/common';
 import { InvalidInputError } from '../shared/errors';
 import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempotency';
 import { countMetric } from '../shared/metrics';
 import { type Notice, publishNotice } from '../shared/notices';
-import { deferMessage } from '../shared/sqs-buffer';
-import { type BufferedHealerDeps, createSqsEventHandler } from '../shared/sqs-event-handler';
+import { DEFERRAL_LIMIT_REASON, deferralLimit, deferWithinLimit } from '../shared/sqs-buffer';
+import {
+  BUFFER_METRICS,
+  type BufferedHealerDeps,
+  createSqsEventHandler,
+} from '../shared/sqs-event-handler';
 import { describeFlow, flowClientToken, startFlow } from './flow-api';
 import {
   type FlowDeactivated,
@@ -103,6 +112,14 @@ const METRIC = {
 } as const;
 
 const HOUR_SECONDS = 3600;
+
+/**
+ * Deferral hops one message may take ({@link deferralLimit}): the longest wait is
+ * the re-activation cool-down (up to 24 h), longer than any re-run delay (12 h).
+ */
+export const FLOW_HEALER_DEFERRAL_LIMIT = deferralLimit(
+  Math.max(MAX_DELAY_SECONDS, MAX_REACTIVATION_COOLDOWN_MINUTES * 60),
+);
 
 /**
  * Builds the SQS batch handler of the AppFlow flow healer.
@@ -313,11 +330,27 @@ export function createFlowHealerHandler(
     log: Logger,
     what: string,
   ): Promise<void> => {
-    const hop = await deferMessage(sqs, deps.workQueueUrl, record, decision.delaySeconds);
+    const deferral = await deferWithinLimit(
+      sqs,
+      deps,
+      record,
+      decision.delaySeconds,
+      FLOW_HEALER_DEFERRAL_LIMIT,
+    );
+    if (deferral.outcome === 'parked') {
+      log.error('Deferred too often; parked in the dead-letter queue', {
+        decision: 'park',
+        reason: DEFERRAL_LIMIT_REASON,
+        deferrals: deferral.deferrals,
+        dueAt: new Date(decision.dueAt).toISOString(),
+      });
+      countMetric(metrics, BUFFER_METRICS.parked, DEFERRAL_LIMIT_REASON);
+      return;
+    }
     log.info(`Deferred until ${what}`, {
       decision: 'defer',
       dueAt: new Date(decision.dueAt).toISOString(),
-      hopSeconds: hop,
+      hopSeconds: deferral.hopSeconds,
     });
     countMetric(metrics, METRIC.deferred);
   };
@@ -399,7 +432,7 @@ export function createFlowHealerHandler(
 
   return createSqsEventHandler<FlowEvent>({
     parse: (record) => {
-      const event = parseFlowEvent(record.body);
+      const event = parseFlowEvent(record.body, now());
       if (!inScope.has(event.flowName)) {
         throw new InvalidInputError(
           'detail.flow-name',

@@ -10,6 +10,7 @@
 import { FLOW_NAME } from '../shared/config/appflow-config';
 import { APPFLOW_EVENT } from '../shared/contract';
 import { InvalidInputError } from '../shared/errors';
+import { type MAX_FUTURE_SKEW_MS, rejectFutureTime } from '../shared/event-time';
 import { parseEventEnvelope } from '../shared/eventbridge-envelope';
 import { FieldChecker } from '../shared/fields';
 
@@ -60,32 +61,36 @@ function parseZonedDateTime(value: string): number {
   return ZONED_DATE_TIME.test(withoutZoneId) ? Date.parse(withoutZoneId) : Number.NaN;
 }
 
-function readTime(value: unknown, field: string, what: string): number {
+/** A time that already happened: a zoned date-time no more than a few minutes after `now`. */
+function readTime(value: unknown, field: string, what: string, now: number): number {
   const text = check.string(value, field, { maxLength: 100 });
   const epochMs = parseZonedDateTime(text);
   if (Number.isNaN(epochMs)) {
     throw new InvalidInputError(field, `must be ${what}, got ${JSON.stringify(text)}`);
   }
-  return epochMs;
+  return rejectFutureTime(epochMs, now, field);
 }
 
 /**
  * Parses an SQS message body holding an AppFlow run-report or deactivation event.
  *
+ * @param now epoch milliseconds: a `time` or `detail.end-time` more than a few
+ *   minutes after it ({@link MAX_FUTURE_SKEW_MS}) is invalid, since every delay
+ *   counts from it and would never come due
  * @throws {InvalidInputError} naming the first bad field
  * @example
  * ```ts
- * const event = parseFlowEvent(record.body);
+ * const event = parseFlowEvent(record.body, Date.now());
  * if (event.kind === 'run-ended') event.executionId;
  * ```
  */
-export function parseFlowEvent(body: string): FlowEvent {
+export function parseFlowEvent(body: string, now: number): FlowEvent {
   const { event, detailType } = parseEventEnvelope(body, APPFLOW_EVENT.source, [
     APPFLOW_EVENT.endReport,
     APPFLOW_EVENT.deactivated,
   ]);
   const eventId = check.string(event.id, 'id', { maxLength: 128 });
-  const time = readTime(event.time, 'time', 'an ISO 8601 date-time with a zone');
+  const time = readTime(event.time, 'time', 'an ISO 8601 date-time with a zone', now);
   const detail = check.object(event.detail, 'detail');
   const flowName = check.string(detail['flow-name'], 'detail.flow-name', {
     maxLength: 256,
@@ -112,6 +117,7 @@ export function parseFlowEvent(body: string): FlowEvent {
             endTime,
             'detail.end-time',
             'an ISO 8601 date-time, e.g. 2026-03-02T09:49:24.512Z[UTC]',
+            now,
           ),
   };
 }

@@ -31,7 +31,11 @@ export interface Deferral {
 }
 
 /** Why a run needs no action at all (no notice). */
-export type RerunIgnoreReason = 'run-succeeded' | 'reruns-disabled' | 'not-on-demand';
+export type RerunIgnoreReason =
+  | 'run-succeeded'
+  | 'run-cancelled'
+  | 'reruns-disabled'
+  | 'not-on-demand';
 
 export type RerunDecision =
   | { readonly action: 'ignore'; readonly reason: RerunIgnoreReason; readonly detail: string }
@@ -74,6 +78,19 @@ function deferUntil(dueAt: number, now: number): Deferral | undefined {
   return { action: 'defer', dueAt, delaySeconds: Math.ceil((dueAt - now) / SECOND_MS) };
 }
 
+/**
+ * True for the status of a run someone cancelled (CancelFlowExecutions). AppFlow's
+ * API names the run statuses `CancelStarted` and `Canceled`; its End Flow Run
+ * Report carries a free-text status (`Execution Successful`, `Execution Failed`)
+ * whose cancelled wording AWS does not document. So any status that speaks of
+ * cancelling, in either spelling and any case (`Execution Canceled`,
+ * `Execution Cancelled`, `CancelStarted`), counts: a cancelled run was stopped
+ * on purpose, and re-running it would undo an operator's decision.
+ */
+export function isCancelledRun(status: string): boolean {
+  return /cancel/i.test(status);
+}
+
 /** `ONDEMAND` in events, `OnDemand` in the API: compared without case, `-` or `_`. */
 export function isOnDemandTrigger(triggerType: string): boolean {
   return triggerType.replace(/[-_]/g, '').toUpperCase() === 'ONDEMAND';
@@ -89,6 +106,13 @@ export function rerunIgnored(
 ): Extract<RerunDecision, { action: 'ignore' }> | undefined {
   if (run.status === APPFLOW_EVENT.successStatus) {
     return { action: 'ignore', reason: 'run-succeeded', detail: `status ${run.status}` };
+  }
+  if (isCancelledRun(run.status)) {
+    return {
+      action: 'ignore',
+      reason: 'run-cancelled',
+      detail: `status ${run.status}: the run was cancelled on purpose, so it is not re-run`,
+    };
   }
   if (!policy.rerunFailedRuns) {
     return {

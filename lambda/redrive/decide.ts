@@ -18,11 +18,21 @@ export type SkipReason =
   | 'error-not-allowed'
   | 'not-redrivable'
   | 'redrive-window-expired'
-  | 'map-run-child'
-  | 'before-live-healing';
+  | 'before-live-healing'
+  /** DescribeExecution says the execution does not exist (any more). */
+  | 'execution-not-found';
 
-/** Why an event needs no action at all (no notice). */
-export type IgnoreReason = 'not-a-failure' | 'status-not-configured' | 'redrive-in-progress';
+/**
+ * Why an event needs no action at all (no notice). `map-run-child`: a
+ * Distributed Map child run is redriven by redriving its parent execution, whose
+ * own failure event Autoheal handles; a notice per failed child (thousands in
+ * one Map Run) would flood the topic.
+ */
+export type IgnoreReason =
+  | 'not-a-failure'
+  | 'status-not-configured'
+  | 'redrive-in-progress'
+  | 'map-run-child';
 
 export type RedriveDecision =
   /** The event lacks the redrive fields: describe the execution, then decide again. */
@@ -58,6 +68,14 @@ export function decideRedrive(
   liveSince: number | undefined,
 ): RedriveDecision {
   const { status, redriveStatus, redriveCount, errorName } = change;
+  // First: a child run is never acted on, whatever its status, and needs no DescribeExecution.
+  if (change.isMapRunChild) {
+    return {
+      action: 'ignore',
+      reason: 'map-run-child',
+      detail: 'a Distributed Map child run is redriven by redriving its parent execution',
+    };
+  }
   if (NOT_FAILED.has(status)) {
     return { action: 'ignore', reason: 'not-a-failure', detail: `status ${status}` };
   }
@@ -73,13 +91,6 @@ export function decideRedrive(
       action: 'ignore',
       reason: 'status-not-configured',
       detail: `status ${status} is not in ${policy.statuses.join(', ')}`,
-    };
-  }
-  if (change.isMapRunChild) {
-    return {
-      action: 'skip',
-      reason: 'map-run-child',
-      detail: 'a Distributed Map child run is redriven by redriving its parent execution',
     };
   }
   // Before any describe: a replayed day-old event costs no AWS call but its notice.

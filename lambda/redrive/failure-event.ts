@@ -5,21 +5,14 @@
  */
 import { SFN_EVENT } from '../shared/contract';
 import { InvalidInputError } from '../shared/errors';
+import { type MAX_FUTURE_SKEW_MS, rejectFutureTime } from '../shared/event-time';
 import { parseEventEnvelope } from '../shared/eventbridge-envelope';
 import { FieldChecker } from '../shared/fields';
+import { parseExecutionArn, parseStateMachineArn } from '../shared/state-machine-names';
 
 export { MAX_EVENT_BYTES } from '../shared/eventbridge-envelope';
 
 const check = new FieldChecker((field, problem) => new InvalidInputError(field, problem));
-
-// Execution names exclude white space, `:` and `/`; a Distributed Map child run adds `/label` to the machine.
-const STANDARD_EXECUTION_ARN =
-  /^arn:(aws[a-z-]*):states:([a-z0-9-]+):(\d{12}):execution:([A-Za-z0-9_-]{1,80})(\/[^:\s]+)?:([^:\s/]{1,80})$/;
-const EXPRESS_EXECUTION_ARN =
-  /^arn:(aws[a-z-]*):states:([a-z0-9-]+):(\d{12}):express:([A-Za-z0-9_-]{1,80}):([^:\s/]{1,80}):[^:\s/]+$/;
-// A Distributed Map child run may name its state machine as `NAME/LABEL`.
-const STATE_MACHINE_ARN =
-  /^arn:(aws[a-z-]*):states:([a-z0-9-]+):(\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})(\/[^:\s]+)?$/;
 
 /** The facts about one execution status change that the redrive decision needs. */
 export interface ExecutionStatusChange {
@@ -50,9 +43,15 @@ function optional<T>(value: unknown, read: (v: unknown) => T): T | undefined {
 /**
  * Parses an SQS message body holding a Step Functions status-change event.
  *
+ * @param now epoch milliseconds: a `stopDate` more than a few minutes after it
+ *   ({@link MAX_FUTURE_SKEW_MS}) is invalid, not a failure to wait for
  * @throws {InvalidInputError} naming the first bad field
+ * @example
+ * ```ts
+ * const change = parseExecutionStatusChange(record.body, Date.now());
+ * ```
  */
-export function parseExecutionStatusChange(body: string): ExecutionStatusChange {
+export function parseExecutionStatusChange(body: string, now: number): ExecutionStatusChange {
   const { event } = parseEventEnvelope(
     body,
     [SFN_EVENT.source, SFN_EVENT.sweeperSource],
@@ -63,35 +62,39 @@ export function parseExecutionStatusChange(body: string): ExecutionStatusChange 
 
   const stateMachineArn = check.string(detail.stateMachineArn, 'detail.stateMachineArn', {
     maxLength: 2048,
-    pattern: STATE_MACHINE_ARN,
-    patternHint: 'a state machine ARN',
   });
+  const machine = parseStateMachineArn(stateMachineArn);
+  if (!machine) {
+    throw new InvalidInputError(
+      'detail.stateMachineArn',
+      'must be a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)',
+    );
+  }
   const executionArn = check.string(detail.executionArn, 'detail.executionArn', {
     maxLength: 2048,
   });
-  if (EXPRESS_EXECUTION_ARN.test(executionArn)) {
+  const execution = parseExecutionArn(executionArn);
+  if (execution?.kind === 'express') {
     // Express workflows emit no status events and RedriveExecution refuses them: this was forged or misrouted.
     throw new InvalidInputError(
       'detail.executionArn',
       'is an Express execution ARN; only Standard executions can be redriven',
     );
   }
-  const executionParts = STANDARD_EXECUTION_ARN.exec(executionArn);
-  if (!executionParts) {
+  if (!execution) {
     throw new InvalidInputError(
       'detail.executionArn',
       'must be an execution ARN (arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME)',
     );
   }
   // Partition, region, account and machine name must agree, or the ARN was forged or mangled.
-  const machineParts = STATE_MACHINE_ARN.exec(stateMachineArn) as RegExpExecArray;
-  for (let i = 1; i <= 4; i++) {
-    if (executionParts[i] !== machineParts[i]) {
-      throw new InvalidInputError(
-        'detail.executionArn',
-        'does not belong to detail.stateMachineArn',
-      );
-    }
+  const agree =
+    execution.partition === machine.partition &&
+    execution.region === machine.region &&
+    execution.account === machine.account &&
+    execution.stateMachineName === machine.stateMachineName;
+  if (!agree) {
+    throw new InvalidInputError('detail.executionArn', 'does not belong to detail.stateMachineArn');
   }
 
   const redriveCount = optional(detail.redriveCount, (v) =>
@@ -101,9 +104,9 @@ export function parseExecutionStatusChange(body: string): ExecutionStatusChange 
     eventId,
     executionArn,
     stateMachineArn,
-    stateMachineName: machineParts[4],
+    stateMachineName: machine.stateMachineName,
     status: check.string(detail.status, 'detail.status', { maxLength: 64 }),
-    isMapRunChild: executionParts[5] !== undefined || machineParts[5] !== undefined,
+    isMapRunChild: execution.mapRunLabel !== undefined || machine.mapRunLabel !== undefined,
     redriveCount,
     redriveStatus: optional(detail.redriveStatus, (v) =>
       check.string(v, 'detail.redriveStatus', { maxLength: 64 }),
@@ -114,6 +117,8 @@ export function parseExecutionStatusChange(body: string): ExecutionStatusChange 
     errorName: optional(detail.error, (v) =>
       check.string(v, 'detail.error', { minLength: 0, maxLength: 256 }),
     ),
-    stopDate: optional(detail.stopDate, (v) => check.number(v, 'detail.stopDate', { min: 0 })),
+    stopDate: optional(detail.stopDate, (v) =>
+      rejectFutureTime(check.number(v, 'detail.stopDate', { min: 0 }), now, 'detail.stopDate'),
+    ),
   };
 }

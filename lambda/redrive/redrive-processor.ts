@@ -14,14 +14,19 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { isStateMachineInScope, policyFor, type RedriveConfig } from '../shared/autoheal-config';
+import { MAX_DELAY_SECONDS } from '../shared/config/common';
 import { REDRIVE_IDEMPOTENCY_KEY_PREFIX } from '../shared/contract';
 import { InvalidInputError, RetryableError } from '../shared/errors';
 import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempotency';
 import { countMetric } from '../shared/metrics';
 import { publishNotice } from '../shared/notices';
-import { deferMessage } from '../shared/sqs-buffer';
-import { type BufferedHealerDeps, createSqsEventHandler } from '../shared/sqs-event-handler';
-import { decideRedrive, failureKey, redriveIdempotencyKey } from './decide';
+import { DEFERRAL_LIMIT_REASON, deferralLimit, deferWithinLimit } from '../shared/sqs-buffer';
+import {
+  BUFFER_METRICS,
+  type BufferedHealerDeps,
+  createSqsEventHandler,
+} from '../shared/sqs-event-handler';
+import { decideRedrive, failureKey, type RedriveDecision, redriveIdempotencyKey } from './decide';
 import { clientTokenFor, describeStatusChange, redriveExecution } from './execution-api';
 import { type ExecutionStatusChange, parseExecutionStatusChange } from './failure-event';
 import { documentForConfig, type LiveSinceDocument, liveSinceOf } from './live-healing';
@@ -77,6 +82,17 @@ const METRIC = {
   ignored: 'Ignored',
   duplicate: 'DuplicateDelivery',
 } as const;
+
+/** Deferral hops one message may take: every redrive delay is at most 12 h ({@link deferralLimit}). */
+export const REDRIVE_DEFERRAL_LIMIT = deferralLimit(MAX_DELAY_SECONDS);
+
+/** DescribeExecution answered ExecutionDoesNotExist: a recorded skip with a notice. */
+const EXECUTION_NOT_FOUND: Extract<RedriveDecision, { action: 'skip' }> = {
+  action: 'skip',
+  reason: 'execution-not-found',
+  detail:
+    'DescribeExecution answered ExecutionDoesNotExist (the execution or its state machine was deleted, or the ARN is not one Step Functions knows)',
+};
 
 /**
  * Builds the SQS batch handler of the redrive path.
@@ -162,17 +178,17 @@ export function createRedriveHandler(
     let decision = decideRedrive(change, policy, now(), liveSince);
     if (decision.action === 'describe') {
       const described = await describeStatusChange(sfn, change, { deadline });
-      if (!described) {
-        log.warn('Execution does not exist; nothing to redrive', { decision: 'skip' });
-        count(METRIC.skipped, { reason: 'execution-not-found' });
-        return;
-      }
-      change = described;
-      decision = decideRedrive(change, policy, now(), liveSince);
-      if (decision.action === 'describe') {
-        throw new RetryableError(
-          'DescribeExecution did not return the redrive fields yet (it is eventually consistent); retrying',
-        );
+      if (described) {
+        change = described;
+        decision = decideRedrive(change, policy, now(), liveSince);
+        if (decision.action === 'describe') {
+          throw new RetryableError(
+            'DescribeExecution did not return the redrive fields yet (it is eventually consistent); retrying',
+          );
+        }
+      } else {
+        // Recorded and announced once per failure, like every other skip: never silent, never a DLQ page.
+        decision = EXECUTION_NOT_FOUND;
       }
     }
 
@@ -186,11 +202,27 @@ export function createRedriveHandler(
         count(METRIC.ignored);
         return;
       case 'defer': {
-        const hop = await deferMessage(sqs, deps.workQueueUrl, record, decision.delaySeconds);
+        const deferral = await deferWithinLimit(
+          sqs,
+          deps,
+          record,
+          decision.delaySeconds,
+          REDRIVE_DEFERRAL_LIMIT,
+        );
+        if (deferral.outcome === 'parked') {
+          log.error('Deferred too often; parked in the dead-letter queue', {
+            decision: 'park',
+            reason: DEFERRAL_LIMIT_REASON,
+            deferrals: deferral.deferrals,
+            dueAt: new Date(decision.dueAt).toISOString(),
+          });
+          count(BUFFER_METRICS.parked, { reason: DEFERRAL_LIMIT_REASON });
+          return;
+        }
         log.info('Deferred until the redrive delay has elapsed', {
           decision: 'defer',
           dueAt: new Date(decision.dueAt).toISOString(),
-          hopSeconds: hop,
+          hopSeconds: deferral.hopSeconds,
         });
         count(METRIC.deferred);
         return;
@@ -232,7 +264,7 @@ export function createRedriveHandler(
 
   return createSqsEventHandler({
     parse: (record) => {
-      const change = parseExecutionStatusChange(record.body);
+      const change = parseExecutionStatusChange(record.body, now());
       if (!isStateMachineInScope(config, change.stateMachineArn, deps.statesArnPrefix)) {
         throw new InvalidInputError(
           'detail.stateMachineArn',

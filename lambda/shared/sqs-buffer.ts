@@ -12,6 +12,7 @@ import {
 import type { SQSRecord } from 'aws-lambda';
 import { rethrowClassified } from './aws-errors';
 import { MESSAGE_ATTRIBUTES } from './contract';
+import { MAX_FUTURE_SKEW_MS } from './event-time';
 
 /** SQS caps DelaySeconds at 15 minutes; longer delays are taken in several hops. */
 export const MAX_SQS_DELAY_SECONDS = 900;
@@ -88,6 +89,62 @@ export async function deferMessage(
     rethrowClassified(error, 'Deferring the message (SQS SendMessage)');
   }
   return hop;
+}
+
+/**
+ * The most deferral hops one message may take before it is parked: twice the
+ * hops the longest legitimate wait needs.
+ *
+ * A wait of W seconds takes ceil(W / 900) hops (each hop waits the full 15
+ * minutes SQS allows, or what is left), and W is at most the handler's longest
+ * configurable delay plus {@link MAX_FUTURE_SKEW_MS} (an event time may lie that
+ * far ahead). The factor 2 keeps every legitimate wait far from the limit, even
+ * when a hop is repeated (a duplicate send after a retried batch); a message
+ * that would defer forever (a forged or mangled time the parser could not tell
+ * from a real one) still reaches the dead-letter queue, and its alarm, within
+ * twice the longest wait. Redrive (delays up to 12 h): 98 hops.
+ *
+ * @param longestWaitSeconds the longest delay the handler's config can ask for
+ * @example
+ * ```ts
+ * deferralLimit(12 * 3600); // 98
+ * ```
+ */
+export function deferralLimit(longestWaitSeconds: number): number {
+  return 2 * Math.ceil((longestWaitSeconds + MAX_FUTURE_SKEW_MS / 1000) / MAX_SQS_DELAY_SECONDS);
+}
+
+/** Parked-reason prefix of a message that exceeded its {@link deferralLimit}. */
+export const DEFERRAL_LIMIT_REASON = 'deferral-limit';
+
+export type DeferralResult =
+  | { readonly outcome: 'deferred'; readonly hopSeconds: number }
+  | { readonly outcome: 'parked'; readonly deferrals: number };
+
+/**
+ * Defers the message like {@link deferMessage}, unless it has already been
+ * deferred `limit` times: then it is parked in the dead-letter queue with the
+ * reason `deferral-limit` (so its alarm fires) instead of deferring without end.
+ */
+export async function deferWithinLimit(
+  sqs: SQSClient,
+  queues: { readonly workQueueUrl: string; readonly deadLetterQueueUrl: string },
+  record: SQSRecord,
+  delaySeconds: number,
+  limit: number,
+): Promise<DeferralResult> {
+  const deferrals = deferralsSoFar(record);
+  if (deferrals >= limit) {
+    await parkMessage(
+      sqs,
+      queues.deadLetterQueueUrl,
+      record,
+      `${DEFERRAL_LIMIT_REASON}: deferred ${deferrals} times (the limit, twice the hops of the longest configurable wait) and still ${Math.ceil(delaySeconds)} s from due; check the time in the event before replaying it`,
+    );
+    return { outcome: 'parked', deferrals };
+  }
+  const hopSeconds = await deferMessage(sqs, queues.workQueueUrl, record, delaySeconds);
+  return { outcome: 'deferred', hopSeconds };
 }
 
 /**

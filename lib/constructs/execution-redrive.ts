@@ -17,6 +17,17 @@ import { LiveHealingClock, liveSinceEnvironmentBytes } from './live-healing-cloc
 import type { Notices } from './notices';
 import { executionArnIn, stateMachineArnIn, statesArnPrefix } from './state-machine-arns';
 
+/**
+ * Event-pattern matcher that drops Distributed Map child runs at the rule. A
+ * child's execution ARN is `...:execution:MACHINE/MAP_RUN_LABEL:NAME`, and
+ * names cannot contain `/`, so only children carry one. A prefix scope would
+ * match them, and an exact ARN too where the child event names its parent
+ * machine; a child is redriven through its parent, so its event would only
+ * cost an invocation. (EventBridge event buses support `anything-but` with
+ * `wildcard`; the handler still ignores any child that arrives.)
+ */
+export const NOT_A_MAP_RUN_CHILD = { 'anything-but': { wildcard: '*/*' } } as const;
+
 export interface ExecutionRedriveProps {
   /** The validated redrive config (see `parseRedriveConfig`). */
   readonly config: RedriveConfig;
@@ -83,6 +94,7 @@ export class ExecutionRedrive extends Construct {
                   prefix: stateMachineArnIn(this, prefix),
                 })),
               ],
+              executionArn: [NOT_A_MAP_RUN_CHILD],
             },
           },
         },

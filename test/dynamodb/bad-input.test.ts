@@ -18,7 +18,7 @@ import {
   MALFORMED_FAMILIES,
   type MalformedEvent,
 } from '../support/bad-input';
-import { loadEvent, toSqsBody, withDetail } from '../support/fixtures';
+import { AFTER_EVERY_FIXTURE, loadEvent, toSqsBody, withDetail } from '../support/fixtures';
 import {
   createIdempotencyTable,
   type IdempotencyTable,
@@ -75,7 +75,14 @@ interface Run<E> {
 async function deliverInBatches<E extends { readonly body: string }>(
   events: readonly E[],
 ): Promise<Run<E>> {
-  const { handler, counted } = redriveHandler(table, config);
+  // The generated events date from the fixtures' day (up to 10:28): a clock after all of them.
+  const { handler, counted } = redriveHandler(
+    table,
+    config,
+    undefined,
+    undefined,
+    AFTER_EVERY_FIXTURE,
+  );
   const dynamoDbSend = jest.spyOn(table.client, 'send');
   const delivered = events.map((event, i) => ({
     event,

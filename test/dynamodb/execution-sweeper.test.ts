@@ -23,6 +23,7 @@ import {
 import {
   SendMessageBatchCommand,
   type SendMessageBatchRequestEntry,
+  SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import 'aws-sdk-client-mock-jest';
@@ -513,6 +514,51 @@ describe('the sweeper', () => {
       expect(sqsMock).not.toHaveReceivedCommand(SendMessageBatchCommand);
     });
   });
+
+  it.each(['orders-eu.v2', 'orders-a@b', 'orders-Bestellungen-ü'])(
+    'enqueues a lost failure of %s (in scope by prefix) once; the handler redrives it, and the next sweep leaves it',
+    async (machine) => {
+      // Prepare
+      const clock = fakeClock();
+      const lost = failure({ machine });
+      fakeStepFunctions([lost], { clock, machines: [stateMachine(machine)] });
+      await buildSweeper(config, clock).sweep();
+      const swept = sentMessages();
+      sfnMock.on(DescribeExecutionCommand).resolves({
+        executionArn: lost.executionArn,
+        stateMachineArn: lost.stateMachineArn,
+        status: 'FAILED',
+        startDate: lost.startDate,
+        stopDate: lost.stopDate,
+        redriveCount: 0,
+        redriveStatus: 'REDRIVABLE',
+        error: 'States.TaskFailed',
+      });
+      const { handler } = redriveHandler(table, config);
+
+      // Act
+      const result = await handler(
+        sqsEvent(sqsRecord(swept[0].entry.MessageBody as string)),
+        lambdaContext(),
+      );
+      const parkedOrDeferred = sqsMock.commandCalls(SendMessageCommand);
+      sqsMock.resetHistory();
+      const nextSweep = await buildSweeper(config, clock).sweep();
+
+      // Assess
+      expect(swept).toHaveLength(1);
+      expect(swept[0].event.detail.executionArn).toBe(lost.executionArn);
+      expect(result).toEqual({ batchItemFailures: [] });
+      expect(parkedOrDeferred).toEqual([]);
+      expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
+      expect(sfnMock).toHaveReceivedCommandWith(RedriveExecutionCommand, {
+        executionArn: lost.executionArn,
+        clientToken: expectedToken(lost.executionArn as string, 0),
+      });
+      expect(nextSweep).toMatchObject({ enqueued: 0, alreadyHandled: 1 });
+      expect(sqsMock).not.toHaveReceivedCommand(SendMessageBatchCommand);
+    },
+  );
 
   it('leaves a failure whose redrive is not due (plus the grace) to its event', async () => {
     // Prepare: the second attempt is due 240 s after the stop, plus 15 minutes of grace

@@ -24,13 +24,17 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { createFlowHealerHandler } from '../../lambda/appflow/flow-healer';
+import {
+  createFlowHealerHandler,
+  FLOW_HEALER_DEFERRAL_LIMIT,
+} from '../../lambda/appflow/flow-healer';
 import { HealingStateStore } from '../../lambda/appflow/healing-state';
 import { parseAppflowConfig } from '../../lambda/shared/autoheal-config';
 import {
   FLOW_HEALER_SERVICE_NAME,
   HEALING_STATE,
   IDEMPOTENCY_RECORD_TTL_SECONDS,
+  MESSAGE_ATTRIBUTES,
 } from '../../lambda/shared/contract';
 import {
   notices,
@@ -83,7 +87,11 @@ const config = parseAppflowConfig({
 
 const appflowMock = mockClient(AppflowClient);
 
-type AppflowFixture = 'run-failed-on-demand' | 'run-failed-scheduled' | 'run-succeeded';
+type AppflowFixture =
+  | 'run-failed-on-demand'
+  | 'run-failed-scheduled'
+  | 'run-succeeded'
+  | 'run-cancelled-on-demand';
 type AppflowEvent = Record<string, unknown> & { id: string; detail: Record<string, unknown> };
 
 function loadAppflowEvent(name: AppflowFixture | 'scheduled-flow-deactivated'): AppflowEvent {
@@ -349,6 +357,7 @@ describe('flow healer: failed runs', () => {
   it.each<{ label: string; fixture: AppflowFixture }>([
     { label: 'a failed run of a scheduled flow', fixture: 'run-failed-scheduled' },
     { label: 'a successful run', fixture: 'run-succeeded' },
+    { label: 'an OnDemand run an operator cancelled', fixture: 'run-cancelled-on-demand' },
   ])('ignores $label: no AWS call at all, not even the lineage read', async ({ fixture }) => {
     // Prepare
     const { invoke, metricsCounted } = buildHandler();
@@ -480,6 +489,40 @@ describe('flow healer: deactivated flows', () => {
     expect(snsMock).not.toHaveReceivedAnyCommand();
     expect(await table.items()).toEqual([]);
     expect(metricsCounted).toEqual([{ name: 'Deferred' }]);
+  });
+
+  it('parks a deactivation deferred as often as the longest cool-down allows, instead of deferring it again', async () => {
+    // Prepare: still within the cool-down, and every hop the limit allows was taken
+    const { invoke, metricsCounted } = buildHandler();
+    clock = DEACTIVATED_AT + 10 * MINUTE_MS;
+    const event = deactivated();
+    const record = sqsRecord(event.body, {
+      messageAttributes: {
+        [MESSAGE_ATTRIBUTES.deferrals]: String(FLOW_HEALER_DEFERRAL_LIMIT),
+        [MESSAGE_ATTRIBUTES.originMessageId]: 'first-message-id',
+      },
+    });
+
+    // Act
+    const result = await invoke(record);
+
+    // Assess: 24 h of cool-down at most, plus 5 min of skew, is 97 hops; twice that is the limit
+    expect(FLOW_HEALER_DEFERRAL_LIMIT).toBe(194);
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sqsMock).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+    expect(sqsMock.commandCalls(SendMessageCommand)[0].args[0].input).toEqual({
+      QueueUrl: DLQ_URL,
+      MessageBody: event.body,
+      MessageAttributes: {
+        [MESSAGE_ATTRIBUTES.parkedReason]: stringAttribute(
+          expect.stringMatching(/^deferral-limit: deferred 194 times/),
+        ),
+        [MESSAGE_ATTRIBUTES.originMessageId]: stringAttribute('first-message-id'),
+      },
+    });
+    expect(appflowMock).not.toHaveReceivedAnyCommand();
+    expect(snsMock).not.toHaveReceivedAnyCommand();
+    expect(metricsCounted).toEqual([{ name: 'Parked', reason: 'deferral-limit' }]);
   });
 
   it('re-activates a deactivated scheduled flow after its cool-down, with a notice', async () => {
@@ -815,6 +858,17 @@ describe('flow healer: invalid events', () => {
       problem: 'a deactivation of a flow outside the scope',
       body: () => deactivated({}, { 'flow-name': 'hr-payroll-import' }).body,
       field: 'detail.flow-name',
+    },
+    {
+      problem: 'a failed run whose end-time lies a day ahead (it would be deferred forever)',
+      body: () =>
+        runEnded({ 'end-time': `${new Date(clock + 24 * HOUR_MS).toISOString()}[UTC]` }).body,
+      field: 'detail.end-time',
+    },
+    {
+      problem: 'a deactivation whose time lies a day ahead (its cool-down would never end)',
+      body: () => deactivated({ time: new Date(clock + 24 * HOUR_MS).toISOString() }).body,
+      field: 'time',
     },
   ])(
     'parks $problem in the DLQ naming the field, with no AppFlow or SNS call',

@@ -18,6 +18,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import 'aws-sdk-client-mock-jest';
 import { NOT_LIVE } from '../../lambda/redrive/live-healing';
+import { REDRIVE_DEFERRAL_LIMIT } from '../../lambda/redrive/redrive-processor';
 import { parseRedriveConfig } from '../../lambda/shared/autoheal-config';
 import {
   MESSAGE_ATTRIBUTES,
@@ -491,7 +492,7 @@ describe('redrive handler', () => {
     expect(metricsCounted).toEqual([{ name: 'Redriven' }]);
   });
 
-  it('does nothing more for an older-format event whose execution no longer exists', async () => {
+  it('records an execution that no longer exists as a skip: one execution-not-found notice, none on redelivery', async () => {
     // Prepare
     const { invoke, metricsCounted } = buildHandler();
     const change = statusChange({ detail: { redriveCount: undefined, redriveStatus: undefined } });
@@ -500,15 +501,158 @@ describe('redrive handler', () => {
       .rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
 
     // Act
-    const result = await invoke(sqsRecord(change.body));
+    const first = await invoke(sqsRecord(change.body));
+    const redelivery = await invoke(sqsRecord(change.body));
+
+    // Assess
+    expect(first).toEqual({ batchItemFailures: [] });
+    expect(redelivery).toEqual({ batchItemFailures: [] });
+    expect(sfnMock.calls().map((call) => call.args[0].constructor.name)).toEqual([
+      'DescribeExecutionCommand',
+      'DescribeExecutionCommand',
+    ]);
+    expect(sfnMock).toHaveReceivedCommandWith(DescribeExecutionCommand, {
+      executionArn: change.executionArn,
+    });
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+    const [notice] = notices();
+    expect(notice).toMatchObject({
+      TopicArn: TOPIC_ARN,
+      MessageAttributes: {
+        kind: stringAttribute('redrive-skipped'),
+        reason: stringAttribute('execution-not-found'),
+      },
+    });
+    expect(notice.body).toMatchObject({
+      executionArn: change.executionArn,
+      stateMachineArn: change.stateMachineArn,
+      redriveCount: 0,
+      detail: expect.stringContaining('ExecutionDoesNotExist'),
+    });
+    // Neither a dead-letter page nor a retry: the skip is the failure's recorded action.
+    expect(sqsMock).not.toHaveReceivedAnyCommand();
+    expect(await table.items()).toEqual([
+      expect.objectContaining({
+        status: 'COMPLETED',
+        data: { outcome: 'skipped', reason: 'execution-not-found' },
+      }),
+    ]);
+    expect(metricsCounted).toEqual([
+      { name: 'Skipped', reason: 'execution-not-found' },
+      { name: 'DuplicateDelivery' },
+    ]);
+  });
+
+  it('ignores a failed Distributed Map child run: no call, no notice, no record, counted as ignored', async () => {
+    // Prepare
+    const { invoke, metricsCounted } = buildHandler();
+    const child = statusChange({ machine: 'orders-eu.v2' });
+    const body = child.body.replaceAll(
+      `:execution:orders-eu.v2:`,
+      ':execution:orders-eu.v2/ProcessOrderLines:',
+    );
+
+    // Act
+    const result = await invoke(sqsRecord(body));
 
     // Assess
     expect(result).toEqual({ batchItemFailures: [] });
-    expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 1);
-    expect(sfnMock).not.toHaveReceivedCommand(RedriveExecutionCommand);
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
     expect(snsMock).not.toHaveReceivedAnyCommand();
     expect(sqsMock).not.toHaveReceivedAnyCommand();
-    expect(metricsCounted).toEqual([{ name: 'Skipped', reason: 'execution-not-found' }]);
+    expect(await table.items()).toEqual([]);
+    expect(metricsCounted).toEqual([{ name: 'Ignored' }]);
+  });
+
+  it.each(['orders-eu.v2', 'orders-a@b', 'orders-x+y=z!', 'orders-Bestellungen-ü'])(
+    'redrives an in-scope failure of %s (a name with characters beyond [A-Za-z0-9_-])',
+    async (machine) => {
+      // Prepare
+      const { invoke, metricsCounted } = buildHandler();
+      const change = statusChange({ machine, detail: { redriveCount: 1 } });
+
+      // Act
+      const result = await invoke(sqsRecord(change.body));
+
+      // Assess
+      expect(result).toEqual({ batchItemFailures: [] });
+      expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
+      expect(sfnMock.commandCalls(RedriveExecutionCommand)[0].args[0].input).toEqual({
+        executionArn: change.executionArn,
+        clientToken: expectedToken(change.executionArn, 1),
+      });
+      expect(sqsMock).not.toHaveReceivedAnyCommand();
+      expect(metricsCounted).toEqual([{ name: 'Redriven' }]);
+    },
+  );
+
+  it.each([
+    { label: 'a day ahead', stopDate: NOW + 24 * 60 * MINUTE_MS },
+    { label: 'ahead by a unit mix-up (epoch ms × 1000)', stopDate: NOW * 1000 },
+  ])(
+    'parks a failure whose stopDate lies $label as invalid, naming detail.stopDate, with no AWS call',
+    async ({ stopDate }) => {
+      // Prepare
+      const { invoke, metricsCounted } = buildHandler();
+      const change = statusChange({ detail: { stopDate } });
+      const record = sqsRecord(change.body);
+
+      // Act
+      const result = await invoke(record);
+
+      // Assess
+      expect(result).toEqual({ batchItemFailures: [] });
+      expect(sqsMock).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+      expect(sqsMock.commandCalls(SendMessageCommand)[0].args[0].input).toEqual(
+        parkedInvalidEvent(DLQ_URL, record, 'detail.stopDate'),
+      );
+      expect(sfnMock).not.toHaveReceivedAnyCommand();
+      expect(snsMock).not.toHaveReceivedAnyCommand();
+      expect(metricsCounted).toEqual([{ name: 'InvalidEvent' }]);
+    },
+  );
+
+  it('parks a message that was deferred as often as the longest delay allows, instead of deferring it again', async () => {
+    // Prepare: attempt 3 is not due for another 900 s, and the message has taken every hop it may
+    const { invoke, metricsCounted } = buildHandler();
+    const change = statusChange({ detail: { redriveCount: 2, stopDate: NOW - 60_000 } });
+    const exhausted = sqsRecord(change.body, {
+      messageAttributes: {
+        [MESSAGE_ATTRIBUTES.deferrals]: String(REDRIVE_DEFERRAL_LIMIT),
+        [MESSAGE_ATTRIBUTES.originMessageId]: 'first-message-id',
+      },
+    });
+    const lastAllowed = sqsRecord(change.body, {
+      messageAttributes: { [MESSAGE_ATTRIBUTES.deferrals]: String(REDRIVE_DEFERRAL_LIMIT - 1) },
+    });
+
+    // Act
+    const parked = await invoke(exhausted);
+    const parkedInput = sqsMock.commandCalls(SendMessageCommand)[0].args[0].input;
+    sqsMock.resetHistory();
+    await invoke(lastAllowed);
+    const deferredInput = sqsMock.commandCalls(SendMessageCommand)[0].args[0].input;
+
+    // Assess
+    expect(REDRIVE_DEFERRAL_LIMIT).toBe(98);
+    expect(parked).toEqual({ batchItemFailures: [] });
+    expect(parkedInput).toEqual({
+      QueueUrl: DLQ_URL,
+      MessageBody: change.body,
+      MessageAttributes: {
+        [MESSAGE_ATTRIBUTES.parkedReason]: stringAttribute(
+          expect.stringMatching(/^deferral-limit: deferred 98 times/),
+        ),
+        [MESSAGE_ATTRIBUTES.originMessageId]: stringAttribute('first-message-id'),
+      },
+    });
+    expect(deferredInput).toMatchObject({ QueueUrl: WORK_QUEUE_URL, DelaySeconds: 900 });
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+    expect(snsMock).not.toHaveReceivedAnyCommand();
+    expect(metricsCounted).toEqual([
+      { name: 'Parked', reason: 'deferral-limit' },
+      { name: 'Deferred' },
+    ]);
   });
 
   it.each([

@@ -62,7 +62,63 @@ describe('the EventBridge rule', () => {
               },
             },
           ],
+          executionArn: [{ 'anything-but': { wildcard: '*/*' } }],
         },
+      },
+    });
+  });
+
+  it.each([
+    { scope: 'exact ARNs', config: { redrive: { stateMachineArns: [ORDERS_ARN] } } },
+    { scope: 'name prefixes', config: { redrive: { stateMachineNamePrefixes: ['orders-'] } } },
+  ])(
+    'drops Distributed Map child runs (execution ARNs with a /) at the rule, with $scope',
+    ({ config }) => {
+      // Prepare & Act
+      const { template } = buildStack(config);
+
+      // Assess
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.states'],
+          detail: { executionArn: [{ 'anything-but': { wildcard: '*/*' } }] },
+        },
+      });
+    },
+  );
+
+  it('scopes the rule and the redrive grant to a machine named orders-eu.v2 and a prefix with a dot, exactly', () => {
+    // Prepare
+    const dotted = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:orders-eu.v2`;
+    const config = {
+      redrive: { stateMachineArns: [dotted], stateMachineNamePrefixes: ['billing.eu@'] },
+    };
+
+    // Act
+    const { template } = buildStack(config, { env: { account: ACCOUNT, region: REGION } });
+
+    // Assess
+    const homeJoin = (rest: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:states:${REGION}:${ACCOUNT}:${rest}`]],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        detail: { stateMachineArn: [dotted, { prefix: homeJoin('stateMachine:billing.eu@') }] },
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'RedriveScopedExecutions',
+            Effect: 'Allow',
+            Action: ['states:RedriveExecution', 'states:DescribeExecution'],
+            Resource: [
+              `arn:aws:states:${REGION}:${ACCOUNT}:execution:orders-eu.v2:*`,
+              homeJoin('execution:billing.eu@*'),
+            ],
+          },
+        ]),
       },
     });
   });

@@ -251,6 +251,10 @@ const tooLong = (length: number): WrongValue => ({
 const NOT_A_STRING = [asNumber, asArray, asObject, asNull, asBoolean];
 /** Optional fields read null as absent, so null is no wrong value for them. */
 const OPTIONAL_NOT_A_STRING = [asNumber, asArray, asObject, asBoolean];
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** The fixture's stopDate, or a fixture-era time where it has none (a running execution). */
+const epochMsOf = (original: unknown): number =>
+  typeof original === 'number' ? original : 1772446543000;
 const overflow: WrongValue = { kind: 'an overflowing number (1e400)', raw: bodyWithOverflow };
 
 const WRONG_VALUES: readonly { readonly field: string; readonly values: WrongValue[] }[] = [
@@ -301,6 +305,16 @@ const WRONG_VALUES: readonly { readonly field: string; readonly values: WrongVal
       asBoolean,
       { kind: 'a negative number', value: () => -1 },
       overflow,
+      // Well-typed but impossible: a failure cannot stop in the future (it would be deferred forever).
+      {
+        kind: 'epoch milliseconds × 1000 (a unit mix-up)',
+        value: (_rng, original) => epochMsOf(original) * 1000,
+      },
+      {
+        // Far enough ahead to lie in the future of any clock these tests run under.
+        kind: 'a time 100-900 years ahead (a hand-edited replay)',
+        value: (rng, original) => epochMsOf(original) + rng.int(100 * 365, 900 * 365) * DAY_MS,
+      },
     ],
   },
   { field: 'detail.error', values: [...OPTIONAL_NOT_A_STRING, tooLong(257)] },

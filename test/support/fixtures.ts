@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SQSRecord } from 'aws-lambda';
+import { NAME_CHARACTER } from '../../lambda/shared/state-machine-names';
 
 /** One fixture per case; the file is `test/fixtures/events/<name>.json`. */
 export const EVENT_FIXTURES = [
@@ -30,6 +31,12 @@ export const INVALID_EVENT_FIXTURES = ['express-execution'] as const;
 export type EventFixture =
   | (typeof EVENT_FIXTURES)[number]
   | (typeof INVALID_EVENT_FIXTURES)[number];
+
+/**
+ * A clock reading after every fixture event (Step Functions and AppFlow) happened (they all date from
+ * 2026-03-02): what the parser is given as `now` when a test is not about time.
+ */
+export const AFTER_EVERY_FIXTURE = Date.parse('2026-03-03T00:00:00Z');
 
 /** `detail` of a status-change event, as Step Functions sends it. */
 export interface StatusChangeDetail {
@@ -102,7 +109,7 @@ export function withDetail(event: StatusChangeEvent, changes: FieldChanges): Sta
 /** A deep copy of `event` moved to another state machine of the same account and region. */
 export function onStateMachine(event: StatusChangeEvent, machineName: string): StatusChangeEvent {
   const rename = (arn: string, kind: 'execution' | 'stateMachine'): string =>
-    arn.replace(new RegExp(`:${kind}:[A-Za-z0-9_-]+`), `:${kind}:${machineName}`);
+    arn.replace(new RegExp(`:${kind}:${NAME_CHARACTER}+`, 'u'), `:${kind}:${machineName}`);
   const executionArn = rename(event.detail.executionArn, 'execution');
   return {
     ...withDetail(event, {

@@ -35,20 +35,22 @@ export function resetRedriveMocks(): void {
 
 /**
  * A redrive handler of one Lambda execution environment, with every metric it
- * counts; pass `logger` to use one a test configured.
+ * counts; pass `logger` to use one a test configured, and `now` for another
+ * clock reading than {@link NOW}.
  */
 export function redriveHandler(
   table: IdempotencyTable,
   config: RedriveConfig,
   logger?: Logger,
   liveSince: LiveSinceDocument = liveSinceFor(config),
+  now = NOW,
 ) {
   const { deps, counted } = bufferedHealer(table, {
     serviceName: REDRIVE_SERVICE_NAME,
     workQueueUrl: WORK_QUEUE_URL,
     deadLetterQueueUrl: DLQ_URL,
     logger,
-    now: () => NOW,
+    now: () => now,
   });
   return {
     handler: createRedriveHandler({

@@ -10,6 +10,7 @@ import {
   type RedriveConfig,
 } from '../../lambda/shared/autoheal-config';
 import { ConfigError } from '../../lambda/shared/errors';
+import { INVALID_NAMES, VALID_NAMES } from '../support/names';
 
 /** Parses a whole config and returns its redrive section, failing the test if there is none. */
 function redriveSectionOf(config: unknown): RedriveConfig {
@@ -212,7 +213,7 @@ describe('parseAutohealConfig', () => {
         label: 'a prefix with a slash',
         config: { redrive: { stateMachineNamePrefixes: ['autoheal/demo'] } },
         field: 'redrive.stateMachineNamePrefixes[0]',
-        allowed: /1-80 letters, digits, _ or -/,
+        allowed: /1-80 characters, none of them white space, a control character or one of .*\//,
       },
       {
         label: 'a typo in an option name',
@@ -540,4 +541,98 @@ describe('parseAutohealConfig', () => {
       expect(covered).toBe(inScope);
     });
   });
+});
+
+describe('state machine names in the redrive config (Step Functions naming rule)', () => {
+  const HOME = 'arn:aws:states:eu-central-1:123456789012:';
+  const configError = (config: unknown) => {
+    const error = rejectionOf(config);
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  };
+
+  it.each(VALID_NAMES)('accepts a machine named with $label by ARN', ({ name }) => {
+    // Act
+    const redrive = redriveSectionOf({
+      redrive: { stateMachineArns: [`${HOME}stateMachine:${name}`] },
+    });
+
+    // Assess
+    expect(redrive.stateMachineArns).toEqual([`${HOME}stateMachine:${name}`]);
+  });
+
+  it.each(VALID_NAMES)('accepts a name prefix with $label', ({ name }) => {
+    // Act
+    const redrive = redriveSectionOf({ redrive: { stateMachineNamePrefixes: [name] } });
+
+    // Assess
+    expect(redrive.stateMachineNamePrefixes).toEqual([name]);
+  });
+
+  it.each(VALID_NAMES)('accepts an override keyed by a name with $label', ({ name }) => {
+    // Act
+    const redrive = redriveSectionOf({
+      redrive: {
+        stateMachineArns: [`${HOME}stateMachine:${name}`],
+        overrides: { [name]: { maxRedrives: 1 } },
+      },
+    });
+
+    // Assess
+    expect(policyFor(redrive, name).maxRedrives).toBe(1);
+  });
+
+  it('puts orders-eu.v2 in scope by a prefix with a dot, in its own account and region only', () => {
+    // Prepare
+    const redrive = redriveSectionOf({ redrive: { stateMachineNamePrefixes: ['orders-eu.'] } });
+
+    // Act
+    const home = isStateMachineInScope(redrive, `${HOME}stateMachine:orders-eu.v2`, HOME);
+    const child = isStateMachineInScope(redrive, `${HOME}stateMachine:orders-eu.v2/Lines`, HOME);
+    const elsewhere = isStateMachineInScope(
+      redrive,
+      'arn:aws:states:eu-west-1:123456789012:stateMachine:orders-eu.v2',
+      HOME,
+    );
+
+    // Assess
+    expect({ home, child, elsewhere }).toEqual({ home: true, child: true, elsewhere: false });
+  });
+
+  it.each(INVALID_NAMES)('refuses a machine named with $label by ARN', ({ name }) => {
+    // Act
+    const error = configError({ redrive: { stateMachineArns: [`${HOME}stateMachine:${name}`] } });
+
+    // Assess
+    expect(error.field).toBe('redrive.stateMachineArns[0]');
+  });
+
+  // The empty prefix fails on its length, before the naming rule.
+  it.each(INVALID_NAMES.filter(({ name }) => name !== ''))(
+    'refuses a name prefix with $label',
+    ({ name }) => {
+      // Act
+      const error = configError({ redrive: { stateMachineNamePrefixes: [name] } });
+
+      // Assess
+      expect(error.field).toBe('redrive.stateMachineNamePrefixes[0]');
+      expect(error.problem).toMatch(/1-80 characters, none of them white space/);
+    },
+  );
+
+  it.each(INVALID_NAMES.filter(({ name }) => name !== ''))(
+    'refuses an override keyed by a name with $label',
+    ({ name }) => {
+      // Act
+      const error = configError({
+        redrive: {
+          stateMachineNamePrefixes: ['orders'],
+          overrides: { [name]: { maxRedrives: 1 } },
+        },
+      });
+
+      // Assess
+      expect(error.field).toBe(`redrive.overrides.${name}`);
+    },
+  );
 });

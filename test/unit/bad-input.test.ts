@@ -13,7 +13,7 @@ import {
   type MalformedEvent,
   VARIANT_COUNTS,
 } from '../support/bad-input';
-import { EVENT_FIXTURES, fixtureBody } from '../support/fixtures';
+import { AFTER_EVERY_FIXTURE, EVENT_FIXTURES, fixtureBody } from '../support/fixtures';
 import { STATES_ARN_PREFIX } from '../support/lambda-env';
 
 const COUNT = 1000;
@@ -23,7 +23,7 @@ const scope = parseRedriveConfig(BAD_INPUT_SCOPE);
 /** What the parser threw for `body`, or `accepted` with the facts when it threw nothing. */
 function outcomeOf(body: string) {
   try {
-    return { accepted: parseExecutionStatusChange(body) };
+    return { accepted: parseExecutionStatusChange(body, AFTER_EVERY_FIXTURE) };
   } catch (error) {
     return { rejected: error };
   }
@@ -63,7 +63,9 @@ describe('generateMalformedEvents', () => {
 
   it('starts from fixtures that are valid and in scope', () => {
     // Act
-    const changes = EVENT_FIXTURES.map((name) => parseExecutionStatusChange(fixtureBody(name)));
+    const changes = EVENT_FIXTURES.map((name) =>
+      parseExecutionStatusChange(fixtureBody(name), AFTER_EVERY_FIXTURE),
+    );
 
     // Assess
     for (const change of changes) {

@@ -16,6 +16,7 @@ import {
   type RedriveConfig,
 } from '../../lambda/shared/autoheal-config';
 import {
+  AFTER_EVERY_FIXTURE,
   type EventFixture,
   type FieldChanges,
   loadEvent,
@@ -44,7 +45,7 @@ function policyWith(redrive: Record<string, unknown> = {}) {
 }
 
 function parse(event: StatusChangeEvent): ExecutionStatusChange {
-  return parseExecutionStatusChange(toSqsBody(event));
+  return parseExecutionStatusChange(toSqsBody(event), AFTER_EVERY_FIXTURE);
 }
 
 function changeOf(name: EventFixture, changes: FieldChanges = {}): ExecutionStatusChange {
@@ -435,11 +436,41 @@ describe('decideRedrive', () => {
     });
   });
 
+  describe('ignore: a Distributed Map child run (redriven through its parent; no notice flood)', () => {
+    it.each([
+      { label: 'a FAILED child', changes: {} },
+      { label: 'a TIMED_OUT child', changes: { status: 'TIMED_OUT' } },
+      {
+        label: 'a child of the older format (no redrive fields): no DescribeExecution either',
+        changes: { redriveCount: undefined, redriveStatus: undefined },
+      },
+      { label: 'a child past its maxRedrives', changes: { redriveCount: 99 } },
+    ] as const)('ignores $label with reason map-run-child', ({ changes }) => {
+      // Prepare
+      const change = parse(withDetail(loadEvent('map-run-child'), changes));
+      const now = stopDateOf(change) + HOUR;
+
+      // Act
+      const decision = decideRedrive(
+        change,
+        policyWith({ statuses: ['FAILED', 'TIMED_OUT'] }),
+        now,
+        LONG_AGO,
+      );
+
+      // Assess
+      expect(decision).toEqual({
+        action: 'ignore',
+        reason: 'map-run-child',
+        detail: expect.stringContaining('parent'),
+      });
+    });
+  });
+
   describe('skip: Step Functions cannot redrive the execution', () => {
     it.each([
       { fixture: 'failed-not-redrivable', reason: 'not-redrivable', stoppedAgo: HOUR },
       { fixture: 'stopped-15-days-ago', reason: 'redrive-window-expired', stoppedAgo: 15 * DAY },
-      { fixture: 'map-run-child', reason: 'map-run-child', stoppedAgo: HOUR },
     ] as const)('skips $fixture with reason $reason', ({ fixture, reason, stoppedAgo }) => {
       // Prepare
       const change = changeOf(fixture);

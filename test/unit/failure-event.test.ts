@@ -9,6 +9,7 @@ import {
 } from '../../lambda/redrive/failure-event';
 import { InvalidInputError } from '../../lambda/shared/errors';
 import {
+  AFTER_EVERY_FIXTURE,
   EVENT_FIXTURES,
   type EventFixture,
   fixtureBody,
@@ -18,6 +19,7 @@ import {
   withDetail,
   withEnvelope,
 } from '../support/fixtures';
+import { INVALID_NAMES, VALID_NAMES } from '../support/names';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-central-1';
@@ -32,7 +34,7 @@ const executionArn = (
 /** Runs the parser and returns what it threw, or fails the test if it threw nothing. */
 function rejectionOf(body: string): unknown {
   try {
-    parseExecutionStatusChange(body);
+    parseExecutionStatusChange(body, AFTER_EVERY_FIXTURE);
   } catch (error) {
     return error;
   }
@@ -196,7 +198,7 @@ describe('parseExecutionStatusChange', () => {
       const record = toSqsRecord(event);
 
       // Act
-      const change = parseExecutionStatusChange(record.body);
+      const change = parseExecutionStatusChange(record.body, AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(change).toEqual({
@@ -218,7 +220,7 @@ describe('parseExecutionStatusChange', () => {
       );
 
       // Act
-      const change = parseExecutionStatusChange(fixtureBody(fixture));
+      const change = parseExecutionStatusChange(fixtureBody(fixture), AFTER_EVERY_FIXTURE);
 
       // Assess
       for (const key of ['input', 'output', 'cause']) expect(change).not.toHaveProperty(key);
@@ -249,7 +251,7 @@ describe('parseExecutionStatusChange', () => {
       const event = body(changes);
 
       // Act
-      const change = parseExecutionStatusChange(event);
+      const change = parseExecutionStatusChange(event, AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(change).toMatchObject(facts);
@@ -275,7 +277,7 @@ describe('parseExecutionStatusChange', () => {
       });
 
       // Act
-      const change = parseExecutionStatusChange(toSqsBody(swept));
+      const change = parseExecutionStatusChange(toSqsBody(swept), AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(change).toMatchObject({
@@ -293,7 +295,7 @@ describe('parseExecutionStatusChange', () => {
       const event = bodyOfSize(MAX_EVENT_BYTES);
 
       // Act
-      const change = parseExecutionStatusChange(event);
+      const change = parseExecutionStatusChange(event, AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(Buffer.byteLength(event, 'utf8')).toBe(256 * 1024);
@@ -307,7 +309,7 @@ describe('parseExecutionStatusChange', () => {
       });
 
       // Act
-      const change = parseExecutionStatusChange(toSqsBody(event));
+      const change = parseExecutionStatusChange(toSqsBody(event), AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(change).toMatchObject({
@@ -464,6 +466,101 @@ describe('parseExecutionStatusChange', () => {
       // Assess
       expect(error).toMatchObject({ field: 'detail.redriveCount' });
       expect(String(error)).not.toContain('jane.doe@example.com');
+    });
+  });
+});
+
+describe('parseExecutionStatusChange with the names Step Functions allows', () => {
+  const named = (name: string, execution = 'run-1') =>
+    body({
+      stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}`,
+      executionArn: executionArn(name, execution),
+    });
+
+  it.each(VALID_NAMES)('accepts a state machine and execution named with $label', ({ name }) => {
+    // Act
+    const change = parseExecutionStatusChange(named(name, name), AFTER_EVERY_FIXTURE);
+
+    // Assess
+    expect(change).toMatchObject({ stateMachineName: name, isMapRunChild: false });
+  });
+
+  it('keeps a Distributed Map child run of orders-eu.v2 a child run', () => {
+    // Prepare
+    const child = body({
+      stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:orders-eu.v2`,
+      executionArn: executionArn('orders-eu.v2/ProcessLines', '7f3e2b1a'),
+    });
+
+    // Act
+    const change = parseExecutionStatusChange(child, AFTER_EVERY_FIXTURE);
+
+    // Assess
+    expect(change).toMatchObject({ stateMachineName: 'orders-eu.v2', isMapRunChild: true });
+  });
+
+  // `NAME/LABEL` is how a Distributed Map child run names its machine: tested above.
+  const notMapRunLabels = INVALID_NAMES.filter(({ name }) => !name.includes('/'));
+
+  it.each(notMapRunLabels)('rejects a state machine named with $label', ({ name }) => {
+    // Act
+    const error = rejectionOf(named(name));
+
+    // Assess
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error).toMatchObject({ field: 'detail.stateMachineArn' });
+  });
+
+  it.each(INVALID_NAMES)('rejects an execution named with $label', ({ name }) => {
+    // Act
+    const error = rejectionOf(
+      body({
+        stateMachineArn: STATE_MACHINE_ARN,
+        executionArn: executionArn('autoheal-demo-orders', name),
+      }),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error).toMatchObject({ field: 'detail.executionArn' });
+  });
+});
+
+describe('parseExecutionStatusChange with a stopDate in the future', () => {
+  const NOW = Date.parse('2026-03-02T10:30:00Z');
+  const MINUTE = 60_000;
+
+  it.each([
+    { label: 'the clock reading itself', stopDate: NOW },
+    { label: '5 minutes ahead (clock skew)', stopDate: NOW + 5 * MINUTE },
+    { label: 'a day ago', stopDate: NOW - 24 * 60 * MINUTE },
+  ])('accepts $label', ({ stopDate }) => {
+    // Act
+    const change = parseExecutionStatusChange(body({ stopDate }), NOW);
+
+    // Assess
+    expect(change.stopDate).toBe(stopDate);
+  });
+
+  it.each([
+    { label: '5 minutes and 1 ms ahead', stopDate: NOW + 5 * MINUTE + 1 },
+    { label: 'a day ahead (a hand-edited replay)', stopDate: NOW + 24 * 60 * MINUTE },
+    { label: 'epoch milliseconds taken as seconds × 1000', stopDate: NOW * 1000 },
+    { label: 'beyond the last date JavaScript can hold', stopDate: 1e20 },
+  ])('rejects a stopDate $label, naming detail.stopDate', ({ stopDate }) => {
+    // Act
+    let error: unknown;
+    try {
+      parseExecutionStatusChange(body({ stopDate }), NOW);
+    } catch (caught) {
+      error = caught;
+    }
+
+    // Assess
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error).toMatchObject({
+      field: 'detail.stopDate',
+      problem: expect.stringMatching(/in the future.*at most 5 minutes ahead/),
     });
   });
 });

@@ -10,10 +10,12 @@ import {
   parseFlowEvent,
 } from '../../lambda/appflow/flow-run-event';
 import { InvalidInputError } from '../../lambda/shared/errors';
+import { AFTER_EVERY_FIXTURE } from '../support/fixtures';
 
 const APPFLOW_FIXTURES = [
   'run-failed-on-demand',
   'run-failed-scheduled',
+  'run-cancelled-on-demand',
   'run-succeeded',
   'run-started',
   'scheduled-flow-deactivated',
@@ -49,7 +51,7 @@ function bodyOf(
 /** Runs the parser and returns what it threw, or fails the test if it threw nothing. */
 function rejectionOf(body: string): InvalidInputError {
   try {
-    parseFlowEvent(body);
+    parseFlowEvent(body, AFTER_EVERY_FIXTURE);
   } catch (error) {
     if (error instanceof InvalidInputError) return error;
     throw error;
@@ -93,6 +95,18 @@ describe('parseFlowEvent', () => {
         },
       },
       {
+        fixture: 'run-cancelled-on-demand',
+        expected: {
+          kind: 'run-ended',
+          eventId: '5d2e8b1c-7a3f-4c6d-9e0a-2b4c6d8e0f13',
+          flowName: 'crm-accounts-export',
+          executionId: 'c3f9a2e1-6b7d-4c8e-a0f1-2d3e4f5a6b7c',
+          triggerType: 'ONDEMAND',
+          status: 'Execution Canceled',
+          endedAt: Date.parse('2026-03-02T09:58:39.904Z'),
+        },
+      },
+      {
         fixture: 'run-succeeded',
         expected: {
           kind: 'run-ended',
@@ -118,7 +132,7 @@ describe('parseFlowEvent', () => {
       const body = JSON.stringify(loadAppflowEvent(fixture));
 
       // Act
-      const event = parseFlowEvent(body);
+      const event = parseFlowEvent(body, AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(event).toEqual(expected);
@@ -130,7 +144,7 @@ describe('parseFlowEvent', () => {
       const error = raw.detail.error as string;
 
       // Act
-      const event = parseFlowEvent(JSON.stringify(raw));
+      const event = parseFlowEvent(JSON.stringify(raw), AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(error).toContain('DE89370400440532013000');
@@ -153,7 +167,7 @@ describe('parseFlowEvent', () => {
       const raw = loadAppflowEvent('run-failed-on-demand');
 
       // Act
-      const event = parseFlowEvent(JSON.stringify(raw));
+      const event = parseFlowEvent(JSON.stringify(raw), AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(typeof raw.detail[count]).toBe('string');
@@ -175,7 +189,7 @@ describe('parseFlowEvent', () => {
       const body = bodyOf('run-failed-on-demand', { 'end-time': endTime });
 
       // Act
-      const event = parseFlowEvent(body);
+      const event = parseFlowEvent(body, AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(event).toMatchObject({ kind: 'run-ended', endedAt: Date.parse(endedAt) });
@@ -193,7 +207,7 @@ describe('parseFlowEvent', () => {
       );
 
       // Act
-      const event = parseFlowEvent(body);
+      const event = parseFlowEvent(body, AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(event).toMatchObject({
@@ -209,7 +223,7 @@ describe('parseFlowEvent', () => {
         const body = bodyOf('run-failed-on-demand', { 'trigger-type': triggerType });
 
         // Act
-        const event = parseFlowEvent(body);
+        const event = parseFlowEvent(body, AFTER_EVERY_FIXTURE);
 
         // Assess
         expect(event).toMatchObject({ kind: 'run-ended', triggerType });
@@ -221,7 +235,7 @@ describe('parseFlowEvent', () => {
       const body = bodyOfSize(MAX_EVENT_BYTES);
 
       // Act
-      const event = parseFlowEvent(body);
+      const event = parseFlowEvent(body, AFTER_EVERY_FIXTURE);
 
       // Assess
       expect(Buffer.byteLength(body, 'utf8')).toBe(MAX_EVENT_BYTES);
@@ -389,5 +403,67 @@ describe('parseFlowEvent', () => {
       expect(error.field).toBe('detail.status');
       expect(error.message).not.toContain('DE89370400440532013000');
     });
+  });
+});
+
+describe('parseFlowEvent with times in the future', () => {
+  const NOW = Date.parse('2026-03-02T10:00:00Z');
+  const MINUTE = 60_000;
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  it.each([
+    {
+      label: 'end-time 5 minutes ahead (clock skew)',
+      detail: { 'end-time': `${iso(NOW + 5 * MINUTE)}[UTC]` },
+      envelope: {},
+    },
+    {
+      label: 'time 5 minutes ahead (clock skew)',
+      detail: { 'end-time': undefined },
+      envelope: { time: iso(NOW + 5 * MINUTE) },
+    },
+  ])('accepts $label', ({ detail, envelope }) => {
+    // Act
+    const event = parseFlowEvent(bodyOf('run-failed-on-demand', detail, envelope), NOW);
+
+    // Assess
+    expect(event).toMatchObject({ kind: 'run-ended', endedAt: NOW + 5 * MINUTE });
+  });
+
+  it.each([
+    {
+      label: 'an end-time a day ahead',
+      body: () =>
+        bodyOf('run-failed-on-demand', { 'end-time': `${iso(NOW + 24 * 60 * MINUTE)}[UTC]` }),
+      field: 'detail.end-time',
+    },
+    {
+      label: 'an end-time 5 minutes and 1 second ahead',
+      body: () =>
+        bodyOf('run-failed-on-demand', { 'end-time': `${iso(NOW + 5 * MINUTE + 1000)}[UTC]` }),
+      field: 'detail.end-time',
+    },
+    {
+      label: 'an end-time in the year 9999',
+      body: () => bodyOf('run-failed-on-demand', { 'end-time': '9999-12-31T23:59:59Z[UTC]' }),
+      field: 'detail.end-time',
+    },
+    {
+      label: 'a deactivation time a day ahead (its cool-down would never end)',
+      body: () => bodyOf('scheduled-flow-deactivated', {}, { time: iso(NOW + 24 * 60 * MINUTE) }),
+      field: 'time',
+    },
+  ])('rejects $label, naming $field', ({ body, field }) => {
+    // Act
+    let error: unknown;
+    try {
+      parseFlowEvent(body(), NOW);
+    } catch (caught) {
+      error = caught;
+    }
+
+    // Assess
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error).toMatchObject({ field, problem: expect.stringContaining('in the future') });
   });
 });

@@ -98,6 +98,20 @@ describe('decideRerun', () => {
     expect(decision).toMatchObject({ action: 'ignore', reason: 'run-succeeded' });
   });
 
+  it.each(['Execution Canceled', 'Execution Cancelled', 'CancelStarted', 'Canceled'])(
+    'ignores a run an operator cancelled (status %s): it is never re-run',
+    (status) => {
+      // Prepare
+      const run = failedRun({ status });
+
+      // Act
+      const decision = decideRerun(run, exact, 0, ORIGIN, LATER);
+
+      // Assess
+      expect(decision).toMatchObject({ action: 'ignore', reason: 'run-cancelled' });
+    },
+  );
+
   it('ignores every failed run when rerunFailedRuns is false', () => {
     // Prepare
     const policy = policyWith({ rerunFailedRuns: false });

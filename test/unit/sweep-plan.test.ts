@@ -241,6 +241,7 @@ describe('planSweep', () => {
         const plan = planSweep(execution, jittered, noGrace, LONG_AGO);
         const change = parseExecutionStatusChange(
           JSON.stringify(sweptStatusChange(execution, NOW)),
+          NOW,
         );
         const decision = decideRedrive(
           { ...change, redriveStatus: 'REDRIVABLE', errorName: 'States.TaskFailed' },
@@ -296,7 +297,7 @@ describe('sweptStatusChange', () => {
     const body = JSON.stringify(sweptStatusChange(listed(HOUR), NOW));
 
     // Act
-    const change = parseExecutionStatusChange(body);
+    const change = parseExecutionStatusChange(body, NOW);
     const decision = decideRedrive(change, policy, NOW, LONG_AGO);
 
     // Assess

@@ -103,6 +103,9 @@ export interface AppflowConfig {
   readonly processing: ProcessingOptions;
 }
 
+/** The longest re-activation cool-down: 24 hours. */
+export const MAX_REACTIVATION_COOLDOWN_MINUTES = 1440;
+
 export const DEFAULT_FLOW_HEALING: FlowHealingPolicy = {
   rerunFailedRuns: true,
   maxReruns: 2,
@@ -281,7 +284,11 @@ function parseHealing(value: unknown, field: string): FlowHealingPolicy {
     maxReruns: int('maxReruns', 0, 10),
     delay,
     reactivateDeactivated: bool('reactivateDeactivated'),
-    reactivationCooldownMinutes: int('reactivationCooldownMinutes', 0, 1440),
+    reactivationCooldownMinutes: int(
+      'reactivationCooldownMinutes',
+      0,
+      MAX_REACTIVATION_COOLDOWN_MINUTES,
+    ),
     maxReactivations: int('maxReactivations', 0, 100),
     reactivationWindowHours: int('reactivationWindowHours', 1, 720),
   };

@@ -133,11 +133,14 @@ export const DEFAULT_PROCESSING: ProcessingOptions = {
   maxReceiveCount: 5,
 };
 
+/** The longest delay (`baseSeconds`, `capSeconds`) a delay policy may set: 12 hours. */
+export const MAX_DELAY_SECONDS = 12 * 3600;
+
 export function parseDelay(value: unknown, field: string): Partial<DelayPolicy> {
   const raw = check.object(value, field);
   const problems = new ConfigProblems();
   problems.onlyKeys(raw, field, ['baseSeconds', 'factor', 'capSeconds', 'jitterRatio']);
-  const seconds = { min: 0, max: 12 * 3600, integer: true };
+  const seconds = { min: 0, max: MAX_DELAY_SECONDS, integer: true };
   const option = <K extends keyof DelayPolicy>(
     key: K,
     read: (v: unknown, f: string) => DelayPolicy[K],

@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../errors';
 import type { JsonObject } from '../fields';
+import { STATE_MACHINE_ARN, STATE_MACHINE_NAME } from '../state-machine-names';
 import {
   ConfigProblems,
   check,
@@ -207,9 +208,11 @@ export const DEFAULT_REDRIVE_POLICY: RedrivePolicy = {
   observeOnly: false,
 };
 
-export const STATE_MACHINE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
-export const STATE_MACHINE_ARN =
-  /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:([A-Za-z0-9_-]{1,80})$/;
+export { STATE_MACHINE_ARN, STATE_MACHINE_NAME } from '../state-machine-names';
+
+/** Step Functions' naming rule in words, for config errors. */
+const NAME_RULE =
+  '1-80 characters, none of them white space, a control character or one of < > { } [ ] ? * " # % \\ ^ | ~ ` $ & , ; : /';
 
 /** A KMS key ARN (not an alias: IAM matches a key grant against the key's ARN). */
 export const KMS_KEY_ARN =
@@ -356,7 +359,7 @@ export function parseRedriveConfig(value: unknown, field = 'redrive'): RedriveCo
     (v, f) =>
       check.string(v, f, {
         pattern: STATE_MACHINE_ARN,
-        patternHint: 'a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)',
+        patternHint: `a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME) whose NAME has ${NAME_RULE}`,
       }),
   );
   const stateMachineNamePrefixes = problems.array(
@@ -365,7 +368,7 @@ export function parseRedriveConfig(value: unknown, field = 'redrive'): RedriveCo
     (v, f) =>
       check.string(v, f, {
         pattern: STATE_MACHINE_NAME,
-        patternHint: 'a state machine name prefix of 1-80 letters, digits, _ or -',
+        patternHint: `a state machine name prefix of ${NAME_RULE}`,
       }),
   );
   const scopeIsClean = problems.count === scopeProblems;
@@ -394,10 +397,7 @@ export function parseRedriveConfig(value: unknown, field = 'redrive'): RedriveCo
     const overrideField = `${field}.overrides.${name}`;
     problems.read(undefined, () => {
       if (!STATE_MACHINE_NAME.test(name)) {
-        throw new ConfigError(
-          overrideField,
-          'keys must be state machine names (1-80 letters, digits, _ or -)',
-        );
+        throw new ConfigError(overrideField, `keys must be state machine names of ${NAME_RULE}`);
       }
       // A scope with a bad entry cannot say what is out of scope.
       if (scopeIsClean && !isNameInScope(scope, name)) {

@@ -35,6 +35,9 @@ export const RIG_ACCOUNT = '123456789012';
 export const RIG_REGION = 'eu-central-1';
 export const RIG_MACHINE = 'autoheal-demo-orders';
 export const RIG_MACHINE_ARN = `arn:aws:states:${RIG_REGION}:${RIG_ACCOUNT}:stateMachine:${RIG_MACHINE}`;
+/** The ARN of a state machine of the rig's account and region. */
+export const machineArnOf = (machine: string) =>
+  `arn:aws:states:${RIG_REGION}:${RIG_ACCOUNT}:stateMachine:${machine}`;
 const WORK_QUEUE = 'autoheal-redrive-work';
 const DEAD_LETTER_QUEUE = 'autoheal-redrive-dlq';
 
@@ -85,8 +88,14 @@ export interface RedriveRig {
   readonly workQueueUrl: string;
   readonly deadLetterQueueUrl: string;
   readonly tableName: string;
-  /** Registers `count` FAILED Standard executions that stopped `stoppedAgoMs` ago; returns their ARNs. */
-  seedFailures(count: number, options?: { stoppedAgoMs?: number; error?: string }): string[];
+  /**
+   * Registers `count` FAILED Standard executions of `machine` (default
+   * {@link RIG_MACHINE}) that stopped `stoppedAgoMs` ago; returns their ARNs.
+   */
+  seedFailures(
+    count: number,
+    options?: { stoppedAgoMs?: number; error?: string; machine?: string },
+  ): string[];
   /** The `Step Functions Execution Status Change` event Step Functions sent for an execution. */
   failureEventBody(executionArn: string): string;
   /** Puts message bodies on the work queue (SendMessageBatch, 10 at a time, `parallel` batches at once). */
@@ -184,7 +193,7 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
   });
 
   const template = loadEvent('failed-redrivable');
-  const executions = new Map<string, { stopDate: number; error: string }>();
+  const executions = new Map<string, { stopDate: number; error: string; machine: string }>();
   const sender = new SQSClient({ endpoint: endpoint.url, maxAttempts: 10 });
   clients.push(sender);
 
@@ -198,19 +207,20 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
     seedFailures(count, seed = {}) {
       const stopDate = Date.now() - (seed.stoppedAgoMs ?? 10 * 60_000);
       const error = seed.error ?? 'States.TaskFailed';
+      const machine = seed.machine ?? RIG_MACHINE;
       return Array.from({ length: count }, () => {
         const name = `order-${randomUUID()}`;
-        const executionArn = `arn:aws:states:${RIG_REGION}:${RIG_ACCOUNT}:execution:${RIG_MACHINE}:${name}`;
+        const executionArn = `arn:aws:states:${RIG_REGION}:${RIG_ACCOUNT}:execution:${machine}:${name}`;
         endpoint.addExecution({
           executionArn,
-          stateMachineArn: RIG_MACHINE_ARN,
+          stateMachineArn: machineArnOf(machine),
           status: 'FAILED',
           startDate: stopDate - 60_000,
           stopDate,
           error,
           redriveCount: 0,
         });
-        executions.set(executionArn, { stopDate, error });
+        executions.set(executionArn, { stopDate, error, machine });
         return executionArn;
       });
     },
@@ -219,7 +229,7 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
       if (!facts) throw new Error(`${executionArn} was not seeded`);
       const event = withDetail(template, {
         executionArn,
-        stateMachineArn: RIG_MACHINE_ARN,
+        stateMachineArn: machineArnOf(facts.machine),
         name: executionArn.split(':').at(-1),
         startDate: facts.stopDate - 60_000,
         stopDate: facts.stopDate,
