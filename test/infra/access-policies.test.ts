@@ -65,8 +65,9 @@ describe('alarm notifications', () => {
     );
 
     // Assess
-    expect(alarms).toHaveLength(7);
-    expect(topicActions).toHaveLength(7);
+    // Three dead-letter alarms and five function error alarms (the live-healing clock's included).
+    expect(alarms).toHaveLength(8);
+    expect(topicActions).toHaveLength(8);
     for (const { alarmId, topicId } of topicActions) {
       const statements = topicPolicies
         .filter((p) => (p.Properties.Topics as { Ref: string }[]).some((t) => t.Ref === topicId))

@@ -300,7 +300,7 @@ describe('the app (bin/autoheal.ts) run as the CDK CLI runs it', () => {
         }),
       },
       lines: [
-        'Invalid Autoheal config at redrive.stateMachineNamePrefixes[0]: must be a state machine name prefix of 1-80 letters, digits, _ or -, got "etl/"',
+        'Invalid Autoheal config at redrive.stateMachineNamePrefixes[0]: must be a state machine name prefix of 1-80 characters, none of them white space, a control character or one of < > { } [ ] ? * " # % \\ ^ | ~ ` $ & , ; : /, got "etl/"',
         'Invalid Autoheal config at redrive.maxRedrives: must be an integer from 0 to 100, got -1',
       ],
     },

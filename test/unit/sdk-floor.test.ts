@@ -9,6 +9,7 @@ import {
 } from '../../bench/sdk-floor';
 import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
 import { ENV } from '../../lambda/shared/contract';
+import { liveSinceFor } from '../support/live-since';
 
 /**
  * The cold-start guard compares each handler with an SDK floor generated from
@@ -64,6 +65,7 @@ function handlerEnvironment(): Record<string, string> {
     [ENV.deadLetterQueueUrl]: 'https://sqs.eu-central-1.amazonaws.com/123456789012/dlq',
     [ENV.maxReceiveCount]: '5',
     [ENV.statesArnPrefix]: 'arn:aws:states:eu-central-1:123456789012:',
+    [ENV.liveSince]: JSON.stringify(config.redrive ? liveSinceFor(config.redrive) : {}),
   };
 }
 
