@@ -12,7 +12,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { isStateMachineInScope, policyFor, type RedriveConfig } from '../shared/autoheal-config';
-import { REDRIVE_IDEMPOTENCY_KEY_PREFIX } from '../shared/contract';
+import { MESSAGE_ATTRIBUTES, REDRIVE_IDEMPOTENCY_KEY_PREFIX } from '../shared/contract';
 import { InvalidInputError, RetryableError } from '../shared/errors';
 import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempotency';
 import { countMetric } from '../shared/metrics';
@@ -22,6 +22,7 @@ import { type BufferedHealerDeps, createSqsEventHandler } from '../shared/sqs-ev
 import { decideRedrive, failureKey, redriveIdempotencyKey } from './decide';
 import { clientTokenFor, describeStatusChange, redriveExecution } from './execution-api';
 import { type ExecutionStatusChange, parseExecutionStatusChange } from './failure-event';
+import { judgeFreshness } from './message-freshness';
 
 export interface RedriveProcessorDeps extends BufferedHealerDeps {
   readonly config: RedriveConfig;
@@ -32,6 +33,12 @@ export interface RedriveProcessorDeps extends BufferedHealerDeps {
    * state machines under it.
    */
   readonly statesArnPrefix: string;
+  /**
+   * Role ids of the Autoheal roles that send to the work queue (the
+   * `AUTOHEAL_SENDER_ROLE_IDS` variable); see {@link judgeFreshness}.
+   * @default [] (the sender check is off)
+   */
+  readonly autohealRoleIds?: readonly string[];
 }
 
 /** The idempotent unit of work: what to do about one failure. Plain JSON. */
@@ -68,6 +75,7 @@ const METRIC = {
   gaveUp: 'GaveUp',
   ignored: 'Ignored',
   duplicate: 'DuplicateDelivery',
+  confirmed: 'ConfirmedStale',
 } as const;
 
 /**
@@ -144,8 +152,33 @@ export function createRedriveHandler(
     const policy = policyFor(config, received.stateMachineName);
     let change = received;
     let decision = decideRedrive(change, policy, now());
-    if (decision.action === 'describe') {
-      const described = await describeStatusChange(sfn, change, { deadline });
+    const freshness = judgeFreshness(record, received, {
+      now: now(),
+      autohealRoleIds: deps.autohealRoleIds ?? [],
+      maxDeferralMs: policy.delay.capSeconds * 1000,
+    });
+    // Ignoring never acts, so stale facts that say "nothing to do" need no confirmation.
+    const confirm = !freshness.fresh && decision.action !== 'ignore';
+    if (decision.action === 'describe' || confirm) {
+      if (!freshness.fresh) {
+        log.info('The message may be stale; deciding on the execution as it is now', {
+          reason: freshness.reason,
+          detail: freshness.detail,
+        });
+        count(METRIC.confirmed, { reason: freshness.reason });
+      }
+      // Confirmed facts replace the message's, redriveCount included. When the count
+      // moved on, the message is about an earlier failure, and the decision below is
+      // about the current one, under the current failure's key: that is the key the
+      // current failure's own event (or sweep) uses, so the two are acted on once.
+      // Deciding on the message's old key instead would redrive the current failure
+      // under a key no other message of it uses, past its own policy.
+      const described = await describeStatusChange(
+        sfn,
+        change,
+        { deadline },
+        freshness.fresh ? 'completing' : 'confirming',
+      );
       if (!described) {
         log.warn('Execution does not exist; nothing to redrive', { decision: 'skip' });
         count(METRIC.skipped, { reason: 'execution-not-found' });
@@ -170,7 +203,14 @@ export function createRedriveHandler(
         count(METRIC.ignored);
         return;
       case 'defer': {
-        const hop = await deferMessage(sqs, deps.workQueueUrl, record, decision.delaySeconds);
+        // A confirmed stale message is still stale when its hop comes due: the body keeps the old facts.
+        const hop = await deferMessage(
+          sqs,
+          deps.workQueueUrl,
+          record,
+          decision.delaySeconds,
+          freshness.fresh ? {} : { [MESSAGE_ATTRIBUTES.unconfirmed]: freshness.reason },
+        );
         log.info('Deferred until the redrive delay has elapsed', {
           decision: 'defer',
           dueAt: new Date(decision.dueAt).toISOString(),

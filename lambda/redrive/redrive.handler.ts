@@ -23,6 +23,7 @@ export const handler = createRedriveHandler({
   config: parseRedriveConfig(JSON.parse(requireEnv(ENV.redriveConfig))),
   sfn: new SFNClient(AUTOHEAL_CLIENT_CONFIG),
   statesArnPrefix: requireEnv(ENV.statesArnPrefix),
+  autohealRoleIds: requireEnv(ENV.senderRoleIds).split(','),
   sns: new SNSClient(AUTOHEAL_CLIENT_CONFIG),
   sqs: new SQSClient(AUTOHEAL_CLIENT_CONFIG),
   persistenceStore: new DynamoDBPersistenceLayer({

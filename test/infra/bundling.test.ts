@@ -135,6 +135,7 @@ describe('bundling', () => {
         [ENV.deadLetterQueueUrl]: deadLetterQueueUrl,
         [ENV.maxReceiveCount]: '5',
         [ENV.statesArnPrefix]: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:`,
+        [ENV.senderRoleIds]: 'AROAEXAMPLEREDRIVE,AROAEXAMPLESWEEPER',
       };
 
       // Act
