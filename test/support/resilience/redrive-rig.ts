@@ -216,7 +216,9 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
         input: null,
         inputDetails: null,
       });
-      return toSqsBody({ ...event, id: randomUUID(), resources: [executionArn] });
+      // EventBridge stamps the event when the execution stops: the facts are as old as the failure.
+      const time = new Date(facts.stopDate).toISOString();
+      return toSqsBody({ ...event, id: randomUUID(), time, resources: [executionArn] });
     },
     async enqueue(bodies, parallel = 8) {
       const batches: string[][] = [];
