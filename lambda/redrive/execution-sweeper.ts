@@ -48,6 +48,7 @@ import {
   type RedrivePolicy,
   STATE_MACHINE_ARN,
 } from '../shared/autoheal-config';
+import { withCallDeadline } from '../shared/aws-call';
 import { awsErrorName } from '../shared/aws-errors';
 import { mapWithConcurrency } from '../shared/concurrency';
 import {
@@ -57,6 +58,7 @@ import {
 } from '../shared/contract';
 import { autohealIdempotencyConfig } from '../shared/idempotency';
 import { flushMetrics } from '../shared/metrics';
+import { invocationEnd } from '../shared/throttle-patience';
 import {
   createPacer,
   DEFAULT_DUE_GRACE_MS,
@@ -257,7 +259,13 @@ export function createExecutionSweeper(
     return !record.isExpired();
   };
 
-  return async (context: SweepContext): Promise<SweepSummary> => {
+  // Every AWS call of the sweep ends before the Lambda times out (see aws-call.ts).
+  return (context: SweepContext): Promise<SweepSummary> =>
+    withCallDeadline(invocationEnd(Date.now(), context.getRemainingTimeInMillis()), () =>
+      sweep(context),
+    );
+
+  async function sweep(context: SweepContext): Promise<SweepSummary> {
     const startedAt = now();
     const lookbackStart = lookbackStartOf(startedAt, sweeper.lookbackHours);
     const pacer = createPacer({ requestsPerSecond: sweeper.requestsPerSecond, now, sleep });
@@ -498,5 +506,5 @@ export function createExecutionSweeper(
     } finally {
       flushMetrics(metrics);
     }
-  };
+  }
 }

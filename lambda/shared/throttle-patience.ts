@@ -71,3 +71,13 @@ export function invocationDeadline(now: number, remainingMs: number): number {
   const margin = Math.min(5_000, remainingMs / 4);
   return now + remainingMs - margin;
 }
+
+/**
+ * The moment by which every AWS call of an invocation with `remainingMs` left
+ * must have ended, including those that record the outcome after
+ * {@link invocationDeadline} (parking a message): a tenth of the remaining time
+ * (at most 1 s) is kept back for the handler to return its answer.
+ */
+export function invocationEnd(now: number, remainingMs: number): number {
+  return now + remainingMs - Math.min(1_000, remainingMs / 10);
+}
