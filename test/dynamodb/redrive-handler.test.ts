@@ -643,6 +643,42 @@ describe('redrive handler', () => {
     });
   });
 
+  it.each([
+    { receiveCount: 1, parked: false },
+    { receiveCount: MAX_RECEIVE_COUNT, parked: true },
+  ])(
+    'ends a RedriveExecution that never answers by the deadline and returns in time (receive $receiveCount, parked $parked)',
+    async ({ receiveCount, parked }) => {
+      // Prepare: AWS accepts the call and never answers; 2 s left, so the deadline is in 1.5 s
+      const { handler, counted } = redriveHandler(table, config);
+      const change = statusChange();
+      sfnMock.on(RedriveExecutionCommand).callsFake(() => new Promise(() => undefined));
+      const record = sqsRecord(change.body, { receiveCount });
+      const started = Date.now();
+
+      // Act
+      const result = await handler(sqsEvent(record), lambdaContext(2_000));
+
+      // Assess: the invocation answered before Lambda's timeout (generous bound), and the
+      // record is retried or, on its last receive, parked with the abort as its reason.
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(result).toEqual({
+        batchItemFailures: parked ? [] : [{ itemIdentifier: record.messageId }],
+      });
+      expect(counted).toEqual([{ name: parked ? 'Parked' : 'RetryableError' }]);
+      if (parked) {
+        expect(sqsMock.commandCalls(SendMessageCommand)[0].args[0].input).toMatchObject({
+          QueueUrl: DLQ_URL,
+          MessageAttributes: {
+            [MESSAGE_ATTRIBUTES.parkedReason]: stringAttribute(
+              expect.stringMatching(/^retries-exhausted after 5 receives: AbortError: /),
+            ),
+          },
+        });
+      }
+    },
+  );
+
   it('reports only the failing record of a mixed batch as a failure', async () => {
     // Prepare
     const { invoke } = buildHandler();

@@ -8,6 +8,7 @@ import { RedriveExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createRedriveHandler } from '../../lambda/redrive/redrive-processor';
 import type { RedriveConfig } from '../../lambda/shared/autoheal-config';
+import { boundByDeadline } from '../../lambda/shared/aws-call';
 import { REDRIVE_SERVICE_NAME } from '../../lambda/shared/contract';
 import { resetSnsAndSqsMocks } from './aws-mocks';
 import type { IdempotencyTable } from './idempotency-table';
@@ -47,7 +48,7 @@ export function redriveHandler(table: IdempotencyTable, config: RedriveConfig, l
     handler: createRedriveHandler({
       ...deps,
       config,
-      sfn: new SFNClient({}),
+      sfn: boundByDeadline(new SFNClient({})),
       statesArnPrefix: STATES_ARN_PREFIX,
     }),
     counted,

@@ -15,6 +15,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createRedriveHandler } from '../../../lambda/redrive/redrive-processor';
 import { parseRedriveConfig, type RedriveConfig } from '../../../lambda/shared/autoheal-config';
+import { boundByDeadline } from '../../../lambda/shared/aws-call';
 import {
   MESSAGE_ATTRIBUTES,
   METRICS_NAMESPACE,
@@ -128,7 +129,9 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
   const clients: { destroy(): void }[] = [admin];
   const environments: SqsHandler[] = Array.from({ length: options.environments ?? 5 }, () => {
     // DynamoDB Local is stopped in fault runs, never slowed: it keeps production's timeouts.
-    const dynamodb = new DynamoDBClient({ ...AUTOHEAL_CLIENT_CONFIG, endpoint: dynamoDbEndpoint });
+    const dynamodb = boundByDeadline(
+      new DynamoDBClient({ ...AUTOHEAL_CLIENT_CONFIG, endpoint: dynamoDbEndpoint }),
+    );
     dynamodb.middlewareStack.add(
       (next) => async (args) => {
         dynamoDbCalls++;
@@ -136,9 +139,10 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
       },
       { step: 'initialize', name: 'countDynamoDbCalls' },
     );
-    const sfn = new SFNClient({ ...clientConfig, endpoint: endpoint.url });
-    const sqs = new SQSClient({ ...clientConfig, endpoint: endpoint.url });
-    const sns = new SNSClient({ ...clientConfig, endpoint: endpoint.url });
+    // Bounded by the deadline as the handler's clients are (see aws-call.ts).
+    const sfn = boundByDeadline(new SFNClient({ ...clientConfig, endpoint: endpoint.url }));
+    const sqs = boundByDeadline(new SQSClient({ ...clientConfig, endpoint: endpoint.url }));
+    const sns = boundByDeadline(new SNSClient({ ...clientConfig, endpoint: endpoint.url }));
     sns.middlewareStack.add(
       (next) => async (args) => {
         snsCalls++;
