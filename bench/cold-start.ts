@@ -621,6 +621,7 @@ function processEnv(projectRoot: string, b: BuiltBundle): Record<string, string>
           ),
         )
       : '{}',
+    senderRoleIds: 'AROABENCHREDRIVEROLE,AROABENCHSWEEPERROLE',
   };
   const env: Record<string, string> = {
     PATH: '/usr/local/bin:/usr/bin:/bin',

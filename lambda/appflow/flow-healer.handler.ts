@@ -10,10 +10,10 @@ import { AppflowClient } from '@aws-sdk/client-appflow';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { autohealClient } from '../shared/aws-call';
 import { parseAppflowConfig } from '../shared/config/appflow-config';
 import { ENV, FLOW_HEALER_SERVICE_NAME, METRICS_NAMESPACE } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
-import { AUTOHEAL_CLIENT_CONFIG } from '../shared/sdk-clients';
 import { createFlowHealerHandler } from './flow-healer';
 
 const logger = new Logger({ serviceName: FLOW_HEALER_SERVICE_NAME });
@@ -22,16 +22,16 @@ const metrics = new Metrics({
   serviceName: FLOW_HEALER_SERVICE_NAME,
 });
 const idempotencyTable = requireEnv(ENV.idempotencyTable);
-const dynamodb = new DynamoDBClient(AUTOHEAL_CLIENT_CONFIG);
+const dynamodb = autohealClient(DynamoDBClient);
 
 export const handler = createFlowHealerHandler({
   // Synth resolved the time zones; resolving them again here would cost cold start for nothing.
   config: parseAppflowConfig(JSON.parse(requireEnv(ENV.appflowConfig)), 'appflow', {
     resolveTimeZones: false,
   }),
-  appflow: new AppflowClient(AUTOHEAL_CLIENT_CONFIG),
-  sns: new SNSClient(AUTOHEAL_CLIENT_CONFIG),
-  sqs: new SQSClient(AUTOHEAL_CLIENT_CONFIG),
+  appflow: autohealClient(AppflowClient),
+  sns: autohealClient(SNSClient),
+  sqs: autohealClient(SQSClient),
   dynamodb,
   idempotencyTable,
   persistenceStore: new DynamoDBPersistenceLayer({

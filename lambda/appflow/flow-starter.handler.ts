@@ -10,6 +10,7 @@ import { AppflowClient } from '@aws-sdk/client-appflow';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { autohealClient } from '../shared/aws-call';
 import { parseAppflowConfig } from '../shared/config/appflow-config';
 import {
   ENV,
@@ -18,7 +19,6 @@ import {
   METRICS_NAMESPACE,
 } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
-import { AUTOHEAL_CLIENT_CONFIG } from '../shared/sdk-clients';
 import { createFlowStarterHandler } from './flow-starter';
 
 const logger = new Logger({ serviceName: FLOW_STARTER_SERVICE_NAME });
@@ -32,14 +32,14 @@ export const handler = createFlowStarterHandler({
   config: parseAppflowConfig(JSON.parse(requireEnv(ENV.appflowConfig)), 'appflow', {
     resolveTimeZones: false,
   }),
-  appflow: new AppflowClient(AUTOHEAL_CLIENT_CONFIG),
-  sns: new SNSClient(AUTOHEAL_CLIENT_CONFIG),
-  sqs: new SQSClient(AUTOHEAL_CLIENT_CONFIG),
+  appflow: autohealClient(AppflowClient),
+  sns: autohealClient(SNSClient),
+  sqs: autohealClient(SQSClient),
   persistenceStore: new DynamoDBPersistenceLayer({
     tableName: requireEnv(ENV.idempotencyTable),
     keyAttr: IDEMPOTENCY_TABLE.partitionKey,
     expiryAttr: IDEMPOTENCY_TABLE.timeToLive,
-    awsSdkV3Client: new DynamoDBClient(AUTOHEAL_CLIENT_CONFIG),
+    awsSdkV3Client: autohealClient(DynamoDBClient),
   }),
   noticeTopicArn: requireEnv(ENV.noticeTopicArn),
   deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl),

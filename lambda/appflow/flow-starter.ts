@@ -24,6 +24,7 @@ import type { AppflowClient } from '@aws-sdk/client-appflow';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
+import { withCallDeadline } from '../shared/aws-call';
 import { underlyingErrorName } from '../shared/aws-errors';
 import { mapWithConcurrency } from '../shared/concurrency';
 import type { AppflowConfig } from '../shared/config/appflow-config';
@@ -34,6 +35,7 @@ import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempot
 import { countMetric, flushMetrics } from '../shared/metrics';
 import { publishNotice } from '../shared/notices';
 import { parkBody } from '../shared/sqs-buffer';
+import { invocationEnd } from '../shared/throttle-patience';
 import { describeFlow, flowClientToken, startFlow } from './flow-api';
 import { parseScheduleTick } from './schedule-tick';
 import { decideStart } from './start-decision';
@@ -251,7 +253,7 @@ export function createFlowStarterHandler(
     return { parked: true, reason };
   };
 
-  return async (event: unknown, context: Context): Promise<TickResult> => {
+  const run = async (event: unknown, context: Context): Promise<TickResult> => {
     idempotencyConfig.registerLambdaContext(context);
     try {
       let tick: ScheduleTickInput;
@@ -267,4 +269,9 @@ export function createFlowStarterHandler(
       flushMetrics(metrics);
     }
   };
+  // Every AWS call of the tick ends before the Lambda times out (see aws-call.ts).
+  return (event: unknown, context: Context): Promise<TickResult> =>
+    withCallDeadline(invocationEnd(Date.now(), context.getRemainingTimeInMillis()), () =>
+      run(event, context),
+    );
 }

@@ -55,25 +55,33 @@ export async function redriveExecution(
 }
 
 /**
- * Completes an event of the older format with the redrive fields from
- * DescribeExecution. Returns undefined when the execution does not exist.
+ * The execution's status change as DescribeExecution reports it now. Returns
+ * undefined when the execution does not exist.
+ *
+ * `completing` (the default) fills in an event of the older format: a field
+ * DescribeExecution leaves out keeps the event's value. `confirming` replaces
+ * the facts of a message that may be stale: only what DescribeExecution says
+ * counts, since the message's redriveCount, error and stopDate may describe an
+ * earlier failure (a field it leaves out stays unknown, and is described again).
  */
 export async function describeStatusChange(
   sfn: SFNClient,
   change: ExecutionStatusChange,
   patience: Patience,
+  mode: 'completing' | 'confirming' = 'completing',
 ): Promise<ExecutionStatusChange | undefined> {
   try {
     const command = new DescribeExecutionCommand({ executionArn: change.executionArn });
     const execution = await patientlyThrottled(() => sfn.send(command), patience);
+    const fallback = mode === 'completing' ? change : undefined;
     return {
       ...change,
       status: execution.status ?? change.status,
-      redriveCount: execution.redriveCount ?? change.redriveCount,
-      redriveStatus: execution.redriveStatus ?? change.redriveStatus,
-      redriveStatusReason: execution.redriveStatusReason ?? change.redriveStatusReason,
-      errorName: execution.error ?? change.errorName,
-      stopDate: execution.stopDate?.getTime() ?? change.stopDate,
+      redriveCount: execution.redriveCount ?? fallback?.redriveCount,
+      redriveStatus: execution.redriveStatus ?? fallback?.redriveStatus,
+      redriveStatusReason: execution.redriveStatusReason ?? fallback?.redriveStatusReason,
+      errorName: execution.error ?? fallback?.errorName,
+      stopDate: execution.stopDate?.getTime() ?? fallback?.stopDate,
     };
   } catch (error) {
     if (awsErrorName(error) === 'ExecutionDoesNotExist') return undefined;

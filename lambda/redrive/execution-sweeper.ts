@@ -52,6 +52,7 @@ import {
   type RedrivePolicy,
   STATE_MACHINE_ARN,
 } from '../shared/autoheal-config';
+import { withCallDeadline } from '../shared/aws-call';
 import { awsErrorName } from '../shared/aws-errors';
 import { mapWithConcurrency } from '../shared/concurrency';
 import {
@@ -61,6 +62,7 @@ import {
 } from '../shared/contract';
 import { autohealIdempotencyConfig } from '../shared/idempotency';
 import { flushMetrics } from '../shared/metrics';
+import { invocationEnd } from '../shared/throttle-patience';
 import { documentForConfig, type LiveSinceDocument, liveSinceOf } from './live-healing';
 import {
   createPacer,
@@ -277,7 +279,13 @@ export function createExecutionSweeper(
     return !record.isExpired();
   };
 
-  return async (context: SweepContext): Promise<SweepSummary> => {
+  // Every AWS call of the sweep ends before the Lambda times out (see aws-call.ts).
+  return (context: SweepContext): Promise<SweepSummary> =>
+    withCallDeadline(invocationEnd(Date.now(), context.getRemainingTimeInMillis()), () =>
+      sweep(context),
+    );
+
+  async function sweep(context: SweepContext): Promise<SweepSummary> {
     const startedAt = now();
     const lookbackStart = lookbackStartOf(startedAt, sweeper.lookbackHours);
     const pacer = createPacer({ requestsPerSecond: sweeper.requestsPerSecond, now, sleep });
@@ -530,5 +538,5 @@ export function createExecutionSweeper(
     } finally {
       flushMetrics(metrics);
     }
-  };
+  }
 }

@@ -18,6 +18,10 @@ const check = new FieldChecker((field, problem) => new InvalidInputError(field, 
 export interface ExecutionStatusChange {
   /** EventBridge event id: the correlation id in logs. */
   readonly eventId: string;
+  /** The event's `source`: `aws.states`, or `autoheal.sweeper` for what the sweeper found. */
+  readonly source: string;
+  /** The event's `time`, epoch milliseconds; undefined when absent or not a date (then the facts are confirmed). */
+  readonly eventTime: number | undefined;
   readonly executionArn: string;
   readonly stateMachineArn: string;
   readonly stateMachineName: string;
@@ -100,8 +104,11 @@ export function parseExecutionStatusChange(body: string, now: number): Execution
   const redriveCount = optional(detail.redriveCount, (v) =>
     check.number(v, 'detail.redriveCount', { min: 0, integer: true }),
   );
+  const eventTime = typeof event.time === 'string' ? Date.parse(event.time) : Number.NaN;
   return {
     eventId,
+    source: event.source as string,
+    eventTime: Number.isNaN(eventTime) ? undefined : eventTime,
     executionArn,
     stateMachineArn,
     stateMachineName: machine.stateMachineName,

@@ -15,7 +15,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { isStateMachineInScope, policyFor, type RedriveConfig } from '../shared/autoheal-config';
 import { MAX_DELAY_SECONDS } from '../shared/config/common';
-import { REDRIVE_IDEMPOTENCY_KEY_PREFIX } from '../shared/contract';
+import { MESSAGE_ATTRIBUTES, REDRIVE_IDEMPOTENCY_KEY_PREFIX } from '../shared/contract';
 import { InvalidInputError, RetryableError } from '../shared/errors';
 import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempotency';
 import { countMetric } from '../shared/metrics';
@@ -30,6 +30,7 @@ import { decideRedrive, failureKey, type RedriveDecision, redriveIdempotencyKey 
 import { clientTokenFor, describeStatusChange, redriveExecution } from './execution-api';
 import { type ExecutionStatusChange, parseExecutionStatusChange } from './failure-event';
 import { documentForConfig, type LiveSinceDocument, liveSinceOf } from './live-healing';
+import { judgeFreshness } from './message-freshness';
 
 export interface RedriveProcessorDeps extends BufferedHealerDeps {
   readonly config: RedriveConfig;
@@ -45,6 +46,12 @@ export interface RedriveProcessorDeps extends BufferedHealerDeps {
    * `AUTOHEAL_LIVE_SINCE` document): older failures are skipped, never redriven.
    */
   readonly liveSince: LiveSinceDocument;
+  /**
+   * Role ids of the Autoheal roles that send to the work queue (the
+   * `AUTOHEAL_SENDER_ROLE_IDS` variable); see {@link judgeFreshness}.
+   * @default [] (the sender check is off)
+   */
+  readonly autohealRoleIds?: readonly string[];
 }
 
 /** The idempotent unit of work: what to do about one failure. Plain JSON. */
@@ -81,6 +88,7 @@ const METRIC = {
   gaveUp: 'GaveUp',
   ignored: 'Ignored',
   duplicate: 'DuplicateDelivery',
+  confirmed: 'ConfirmedStale',
 } as const;
 
 /** Deferral hops one message may take: every redrive delay is at most 12 h ({@link deferralLimit}). */
@@ -176,8 +184,33 @@ export function createRedriveHandler(
     });
     let change = received;
     let decision = decideRedrive(change, policy, now(), liveSince);
-    if (decision.action === 'describe') {
-      const described = await describeStatusChange(sfn, change, { deadline });
+    const freshness = judgeFreshness(record, received, {
+      now: now(),
+      autohealRoleIds: deps.autohealRoleIds ?? [],
+      maxDeferralMs: policy.delay.capSeconds * 1000,
+    });
+    // Ignoring never acts, so stale facts that say "nothing to do" need no confirmation.
+    const confirm = !freshness.fresh && decision.action !== 'ignore';
+    if (decision.action === 'describe' || confirm) {
+      if (!freshness.fresh) {
+        log.info('The message may be stale; deciding on the execution as it is now', {
+          reason: freshness.reason,
+          detail: freshness.detail,
+        });
+        count(METRIC.confirmed, { reason: freshness.reason });
+      }
+      // Confirmed facts replace the message's, redriveCount included. When the count
+      // moved on, the message is about an earlier failure, and the decision below is
+      // about the current one, under the current failure's key: that is the key the
+      // current failure's own event (or sweep) uses, so the two are acted on once.
+      // Deciding on the message's old key instead would redrive the current failure
+      // under a key no other message of it uses, past its own policy.
+      const described = await describeStatusChange(
+        sfn,
+        change,
+        { deadline },
+        freshness.fresh ? 'completing' : 'confirming',
+      );
       if (described) {
         change = described;
         decision = decideRedrive(change, policy, now(), liveSince);
@@ -208,6 +241,8 @@ export function createRedriveHandler(
           record,
           decision.delaySeconds,
           REDRIVE_DEFERRAL_LIMIT,
+          // A confirmed stale message is still stale when its hop comes due: the body keeps the old facts.
+          freshness.fresh ? {} : { [MESSAGE_ATTRIBUTES.unconfirmed]: freshness.reason },
         );
         if (deferral.outcome === 'parked') {
           log.error('Deferred too often; parked in the dead-letter queue', {

@@ -11,9 +11,9 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { parseRedriveConfig } from '../shared/autoheal-config';
+import { autohealClient } from '../shared/aws-call';
 import { ENV, METRICS_NAMESPACE, REDRIVE_SERVICE_NAME } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
-import { AUTOHEAL_CLIENT_CONFIG } from '../shared/sdk-clients';
 import { parseLiveSinceDocument } from './live-healing';
 import { createRedriveHandler } from './redrive-processor';
 
@@ -22,14 +22,15 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: REDRIVE
 
 export const handler = createRedriveHandler({
   config: parseRedriveConfig(JSON.parse(requireEnv(ENV.redriveConfig))),
-  sfn: new SFNClient(AUTOHEAL_CLIENT_CONFIG),
+  sfn: autohealClient(SFNClient),
   statesArnPrefix: requireEnv(ENV.statesArnPrefix),
   liveSince: parseLiveSinceDocument(requireEnv(ENV.liveSince)),
-  sns: new SNSClient(AUTOHEAL_CLIENT_CONFIG),
-  sqs: new SQSClient(AUTOHEAL_CLIENT_CONFIG),
+  autohealRoleIds: requireEnv(ENV.senderRoleIds).split(','),
+  sns: autohealClient(SNSClient),
+  sqs: autohealClient(SQSClient),
   persistenceStore: new DynamoDBPersistenceLayer({
     tableName: requireEnv(ENV.idempotencyTable),
-    awsSdkV3Client: new DynamoDBClient(AUTOHEAL_CLIENT_CONFIG),
+    awsSdkV3Client: autohealClient(DynamoDBClient),
   }),
   noticeTopicArn: requireEnv(ENV.noticeTopicArn),
   workQueueUrl: requireEnv(ENV.workQueueUrl),

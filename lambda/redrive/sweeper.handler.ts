@@ -12,6 +12,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { parseRedriveConfig } from '../shared/autoheal-config';
+import { autohealClient } from '../shared/aws-call';
 import {
   ENV,
   IDEMPOTENCY_TABLE,
@@ -19,7 +20,6 @@ import {
   SWEEPER_SERVICE_NAME,
 } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
-import { AUTOHEAL_CLIENT_CONFIG } from '../shared/sdk-clients';
 import { createExecutionSweeper, type SweepSummary } from './execution-sweeper';
 import { parseLiveSinceDocument } from './live-healing';
 
@@ -28,13 +28,13 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SWEEPER
 
 const sweep = createExecutionSweeper({
   config: parseRedriveConfig(JSON.parse(requireEnv(ENV.redriveConfig))),
-  sfn: new SFNClient(AUTOHEAL_CLIENT_CONFIG),
-  sqs: new SQSClient(AUTOHEAL_CLIENT_CONFIG),
+  sfn: autohealClient(SFNClient),
+  sqs: autohealClient(SQSClient),
   persistenceStore: new DynamoDBPersistenceLayer({
     tableName: requireEnv(ENV.idempotencyTable),
     keyAttr: IDEMPOTENCY_TABLE.partitionKey,
     expiryAttr: IDEMPOTENCY_TABLE.timeToLive,
-    awsSdkV3Client: new DynamoDBClient(AUTOHEAL_CLIENT_CONFIG),
+    awsSdkV3Client: autohealClient(DynamoDBClient),
   }),
   workQueueUrl: requireEnv(ENV.workQueueUrl),
   liveSince: parseLiveSinceDocument(requireEnv(ENV.liveSince)),

@@ -37,6 +37,12 @@ export const ENV = {
    * custom resource's {@link LIVE_HEALING_CLOCK} `attribute`.
    */
   liveSince: 'AUTOHEAL_LIVE_SINCE',
+  /**
+   * Comma-separated IAM role ids (`AROA...`, CloudFormation's `RoleId`) of the
+   * Autoheal roles that send to the redrive work queue (the redrive handler and
+   * the sweeper): a message claiming to come from Autoheal must come from one.
+   */
+  senderRoleIds: 'AUTOHEAL_SENDER_ROLE_IDS',
 } as const;
 
 /**
@@ -87,6 +93,12 @@ export const MESSAGE_ATTRIBUTES = {
    * ({@link SWEEPER_ORIGIN}) for the failures the sweeper found.
    */
   origin: 'autoheal-origin',
+  /**
+   * Set on the deferral hops of a message whose facts were stale: the body
+   * still holds the old facts, so the hop is confirmed with DescribeExecution
+   * again when it comes due. The value is the stale reason.
+   */
+  unconfirmed: 'autoheal-unconfirmed',
 } as const;
 
 /** Value of the `autoheal-origin` message attribute on the messages the sweeper sends. */

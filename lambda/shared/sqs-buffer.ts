@@ -62,12 +62,15 @@ export function deferralsSoFar(record: SQSRecord): number {
  * hops (1 h = 4). Each hop is a new message, so deferral never eats into the
  * work queue's maxReceiveCount. A duplicate hop is harmless: the redrive
  * behind it is idempotent. Returns the delay actually applied.
+ *
+ * @param extraAttributes String message attributes to stamp on the hop besides provenance
  */
 export async function deferMessage(
   sqs: SQSClient,
   queueUrl: string,
   record: SQSRecord,
   delaySeconds: number,
+  extraAttributes: Readonly<Record<string, string>> = {},
 ): Promise<number> {
   const hop = Math.min(MAX_SQS_DELAY_SECONDS, Math.max(0, Math.ceil(delaySeconds)));
   try {
@@ -82,6 +85,9 @@ export async function deferMessage(
             StringValue: String(deferralsSoFar(record) + 1),
           },
           ...provenanceOf(record),
+          ...Object.fromEntries(
+            Object.entries(extraAttributes).map(([name, value]) => [name, stringAttribute(value)]),
+          ),
         },
       }),
     );
@@ -132,6 +138,7 @@ export async function deferWithinLimit(
   record: SQSRecord,
   delaySeconds: number,
   limit: number,
+  extraAttributes: Readonly<Record<string, string>> = {},
 ): Promise<DeferralResult> {
   const deferrals = deferralsSoFar(record);
   if (deferrals >= limit) {
@@ -143,7 +150,13 @@ export async function deferWithinLimit(
     );
     return { outcome: 'parked', deferrals };
   }
-  const hopSeconds = await deferMessage(sqs, queues.workQueueUrl, record, delaySeconds);
+  const hopSeconds = await deferMessage(
+    sqs,
+    queues.workQueueUrl,
+    record,
+    delaySeconds,
+    extraAttributes,
+  );
   return { outcome: 'deferred', hopSeconds };
 }
 

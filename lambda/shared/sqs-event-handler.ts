@@ -22,11 +22,12 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { withCallDeadline } from './aws-call';
 import { underlyingErrorName } from './aws-errors';
 import { InvalidInputError } from './errors';
 import { countMetric, flushMetrics } from './metrics';
 import { parkMessage } from './sqs-buffer';
-import { invocationDeadline } from './throttle-patience';
+import { invocationDeadline, invocationEnd } from './throttle-patience';
 
 /** Metric names every SQS-driven handler emits. */
 export const BUFFER_METRICS = {
@@ -90,18 +91,25 @@ export function createSqsEventHandler<T>(
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const { sqs, deadLetterQueueUrl, logger, metrics } = options;
 
-  const processRecord = async (record: SQSRecord, deadline: number): Promise<void> => {
+  /**
+   * Handles one record. Its AWS calls end by `deadline`; the calls that record
+   * an outcome after a failure (parking) by `end`, so a call cut short at the
+   * deadline still leaves time to park the message on its last receive.
+   */
+  const processRecord = async (record: SQSRecord, deadline: number, end: number): Promise<void> => {
     let event: T;
     try {
       event = options.parse(record);
     } catch (error) {
       if (!(error instanceof InvalidInputError)) throw error;
-      await parkMessage(
-        sqs,
-        deadLetterQueueUrl,
-        record,
-        `invalid-event: ${error.message}`,
-        error.field,
+      await withCallDeadline(end, () =>
+        parkMessage(
+          sqs,
+          deadLetterQueueUrl,
+          record,
+          `invalid-event: ${error.message}`,
+          error.field,
+        ),
       );
       logger.warn('Invalid event parked in the dead-letter queue', {
         messageId: record.messageId,
@@ -114,16 +122,18 @@ export function createSqsEventHandler<T>(
 
     const log = logger.createChild({ persistentKeys: options.logKeys(event) });
     try {
-      await options.handle(event, record, log, deadline);
+      await withCallDeadline(deadline, () => options.handle(event, record, log, deadline));
     } catch (error) {
       const receiveCount = Number(record.attributes.ApproximateReceiveCount);
       const errorName = underlyingErrorName(error);
       if (receiveCount >= options.maxReceiveCount) {
-        await parkMessage(
-          sqs,
-          deadLetterQueueUrl,
-          record,
-          `retries-exhausted after ${receiveCount} receives: ${errorName}: ${(error as Error).message}`,
+        await withCallDeadline(end, () =>
+          parkMessage(
+            sqs,
+            deadLetterQueueUrl,
+            record,
+            `retries-exhausted after ${receiveCount} receives: ${errorName}: ${(error as Error).message}`,
+          ),
         );
         log.error('Retries exhausted; event parked in the dead-letter queue', { error });
         countMetric(metrics, BUFFER_METRICS.parked);
@@ -140,8 +150,11 @@ export function createSqsEventHandler<T>(
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     options.idempotencyConfig.registerLambdaContext(context);
-    const deadline = invocationDeadline(Date.now(), context.getRemainingTimeInMillis());
-    const processOne = (record: SQSRecord) => processRecord(record, deadline);
+    const startedAt = Date.now();
+    const remainingMs = context.getRemainingTimeInMillis();
+    const deadline = invocationDeadline(startedAt, remainingMs);
+    const end = invocationEnd(startedAt, remainingMs);
+    const processOne = (record: SQSRecord) => processRecord(record, deadline, end);
     try {
       return await processPartialResponse(event, processOne, new BatchProcessor(EventType.SQS), {
         context,

@@ -11,20 +11,10 @@
  * failure waits longer than it must. Past the deadline the throttling error
  * surfaces and the message is retried through the buffer as before.
  */
-import { awsErrorName } from './aws-errors';
+import { isThrottlingError } from './aws-errors';
 
-/** Error names AWS uses for "slow down": the request was not performed. */
-const THROTTLING_ERROR_NAMES = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-]);
-
-/** True when AWS refused the call for its rate, not for its content. */
-export function isThrottlingError(error: unknown): boolean {
-  return THROTTLING_ERROR_NAMES.has(awsErrorName(error));
-}
+// The SDK's own throttling rule (HTTP 429, its list of throttling names, the `throttling` trait).
+export { isThrottlingError };
 
 /** Waits between throttled attempts: full jitter over `min(capMs, baseMs × 2^attempt)`. */
 export const THROTTLE_BACKOFF = { baseMs: 50, capMs: 500 } as const;
@@ -80,4 +70,14 @@ export async function patientlyThrottled<T>(
 export function invocationDeadline(now: number, remainingMs: number): number {
   const margin = Math.min(5_000, remainingMs / 4);
   return now + remainingMs - margin;
+}
+
+/**
+ * The moment by which every AWS call of an invocation with `remainingMs` left
+ * must have ended, including those that record the outcome after
+ * {@link invocationDeadline} (parking a message): a tenth of the remaining time
+ * (at most 1 s) is kept back for the handler to return its answer.
+ */
+export function invocationEnd(now: number, remainingMs: number): number {
+  return now + remainingMs - Math.min(1_000, remainingMs / 10);
 }

@@ -180,6 +180,13 @@ export class ExecutionRedrive extends Construct {
         alarmAction: props.notices.alarmAction,
       });
     }
+    // Who may claim to be Autoheal on the work queue: its deferral hops and the sweeper's messages.
+    fn.addEnvironment(
+      ENV.senderRoleIds,
+      [this.handler.role.roleId, ...(this.sweeper ? [this.sweeper.handler.role.roleId] : [])].join(
+        ',',
+      ),
+    );
   }
 }
 

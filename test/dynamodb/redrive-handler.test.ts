@@ -869,6 +869,42 @@ describe('redrive handler', () => {
     });
   });
 
+  it.each([
+    { receiveCount: 1, parked: false },
+    { receiveCount: MAX_RECEIVE_COUNT, parked: true },
+  ])(
+    'ends a RedriveExecution that never answers by the deadline and returns in time (receive $receiveCount, parked $parked)',
+    async ({ receiveCount, parked }) => {
+      // Prepare: AWS accepts the call and never answers; 2 s left, so the deadline is in 1.5 s
+      const { handler, counted } = redriveHandler(table, config);
+      const change = statusChange();
+      sfnMock.on(RedriveExecutionCommand).callsFake(() => new Promise(() => undefined));
+      const record = sqsRecord(change.body, { receiveCount });
+      const started = Date.now();
+
+      // Act
+      const result = await handler(sqsEvent(record), lambdaContext(2_000));
+
+      // Assess: the invocation answered before Lambda's timeout (generous bound), and the
+      // record is retried or, on its last receive, parked with the abort as its reason.
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(result).toEqual({
+        batchItemFailures: parked ? [] : [{ itemIdentifier: record.messageId }],
+      });
+      expect(counted).toEqual([{ name: parked ? 'Parked' : 'RetryableError' }]);
+      if (parked) {
+        expect(sqsMock.commandCalls(SendMessageCommand)[0].args[0].input).toMatchObject({
+          QueueUrl: DLQ_URL,
+          MessageAttributes: {
+            [MESSAGE_ATTRIBUTES.parkedReason]: stringAttribute(
+              expect.stringMatching(/^retries-exhausted after 5 receives: AbortError: /),
+            ),
+          },
+        });
+      }
+    },
+  );
+
   it('reports only the failing record of a mixed batch as a failure', async () => {
     // Prepare
     const { invoke } = buildHandler();
@@ -938,5 +974,190 @@ describe('redrive handler', () => {
     expect(logs).toContain('Will retry');
     expect(logs).toContain('Invalid event parked in the dead-letter queue');
     expect(logs).not.toContain(secret);
+  });
+});
+
+describe('redrive handler, on a message whose facts may be stale', () => {
+  const DAY_MS = 24 * 60 * MINUTE_MS;
+
+  /** DescribeExecution answers with the execution as it is now. */
+  function executionNow(
+    change: { executionArn: string; stateMachineArn: string },
+    facts: { status?: string; redriveCount: number; error?: string; redriveStatus?: string },
+  ) {
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      executionArn: change.executionArn,
+      stateMachineArn: change.stateMachineArn,
+      status: (facts.status ?? 'FAILED') as 'FAILED',
+      startDate: new Date(NOW - 12 * MINUTE_MS),
+      stopDate: new Date(NOW - 10 * MINUTE_MS),
+      redriveCount: facts.redriveCount,
+      redriveStatus: (facts.redriveStatus ?? 'REDRIVABLE') as 'REDRIVABLE',
+      error: facts.error ?? 'States.TaskFailed',
+    });
+  }
+
+  /** The message an operator replays from the dead-letter queue after Autoheal parked it. */
+  const replayed = (body: string) =>
+    sqsRecord(body, {
+      messageAttributes: {
+        [MESSAGE_ATTRIBUTES.parkedReason]:
+          'retries-exhausted after 5 receives: ThrottlingException',
+        [MESSAGE_ATTRIBUTES.originMessageId]: randomUUID(),
+      },
+    });
+
+  const sfnCalls = () => sfnMock.calls().map((call) => call.args[0].constructor.name);
+
+  it('gives up on a replayed redriveCount 0 for an execution now at 5 (maxRedrives 3), without redriving', async () => {
+    // Prepare
+    const { invoke, metricsCounted } = buildHandler();
+    const change = statusChange({ detail: { redriveCount: 0 } });
+    executionNow(change, { redriveCount: 5 });
+
+    // Act
+    const result = await invoke(replayed(change.body));
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sfnCalls()).toEqual(['DescribeExecutionCommand']);
+    expect(sfnMock).toHaveReceivedCommandWith(DescribeExecutionCommand, {
+      executionArn: change.executionArn,
+    });
+    expect(sqsMock).not.toHaveReceivedAnyCommand();
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(notices()[0].body).toMatchObject({
+      kind: 'redrive-gave-up',
+      reason: 'max-redrives',
+      redriveCount: 5,
+      detail: 'redriven 5 time(s); maxRedrives is 3',
+    });
+    expect(metricsCounted).toEqual([
+      { name: 'ConfirmedStale', reason: 'dead-letter-replay' },
+      { name: 'GaveUp' },
+    ]);
+  });
+
+  it('skips a replay whose execution now fails with an error on the deny list', async () => {
+    // Prepare: the message says Lambda.ServiceException; the execution failed again since, with Payment.Declined
+    const { invoke, metricsCounted } = buildHandler();
+    const change = statusChange({ machine: 'orders-payments', detail: { redriveCount: 0 } });
+    executionNow(change, { redriveCount: 1, error: 'Payment.Declined' });
+
+    // Act
+    const result = await invoke(replayed(change.body));
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sfnCalls()).toEqual(['DescribeExecutionCommand']);
+    expect(notices()[0].body).toMatchObject({
+      kind: 'redrive-skipped',
+      reason: 'error-denied',
+      error: 'Payment.Declined',
+      redriveCount: 1,
+    });
+    expect(metricsCounted).toEqual([
+      { name: 'ConfirmedStale', reason: 'dead-letter-replay' },
+      { name: 'Skipped', reason: 'error-denied' },
+    ]);
+  });
+
+  it('ignores a stale message whose execution has since SUCCEEDED', async () => {
+    // Prepare: a hand-made event three days old
+    const { invoke, metricsCounted } = buildHandler();
+    const change = statusChange({ detail: { redriveCount: 0 } });
+    const body = JSON.stringify({
+      ...JSON.parse(change.body),
+      time: new Date(NOW - 3 * DAY_MS).toISOString(),
+    });
+    executionNow(change, { status: 'SUCCEEDED', redriveCount: 1 });
+
+    // Act
+    const result = await invoke(sqsRecord(body));
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sfnCalls()).toEqual(['DescribeExecutionCommand']);
+    expect(snsMock).not.toHaveReceivedAnyCommand();
+    expect(sqsMock).not.toHaveReceivedAnyCommand();
+    expect(await table.items()).toEqual([]);
+    expect(metricsCounted).toEqual([
+      { name: 'ConfirmedStale', reason: 'facts-too-old' },
+      { name: 'Ignored' },
+    ]);
+  });
+
+  it('redrives the current failure under its own key, so it dedupes with that failure’s own event', async () => {
+    // Prepare: a replay about failure #0; the execution has failed again (#1) and its delay has elapsed
+    const { invoke, metricsCounted } = buildHandler();
+    const change = statusChange({ detail: { redriveCount: 0 } });
+    executionNow(change, { redriveCount: 1 });
+    const current = statusChange({ detail: { redriveCount: 1 } });
+    const currentEvent = JSON.stringify({
+      ...JSON.parse(current.body),
+      detail: { ...JSON.parse(current.body).detail, executionArn: change.executionArn },
+    });
+
+    // Act: the replay, then the current failure's own event
+    const first = await invoke(replayed(change.body));
+    const second = await invoke(sqsRecord(currentEvent));
+
+    // Assess: one redrive, with the client token of failure #1
+    expect([first, second]).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    expect(sfnCalls()).toEqual(['DescribeExecutionCommand', 'RedriveExecutionCommand']);
+    expect(sfnMock.commandCalls(RedriveExecutionCommand)[0].args[0].input).toEqual({
+      executionArn: change.executionArn,
+      clientToken: expectedToken(change.executionArn, 1),
+    });
+    expect(metricsCounted).toEqual([
+      { name: 'ConfirmedStale', reason: 'dead-letter-replay' },
+      { name: 'Redriven' },
+      { name: 'DuplicateDelivery' },
+    ]);
+  });
+
+  it('marks the hop of a confirmed stale message, so it is confirmed again when due', async () => {
+    // Prepare: the execution failed again (#1) 40 s ago; its delay is 240 s
+    const { invoke } = buildHandler();
+    const change = statusChange({ detail: { redriveCount: 0 } });
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      executionArn: change.executionArn,
+      stateMachineArn: change.stateMachineArn,
+      status: 'FAILED',
+      startDate: new Date(NOW - 2 * MINUTE_MS),
+      stopDate: new Date(NOW - 40_000),
+      redriveCount: 1,
+      redriveStatus: 'REDRIVABLE',
+      error: 'States.TaskFailed',
+    });
+    const record = replayed(change.body);
+
+    // Act
+    await invoke(record);
+
+    // Assess: deferred by the current failure's delay (240 s from its stop), marked unconfirmed
+    expect(sfnCalls()).toEqual(['DescribeExecutionCommand']);
+    expect(sqsMock.commandCalls(SendMessageCommand)[0].args[0].input).toMatchObject({
+      QueueUrl: WORK_QUEUE_URL,
+      MessageBody: change.body,
+      DelaySeconds: 200,
+      MessageAttributes: {
+        [MESSAGE_ATTRIBUTES.unconfirmed]: stringAttribute('dead-letter-replay'),
+      },
+    });
+  });
+
+  it('acts on a fresh event without DescribeExecution', async () => {
+    // Prepare
+    const { invoke, metricsCounted } = buildHandler();
+    const change = statusChange({ detail: { redriveCount: 1 } });
+
+    // Act
+    const result = await invoke(sqsRecord(change.body));
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sfnCalls()).toEqual(['RedriveExecutionCommand']);
+    expect(metricsCounted).toEqual([{ name: 'Redriven' }]);
   });
 });

@@ -278,6 +278,32 @@ describe('the redrive function', () => {
     });
   });
 
+  it.each([
+    { sweeper: true, roles: ['RedriveHandlerRole', 'RedriveSweeperHandlerRole'] },
+    { sweeper: false, roles: ['RedriveHandlerRole'] },
+  ])(
+    "tells the handler the role ids of Autoheal's own senders (sweeper $sweeper), to recognise its messages",
+    ({ sweeper, roles }) => {
+      // Prepare & Act
+      const { template } = buildStack(
+        { redrive: { ...scopedConfig.redrive, sweeper: { enabled: sweeper } } },
+        { env: { account: ACCOUNT, region: REGION } },
+      );
+
+      // Assess
+      const roleId = (prefix: string) => ({
+        'Fn::GetAtt': [Match.stringLikeRegexp(`^${prefix}[0-9A-F]{8}$`), 'RoleId'],
+      });
+      const expected =
+        roles.length === 1
+          ? roleId(roles[0])
+          : { 'Fn::Join': ['', [roleId(roles[0]), ',', roleId(roles[1])]] };
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ [ENV.senderRoleIds]: expected }) },
+      });
+    },
+  );
+
   it('has exactly the permissions it needs, scoped to the configured resources', () => {
     // Prepare & Act
     const { template } = buildStack(scopedConfig, { env: { account: ACCOUNT, region: REGION } });

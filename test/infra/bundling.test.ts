@@ -138,6 +138,7 @@ describe('bundling', () => {
         [ENV.maxReceiveCount]: '5',
         [ENV.statesArnPrefix]: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:`,
         [ENV.liveSince]: JSON.stringify({ arns: [], prefixes: [0], global: 0, machines: {} }),
+        [ENV.senderRoleIds]: 'AROAEXAMPLEREDRIVE,AROAEXAMPLESWEEPER',
       };
 
       // Act

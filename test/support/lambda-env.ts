@@ -8,6 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { boundByDeadline } from '../../lambda/shared/aws-call';
 import { METRICS_NAMESPACE } from '../../lambda/shared/contract';
 import type { BufferedHealerDeps } from '../../lambda/shared/sqs-event-handler';
 import type { IdempotencyTable } from './idempotency-table';
@@ -79,8 +80,9 @@ export function bufferedHealer(
   const { logger, metrics, counted } = powertools(options.serviceName, options.logger);
   return {
     deps: {
-      sns: new SNSClient({}),
-      sqs: new SQSClient({}),
+      // Bounded by the deadline as the handlers' clients are (see aws-call.ts).
+      sns: boundByDeadline(new SNSClient({})),
+      sqs: boundByDeadline(new SQSClient({})),
       persistenceStore: table.persistenceLayer(),
       noticeTopicArn: TOPIC_ARN,
       workQueueUrl: options.workQueueUrl,

@@ -9,6 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { LiveSinceDocument } from '../../lambda/redrive/live-healing';
 import { createRedriveHandler } from '../../lambda/redrive/redrive-processor';
 import type { RedriveConfig } from '../../lambda/shared/autoheal-config';
+import { boundByDeadline } from '../../lambda/shared/aws-call';
 import { REDRIVE_SERVICE_NAME } from '../../lambda/shared/contract';
 import { resetSnsAndSqsMocks } from './aws-mocks';
 import type { IdempotencyTable } from './idempotency-table';
@@ -56,7 +57,7 @@ export function redriveHandler(
     handler: createRedriveHandler({
       ...deps,
       config,
-      sfn: new SFNClient({}),
+      sfn: boundByDeadline(new SFNClient({})),
       statesArnPrefix: STATES_ARN_PREFIX,
       liveSince,
     }),

@@ -203,6 +203,8 @@ describe('parseExecutionStatusChange', () => {
       // Assess
       expect(change).toEqual({
         eventId: event.id,
+        source: 'aws.states',
+        eventTime: Date.parse(event.time),
         executionArn: event.detail.executionArn,
         stateMachineArn: STATE_MACHINE_ARN,
         stateMachineName: 'autoheal-demo-orders',

@@ -15,6 +15,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createRedriveHandler } from '../../../lambda/redrive/redrive-processor';
 import { parseRedriveConfig, type RedriveConfig } from '../../../lambda/shared/autoheal-config';
+import { boundByDeadline } from '../../../lambda/shared/aws-call';
 import {
   MESSAGE_ATTRIBUTES,
   METRICS_NAMESPACE,
@@ -143,7 +144,9 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
   const clients: { destroy(): void }[] = [admin];
   const environments: SqsHandler[] = Array.from({ length: options.environments ?? 5 }, () => {
     // DynamoDB Local is stopped in fault runs, never slowed: it keeps production's timeouts.
-    const dynamodb = new DynamoDBClient({ ...AUTOHEAL_CLIENT_CONFIG, endpoint: dynamoDbEndpoint });
+    const dynamodb = boundByDeadline(
+      new DynamoDBClient({ ...AUTOHEAL_CLIENT_CONFIG, endpoint: dynamoDbEndpoint }),
+    );
     dynamodb.middlewareStack.add(
       (next, context) => async (args) => {
         dynamoDbCalls++;
@@ -153,9 +156,10 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
       },
       { step: 'initialize', name: 'countDynamoDbCalls' },
     );
-    const sfn = new SFNClient({ ...clientConfig, endpoint: endpoint.url });
-    const sqs = new SQSClient({ ...clientConfig, endpoint: endpoint.url });
-    const sns = new SNSClient({ ...clientConfig, endpoint: endpoint.url });
+    // Bounded by the deadline as the handler's clients are (see aws-call.ts).
+    const sfn = boundByDeadline(new SFNClient({ ...clientConfig, endpoint: endpoint.url }));
+    const sqs = boundByDeadline(new SQSClient({ ...clientConfig, endpoint: endpoint.url }));
+    const sns = boundByDeadline(new SNSClient({ ...clientConfig, endpoint: endpoint.url }));
     sns.middlewareStack.add(
       (next) => async (args) => {
         snsCalls++;
@@ -238,7 +242,9 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
         input: null,
         inputDetails: null,
       });
-      return toSqsBody({ ...event, id: randomUUID(), resources: [executionArn] });
+      // EventBridge stamps the event when the execution stops: the facts are as old as the failure.
+      const time = new Date(facts.stopDate).toISOString();
+      return toSqsBody({ ...event, id: randomUUID(), time, resources: [executionArn] });
     },
     async enqueue(bodies, parallel = 8) {
       const batches: string[][] = [];
