@@ -26,14 +26,8 @@ import {
   sqsEvent,
   sqsRecord,
 } from '../support/idempotency-table';
-import { HOUR_MS, MAX_RECEIVE_COUNT } from '../support/lambda-env';
-import {
-  DLQ_URL,
-  NOW,
-  redriveHandler,
-  resetRedriveMocks,
-  sfnMock,
-} from '../support/redrive-harness';
+import { HOUR_MS, MAX_RECEIVE_COUNT, MINUTE_MS } from '../support/lambda-env';
+import { DLQ_URL, redriveHandler, resetRedriveMocks, sfnMock } from '../support/redrive-harness';
 
 const COUNT = 1000;
 const BATCH_SIZE = 10;
@@ -163,8 +157,12 @@ function parkingProblems(delivered: readonly Delivered[]): string[] {
 
 describe('redrive handler on generated malformed events', () => {
   it('sees DynamoDB, Step Functions and the metrics when an event is valid (the probes work)', async () => {
-    // Prepare: an in-scope, redrivable failure whose delay has elapsed
-    const valid = withDetail(loadEvent('failed-redrivable'), { stopDate: NOW - HOUR_MS });
+    // Prepare: an in-scope, redrivable failure whose delay has elapsed, sent a minute
+    // ago by the rule (fresh: the handler acts on its facts without DescribeExecution)
+    const valid = {
+      ...withDetail(loadEvent('failed-redrivable'), { stopDate: AFTER_EVERY_FIXTURE - HOUR_MS }),
+      time: new Date(AFTER_EVERY_FIXTURE - MINUTE_MS).toISOString(),
+    };
 
     // Act
     const run = await deliverInBatches([{ body: toSqsBody(valid) }]);
