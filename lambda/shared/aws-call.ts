@@ -91,9 +91,12 @@ export function boundByDeadline<C extends Sendable>(client: C): C {
       return proto.send.call(client, command, options, callback);
     }
     const remainingMs = bound.deadline - bound.now();
-    // Past the deadline a call is not started at all: it could only be cut short.
-    if (remainingMs <= 0) return Promise.reject(abortError(bound.deadline));
-    const abortSignal = AbortSignal.timeout(remainingMs);
+    // Past the deadline the signal is already aborted: the SDK's HTTP handler then sends nothing.
+    // AbortSignal.timeout takes whole milliseconds; a deadline may keep back a fraction of one.
+    const abortSignal =
+      remainingMs > 0
+        ? AbortSignal.timeout(Math.ceil(remainingMs))
+        : AbortSignal.abort(abortError(bound.deadline));
     const call = proto.send.call(client, command, { abortSignal, ...(options as object) });
     return untilAborted(call, abortSignal, bound.deadline);
   };
