@@ -30,11 +30,11 @@ import { InvalidInputError } from '../shared/errors';
 import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempotency';
 import { countMetric } from '../shared/metrics';
 import { type Notice, publishNotice } from '../shared/notices';
-import { DEFERRAL_LIMIT_REASON, deferralLimit, deferWithinLimit } from '../shared/sqs-buffer';
+import { deferralLimit } from '../shared/sqs-buffer';
 import {
-  BUFFER_METRICS,
   type BufferedHealerDeps,
   createSqsEventHandler,
+  deferOrPark,
 } from '../shared/sqs-event-handler';
 import { describeFlow, flowClientToken, startFlow } from './flow-api';
 import {
@@ -330,27 +330,12 @@ export function createFlowHealerHandler(
     log: Logger,
     what: string,
   ): Promise<void> => {
-    const deferral = await deferWithinLimit(
-      sqs,
-      deps,
-      record,
-      decision.delaySeconds,
-      FLOW_HEALER_DEFERRAL_LIMIT,
-    );
-    if (deferral.outcome === 'parked') {
-      log.error('Deferred too often; parked in the dead-letter queue', {
-        decision: 'park',
-        reason: DEFERRAL_LIMIT_REASON,
-        deferrals: deferral.deferrals,
-        dueAt: new Date(decision.dueAt).toISOString(),
-      });
-      countMetric(metrics, BUFFER_METRICS.parked, DEFERRAL_LIMIT_REASON);
-      return;
-    }
+    const hopSeconds = await deferOrPark(deps, record, log, decision, FLOW_HEALER_DEFERRAL_LIMIT);
+    if (hopSeconds === undefined) return;
     log.info(`Deferred until ${what}`, {
       decision: 'defer',
       dueAt: new Date(decision.dueAt).toISOString(),
-      hopSeconds: deferral.hopSeconds,
+      hopSeconds,
     });
     countMetric(metrics, METRIC.deferred);
   };

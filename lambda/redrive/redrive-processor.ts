@@ -20,11 +20,11 @@ import { InvalidInputError, RetryableError } from '../shared/errors';
 import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempotency';
 import { countMetric } from '../shared/metrics';
 import { publishNotice } from '../shared/notices';
-import { DEFERRAL_LIMIT_REASON, deferralLimit, deferWithinLimit } from '../shared/sqs-buffer';
+import { deferralLimit } from '../shared/sqs-buffer';
 import {
-  BUFFER_METRICS,
   type BufferedHealerDeps,
   createSqsEventHandler,
+  deferOrPark,
 } from '../shared/sqs-event-handler';
 import { decideRedrive, failureKey, type RedriveDecision, redriveIdempotencyKey } from './decide';
 import { clientTokenFor, describeStatusChange, redriveExecution } from './execution-api';
@@ -235,29 +235,20 @@ export function createRedriveHandler(
         count(METRIC.ignored);
         return;
       case 'defer': {
-        const deferral = await deferWithinLimit(
-          sqs,
+        const hopSeconds = await deferOrPark(
           deps,
           record,
-          decision.delaySeconds,
+          log,
+          decision,
           REDRIVE_DEFERRAL_LIMIT,
           // A confirmed stale message is still stale when its hop comes due: the body keeps the old facts.
           freshness.fresh ? {} : { [MESSAGE_ATTRIBUTES.unconfirmed]: freshness.reason },
         );
-        if (deferral.outcome === 'parked') {
-          log.error('Deferred too often; parked in the dead-letter queue', {
-            decision: 'park',
-            reason: DEFERRAL_LIMIT_REASON,
-            deferrals: deferral.deferrals,
-            dueAt: new Date(decision.dueAt).toISOString(),
-          });
-          count(BUFFER_METRICS.parked, { reason: DEFERRAL_LIMIT_REASON });
-          return;
-        }
+        if (hopSeconds === undefined) return;
         log.info('Deferred until the redrive delay has elapsed', {
           decision: 'defer',
           dueAt: new Date(decision.dueAt).toISOString(),
-          hopSeconds: deferral.hopSeconds,
+          hopSeconds,
         });
         count(METRIC.deferred);
         return;

@@ -26,7 +26,7 @@ import { withCallDeadline } from './aws-call';
 import { underlyingErrorName } from './aws-errors';
 import { InvalidInputError } from './errors';
 import { countMetric, flushMetrics } from './metrics';
-import { parkMessage } from './sqs-buffer';
+import { DEFERRAL_LIMIT_REASON, deferWithinLimit, parkMessage } from './sqs-buffer';
 import { invocationDeadline, invocationEnd } from './throttle-patience';
 
 /** Metric names every SQS-driven handler emits. */
@@ -164,4 +164,43 @@ export function createSqsEventHandler<T>(
       flushMetrics(metrics);
     }
   };
+}
+
+/**
+ * Defers a record until `dueAt` (one SQS delay hop), or, past `limit` hops,
+ * parks it with reason `deferral-limit`, logged and counted as `Parked`.
+ * Returns the hop taken in seconds, or undefined when the record was parked.
+ *
+ * @param extraAttributes message attributes the hop carries besides the provenance ones
+ * @example
+ * ```ts
+ * const hop = await deferOrPark(deps, record, log, decision, REDRIVE_DEFERRAL_LIMIT);
+ * if (hop !== undefined) log.info('Deferred', { hopSeconds: hop });
+ * ```
+ */
+export async function deferOrPark(
+  deps: Pick<BufferedHealerDeps, 'sqs' | 'workQueueUrl' | 'deadLetterQueueUrl' | 'metrics'>,
+  record: SQSRecord,
+  log: Logger,
+  decision: { readonly dueAt: number; readonly delaySeconds: number },
+  limit: number,
+  extraAttributes: Readonly<Record<string, string>> = {},
+): Promise<number | undefined> {
+  const deferral = await deferWithinLimit(
+    deps.sqs,
+    deps,
+    record,
+    decision.delaySeconds,
+    limit,
+    extraAttributes,
+  );
+  if (deferral.outcome === 'deferred') return deferral.hopSeconds;
+  log.error('Deferred too often; parked in the dead-letter queue', {
+    decision: 'park',
+    reason: DEFERRAL_LIMIT_REASON,
+    deferrals: deferral.deferrals,
+    dueAt: new Date(decision.dueAt).toISOString(),
+  });
+  countMetric(deps.metrics, BUFFER_METRICS.parked, DEFERRAL_LIMIT_REASON);
+  return undefined;
 }

@@ -346,7 +346,8 @@ describe('faults', () => {
     // Act
     const burst = await describeAll(quota.burst + 2);
     const burstEnd = Date.now();
-    await sleep(400);
+    // 450 ms, not 400: a timer may fire a millisecond before Date.now() says its time has passed.
+    await sleep(450);
     const refillStart = Date.now();
     const refill = await describeAll(10);
     const refillEnd = Date.now();
