@@ -457,11 +457,11 @@ export function createExecutionSweeper(
 
     const sweepMachine = async (machine: ScopedMachine): Promise<void> => {
       const policy = policyFor(config, machine.name);
-      const liveSince = liveSinceOf(liveSinceDocument, config, machine);
       const log = logger.createChild({ persistentKeys: { stateMachine: machine.name } });
       const statuses = REDRIVABLE_STATUSES.filter((s) => policy.statuses.includes(s));
       let listedAny = false;
       for (const status of statuses) {
+        const liveSince = liveSinceOf(liveSinceDocument, config, machine, status);
         let nextToken: string | undefined;
         do {
           const token = nextToken;

@@ -20,6 +20,7 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { REDRIVABLE_STATUSES, type RedrivableStatus } from '../shared/config/redrive-config';
 import { HEALING_STATE, IDEMPOTENCY_TABLE, LIVE_HEALING_CLOCK } from '../shared/contract';
 import { advanceClock, type ClockConfig, type ClockState, liveSinceDocument } from './live-healing';
 
@@ -73,6 +74,19 @@ export function parseClockConfig(json: unknown): ClockConfig {
   ) {
     throw new Error(`${field}.overrideObserveOnly: must map names to booleans`);
   }
+  const isStatuses = (v: unknown): v is RedrivableStatus[] =>
+    Array.isArray(v) && v.every((s) => (REDRIVABLE_STATUSES as readonly unknown[]).includes(s));
+  if (!isStatuses(raw.statuses)) {
+    throw new Error(`${field}.statuses: must list ${REDRIVABLE_STATUSES.join(', ')}`);
+  }
+  const overrideStatuses = raw.overrideStatuses;
+  if (
+    typeof overrideStatuses !== 'object' ||
+    overrideStatuses === null ||
+    !Object.values(overrideStatuses).every(isStatuses)
+  ) {
+    throw new Error(`${field}.overrideStatuses: must map names to lists of statuses`);
+  }
   return {
     stateMachineArns: stringArray(raw.stateMachineArns, `${field}.stateMachineArns`),
     stateMachineNamePrefixes: stringArray(
@@ -81,6 +95,8 @@ export function parseClockConfig(json: unknown): ClockConfig {
     ),
     observeOnly: raw.observeOnly,
     overrideObserveOnly: overrides as Record<string, boolean>,
+    statuses: raw.statuses,
+    overrideStatuses: overrideStatuses as Record<string, RedrivableStatus[]>,
   };
 }
 

@@ -7,7 +7,8 @@
  * after a state machine joins the scope, or after `observeOnly` is switched
  * off, the failures already in the sweeper's lookback are older than that, and
  * an operator may have dealt with them already (for example by starting a
- * fresh execution).
+ * fresh execution). The same holds per status: after `ABORTED` joins
+ * `statuses`, the executions an operator aborted before are not redriven.
  *
  * A CloudFormation custom resource (the live-healing clock) runs
  * {@link advanceClock} on every deploy with the live-relevant parts of the
@@ -17,6 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RedriveConfig } from '../shared/autoheal-config';
+import { REDRIVABLE_STATUSES, type RedrivableStatus } from '../shared/config/redrive-config';
 import { REDRIVE_WINDOW_DAYS } from '../shared/contract';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -31,7 +33,14 @@ export interface ClockConfig {
   readonly observeOnly: boolean;
   /** `observeOnly` of each override that sets it, by state machine name. */
   readonly overrideObserveOnly: Readonly<Record<string, boolean>>;
+  /** The global `statuses`. */
+  readonly statuses: readonly RedrivableStatus[];
+  /** `statuses` of each override that sets them, by state machine name. */
+  readonly overrideStatuses: Readonly<Record<string, readonly RedrivableStatus[]>>;
 }
+
+/** Since when each status has been redriven (epoch milliseconds). */
+export type StatusTimes = Readonly<Partial<Record<RedrivableStatus, number>>>;
 
 /**
  * What the clock remembers between deploys (epoch milliseconds; `null` while
@@ -52,7 +61,25 @@ export interface ClockState {
    * live at that deploy, not when the global policy did).
    */
   readonly machines: Readonly<Record<string, number | null>>;
+  /**
+   * Since when each global status has been redriven. Absent in a record of a
+   * clock before status times (see {@link advanceClock} for what an upgrade does).
+   */
+  readonly statuses?: StatusTimes;
+  /**
+   * State machines whose statuses have been redriven since other times than the
+   * global ones: every override that sets `statuses`, and a machine whose
+   * override's `statuses` were removed (until its times age past the redrive window).
+   */
+  readonly machineStatuses?: Readonly<Record<string, StatusTimes>>;
 }
+
+/**
+ * Status times as the document carries them: one per status of
+ * `REDRIVABLE_STATUSES`, in that order, `null` where it is not redriven
+ * (`[t, t, null]` is some 30 bytes, a keyed object some 75).
+ */
+export type StatusTimeList = readonly (number | null)[];
 
 /**
  * What the handlers receive: {@link ClockState} with the scope times in
@@ -68,24 +95,35 @@ export interface LiveSinceDocument {
   readonly prefixes: readonly number[];
   readonly global: number | null;
   readonly machines: Readonly<Record<string, number | null>>;
+  /**
+   * {@link ClockState.statuses} as a {@link StatusTimeList}. Absent (a document
+   * of a clock before status times): status times do not restrict.
+   */
+  readonly statuses?: StatusTimeList;
+  /** {@link ClockState.machineStatuses}, each as a {@link StatusTimeList}. */
+  readonly machineStatuses?: Readonly<Record<string, StatusTimeList>>;
 }
 
 /** The live-relevant parts of a validated redrive config. */
 export function clockConfigOf(
   config: Pick<
     RedriveConfig,
-    'stateMachineArns' | 'stateMachineNamePrefixes' | 'observeOnly' | 'overrides'
+    'stateMachineArns' | 'stateMachineNamePrefixes' | 'observeOnly' | 'overrides' | 'statuses'
   >,
 ): ClockConfig {
   const overrideObserveOnly: Record<string, boolean> = {};
+  const overrideStatuses: Record<string, readonly RedrivableStatus[]> = {};
   for (const [name, override] of Object.entries(config.overrides)) {
     if (override.observeOnly !== undefined) overrideObserveOnly[name] = override.observeOnly;
+    if (override.statuses !== undefined) overrideStatuses[name] = override.statuses;
   }
   return {
     stateMachineArns: config.stateMachineArns,
     stateMachineNamePrefixes: config.stateMachineNamePrefixes,
     observeOnly: config.observeOnly,
     overrideObserveOnly,
+    statuses: config.statuses,
+    overrideStatuses,
   };
 }
 
@@ -93,8 +131,17 @@ export function clockConfigOf(
  * The clock after a deploy of `config` at `now`. Entries that stay keep their
  * times; new ones start at `now`; removed ones are forgotten (re-added later,
  * they start again). A policy switched to observe-only loses its time; switched
- * back, it starts at `now`. `previous` is undefined on the first deploy: then
- * everything starts at `now`.
+ * back, it starts at `now`. Statuses likewise, per policy: a status keeps the
+ * time it joined a policy's `statuses` while it stays (observe-only or not).
+ * `previous` is undefined on the first deploy: then everything starts at `now`.
+ *
+ * Upgrade: a record of the clock before status times has no `statuses`. The
+ * first deploy of this version then dates each configured FAILED and TIMED_OUT
+ * from the policy time already recorded (or `now` while observe-only), so
+ * their healing goes on uninterrupted; ABORTED starts at `now`, since the old
+ * record cannot tell whether this very deploy added it (that is the case this
+ * clock exists for). The cost: an execution aborted before the upgrade, while
+ * ABORTED was already configured, is no longer redriven automatically.
  *
  * @param now epoch milliseconds of the deploy
  * @example
@@ -139,13 +186,56 @@ export function advanceClock(
     }
     machines[name] = time;
   }
+  // See the upgrade note above.
+  const upgradeTime = (policyTime: number | null | undefined) => (status: RedrivableStatus) =>
+    status === 'ABORTED' ? now : (policyTime ?? now);
+  const statusSince = (
+    statuses: readonly RedrivableStatus[],
+    before: StatusTimes | undefined,
+    carried: (status: RedrivableStatus) => number,
+  ): Partial<Record<RedrivableStatus, number>> =>
+    Object.fromEntries(statuses.map((s) => [s, before ? (before[s] ?? now) : carried(s)]));
+
+  const statuses = statusSince(config.statuses, previous?.statuses, upgradeTime(previousGlobal));
+  const machineStatuses: Record<string, StatusTimes> = {};
+  const statusNames = new Set([
+    ...Object.keys(config.overrideStatuses),
+    ...Object.keys(previous?.machineStatuses ?? {}),
+  ]);
+  for (const name of statusNames) {
+    const own = previous?.machineStatuses?.[name];
+    // A machine without times of its own followed the global statuses until now.
+    const before = own ?? previous?.statuses;
+    const previousPolicy =
+      previous && name in previous.machines ? previous.machines[name] : previousGlobal;
+    const times = statusSince(
+      config.overrideStatuses[name] ?? config.statuses,
+      before,
+      upgradeTime(previousPolicy),
+    );
+    if (!(name in config.overrideStatuses)) {
+      // Back on the global statuses: its own times matter only while they
+      // differ from the global ones and are within the redrive window.
+      const matters = Object.entries(times).some(
+        ([s, t]) =>
+          t !== statuses[s as RedrivableStatus] && t >= now - REDRIVE_WINDOW_DAYS * DAY_MS,
+      );
+      if (!matters) continue;
+    }
+    machineStatuses[name] = times;
+  }
   return {
     arns: since(config.stateMachineArns, previous?.arns),
     prefixes: since(config.stateMachineNamePrefixes, previous?.prefixes),
     global,
     machines,
+    statuses,
+    machineStatuses,
   };
 }
+
+const statusTimeList = (times: StatusTimes): StatusTimeList =>
+  REDRIVABLE_STATUSES.map((s) => times[s] ?? null);
 
 /** A short digest of the live-relevant config, which the document carries. */
 export function clockConfigDigest(config: ClockConfig): string {
@@ -160,6 +250,18 @@ export function liveSinceDocument(state: ClockState, config: ClockConfig): LiveS
     prefixes: config.stateMachineNamePrefixes.map((prefix) => state.prefixes[prefix]),
     global: state.global,
     machines: state.machines,
+    statuses: statusTimeList(state.statuses ?? {}),
+    // Left out when empty, as it mostly is: the environment is small.
+    ...(Object.keys(state.machineStatuses ?? {}).length === 0
+      ? {}
+      : {
+          machineStatuses: Object.fromEntries(
+            Object.entries(state.machineStatuses ?? {}).map(([name, t]) => [
+              name,
+              statusTimeList(t),
+            ]),
+          ),
+        }),
   };
 }
 
@@ -179,6 +281,13 @@ export function maxLiveSinceDocumentBytes(config: ClockConfig): number {
     global: 10 ** (TIME_DIGITS - 1),
     machines: Object.fromEntries(
       Object.keys(config.overrideObserveOnly).map((name) => [name, 10 ** (TIME_DIGITS - 1)]),
+    ),
+    statuses: REDRIVABLE_STATUSES.map(() => 10 ** (TIME_DIGITS - 1)),
+    machineStatuses: Object.fromEntries(
+      Object.keys(config.overrideStatuses).map((name) => [
+        name,
+        REDRIVABLE_STATUSES.map(() => 10 ** (TIME_DIGITS - 1)),
+      ]),
     ),
   };
   return Buffer.byteLength(JSON.stringify(widest));
@@ -205,12 +314,28 @@ export function parseLiveSinceDocument(json: string): LiveSinceDocument {
   if (typeof value.machines === 'object' && value.machines !== null) {
     for (const [name, t] of Object.entries(value.machines)) machines[name] = isTime(t) ? t : null;
   }
+  // A status time that is not a time reads as "not redriven".
+  const statusTimes = (v: unknown): StatusTimeList =>
+    REDRIVABLE_STATUSES.map((_, i) => {
+      const t: unknown = Array.isArray(v) ? v[i] : undefined;
+      return isTime(t) ? t : null;
+    });
+  const machineStatuses: Record<string, StatusTimeList> = {};
+  if (typeof value.machineStatuses === 'object' && value.machineStatuses !== null) {
+    for (const [name, t] of Object.entries(value.machineStatuses)) {
+      machineStatuses[name] = statusTimes(t);
+    }
+  }
   return {
     config: typeof value.config === 'string' ? value.config : '',
     arns: times(value.arns),
     prefixes: times(value.prefixes),
     global: isTime(value.global) ? value.global : null,
     machines,
+    // A document of the clock before status times has none: its statuses
+    // follow their policy's time (see `liveSinceOf`).
+    ...(value.statuses === undefined ? {} : { statuses: statusTimes(value.statuses) }),
+    machineStatuses,
   };
 }
 
@@ -221,6 +346,8 @@ export const NOT_LIVE: LiveSinceDocument = {
   prefixes: [],
   global: null,
   machines: {},
+  statuses: [],
+  machineStatuses: {},
 };
 
 /**
@@ -237,7 +364,7 @@ export function documentForConfig(
   document: LiveSinceDocument,
   config: Pick<
     RedriveConfig,
-    'stateMachineArns' | 'stateMachineNamePrefixes' | 'observeOnly' | 'overrides'
+    'stateMachineArns' | 'stateMachineNamePrefixes' | 'observeOnly' | 'overrides' | 'statuses'
   >,
 ): LiveSinceDocument {
   return document.config === clockConfigDigest(clockConfigOf(config)) ? document : NOT_LIVE;
@@ -255,13 +382,15 @@ export interface ScopedStateMachine {
  * or undefined when it is not (observe-only, or not in the document). A
  * failure that stopped before it is never redriven automatically.
  *
- * It is the later of: the earliest time among the scope entries that cover the
- * machine (its exact ARN, the name prefixes it starts with), and the time its
- * effective `observeOnly` became false.
+ * It is the latest of: the earliest time among the scope entries that cover the
+ * machine (its exact ARN, the name prefixes it starts with), the time its
+ * effective `observeOnly` became false, and the time `status` joined its
+ * effective `statuses`.
  *
+ * @param status the failure's status
  * @example
  * ```ts
- * const liveSince = liveSinceOf(document, config, { arn, name });
+ * const liveSince = liveSinceOf(document, config, { arn, name }, 'ABORTED');
  * if (liveSince === undefined || stopDate < liveSince) skip();
  * ```
  */
@@ -269,6 +398,7 @@ export function liveSinceOf(
   document: LiveSinceDocument,
   config: Pick<RedriveConfig, 'stateMachineArns' | 'stateMachineNamePrefixes'>,
   machine: ScopedStateMachine,
+  status: string,
 ): number | undefined {
   const covering: number[] = [];
   config.stateMachineArns.forEach((arn, i) => {
@@ -283,5 +413,12 @@ export function liveSinceOf(
     ? document.machines[machine.name]
     : document.global;
   if (!isTime(policy)) return undefined;
-  return Math.max(Math.min(...inScope), policy);
+  const statusTimes = Object.hasOwn(document.machineStatuses ?? {}, machine.name)
+    ? document.machineStatuses?.[machine.name]
+    : document.statuses;
+  // No status times at all: a document of the clock before them.
+  if (statusTimes === undefined) return Math.max(Math.min(...inScope), policy);
+  const statusTime = statusTimes[REDRIVABLE_STATUSES.indexOf(status as RedrivableStatus)];
+  if (!isTime(statusTime)) return undefined;
+  return Math.max(Math.min(...inScope), policy, statusTime);
 }

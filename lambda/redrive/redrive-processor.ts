@@ -178,12 +178,16 @@ export function createRedriveHandler(
     deadline: number,
   ): Promise<void> => {
     const policy = policyFor(config, received.stateMachineName);
-    const liveSince = liveSinceOf(liveSinceDocument, config, {
-      arn: received.stateMachineArn,
-      name: received.stateMachineName,
-    });
+    // Per status: a confirmed status may differ from the message's.
+    const liveSince = (status: string) =>
+      liveSinceOf(
+        liveSinceDocument,
+        config,
+        { arn: received.stateMachineArn, name: received.stateMachineName },
+        status,
+      );
     let change = received;
-    let decision = decideRedrive(change, policy, now(), liveSince);
+    let decision = decideRedrive(change, policy, now(), liveSince(change.status));
     const freshness = judgeFreshness(record, received, {
       now: now(),
       autohealRoleIds: deps.autohealRoleIds ?? [],
@@ -213,7 +217,7 @@ export function createRedriveHandler(
       );
       if (described) {
         change = described;
-        decision = decideRedrive(change, policy, now(), liveSince);
+        decision = decideRedrive(change, policy, now(), liveSince(change.status));
         if (decision.action === 'describe') {
           throw new RetryableError(
             'DescribeExecution did not return the redrive fields yet (it is eventually consistent); retrying',

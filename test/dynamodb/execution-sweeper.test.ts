@@ -496,7 +496,10 @@ describe('the sweeper', () => {
           stateMachineArns: [machineArn('invoices')],
           observeOnly: true,
         }),
-        second: parseRedriveConfig({ stateMachineArns: [machineArn('invoices')] }),
+        second: parseRedriveConfig({
+          stateMachineArns: [machineArn('invoices')],
+          delay: { jitterRatio: 0 },
+        }),
       },
     ])('enqueues none of the failures from before $label', async ({ first, second }) => {
       // Prepare: deployed two days ago, changed 10 minutes ago
@@ -513,6 +516,65 @@ describe('the sweeper', () => {
       expect(summary).toMatchObject({ listed: 1, enqueued: 0, beforeLiveHealing: 1 });
       expect(sqsMock).not.toHaveReceivedCommand(SendMessageBatchCommand);
     });
+
+    it.each([
+      {
+        label: 'ABORTED added to statuses',
+        first: parseRedriveConfig({
+          stateMachineArns: [machineArn('invoices')],
+          delay: { jitterRatio: 0 },
+        }),
+        second: parseRedriveConfig({
+          stateMachineArns: [machineArn('invoices')],
+          delay: { jitterRatio: 0 },
+          statuses: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+        }),
+      },
+      {
+        label: "ABORTED added to an override's statuses",
+        first: parseRedriveConfig({
+          stateMachineArns: [machineArn('invoices')],
+          delay: { jitterRatio: 0 },
+        }),
+        second: parseRedriveConfig({
+          stateMachineArns: [machineArn('invoices')],
+          delay: { jitterRatio: 0 },
+          overrides: { invoices: { statuses: ['FAILED', 'ABORTED'] } },
+        }),
+      },
+    ])(
+      'enqueues none of the failures of a status from before $label; enqueues one after',
+      async ({ first, second }) => {
+        // Prepare: deployed two days ago, ABORTED added two hours ago; an execution
+        // aborted (on purpose, perhaps) before that, one after, and a FAILED one before
+        const clock = fakeClock();
+        const abortedBefore = failure({
+          machine: 'invoices',
+          stoppedAgo: 5 * HOUR_MS,
+          status: 'ABORTED',
+        });
+        const abortedAfter = failure({
+          machine: 'invoices',
+          stoppedAgo: HOUR_MS,
+          status: 'ABORTED',
+        });
+        const failedBefore = failure({ machine: 'invoices', stoppedAgo: 5 * HOUR_MS });
+        fakeStepFunctions([abortedBefore, abortedAfter, failedBefore], { clock });
+        const liveSince = await deployed([first, NOW - 48 * HOUR_MS], [second, NOW - 2 * HOUR_MS]);
+        const { sweep } = buildSweeper(second, clock, { liveSince });
+
+        // Act
+        const summary = await sweep();
+
+        // Assess
+        expect(summary).toMatchObject({ listed: 3, enqueued: 2, beforeLiveHealing: 1 });
+        expect(
+          sentMessages()
+            .map((m) => m.event.detail.executionArn)
+            .sort(),
+        ).toEqual([abortedAfter.executionArn, failedBefore.executionArn].sort());
+      },
+    );
   });
 
   it.each(['orders-eu.v2', 'orders-a@b', 'orders-Bestellungen-ü'])(

@@ -62,6 +62,8 @@ describe('the live-healing clock', () => {
       prefixes: [T0],
       global: T0,
       machines: {},
+      // FAILED, TIMED_OUT, ABORTED (not redriven by default)
+      statuses: [T0, T0, null],
     });
     const items = await table.items();
     expect(items).toEqual([
@@ -88,6 +90,59 @@ describe('the live-healing clock', () => {
       prefixes: [T0, T1],
       global: T1,
       machines: {},
+      statuses: [T0, T0, null],
+    });
+  });
+
+  it('starts a status added on an update at that deploy; the others keep theirs', async () => {
+    // Prepare
+    await clockAt(T0)(clockRequest('Create', config()));
+
+    // Act
+    const updated = await clockAt(T1)(
+      clockRequest(
+        'Update',
+        config({
+          statuses: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+          overrides: { 'billing-close': { statuses: ['FAILED', 'ABORTED'] } },
+        }),
+      ),
+    );
+
+    // Assess
+    expect(documentOf(updated)).toMatchObject({
+      statuses: [T0, T0, T1],
+      machineStatuses: { 'billing-close': [T0, null, T1] },
+    });
+  });
+
+  it('upgrades a record of the clock before status times: FAILED and TIMED_OUT keep the policy time, ABORTED starts now', async () => {
+    // Prepare: the record as the previous version wrote it, without status times
+    const created = await clockAt(T0)(clockRequest('Create', config()));
+    await table.client.send(
+      new PutItemCommand({
+        TableName: table.tableName,
+        Item: {
+          [IDEMPOTENCY_TABLE.partitionKey]: { S: created.PhysicalResourceId },
+          [HEALING_STATE.clockState]: {
+            S: JSON.stringify({ arns: { [ORDERS]: T0 }, prefixes: {}, global: T0, machines: {} }),
+          },
+          [HEALING_STATE.clockVersion]: { N: '1' },
+        },
+      }),
+    );
+
+    // Act
+    const updated = await clockAt(T1)(
+      clockRequest('Update', config({ statuses: ['FAILED', 'TIMED_OUT', 'ABORTED'] })),
+    );
+
+    // Assess
+    expect(documentOf(updated)).toMatchObject({
+      arns: [T0],
+      prefixes: [T1],
+      global: T0,
+      statuses: [T0, T0, T1],
     });
   });
 
@@ -161,6 +216,7 @@ describe('the live-healing clock', () => {
       prefixes: [T1],
       global: T1,
       machines: {},
+      statuses: [T1, T1, null],
     });
   });
 

@@ -17,7 +17,12 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import 'aws-sdk-client-mock-jest';
-import { NOT_LIVE } from '../../lambda/redrive/live-healing';
+import {
+  advanceClock,
+  clockConfigOf,
+  liveSinceDocument,
+  NOT_LIVE,
+} from '../../lambda/redrive/live-healing';
 import { REDRIVE_DEFERRAL_LIMIT } from '../../lambda/redrive/redrive-processor';
 import { parseRedriveConfig } from '../../lambda/shared/autoheal-config';
 import {
@@ -56,7 +61,7 @@ import {
 import { deferredMessage, parkedInvalidEvent } from '../support/sqs-messages';
 
 // No jitter, so every delay below is exact: 60 s × 4^redriveCount, capped at 3600 s.
-const config = parseRedriveConfig({
+const rawConfig = {
   stateMachineNamePrefixes: ['orders-'],
   delay: { jitterRatio: 0 },
   overrides: {
@@ -64,7 +69,8 @@ const config = parseRedriveConfig({
     'orders-payments': { errors: { deny: ['Payment.*'] } },
   },
   processing: { maxReceiveCount: MAX_RECEIVE_COUNT },
-});
+};
+const config = parseRedriveConfig(rawConfig);
 
 interface ChangeOptions {
   readonly machine?: string;
@@ -367,6 +373,55 @@ describe('redrive handler', () => {
         stringAttribute('before-live-healing'),
       ]);
     });
+
+    it.each([
+      {
+        label: 'aborted before: skipped, no Step Functions call',
+        stoppedAgo: 2 * HOUR_MS,
+        redrives: 0,
+        reasons: ['before-live-healing'],
+      },
+      { label: 'aborted after: redriven', stoppedAgo: 10 * MINUTE_MS, redrives: 1, reasons: [] },
+    ])(
+      'ABORTED added to statuses an hour ago, an execution $label',
+      async ({ stoppedAgo, redrives, reasons }) => {
+        // Prepare: deployed two days ago; ABORTED joined the statuses an hour ago
+        const withAborted = parseRedriveConfig({
+          ...rawConfig,
+          statuses: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+        });
+        const before = clockConfigOf(config);
+        const after = clockConfigOf(withAborted);
+        const clock = advanceClock(
+          advanceClock(undefined, before, NOW - 48 * HOUR_MS),
+          after,
+          NOW - HOUR_MS,
+        );
+        const { handler } = redriveHandler(
+          table,
+          withAborted,
+          undefined,
+          liveSinceDocument(clock, after),
+        );
+        const change = statusChange({
+          detail: {
+            status: 'ABORTED',
+            stopDate: NOW - stoppedAgo,
+            startDate: NOW - stoppedAgo - MINUTE_MS,
+          },
+        });
+
+        // Act
+        const result = await handler(sqsEvent(sqsRecord(change.body)), lambdaContext());
+
+        // Assess
+        expect(result).toEqual({ batchItemFailures: [] });
+        expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, redrives);
+        expect(notices().map((n) => n.MessageAttributes?.reason)).toEqual(
+          reasons.map(stringAttribute),
+        );
+      },
+    );
 
     it('redrives a failure that stopped after live healing began, with the usual 3 calls at most', async () => {
       // Prepare

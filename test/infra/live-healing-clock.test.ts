@@ -44,7 +44,7 @@ function variablesOf(template: BuiltTemplate, prefix: string): Record<string, un
 }
 
 describe('the live-healing clock', () => {
-  it('is a custom resource given each scope entry and each observe-only switch', () => {
+  it('is a custom resource given each scope entry, each observe-only switch and each status list', () => {
     // Prepare & Act
     const { template } = buildStack(scopedConfig, { env });
 
@@ -56,6 +56,9 @@ describe('the live-healing clock', () => {
       observeOnly: true,
       // Only the overrides that set observeOnly.
       overrideObserveOnly: { 'billing-close': false },
+      statuses: ['FAILED', 'TIMED_OUT'],
+      // Only the overrides that set statuses.
+      overrideStatuses: { 'billing-open': ['ABORTED'] },
     });
     expect(properties[LIVE_HEALING_CLOCK.properties.clockId]).toMatch(
       /^Autoheal.*LiveHealingClock/,
@@ -74,6 +77,20 @@ describe('the live-healing clock', () => {
 
     // Assess
     expect(clockResource(after)).toEqual(clockResource(before));
+  });
+
+  it('is run again when a status joins the redriven statuses (its time starts at that deploy)', () => {
+    // Prepare
+    const before = buildStack(scopedConfig, { env }).template;
+
+    // Act
+    const after = buildStack(
+      { redrive: { ...scopedConfig.redrive, statuses: ['FAILED', 'TIMED_OUT', 'ABORTED'] } },
+      { env },
+    ).template;
+
+    // Assess
+    expect(clockResource(after).properties).not.toEqual(clockResource(before).properties);
   });
 
   it.each([
