@@ -22,7 +22,13 @@ import {
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { REDRIVABLE_STATUSES, type RedrivableStatus } from '../shared/config/redrive-config';
 import { HEALING_STATE, IDEMPOTENCY_TABLE, LIVE_HEALING_CLOCK } from '../shared/contract';
-import { advanceClock, type ClockConfig, type ClockState, liveSinceDocument } from './live-healing';
+import {
+  advanceClock,
+  type ClockConfig,
+  type ClockState,
+  clockConfigDigest,
+  liveSinceDocument,
+} from './live-healing';
 
 /**
  * CloudFormation accepts at most 4 KB of data from a custom resource; the
@@ -172,12 +178,14 @@ export function createLiveHealingClock(
       throw new Error(`${LIVE_HEALING_CLOCK.properties.clockId}: missing`);
     }
     const id = clockRecordKey(clockId);
-    const config = parseClockConfig(event.ResourceProperties[LIVE_HEALING_CLOCK.properties.config]);
+    const property = event.ResourceProperties[LIVE_HEALING_CLOCK.properties.config];
     const stored = await read(id);
     // A Create starts the clock afresh, even over a record a failed attempt left.
     const previous = event.RequestType === 'Create' ? undefined : stored?.state;
-    const state = advanceClock(previous, config, now());
-    const document = JSON.stringify(liveSinceDocument(state, config));
+    const { state, document: liveSince } = previousVersionConfig(property)
+      ? rollBackToPreviousVersion(previous, property as string, now())
+      : advance(previous, parseClockConfig(property), now());
+    const document = JSON.stringify(liveSince);
     if (Buffer.byteLength(document) > MAX_LIVE_SINCE_DATA_BYTES) {
       throw new Error(
         `The live-since document is ${Buffer.byteLength(document)} bytes, more than the ${MAX_LIVE_SINCE_DATA_BYTES} a custom resource may return; scope by name prefix instead of many ARNs, or fold overrides together.`,
@@ -185,5 +193,57 @@ export function createLiveHealingClock(
     }
     await write(id, state, stored?.version);
     return { PhysicalResourceId: id, Data: { [LIVE_HEALING_CLOCK.attribute]: document } };
+  };
+}
+
+function advance(previous: ClockState | undefined, config: ClockConfig, now: number) {
+  const state = advanceClock(previous, config, now);
+  return { state, document: liveSinceDocument(state, config) };
+}
+
+/**
+ * True for the `ClockConfig` property of the version before status times: it
+ * has no `statuses`. The new code meets it when CloudFormation rolls a failed
+ * upgrade back: it sends the old properties to the custom resource, whose
+ * handler is still the new one.
+ */
+function previousVersionConfig(json: unknown): boolean {
+  if (typeof json !== 'string') return false;
+  const raw = JSON.parse(json) as Record<string, unknown>;
+  return raw.statuses === undefined && raw.overrideStatuses === undefined;
+}
+
+/**
+ * A rollback to the version before status times must not fail (the stack would
+ * be stuck in UPDATE_ROLLBACK_FAILED). The clock advances as that version's did,
+ * every status counted as always redriven, and the document carries the digest
+ * of that version's own config, so its handlers find their times. The status
+ * times are dropped from the record: the next deploy of this version treats it
+ * as an upgrade (FAILED and TIMED_OUT from the policy time, ABORTED from then),
+ * the cautious reading.
+ */
+function rollBackToPreviousVersion(previous: ClockState | undefined, json: string, now: number) {
+  const withStatuses = JSON.stringify({
+    ...JSON.parse(json),
+    statuses: [...REDRIVABLE_STATUSES],
+    overrideStatuses: {},
+  });
+  const config = parseClockConfig(withStatuses);
+  const {
+    statuses: _statuses,
+    machineStatuses: _machineStatuses,
+    ...state
+  } = advanceClock(previous, config, now);
+  const previousConfig = {
+    stateMachineArns: config.stateMachineArns,
+    stateMachineNamePrefixes: config.stateMachineNamePrefixes,
+    observeOnly: config.observeOnly,
+    overrideObserveOnly: config.overrideObserveOnly,
+  };
+  const { statuses: _s, machineStatuses: _m, ...document } = liveSinceDocument(state, config);
+  return {
+    state,
+    // The previous version's digest is of its own, shorter config, in this key order.
+    document: { ...document, config: clockConfigDigest(previousConfig as ClockConfig) },
   };
 }

@@ -3,6 +3,7 @@
  * what each CloudFormation request does to its record and to the document it
  * hands the redrive handler and the sweeper.
  */
+import { createHash } from 'node:crypto';
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   type ClockResponse,
@@ -144,6 +145,43 @@ describe('the live-healing clock', () => {
       global: T0,
       statuses: [T0, T0, T1],
     });
+  });
+
+  it('survives a rollback to the version before status times: that version’s properties get its own digest, and the next deploy upgrades again', async () => {
+    // Prepare: this version deployed; the rollback sends the previous version's properties
+    const created = await clockAt(T0)(
+      clockRequest('Create', config({ statuses: ['FAILED', 'TIMED_OUT', 'ABORTED'] })),
+    );
+    const previousConfig = {
+      stateMachineArns: [ORDERS],
+      stateMachineNamePrefixes: ['billing-'],
+      observeOnly: false,
+      overrideObserveOnly: {},
+    };
+    const rollback = clockRequest('Update', config());
+    rollback.ResourceProperties[LIVE_HEALING_CLOCK.properties.config] =
+      JSON.stringify(previousConfig);
+
+    // Act
+    const rolledBack = await clockAt(T1)(rollback);
+    const redeployed = await clockAt(T1 + 1000)(
+      clockRequest('Update', config({ statuses: ['FAILED', 'TIMED_OUT', 'ABORTED'] })),
+    );
+
+    // Assess: the previous version's handlers find their document (digest of their config)
+    expect(rolledBack.PhysicalResourceId).toBe(created.PhysicalResourceId);
+    expect(documentOf(rolledBack)).toEqual({
+      config: createHash('sha256')
+        .update(JSON.stringify(previousConfig))
+        .digest('hex')
+        .slice(0, 16),
+      arns: [T0],
+      prefixes: [T0],
+      global: T0,
+      machines: {},
+    });
+    // Redeployed: FAILED and TIMED_OUT from the policy time, ABORTED from the redeploy
+    expect(documentOf(redeployed)).toMatchObject({ global: T0, statuses: [T0, T0, T1 + 1000] });
   });
 
   it('gives an update the same document again when it is retried', async () => {
