@@ -15,7 +15,12 @@ import { ExecutionSweeper } from './execution-sweeper';
 import type { IdempotencyTable } from './idempotency-table';
 import { LiveHealingClock, liveSinceEnvironmentBytes } from './live-healing-clock';
 import type { Notices } from './notices';
-import { executionArnIn, stateMachineArnIn, statesArnPrefix } from './state-machine-arns';
+import {
+  executionArnIn,
+  scopedStateMachineArns,
+  stateMachineArnIn,
+  statesArnPrefix,
+} from './state-machine-arns';
 
 /**
  * Event-pattern matcher that drops Distributed Map child runs at the rule. A
@@ -234,14 +239,6 @@ function refuseArnsElsewhere(scope: Construct, config: RedriveConfig): void {
     );
   });
   problems.throwIfAny();
-}
-
-/** ARNs (and ARN patterns, for name prefixes) of exactly the scoped state machines. */
-function scopedStateMachineArns(scope: Construct, config: RedriveConfig): string[] {
-  return [
-    ...config.stateMachineArns,
-    ...config.stateMachineNamePrefixes.map((prefix) => `${stateMachineArnIn(scope, prefix)}*`),
-  ];
 }
 
 /** What a user sets so the CDK CLI targets another partition, region or account. */

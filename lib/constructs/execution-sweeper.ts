@@ -11,7 +11,7 @@ import { AutohealFunction, configEnvironment } from './autoheal-function';
 import type { EventBuffer } from './event-buffer';
 import type { IdempotencyTable } from './idempotency-table';
 import { type LiveHealingClock, liveSinceEnvironmentBytes } from './live-healing-clock';
-import { stateMachineArnIn } from './state-machine-arns';
+import { scopedStateMachineArns, stateMachinePrefixPatterns } from './state-machine-arns';
 
 /**
  * The sweeper's timeout. It stops listing well before it (see the handler's
@@ -104,14 +104,12 @@ export class ExecutionSweeper extends Construct {
       }),
     );
 
-    const machinePrefixArns = config.stateMachineNamePrefixes.map(
-      (prefix) => `${stateMachineArnIn(this, prefix)}*`,
-    );
+    const machinePrefixArns = stateMachinePrefixPatterns(this, config.stateMachineNamePrefixes);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'ListScopedExecutions',
         actions: ['states:ListExecutions'],
-        resources: [...config.stateMachineArns, ...machinePrefixArns],
+        resources: scopedStateMachineArns(this, config),
       }),
     );
     for (const arn of machinePrefixArns) {

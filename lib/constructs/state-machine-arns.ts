@@ -1,5 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import type { RedriveScope } from '../../lambda/shared/autoheal-config';
 
 /**
  * `arn:PARTITION:states:REGION:ACCOUNT:` of the stack: where name-prefix scope
@@ -18,4 +19,20 @@ export function stateMachineArnIn(scope: Construct, namePrefix: string): string 
 /** ARN prefix of the executions of the state machines whose names start with `namePrefix`, in this stack's account and region. */
 export function executionArnIn(scope: Construct, namePrefix: string): string {
   return `${statesArnPrefix(scope)}execution:${namePrefix}`;
+}
+
+/** IAM patterns (`…:stateMachine:PREFIX*`) of the state machines each name prefix scopes. */
+export function stateMachinePrefixPatterns(
+  scope: Construct,
+  namePrefixes: readonly string[],
+): string[] {
+  return namePrefixes.map((prefix) => `${stateMachineArnIn(scope, prefix)}*`);
+}
+
+/** ARNs (and ARN patterns, for name prefixes) of exactly the scoped state machines. */
+export function scopedStateMachineArns(scope: Construct, config: RedriveScope): string[] {
+  return [
+    ...config.stateMachineArns,
+    ...stateMachinePrefixPatterns(scope, config.stateMachineNamePrefixes),
+  ];
 }
