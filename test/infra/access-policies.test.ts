@@ -152,7 +152,7 @@ describe('the scheduler role', () => {
         env,
         config: parseAutohealConfig(fullConfig),
       });
-      return stack.scheduledFlows?.scheduleGroup.scheduleGroupName ?? '';
+      return stack.autoheal.scheduledFlows?.scheduleGroup.scheduleGroupName ?? '';
     };
 
     // Act

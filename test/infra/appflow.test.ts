@@ -193,8 +193,8 @@ describe('scheduled flows', () => {
 
     // Assess
     template.resourceCountIs('AWS::Scheduler::Schedule', 0);
-    expect(stack.scheduledFlows).toBeUndefined();
-    expect(stack.flowHealing).toBeDefined();
+    expect(stack.autoheal.scheduledFlows).toBeUndefined();
+    expect(stack.autoheal.flowHealing).toBeDefined();
   });
 });
 
