@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
-import { AutohealStack } from '../lib/autoheal-stack';
-import { loadAutohealConfig } from '../lib/config/load-config';
 import { addNagChecks } from '../lib/nag';
+import { AutohealStack } from './autoheal-stack';
+import { loadAutohealConfig } from './config/load-config';
 import { exitOnConfigError } from './config-errors';
 import { describeSynthTarget } from './synth-target';
 

@@ -1,78 +1,192 @@
+import { createHash } from 'node:crypto';
 import { CfnOutput, Stack, Token } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { AutohealConfig } from '../lambda/shared/autoheal-config';
+import { DEFAULT_IDEMPOTENCY_KEY_PREFIX } from '../lambda/shared/contract';
 import { ConfigError } from '../lambda/shared/errors';
+import type { AutohealProps } from './autoheal-props';
+
+export * from './autoheal-props';
+
+import { configFromProps } from './config-from-props';
+import type { AutohealFunction } from './constructs/autoheal-function';
 import { ExecutionRedrive } from './constructs/execution-redrive';
 import { FlowHealing } from './constructs/flow-healing';
 import { IdempotencyTable } from './constructs/idempotency-table';
 import { Notices } from './constructs/notices';
 import { ScheduledFlows } from './constructs/scheduled-flows';
 
-export interface AutohealProps {
-  /** The validated config (see `loadAutohealConfig`). */
-  readonly config: AutohealConfig;
-}
-
 /**
- * Everything Autoheal installs, in any stack. `AutohealStack` places it with
- * the id `Default`, which CDK leaves out of logical ids, so the app's
- * template keeps the logical ids it had when these resources sat in the stack.
+ * Self-healing for Step Functions executions and AppFlow flows, in any stack:
+ * failed executions are redriven, failed flow runs re-run and deactivated
+ * flows re-activated, within the limits the props set.
+ *
+ * Props are validated at construction with the rules of the app's JSON config:
+ * a bad value throws a one-line error naming the field as the JSON config
+ * spells it (e.g. `Invalid Autoheal config at redrive.maxRedrives: ...`).
+ * Two instances, in one stack or in two stacks of one account, share no
+ * physical name and no idempotency key.
+ *
+ * @example
+ * const sm = new sfn.StateMachine(this, 'Orders', { definitionBody });
+ * new Autoheal(this, 'Heal', { redrive: { stateMachines: [sm] } });
  */
 export class Autoheal extends Construct {
+  /** Where give-up and skip notices and the alarms go (the one given, or Autoheal's own). */
+  public readonly notificationTopic: sns.ITopic;
+  /** The idempotency table: a record per failure acted on, and the healing state. */
+  public readonly table: dynamodb.ITable;
+  /** Every Lambda function Autoheal installs. */
+  public readonly functions: lambda.IFunction[];
+  /** Every EventBridge rule Autoheal installs (event rules and the sweeper's schedule). */
+  public readonly rules: events.IRule[];
+  /** The EventBridge Scheduler schedules of the AppFlow flows. */
+  public readonly schedules: scheduler.ISchedule[];
+  /** The redrive work queue; present when `redrive` is configured. */
+  public readonly redriveWorkQueue?: sqs.IQueue;
+  /** What the redrive path could not process, with a reason; present when `redrive` is configured. */
+  public readonly redriveDeadLetterQueue?: sqs.IQueue;
+  /** The flow healer's work queue; present when `appflow` is configured. */
+  public readonly flowHealerWorkQueue?: sqs.IQueue;
+  /** What the flow healer could not process; present when `appflow` is configured. */
+  public readonly flowHealerDeadLetterQueue?: sqs.IQueue;
+  /** Schedule ticks that could not be delivered or started; present when `appflow` has schedules. */
+  public readonly flowStarterDeadLetterQueue?: sqs.IQueue;
+  /** Prefix of this installation's idempotency record keys. */
+  public readonly idempotencyKeyPrefix: string;
+
   public readonly notices: Notices;
   public readonly idempotencyTable: IdempotencyTable;
-  /** Present when the config has a `redrive` section. */
+  /** Present when `redrive` is configured. */
   public readonly redrive?: ExecutionRedrive;
-  /** Present when the config's `appflow` section has schedules. */
+  /** Present when `appflow` has schedules. */
   public readonly scheduledFlows?: ScheduledFlows;
-  /** Present when the config has an `appflow` section. */
+  /** Present when `appflow` is configured. */
   public readonly flowHealing?: FlowHealing;
 
   public constructor(scope: Construct, id: string, props: AutohealProps) {
     super(scope, id);
-    this.notices = new Notices(this, 'Notices');
-    this.idempotencyTable = new IdempotencyTable(this, 'Idempotency');
-    const operatorPrincipalArns = props.config.operators?.principalArns ?? [];
+    const { config, executionArnPatterns } = configFromProps(this, props);
+    this.idempotencyKeyPrefix = props.idempotencyKeyPrefix ?? defaultKeyPrefix(this);
+    const keyPrefix = this.idempotencyKeyPrefix;
+    this.notices = new Notices(this, 'Notices', {
+      topic: props.notificationTopic,
+      encryptionKey: props.encryptionKey,
+    });
+    this.notificationTopic = this.notices.topic;
+    this.idempotencyTable = new IdempotencyTable(this, 'Idempotency', {
+      encryptionKey: props.encryptionKey,
+    });
+    this.table = this.idempotencyTable.table;
+    const operatorPrincipalArns = config.operators?.principalArns ?? [];
     refuseOperatorsElsewhere(Stack.of(this), operatorPrincipalArns);
-    if (props.config.redrive) {
+    const handlers: AutohealFunction[] = [];
+    const rules: events.IRule[] = [];
+    const queues: sqs.Queue[] = [];
+    if (config.redrive) {
       this.redrive = new ExecutionRedrive(this, 'Redrive', {
-        config: props.config.redrive,
+        config: config.redrive,
         operatorPrincipalArns,
         idempotencyTable: this.idempotencyTable,
         notices: this.notices,
+        executionArnPatterns,
+        idempotencyKeyPrefix: keyPrefix,
       });
+      const { buffer, sweeper } = this.redrive;
+      this.redriveWorkQueue = buffer.workQueue;
+      this.redriveDeadLetterQueue = buffer.deadLetterQueue;
+      queues.push(buffer.workQueue, buffer.deadLetterQueue);
+      rules.push(...buffer.rules, ...(sweeper ? [sweeper.schedule] : []));
+      handlers.push(
+        this.redrive.handler,
+        this.redrive.liveHealingClock.handler,
+        ...(sweeper ? [sweeper.handler] : []),
+      );
       new CfnOutput(this, 'RedriveDeadLetterQueueUrl', {
         description:
           'Step Functions events Autoheal could not process, each with its autoheal-parked-reason',
         value: this.redrive.buffer.deadLetterQueue.queueUrl,
       });
     }
-    const { appflow } = props.config;
+    const { appflow } = config;
     if (appflow) {
       const shared = {
         config: appflow,
         idempotencyTable: this.idempotencyTable,
         notices: this.notices,
+        idempotencyKeyPrefix: keyPrefix,
       };
       if (appflow.schedules.length > 0) {
-        this.scheduledFlows = new ScheduledFlows(this, 'ScheduledFlows', shared);
+        this.scheduledFlows = new ScheduledFlows(this, 'ScheduledFlows', {
+          ...shared,
+          scheduleGroupName: props.scheduleGroupName,
+        });
+        this.flowStarterDeadLetterQueue = this.scheduledFlows.deadLetterQueue;
+        queues.push(this.scheduledFlows.deadLetterQueue);
+        handlers.push(this.scheduledFlows.starter);
         new CfnOutput(this, 'FlowStarterDeadLetterQueueUrl', {
           description: 'Schedule ticks Autoheal could not deliver, start or parse',
           value: this.scheduledFlows.deadLetterQueue.queueUrl,
         });
       }
       this.flowHealing = new FlowHealing(this, 'FlowHealing', { ...shared, operatorPrincipalArns });
+      const { buffer } = this.flowHealing;
+      this.flowHealerWorkQueue = buffer.workQueue;
+      this.flowHealerDeadLetterQueue = buffer.deadLetterQueue;
+      queues.push(buffer.workQueue, buffer.deadLetterQueue);
+      rules.push(...buffer.rules);
+      handlers.push(this.flowHealing.healer);
       new CfnOutput(this, 'FlowHealerDeadLetterQueueUrl', {
         description:
           'AppFlow events Autoheal could not process, each with its autoheal-parked-reason',
         value: this.flowHealing.buffer.deadLetterQueue.queueUrl,
       });
     }
+    this.functions = handlers.map((handler) => handler.function);
+    this.rules = rules;
+    this.schedules = this.scheduledFlows?.schedules ?? [];
+
+    if (props.removalPolicy !== undefined) {
+      this.idempotencyTable.table.applyRemovalPolicy(props.removalPolicy);
+      for (const queue of queues) queue.applyRemovalPolicy(props.removalPolicy);
+    }
+    if (props.logRetention !== undefined) applyLogRetention(this, props.logRetention);
 
     new CfnOutput(this, 'NoticeTopicArn', {
       description: 'Subscribe here to hear when Autoheal gives up or skips a failure',
       value: this.notices.topic.topicArn,
     });
+  }
+}
+
+/**
+ * `autoheal-` and 8 hex characters of the stack name and construct path:
+ * stable across deploys, distinct for every installation in an account and
+ * region (stack names are unique there, construct paths within a stack).
+ */
+function defaultKeyPrefix(scope: Construct): string {
+  const stack = Stack.of(scope);
+  const stackName = Token.isUnresolved(stack.stackName) ? stack.node.path : stack.stackName;
+  const hash = createHash('sha256').update(`${stackName}/${scope.node.path}`).digest('hex');
+  const prefix = `${DEFAULT_IDEMPOTENCY_KEY_PREFIX}-${hash.slice(0, 8)}`;
+  return prefix;
+}
+
+/**
+ * Sets the retention of every log group of the installation (the functions'
+ * and the custom resource provider's). Done on the finished tree, so every
+ * log group, whoever created it, gets the one setting.
+ */
+function applyLogRetention(scope: Construct, retention: logs.RetentionDays): void {
+  for (const child of scope.node.findAll()) {
+    if (!(child instanceof logs.CfnLogGroup)) continue;
+    child.retentionInDays = retention === logs.RetentionDays.INFINITE ? undefined : retention;
   }
 }
 
@@ -84,6 +198,7 @@ export class Autoheal extends Construct {
 function refuseOperatorsElsewhere(stack: Stack, principalArns: readonly string[]): void {
   if (Token.isUnresolved(stack.account)) return;
   principalArns.forEach((arn, i) => {
+    if (Token.isUnresolved(arn)) return;
     const account = arn.split(':')[4];
     if (account === stack.account) return;
     throw new ConfigError(

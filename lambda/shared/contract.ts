@@ -43,6 +43,12 @@ export const ENV = {
    * the sweeper): a message claiming to come from Autoheal must come from one.
    */
   senderRoleIds: 'AUTOHEAL_SENDER_ROLE_IDS',
+  /**
+   * The installation's idempotency key prefix (see {@link idempotencyKeyPrefixes});
+   * unset means {@link DEFAULT_IDEMPOTENCY_KEY_PREFIX}, the prefix of every record
+   * written before installations had prefixes of their own.
+   */
+  idempotencyKeyPrefix: 'AUTOHEAL_IDEMPOTENCY_KEY_PREFIX',
 } as const;
 
 /**
@@ -114,10 +120,45 @@ export const REDRIVE_SERVICE_NAME = 'redrive';
 export const SWEEPER_SERVICE_NAME = 'redrive-sweeper';
 
 /**
- * Key prefix of the redrive path's idempotency records (`makeIdempotent`'s
- * `keyPrefix`): the redrive handler writes them, the sweeper reads them.
+ * The app's idempotency key prefix, and every record's before installations
+ * had prefixes of their own: the app's stack keeps it, so records written
+ * before an upgrade still dedupe after it.
  */
-export const REDRIVE_IDEMPOTENCY_KEY_PREFIX = 'autoheal-redrive';
+export const DEFAULT_IDEMPOTENCY_KEY_PREFIX = 'autoheal';
+
+/**
+ * Key prefixes of one installation's records in the idempotency table
+ * (`makeIdempotent`'s `keyPrefix`, and the healing state's keys), all derived
+ * from its one prefix: two installations never read each other's records.
+ *
+ * @example
+ * ```ts
+ * idempotencyKeyPrefixes('autoheal').redrive; // 'autoheal-redrive'
+ * idempotencyKeyPrefixes(process.env[ENV.idempotencyKeyPrefix]).flowStart;
+ * ```
+ */
+export function idempotencyKeyPrefixes(prefix: string = DEFAULT_IDEMPOTENCY_KEY_PREFIX) {
+  return {
+    /** The redrive path's records: the redrive handler writes them, the sweeper reads them. */
+    redrive: `${prefix}-redrive`,
+    /** The flow healer's records. */
+    flowHeal: `${prefix}-flow-heal`,
+    /** The flow starter's records, one per flow and tick. */
+    flowStart: `${prefix}-flow-start`,
+    /** `id` of the record linking a re-run's execution id to the run it re-runs. */
+    rerunLineage: `${prefix}-appflow-rerun-of#`,
+    /** `id` of the record listing a flow's recent re-activations. */
+    reactivations: `${prefix}-appflow-reactivations#`,
+  } as const;
+}
+
+/** The idempotency key prefixes named by the environment a handler runs in. */
+export function idempotencyKeyPrefixesOf(env: NodeJS.ProcessEnv = process.env) {
+  return idempotencyKeyPrefixes(env[ENV.idempotencyKeyPrefix] || undefined);
+}
+
+/** Key prefix of the app's redrive records (see {@link idempotencyKeyPrefixes}). */
+export const REDRIVE_IDEMPOTENCY_KEY_PREFIX = idempotencyKeyPrefixes().redrive;
 
 /** The EventBridge source and detail-type of Step Functions status events. */
 export const SFN_EVENT = {
@@ -163,10 +204,10 @@ export interface ScheduleTickInput {
  * under key prefixes Powertools never uses, with the same TTL attribute.
  */
 export const HEALING_STATE = {
-  /** `id` of the record linking a re-run's execution id to the run it re-runs. */
-  rerunLineagePrefix: 'autoheal-appflow-rerun-of#',
-  /** `id` of the record listing a flow's recent re-activations. */
-  reactivationsPrefix: 'autoheal-appflow-reactivations#',
+  /** The app's `id` prefix of re-run lineage records (an installation's: {@link idempotencyKeyPrefixes}). */
+  rerunLineagePrefix: idempotencyKeyPrefixes().rerunLineage,
+  /** The app's `id` prefix of re-activation records (an installation's: {@link idempotencyKeyPrefixes}). */
+  reactivationsPrefix: idempotencyKeyPrefixes().reactivations,
   /** Attribute: execution id of the original failed run. */
   originExecutionId: 'originExecutionId',
   /** Attribute: which re-run of the original this execution is (1 for the first). */

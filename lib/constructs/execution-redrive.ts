@@ -6,13 +6,18 @@ import {
   ConfigProblems,
   type RedriveConfig,
 } from '../../lambda/shared/autoheal-config';
-import { ENV, REDRIVE_SERVICE_NAME, SFN_EVENT } from '../../lambda/shared/contract';
+import {
+  DEFAULT_IDEMPOTENCY_KEY_PREFIX,
+  ENV,
+  REDRIVE_SERVICE_NAME,
+  SFN_EVENT,
+} from '../../lambda/shared/contract';
 import { ConfigError } from '../../lambda/shared/errors';
 import { nagResourceFinding } from '../nag';
 import { AutohealFunction, configEnvironment } from './autoheal-function';
 import { EventBuffer } from './event-buffer';
 import { ExecutionSweeper } from './execution-sweeper';
-import type { IdempotencyTable } from './idempotency-table';
+import { type IdempotencyTable, keyPrefixEnvironment } from './idempotency-table';
 import { LiveHealingClock, liveSinceEnvironmentBytes } from './live-healing-clock';
 import type { Notices } from './notices';
 import {
@@ -45,6 +50,16 @@ export interface ExecutionRedriveProps {
    * @default []
    */;
   readonly operatorPrincipalArns?: readonly string[];
+  /**
+   * Execution ARN pattern of each token ARN in the scope (only known at deploy).
+   * @default - each token ARN's parts, picked out at deploy
+   */
+  readonly executionArnPatterns?: ReadonlyMap<string, string>;
+  /**
+   * The installation's idempotency key prefix.
+   * @default 'autoheal' (the app's)
+   */
+  readonly idempotencyKeyPrefix?: string;
 }
 
 /**
@@ -74,6 +89,7 @@ export class ExecutionRedrive extends Construct {
   public constructor(scope: Construct, id: string, props: ExecutionRedriveProps) {
     super(scope, id);
     const { config } = props;
+    const keyPrefix = props.idempotencyKeyPrefix ?? DEFAULT_IDEMPOTENCY_KEY_PREFIX;
     refuseArnsElsewhere(this, config);
     // Refuse a config too large for the environment before anything is built for it.
     configEnvironment(runtimeConfig(config), liveSinceEnvironmentBytes(config));
@@ -132,12 +148,13 @@ export class ExecutionRedrive extends Construct {
         [ENV.noticeTopicArn]: props.notices.topic.topicArn,
         [ENV.statesArnPrefix]: statesArnPrefix(this),
         [ENV.liveSince]: this.liveHealingClock.liveSince,
+        ...keyPrefixEnvironment(keyPrefix),
       },
     });
     this.buffer.attachConsumer(this.handler);
     const fn = this.handler.function;
 
-    const executionArns = scopedExecutionArns(this, config);
+    const executionArns = scopedExecutionArns(this, config, props.executionArnPatterns);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'RedriveScopedExecutions',
@@ -183,6 +200,7 @@ export class ExecutionRedrive extends Construct {
         idempotencyTable: props.idempotencyTable,
         liveSince: this.liveHealingClock.liveSince,
         alarmAction: props.notices.alarmAction,
+        idempotencyKeyPrefix: keyPrefix,
       });
     }
     // Who may claim to be Autoheal on the work queue: its deferral hops and the sweeper's messages.
@@ -210,6 +228,8 @@ function refuseArnsElsewhere(scope: Construct, config: RedriveConfig): void {
   ];
   const problems = new ConfigProblems();
   config.stateMachineArns.forEach((arn, i) => {
+    // A token ARN (a state machine object, an import) is only known at deploy.
+    if (Token.isUnresolved(arn)) return;
     const parts = arn.split(':');
     const elsewhere = home.find(
       ([, value, index]) => !Token.isUnresolved(value) && parts[index] !== value,
@@ -225,6 +245,7 @@ function refuseArnsElsewhere(scope: Construct, config: RedriveConfig): void {
   });
   // A state machine's key is in its region, but may be in another account.
   config.kmsKeyArns.forEach((arn, i) => {
+    if (Token.isUnresolved(arn)) return;
     const parts = arn.split(':');
     const elsewhere = home
       .slice(0, 2)
@@ -251,9 +272,15 @@ const HOW_TO_TARGET: Record<string, (value: string) => string> = {
 };
 
 /** Execution ARNs of exactly the scoped state machines (execution ARNs carry the machine name). */
-export function scopedExecutionArns(scope: Construct, config: RedriveConfig): string[] {
+export function scopedExecutionArns(
+  scope: Construct,
+  config: RedriveConfig,
+  executionArnPatterns: ReadonlyMap<string, string> = new Map(),
+): string[] {
   return [
-    ...config.stateMachineArns.map((arn) => `${arn.replace(':stateMachine:', ':execution:')}:*`),
+    ...config.stateMachineArns.map(
+      (arn) => executionArnPatterns.get(arn) ?? `${arn.replace(':stateMachine:', ':execution:')}:*`,
+    ),
     ...config.stateMachineNamePrefixes.map((prefix) => `${executionArnIn(scope, prefix)}*`),
   ];
 }

@@ -5,11 +5,15 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { RedriveConfig } from '../../lambda/shared/autoheal-config';
-import { ENV, SWEEPER_SERVICE_NAME } from '../../lambda/shared/contract';
+import {
+  DEFAULT_IDEMPOTENCY_KEY_PREFIX,
+  ENV,
+  SWEEPER_SERVICE_NAME,
+} from '../../lambda/shared/contract';
 import { nagResourceFinding } from '../nag';
 import { AutohealFunction, configEnvironment } from './autoheal-function';
 import type { EventBuffer } from './event-buffer';
-import type { IdempotencyTable } from './idempotency-table';
+import { type IdempotencyTable, keyPrefixEnvironment } from './idempotency-table';
 import { type LiveHealingClock, liveSinceEnvironmentBytes } from './live-healing-clock';
 import { scopedStateMachineArns, stateMachinePrefixPatterns } from './state-machine-arns';
 
@@ -37,6 +41,11 @@ export interface ExecutionSweeperProps {
    * @default - the alarm only changes state
    */
   readonly alarmAction?: cloudwatch.IAlarmAction;
+  /**
+   * The installation's idempotency key prefix: the sweeper reads the redrive handler's records.
+   * @default 'autoheal' (the app's)
+   */
+  readonly idempotencyKeyPrefix?: string;
 }
 
 /**
@@ -86,6 +95,7 @@ export class ExecutionSweeper extends Construct {
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.workQueueUrl]: props.buffer.workQueue.queueUrl,
         [ENV.liveSince]: props.liveSince,
+        ...keyPrefixEnvironment(props.idempotencyKeyPrefix ?? DEFAULT_IDEMPOTENCY_KEY_PREFIX),
       },
     });
     const fn = this.handler.function;
@@ -135,6 +145,7 @@ export class ExecutionSweeper extends Construct {
     }
     props.buffer.grantSend(this.handler);
     props.idempotencyTable.table.grant(fn, 'dynamodb:GetItem');
+    props.idempotencyTable.grantKeyUse(fn);
   }
 }
 

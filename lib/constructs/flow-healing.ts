@@ -1,11 +1,16 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { type AppflowConfig, flowsInScope } from '../../lambda/shared/autoheal-config';
-import { APPFLOW_EVENT, ENV, FLOW_HEALER_SERVICE_NAME } from '../../lambda/shared/contract';
+import {
+  APPFLOW_EVENT,
+  DEFAULT_IDEMPOTENCY_KEY_PREFIX,
+  ENV,
+  FLOW_HEALER_SERVICE_NAME,
+} from '../../lambda/shared/contract';
 import { AutohealFunction, configEnvironment } from './autoheal-function';
 import { EventBuffer } from './event-buffer';
 import { grantStartFlows } from './flow-permissions';
-import type { IdempotencyTable } from './idempotency-table';
+import { type IdempotencyTable, keyPrefixEnvironment } from './idempotency-table';
 import type { Notices } from './notices';
 
 export interface FlowHealingProps {
@@ -20,6 +25,11 @@ export interface FlowHealingProps {
    * @default []
    */;
   readonly operatorPrincipalArns?: readonly string[];
+  /**
+   * The installation's idempotency key prefix.
+   * @default 'autoheal' (the app's)
+   */
+  readonly idempotencyKeyPrefix?: string;
 }
 
 /**
@@ -81,6 +91,7 @@ export class FlowHealing extends Construct {
         [ENV.appflowConfig]: configEnvironment(config),
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.noticeTopicArn]: notices.topic.topicArn,
+        ...keyPrefixEnvironment(props.idempotencyKeyPrefix ?? DEFAULT_IDEMPOTENCY_KEY_PREFIX),
       },
     });
     this.buffer.attachConsumer(this.healer);

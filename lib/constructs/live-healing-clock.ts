@@ -84,6 +84,7 @@ export class LiveHealingClock extends Construct {
       }),
     );
 
+    props.idempotencyTable.grantKeyUse(this.handler.role);
     const frameworkLogs = new logs.LogGroup(this, 'ProviderLogs', {
       retention: logs.RetentionDays.ONE_MONTH,
     });

@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Stack, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -25,12 +25,15 @@ import type { AutohealFunction } from './autoheal-function';
  * ```
  */
 export class Notices extends Construct {
-  public readonly topic: sns.Topic;
-  /** Customer-managed so CloudWatch alarms may publish to the encrypted topic. */
-  public readonly key: kms.Key;
+  public readonly topic: sns.ITopic;
+  /**
+   * Customer-managed so CloudWatch alarms may publish to the encrypted topic;
+   * absent when the topic was given.
+   */
+  public readonly key?: kms.IKey;
   public readonly alarmAction: cloudwatch.IAlarmAction;
 
-  public constructor(scope: Construct, id: string) {
+  public constructor(scope: Construct, id: string, props: NoticesProps = {}) {
     super(scope, id);
     const cloudWatch = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
     // CloudFormation names the alarms, so: every alarm of this account and region.
@@ -38,12 +41,34 @@ export class Notices extends Construct {
       StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
       ArnLike: { 'aws:SourceArn': alarmArnsOf(this) },
     };
-    this.key = new kms.Key(this, 'Key', {
-      description: 'Encrypts Autoheal notices',
-      enableKeyRotation: true,
-    });
+    const allowAlarmsToPublish = (topic: sns.ITopic) =>
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [cloudWatch],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: forAlarmsOfThisAccount,
+      });
+    if (props.topic) {
+      this.topic = props.topic;
+      this.alarmAction = new cloudwatchActions.SnsAction(this.topic);
+      // An imported topic's policy is its owner's: say what the owner must add.
+      if (!this.topic.addToResourcePolicy(allowAlarmsToPublish(this.topic)).statementAdded) {
+        Annotations.of(this).addWarningV2(
+          NOTIFICATION_TOPIC_POLICY_WARNING,
+          `Autoheal's alarms publish to ${this.topic.node.path}, whose policy Autoheal cannot change: its owner must allow cloudwatch.amazonaws.com sns:Publish on it (conditions aws:SourceAccount = this account, aws:SourceArn like this account's alarms), and, if it is encrypted, the same principal kms:Decrypt and kms:GenerateDataKey* on its key.`,
+        );
+      }
+      return;
+    }
+    this.key =
+      props.encryptionKey ??
+      new kms.Key(this, 'Key', {
+        description: 'Encrypts Autoheal notices',
+        enableKeyRotation: true,
+      });
     // An alarm's publish to the encrypted topic uses the key as the CloudWatch service principal.
-    this.key.addToResourcePolicy(
+    const keyStatement = this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToEncryptNotices',
         principals: [cloudWatch],
@@ -52,20 +77,19 @@ export class Notices extends Construct {
         conditions: forAlarmsOfThisAccount,
       }),
     );
-    this.topic = new sns.Topic(this, 'Topic', {
+    if (!keyStatement.statementAdded) {
+      Annotations.of(this).addWarningV2(
+        NOTIFICATION_TOPIC_POLICY_WARNING,
+        `Autoheal's notice topic is encrypted with ${this.key.node.path}, whose policy Autoheal cannot change: its owner must allow cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey* on it, or alarms cannot publish.`,
+      );
+    }
+    const topic = new sns.Topic(this, 'Topic', {
       displayName: 'Autoheal notices',
       masterKey: this.key,
       enforceSSL: true,
     });
-    this.topic.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublish',
-        principals: [cloudWatch],
-        actions: ['sns:Publish'],
-        resources: [this.topic.topicArn],
-        conditions: forAlarmsOfThisAccount,
-      }),
-    );
+    this.topic = topic;
+    topic.addToResourcePolicy(allowAlarmsToPublish(topic));
     this.alarmAction = new cloudwatchActions.SnsAction(this.topic);
   }
 
@@ -78,6 +102,22 @@ export class Notices extends Construct {
         'Publishing to the KMS-encrypted notice topic needs GenerateDataKey* (several variants); the grant is limited to the notice key.',
     });
   }
+}
+
+/** CDK warning id of a notification topic or key whose policy Autoheal cannot change. */
+export const NOTIFICATION_TOPIC_POLICY_WARNING = '@autoheal/notices:topicPolicy';
+
+export interface NoticesProps {
+  /**
+   * A topic of the user's own instead of Autoheal's.
+   * @default - a topic of its own, encrypted
+   */
+  readonly topic?: sns.ITopic;
+  /**
+   * Key of Autoheal's own topic (ignored when `topic` is given).
+   * @default - a key of its own
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /** `arn:PARTITION:cloudwatch:REGION:ACCOUNT:alarm:*`: the alarms of the stack's account and region. */

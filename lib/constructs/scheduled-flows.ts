@@ -9,6 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { AppflowConfig, FlowSchedule } from '../../lambda/shared/autoheal-config';
 import {
+  DEFAULT_IDEMPOTENCY_KEY_PREFIX,
   ENV,
   FLOW_STARTER_SERVICE_NAME,
   type ScheduleTickInput,
@@ -18,7 +19,7 @@ import { daylightSavingConflicts, daylightSavingWarning } from '../schedules/day
 import { AutohealFunction, configEnvironment } from './autoheal-function';
 import { deadLetterAlarm } from './dead-letter-alarm';
 import { grantStartFlows } from './flow-permissions';
-import type { IdempotencyTable } from './idempotency-table';
+import { type IdempotencyTable, keyPrefixEnvironment } from './idempotency-table';
 import type { Notices } from './notices';
 
 /**
@@ -34,6 +35,16 @@ export interface ScheduledFlowsProps {
   readonly idempotencyTable: IdempotencyTable;
   /** Receives skip and failure notices, and the alarms. */
   readonly notices: Notices;
+  /**
+   * The installation's idempotency key prefix.
+   * @default 'autoheal' (the app's)
+   */
+  readonly idempotencyKeyPrefix?: string;
+  /**
+   * Name of the schedule group.
+   * @default - a name CDK derives from the construct path, unique per installation
+   */
+  readonly scheduleGroupName?: string;
 }
 
 /**
@@ -54,8 +65,8 @@ export class ScheduledFlows extends Construct {
   public readonly starter: AutohealFunction;
   public readonly schedules: scheduler.Schedule[];
   /**
-   * Autoheal's own schedule group, `STACKNAME-flows`: its schedules are easy to
-   * find, and the scheduler role trusts this group only.
+   * Autoheal's own schedule group (the app's is `STACKNAME-flows`): its
+   * schedules are easy to find, and the scheduler role trusts this group only.
    */
   public readonly scheduleGroup: scheduler.ScheduleGroup;
   /** Assumed by EventBridge Scheduler, for the schedules of {@link scheduleGroup} only, to invoke the starter. */
@@ -89,6 +100,7 @@ export class ScheduledFlows extends Construct {
         [ENV.appflowConfig]: configEnvironment(runtimeConfig(config)),
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.noticeTopicArn]: notices.topic.topicArn,
+        ...keyPrefixEnvironment(props.idempotencyKeyPrefix ?? DEFAULT_IDEMPOTENCY_KEY_PREFIX),
         [ENV.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
       },
     });
@@ -105,7 +117,7 @@ export class ScheduledFlows extends Construct {
     this.deadLetterQueue.grantSendMessages(this.starter.function);
 
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', {
-      scheduleGroupName: scheduleGroupNameOf(Stack.of(this)),
+      scheduleGroupName: props.scheduleGroupName,
     });
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
       description: 'EventBridge Scheduler invokes the Autoheal flow starter',
@@ -183,12 +195,12 @@ function warnOfDaylightSaving(created: scheduler.Schedule, schedule: FlowSchedul
 const MAX_SCHEDULE_GROUP_NAME = 64;
 
 /**
- * `STACKNAME-flows`: one group per installation (stack names are unique per
+ * The app's schedule group name, `STACKNAME-flows`: one group per installation (stack names are unique per
  * account and region, so two installations never share a group), found at a
  * glance in the Scheduler console. A stack name too long for a group name is
  * shortened and made unique again with a hash of it.
  */
-function scheduleGroupNameOf(stack: Stack): string | undefined {
+export function appScheduleGroupName(stack: Stack): string | undefined {
   // A token stack name (a nested stack) cannot be measured: CDK's path-derived name instead.
   if (Token.isUnresolved(stack.stackName)) return undefined;
   const name = `${stack.stackName}-flows`;

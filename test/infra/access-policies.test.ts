@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
-import { AutohealStack } from '../../lib/autoheal-stack';
+import { AutohealStack } from '../../bin/autoheal-stack';
 import { buildStack } from '../support/stack';
 
 /**

@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
 import { ConfigError, configProblemsOf } from '../../lambda/shared/errors';
-import { AutohealStack } from '../../lib/autoheal-stack';
-import { loadAutohealConfig } from '../../lib/config/load-config';
+import { AutohealStack } from '../../bin/autoheal-stack';
+import { loadAutohealConfig } from '../../bin/config/load-config';
 
 const ROOT = path.join(__dirname, '..', '..');
 

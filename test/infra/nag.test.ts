@@ -2,7 +2,7 @@ import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
-import { AutohealStack } from '../../lib/autoheal-stack';
+import { AutohealStack } from '../../bin/autoheal-stack';
 import { defaultContextConfig, templateOnlyApp } from '../support/stack';
 
 function appWithNag(rawConfig: unknown, env?: { account: string; region: string }) {

@@ -13,7 +13,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
-import { AutohealStack } from '../../lib/autoheal-stack';
+import { AutohealStack } from '../../bin/autoheal-stack';
 
 export const INTEG_STATE_MACHINE_NAME = 'autoheal-integ-fails-once';
 

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
-import { AutohealStack } from '../../lib/autoheal-stack';
+import { AutohealStack } from '../../bin/autoheal-stack';
 
 /** The config in cdk.json, as a user gets it on a fresh clone. */
 export function defaultContextConfig(): unknown {

@@ -1,0 +1,404 @@
+/**
+ * The public, jsii-compatible props of the {@link Autoheal} construct.
+ *
+ * Every option mirrors a field of the app's JSON config (see the README's
+ * config reference) and is validated by the same rules: a bad value fails
+ * construction with a one-line error that names the field as the JSON config
+ * spells it (`redrive.delay.capSeconds`, `appflow.schedules[0].expression`).
+ */
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+
+/** Terminal execution statuses Autoheal may redrive. */
+export enum RedrivableStatus {
+  /** The execution failed. */
+  FAILED = 'FAILED',
+  /** The execution timed out. */
+  TIMED_OUT = 'TIMED_OUT',
+  /** Someone stopped the execution; redriven only when listed. */
+  ABORTED = 'ABORTED',
+}
+
+/**
+ * Which errors are worth a redrive. Entries are exact error names or globs (`*`, `?`).
+ *
+ * @example
+ * const errors: RedriveErrorFilter = { allow: ['Lambda.*', 'States.Timeout'] };
+ */
+export interface RedriveErrorFilter {
+  /**
+   * Errors never redriven; checked first.
+   * @default - the deterministic `States.*` errors (`States.Runtime`, `States.DataLimitExceeded`, ...)
+   */
+  readonly deny?: string[];
+  /**
+   * When non-empty, only errors matching an entry are redriven.
+   * @default - every error that is not denied
+   */
+  readonly allow?: string[];
+}
+
+/**
+ * How long to wait before an attempt: `min(cap, base × factor^attempt)`,
+ * shortened by up to `jitterRatio` of itself. Durations are whole seconds, at most 12 hours.
+ *
+ * @example
+ * const delay: BackoffDelay = { base: Duration.minutes(2), factor: 2, cap: Duration.hours(1) };
+ */
+export interface BackoffDelay {
+  /**
+   * Delay before the first attempt (JSON `baseSeconds`).
+   * @default - 1 minute for redrives, 5 minutes for AppFlow re-runs
+   */
+  readonly base?: Duration;
+  /**
+   * Multiplier per further attempt, 1-10.
+   * @default - 4 for redrives, 2 for AppFlow re-runs
+   */
+  readonly factor?: number;
+  /**
+   * Upper bound of any delay, at least `base` (JSON `capSeconds`).
+   * @default Duration.hours(1)
+   */
+  readonly cap?: Duration;
+  /**
+   * Fraction (0-1) of a delay that jitter may take off; 0 disables jitter.
+   * @default 0.2
+   */
+  readonly jitterRatio?: number;
+}
+
+/**
+ * How failures of state machines are redriven. Every option left out keeps
+ * the value of the level above (the defaults, or the `redrive` options for an override).
+ *
+ * @example
+ * const policy: RedrivePolicyOptions = { maxRedrives: 5, statuses: [RedrivableStatus.FAILED] };
+ */
+export interface RedrivePolicyOptions {
+  /**
+   * Execution statuses to redrive.
+   * @default [RedrivableStatus.FAILED, RedrivableStatus.TIMED_OUT]
+   */
+  readonly statuses?: RedrivableStatus[];
+  /**
+   * Redrives per execution, 0-100; at this count Autoheal gives up and sends a notice.
+   * @default 3
+   */
+  readonly maxRedrives?: number;
+  /**
+   * Which errors are redriven.
+   * @default - deny the deterministic `States.*` errors, allow the rest
+   */
+  readonly errors?: RedriveErrorFilter;
+  /**
+   * Delay before each redrive, counted from the end of the failed execution.
+   * @default - base 1 minute, factor 4, cap 1 hour, jitter 0.2
+   */
+  readonly delay?: BackoffDelay;
+  /**
+   * Decide, log and count, but never call RedriveExecution.
+   * @default false
+   */
+  readonly observeOnly?: boolean;
+}
+
+/**
+ * How an event buffer (SQS work queue → Lambda) is consumed.
+ *
+ * @example
+ * const processing: EventProcessingOptions = { maxConcurrency: 2 };
+ */
+export interface EventProcessingOptions {
+  /**
+   * Messages per Lambda invocation, 1-10.
+   * @default 10
+   */
+  readonly batchSize?: number;
+  /**
+   * Most concurrent invocations draining the queue, 2-1000: the brake on a storm.
+   * @default 5
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Receives of one message before it is parked in the dead-letter queue, 2-100.
+   * @default 5
+   */
+  readonly maxReceiveCount?: number;
+}
+
+/**
+ * The sweeper: a scheduled ListExecutions that feeds the redrive path the
+ * failures whose (best-effort) Step Functions event never arrived.
+ *
+ * @example
+ * const sweeper: RedriveSweeperOptions = { period: Duration.minutes(30), lookback: Duration.hours(6) };
+ */
+export interface RedriveSweeperOptions {
+  /**
+   * Install the sweeper.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * Time between two sweeps: whole minutes, 5 minutes to 1 day (JSON `periodMinutes`).
+   * @default Duration.minutes(60)
+   */
+  readonly period?: Duration;
+  /**
+   * How far back a sweep looks, by execution start: whole hours, 1-336, longer
+   * than `period` (JSON `lookbackHours`).
+   * @default Duration.hours(24)
+   */
+  readonly lookback?: Duration;
+  /**
+   * Most Step Functions list calls per second, above 0 and at most 2.
+   * @default 1
+   */
+  readonly requestsPerSecond?: number;
+}
+
+/**
+ * Auto-redrive of failed Step Functions executions. Scope with at least one
+ * of `stateMachines`, `stateMachineArns` and `stateMachineNamePrefixes`.
+ *
+ * @example
+ * const redrive: RedriveOptions = {
+ *   stateMachines: [ordersStateMachine],
+ *   stateMachineNamePrefixes: ['billing-'],
+ *   maxRedrives: 5,
+ *   overrides: { 'billing-nightly': { observeOnly: true } },
+ * };
+ */
+export interface RedriveOptions extends RedrivePolicyOptions {
+  /**
+   * State machines in scope, as CDK objects. Their ARNs may be tokens: they are
+   * resolved at deploy, in the rule, the IAM policies and the handler's config.
+   * @default - none
+   */
+  readonly stateMachines?: sfn.IStateMachine[];
+  /**
+   * State machines in scope, by exact ARN, of this stack's account and region.
+   * Token ARNs (imports) are accepted; literal ARNs are checked.
+   * @default - none
+   */
+  readonly stateMachineArns?: string[];
+  /**
+   * State machines in scope, by name prefix, in this stack's account and region.
+   * @default - none
+   */
+  readonly stateMachineNamePrefixes?: string[];
+  /**
+   * Policy overrides keyed by state machine name; each names a machine in scope.
+   * @default - none
+   */
+  readonly overrides?: { [stateMachineName: string]: RedrivePolicyOptions };
+  /**
+   * How the redrive work queue is consumed.
+   * @default - batches of 10, at most 5 concurrent, parked after 5 receives
+   */
+  readonly processing?: EventProcessingOptions;
+  /**
+   * The sweeper.
+   * @default - enabled, every hour, looking back 24 hours
+   */
+  readonly sweeper?: RedriveSweeperOptions;
+  /**
+   * Customer managed KMS keys that encrypt scoped state machines: the redrive
+   * handler gets kms:Decrypt on them, for the scoped state machines only.
+   * @default - none
+   */
+  readonly kmsKeys?: kms.IKey[];
+  /**
+   * The same as `kmsKeys`, by key ARN (not an alias).
+   * @default - none
+   */
+  readonly kmsKeyArns?: string[];
+}
+
+/**
+ * One schedule that starts OnDemand AppFlow flows.
+ *
+ * @example
+ * const nightly: FlowScheduleOptions = {
+ *   name: 'nightly',
+ *   schedule: scheduler.ScheduleExpression.cron({ minute: '0', hour: '2', timeZone: TimeZone.EUROPE_BERLIN }),
+ *   flows: ['crm-export'],
+ * };
+ */
+export interface FlowScheduleOptions {
+  /** Unique name of the schedule: 1-48 letters, digits, `-`, `_` or `.`. */
+  readonly name: string;
+  /**
+   * When the flows start: a `cron(...)` or `rate(...)` expression, with its
+   * time zone (`ScheduleExpression.cron({ ..., timeZone })`). One-time `at(...)` schedules are refused.
+   */
+  readonly schedule: scheduler.ScheduleExpression;
+  /**
+   * Window within which Scheduler may start the tick, to spread load: whole minutes, at most 1 day.
+   * @default - none: the tick runs on time
+   */
+  readonly flexibleWindow?: Duration;
+  /**
+   * OnDemand flows started at each tick, by name (a `@cdklabs/cdk-appflow`
+   * flow gives its name as `flow.name`).
+   */
+  readonly flows: string[];
+}
+
+/**
+ * How failed AppFlow runs and deactivated flows are healed.
+ *
+ * @example
+ * const healing: FlowHealingOptions = { maxReruns: 1, reactivateDeactivated: false };
+ */
+export interface FlowHealingOptions {
+  /**
+   * Re-run an OnDemand flow whose run failed.
+   * @default true
+   */
+  readonly rerunFailedRuns?: boolean;
+  /**
+   * Re-runs per original failed run, 0-10; then Autoheal gives up and sends a notice.
+   * @default 2
+   */
+  readonly maxReruns?: number;
+  /**
+   * Delay before each re-run, counted from the end of the failed run.
+   * @default - base 5 minutes, factor 2, cap 1 hour, jitter 0.2
+   */
+  readonly delay?: BackoffDelay;
+  /**
+   * Re-activate a scheduled flow that AppFlow deactivated after repeated failures.
+   * @default true
+   */
+  readonly reactivateDeactivated?: boolean;
+  /**
+   * Wait after a deactivation before re-activating: whole minutes, at most 1 day
+   * (JSON `reactivationCooldownMinutes`).
+   * @default Duration.minutes(30)
+   */
+  readonly reactivationCooldown?: Duration;
+  /**
+   * Re-activations of one flow within the window, 0-100; beyond, Autoheal gives up.
+   * @default 3
+   */
+  readonly maxReactivations?: number;
+  /**
+   * Window re-activations are counted in: whole hours, 1-720 (JSON `reactivationWindowHours`).
+   * @default Duration.hours(24)
+   */
+  readonly reactivationWindow?: Duration;
+}
+
+/**
+ * Scheduled AppFlow runs and their healing. List at least one schedule or healed flow.
+ *
+ * Flows are named, not passed as `@cdklabs/cdk-appflow` objects: that library
+ * pins alpha modules of an older aws-cdk-lib, so it cannot be a peer
+ * dependency, and a structural flow interface would not cross jsii's
+ * language bindings. Pass `flow.name`.
+ *
+ * @example
+ * const appflow: AppflowOptions = {
+ *   schedules: [{ name: 'nightly', schedule: scheduler.ScheduleExpression.expression('cron(0 2 * * ? *)'), flows: ['crm-export'] }],
+ *   healedFlows: ['salesforce-sync'],
+ * };
+ */
+export interface AppflowOptions {
+  /**
+   * Schedules that start OnDemand flows.
+   * @default - none
+   */
+  readonly schedules?: FlowScheduleOptions[];
+  /**
+   * Flows healed besides the scheduled ones, e.g. flows AppFlow itself runs on a schedule.
+   * @default - none
+   */
+  readonly healedFlows?: string[];
+  /**
+   * How failed runs and deactivated flows are healed.
+   * @default - see {@link FlowHealingOptions}
+   */
+  readonly healing?: FlowHealingOptions;
+  /**
+   * Flows of one tick started at the same time, 1-50.
+   * @default 5
+   */
+  readonly maxConcurrentStarts?: number;
+  /**
+   * How the flow healer's work queue is consumed.
+   * @default - batches of 10, at most 5 concurrent, parked after 5 receives
+   */
+  readonly processing?: EventProcessingOptions;
+}
+
+/**
+ * Props of {@link Autoheal}. Configure `redrive`, `appflow`, or both.
+ *
+ * @example
+ * new Autoheal(this, 'Heal', {
+ *   redrive: { stateMachines: [ordersStateMachine] },
+ *   notificationTopic: opsTopic,
+ *   logRetention: logs.RetentionDays.THREE_MONTHS,
+ * });
+ */
+export interface AutohealProps {
+  /**
+   * Auto-redrive of Step Functions executions.
+   * @default - not installed
+   */
+  readonly redrive?: RedriveOptions;
+  /**
+   * Scheduled AppFlow runs and their healing.
+   * @default - not installed
+   */
+  readonly appflow?: AppflowOptions;
+  /**
+   * Where give-up and skip notices and the alarms go. Autoheal adds the
+   * statement that lets CloudWatch alarms of this account and region publish
+   * when it can change the topic's policy; for an imported topic it warns at
+   * synth, and the topic's owner must add it (and, for an encrypted topic,
+   * allow `cloudwatch.amazonaws.com` to use the key).
+   * @default - a topic of its own, encrypted with `encryptionKey` or a key of its own
+   */
+  readonly notificationTopic?: sns.ITopic;
+  /**
+   * Customer managed key for Autoheal's own notice topic and idempotency
+   * table. The work and dead-letter queues stay SQS-managed encrypted.
+   * @default - a key of its own for the topic; an AWS owned key for the table
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * How long the functions' logs are kept.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the idempotency table and the queues when they leave the stack.
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * IAM roles and users (exact ARNs, of this stack's account) that may send to
+   * the work queues by hand, e.g. to replay a dead-letter queue; everyone else
+   * but Autoheal is denied (JSON `operators.principalArns`).
+   * @default - nobody but Autoheal
+   */
+  readonly operatorPrincipalArns?: string[];
+  /**
+   * Prefix of the idempotency records' keys. Two installations never share a
+   * prefix unless told to.
+   * @default - `autoheal-` and a hash of the stack name and construct path
+   */
+  readonly idempotencyKeyPrefix?: string;
+  /**
+   * Name of the EventBridge Scheduler group of the AppFlow schedules.
+   * @default - a name CloudFormation generates, unique per installation
+   */
+  readonly scheduleGroupName?: string;
+}
