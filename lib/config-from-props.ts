@@ -74,7 +74,7 @@ function rawRedrive(
 ): unknown {
   const stack = Stack.of(scope);
   const machines = options.stateMachines ?? [];
-  machines.forEach((machine, i) => refuseMachineElsewhere(stack, machine.env, i));
+  for (const [i, machine] of machines.entries()) refuseMachineElsewhere(stack, machine.env, i);
   const arns = [...(options.stateMachineArns ?? []), ...machines.map((m) => m.stateMachineArn)];
   for (const machine of machines) {
     // Only a StateMachine (not IStateMachine) has its name; the others are split below.

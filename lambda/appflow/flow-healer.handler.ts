@@ -34,6 +34,7 @@ export const handler = createFlowHealerHandler({
   sqs: autohealClient(SQSClient),
   dynamodb,
   idempotencyTable,
+  idempotencyKeyPrefix: process.env[ENV.idempotencyKeyPrefix] || undefined,
   persistenceStore: new DynamoDBPersistenceLayer({
     tableName: idempotencyTable,
     awsSdkV3Client: dynamodb,

@@ -26,6 +26,7 @@ import {
   MAX_REACTIVATION_COOLDOWN_MINUTES,
 } from '../shared/config/appflow-config';
 import { MAX_DELAY_SECONDS } from '../shared/config/common';
+import { idempotencyKeyPrefixes } from '../shared/contract';
 import { InvalidInputError } from '../shared/errors';
 import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempotency';
 import { countMetric } from '../shared/metrics';
@@ -52,6 +53,11 @@ import {
 import { HealingStateStore } from './healing-state';
 
 export interface FlowHealerDeps extends BufferedHealerDeps {
+  /**
+   * The installation's idempotency key prefix (`AUTOHEAL_IDEMPOTENCY_KEY_PREFIX`).
+   * @default 'autoheal' (the app's, and every record's before installations had prefixes)
+   */
+  readonly idempotencyKeyPrefix?: string;
   readonly config: AppflowConfig;
   readonly appflow: AppflowClient;
   /** Client of the idempotency table, where the healing state (lineage, re-activations) is kept. */
@@ -136,7 +142,8 @@ export function createFlowHealerHandler(
   const policy = config.healing;
   const now = deps.now ?? Date.now;
   const inScope = new Set(flowsInScope(config));
-  const state = new HealingStateStore(deps.dynamodb, deps.idempotencyTable, now);
+  const prefixes = idempotencyKeyPrefixes(deps.idempotencyKeyPrefix);
+  const state = new HealingStateStore(deps.dynamodb, deps.idempotencyTable, now, prefixes);
 
   const idempotencyConfig = autohealIdempotencyConfig('idempotencyKey');
   const notify = (notice: Notice) => publishNotice(sns, deps.noticeTopicArn, notice);
@@ -288,7 +295,7 @@ export function createFlowHealerHandler(
   const actOnce = makeIdempotent(act, {
     persistenceStore: deps.persistenceStore,
     config: idempotencyConfig,
-    keyPrefix: 'autoheal-flow-heal',
+    keyPrefix: prefixes.flowHeal,
   });
 
   const countOutcome = (result: HealOutcome, log: Logger): void => {

@@ -35,6 +35,7 @@ export const handler = createFlowStarterHandler({
   appflow: autohealClient(AppflowClient),
   sns: autohealClient(SNSClient),
   sqs: autohealClient(SQSClient),
+  idempotencyKeyPrefix: process.env[ENV.idempotencyKeyPrefix] || undefined,
   persistenceStore: new DynamoDBPersistenceLayer({
     tableName: requireEnv(ENV.idempotencyTable),
     keyAttr: IDEMPOTENCY_TABLE.partitionKey,

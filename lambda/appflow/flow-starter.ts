@@ -28,7 +28,7 @@ import { withCallDeadline } from '../shared/aws-call';
 import { underlyingErrorName } from '../shared/aws-errors';
 import { mapWithConcurrency } from '../shared/concurrency';
 import type { AppflowConfig } from '../shared/config/appflow-config';
-import type { ScheduleTickInput } from '../shared/contract';
+import { idempotencyKeyPrefixes, type ScheduleTickInput } from '../shared/contract';
 import { InvalidInputError, RetryableError } from '../shared/errors';
 import { describeValue } from '../shared/fields';
 import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempotency';
@@ -41,6 +41,11 @@ import { parseScheduleTick } from './schedule-tick';
 import { decideStart } from './start-decision';
 
 export interface FlowStarterDeps {
+  /**
+   * The installation's idempotency key prefix (`AUTOHEAL_IDEMPOTENCY_KEY_PREFIX`).
+   * @default 'autoheal' (the app's, and every record's before installations had prefixes)
+   */
+  readonly idempotencyKeyPrefix?: string;
   readonly config: AppflowConfig;
   readonly appflow: AppflowClient;
   readonly sns: SNSClient;
@@ -161,7 +166,7 @@ export function createFlowStarterHandler(
   const startOnce = makeIdempotent(startFlowOfTick, {
     persistenceStore: deps.persistenceStore,
     config: idempotencyConfig,
-    keyPrefix: 'autoheal-flow-start',
+    keyPrefix: idempotencyKeyPrefixes(deps.idempotencyKeyPrefix).flowStart,
   });
 
   /** Starts one flow of the tick; never throws: a failure becomes a result marked `retrying`. */

@@ -23,6 +23,7 @@ import {
   HEALING_STATE,
   IDEMPOTENCY_RECORD_TTL_SECONDS,
   IDEMPOTENCY_TABLE,
+  idempotencyKeyPrefixes,
 } from '../shared/contract';
 import { RetryableError } from '../shared/errors';
 
@@ -65,11 +66,15 @@ export class HealingStateStore {
     private readonly dynamodb: DynamoDBClient,
     private readonly tableName: string,
     private readonly now: () => number = Date.now,
+    private readonly prefixes: Pick<
+      ReturnType<typeof idempotencyKeyPrefixes>,
+      'rerunLineage' | 'reactivations'
+    > = idempotencyKeyPrefixes(),
   ) {}
 
   /** The lineage of a re-run's execution; undefined for a run Autoheal did not start. */
   public async getRerunLineage(executionId: string): Promise<RerunLineage | undefined> {
-    const item = await this.get(HEALING_STATE.rerunLineagePrefix + executionId, 'lineage');
+    const item = await this.get(this.prefixes.rerunLineage + executionId, 'lineage');
     if (!item) return undefined;
     const origin = item[HEALING_STATE.originExecutionId]?.S;
     const rerunNumber = readNumber(item[HEALING_STATE.rerunNumber]);
@@ -85,7 +90,7 @@ export class HealingStateStore {
   ): Promise<void> {
     await this.put(
       {
-        [IDEMPOTENCY_TABLE.partitionKey]: S(HEALING_STATE.rerunLineagePrefix + newExecutionId),
+        [IDEMPOTENCY_TABLE.partitionKey]: S(this.prefixes.rerunLineage + newExecutionId),
         [HEALING_STATE.originExecutionId]: S(originExecutionId),
         [HEALING_STATE.rerunNumber]: N(rerunNumber),
         [IDEMPOTENCY_TABLE.timeToLive]: N(this.nowSeconds() + IDEMPOTENCY_RECORD_TTL_SECONDS),
@@ -96,7 +101,7 @@ export class HealingStateStore {
 
   /** Epoch seconds of the flow's recorded re-activations (not filtered by any window). */
   public async getRecentReactivations(flowName: string): Promise<number[]> {
-    const item = await this.get(HEALING_STATE.reactivationsPrefix + flowName, 're-activations');
+    const item = await this.get(this.prefixes.reactivations + flowName, 're-activations');
     return item ? reactivationTimes(item) : [];
   }
 
@@ -111,7 +116,7 @@ export class HealingStateStore {
     atEpochSeconds: number,
     windowSeconds: number,
   ): Promise<void> {
-    const key = HEALING_STATE.reactivationsPrefix + flowName;
+    const key = this.prefixes.reactivations + flowName;
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
       // Read even an expired item: the conditional put must see what is physically there.
       const item = await this.get(key, 're-activations', { includeExpired: true });

@@ -55,11 +55,7 @@ import {
 import { withCallDeadline } from '../shared/aws-call';
 import { awsErrorName } from '../shared/aws-errors';
 import { mapWithConcurrency } from '../shared/concurrency';
-import {
-  MESSAGE_ATTRIBUTES,
-  REDRIVE_IDEMPOTENCY_KEY_PREFIX,
-  SWEEPER_ORIGIN,
-} from '../shared/contract';
+import { idempotencyKeyPrefixes, MESSAGE_ATTRIBUTES, SWEEPER_ORIGIN } from '../shared/contract';
 import { autohealIdempotencyConfig } from '../shared/idempotency';
 import { flushMetrics } from '../shared/metrics';
 import { invocationEnd } from '../shared/throttle-patience';
@@ -104,6 +100,11 @@ const METRIC = {
 
 /** What the sweeper is built from. */
 export interface ExecutionSweeperDeps {
+  /**
+   * The installation's idempotency key prefix (`AUTOHEAL_IDEMPOTENCY_KEY_PREFIX`).
+   * @default 'autoheal' (the app's, and every record's before installations had prefixes)
+   */
+  readonly idempotencyKeyPrefix?: string;
   /** The validated redrive config: scope, policies and `sweeper` options. */
   readonly config: RedriveConfig;
   readonly sfn: SFNClient;
@@ -255,7 +256,7 @@ export function createExecutionSweeper(
   // Exactly as makeIdempotent configures the redrive handler's layer, so the record key cannot drift.
   persistenceStore.configure({
     config: autohealIdempotencyConfig('idempotencyKey'),
-    keyPrefix: REDRIVE_IDEMPOTENCY_KEY_PREFIX,
+    keyPrefix: idempotencyKeyPrefixes(deps.idempotencyKeyPrefix).redrive,
   });
 
   /** True when the redrive path holds a live record for the failure (done or in progress). */

@@ -15,7 +15,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { isStateMachineInScope, policyFor, type RedriveConfig } from '../shared/autoheal-config';
 import { MAX_DELAY_SECONDS } from '../shared/config/common';
-import { MESSAGE_ATTRIBUTES, REDRIVE_IDEMPOTENCY_KEY_PREFIX } from '../shared/contract';
+import { idempotencyKeyPrefixes, MESSAGE_ATTRIBUTES } from '../shared/contract';
 import { InvalidInputError, RetryableError } from '../shared/errors';
 import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempotency';
 import { countMetric } from '../shared/metrics';
@@ -33,6 +33,11 @@ import { documentForConfig, type LiveSinceDocument, liveSinceOf } from './live-h
 import { judgeFreshness } from './message-freshness';
 
 export interface RedriveProcessorDeps extends BufferedHealerDeps {
+  /**
+   * The installation's idempotency key prefix (`AUTOHEAL_IDEMPOTENCY_KEY_PREFIX`).
+   * @default 'autoheal' (the app's, and every record's before installations had prefixes)
+   */
+  readonly idempotencyKeyPrefix?: string;
   readonly config: RedriveConfig;
   readonly sfn: SFNClient;
   /**
@@ -168,7 +173,7 @@ export function createRedriveHandler(
   const actOnce = makeIdempotent(act, {
     persistenceStore: deps.persistenceStore,
     config: idempotencyConfig,
-    keyPrefix: REDRIVE_IDEMPOTENCY_KEY_PREFIX,
+    keyPrefix: idempotencyKeyPrefixes(deps.idempotencyKeyPrefix).redrive,
   });
 
   const handleChange = async (

@@ -28,6 +28,7 @@ export const handler = createRedriveHandler({
   autohealRoleIds: requireEnv(ENV.senderRoleIds).split(','),
   sns: autohealClient(SNSClient),
   sqs: autohealClient(SQSClient),
+  idempotencyKeyPrefix: process.env[ENV.idempotencyKeyPrefix] || undefined,
   persistenceStore: new DynamoDBPersistenceLayer({
     tableName: requireEnv(ENV.idempotencyTable),
     awsSdkV3Client: autohealClient(DynamoDBClient),

@@ -30,6 +30,7 @@ const sweep = createExecutionSweeper({
   config: parseRedriveConfig(JSON.parse(requireEnv(ENV.redriveConfig))),
   sfn: autohealClient(SFNClient),
   sqs: autohealClient(SQSClient),
+  idempotencyKeyPrefix: process.env[ENV.idempotencyKeyPrefix] || undefined,
   persistenceStore: new DynamoDBPersistenceLayer({
     tableName: requireEnv(ENV.idempotencyTable),
     keyAttr: IDEMPOTENCY_TABLE.partitionKey,
