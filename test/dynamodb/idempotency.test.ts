@@ -88,8 +88,15 @@ afterEach(async () => {
  * One Lambda execution environment: its own clients, Logger, Metrics and
  * persistence layer, sharing only the idempotency table with the others.
  */
-function lambdaEnvironment(redriveConfig = config) {
-  const { handler, counted } = redriveHandler(table, redriveConfig);
+function lambdaEnvironment(redriveConfig = config, idempotencyKeyPrefix?: string) {
+  const { handler, counted } = redriveHandler(
+    table,
+    redriveConfig,
+    undefined,
+    undefined,
+    undefined,
+    idempotencyKeyPrefix,
+  );
   return {
     invoke: (record: SQSRecord, remainingMs?: number) =>
       handler(sqsEvent(record), lambdaContext(remainingMs)),
@@ -160,6 +167,25 @@ describe('idempotency of the redrive handler (DynamoDB Local)', () => {
     expect(items[0].expiration).toBeGreaterThanOrEqual(before + IDEMPOTENCY_RECORD_TTL_SECONDS);
     expect(items[0].expiration).toBeLessThanOrEqual(after + IDEMPOTENCY_RECORD_TTL_SECONDS);
     expect(IDEMPOTENCY_RECORD_TTL_SECONDS).toBe(15 * 24 * 60 * 60);
+  });
+
+  it('keeps the records of two installations on one table apart, each under its own key prefix', async () => {
+    // Prepare: the same failure reaches two installations (say, both scope its machine)
+    const change = failure();
+    const installations = ['autoheal-1a2b3c4d', 'autoheal-5e6f7a8b'].map((prefix) =>
+      lambdaEnvironment(config, prefix),
+    );
+
+    // Act
+    for (const installation of installations) await installation.invoke(sqsRecord(change.body));
+
+    // Assess: neither took the other's record for a duplicate
+    expect(installations.map((i) => i.counted)).toEqual([['Redriven'], ['Redriven']]);
+    const ids = (await table.items()).map((item) => String(item.id)).sort();
+    expect(ids).toEqual([
+      expect.stringMatching(/^autoheal-1a2b3c4d-redrive#/),
+      expect.stringMatching(/^autoheal-5e6f7a8b-redrive#/),
+    ]);
   });
 
   it('redrives once when two invocations handle the same event concurrently; the loser retries later', async () => {

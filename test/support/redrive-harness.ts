@@ -45,6 +45,7 @@ export function redriveHandler(
   logger?: Logger,
   liveSince: LiveSinceDocument = liveSinceFor(config),
   now = NOW,
+  idempotencyKeyPrefix?: string,
 ) {
   const { deps, counted } = bufferedHealer(table, {
     serviceName: REDRIVE_SERVICE_NAME,
@@ -60,6 +61,7 @@ export function redriveHandler(
       sfn: boundByDeadline(new SFNClient({})),
       statesArnPrefix: STATES_ARN_PREFIX,
       liveSince,
+      idempotencyKeyPrefix,
     }),
     counted,
   };
