@@ -43,28 +43,28 @@ export interface RedriveErrorFilter {
 }
 
 /**
- * How long to wait before an attempt: `min(cap, base × factor^attempt)`,
+ * How long to wait before an attempt: `min(maxDelay, baseDelay × factor^attempt)`,
  * shortened by up to `jitterRatio` of itself. Durations are whole seconds, at most 12 hours.
  *
  * @example
- * const delay: BackoffDelay = { base: Duration.minutes(2), factor: 2, cap: Duration.hours(1) };
+ * const delay: BackoffDelay = { baseDelay: Duration.minutes(2), factor: 2, maxDelay: Duration.hours(1) };
  */
 export interface BackoffDelay {
   /**
    * Delay before the first attempt (JSON `baseSeconds`).
    * @default - 1 minute for redrives, 5 minutes for AppFlow re-runs
    */
-  readonly base?: Duration;
+  readonly baseDelay?: Duration;
   /**
    * Multiplier per further attempt, 1-10.
    * @default - 4 for redrives, 2 for AppFlow re-runs
    */
   readonly factor?: number;
   /**
-   * Upper bound of any delay, at least `base` (JSON `capSeconds`).
+   * Upper bound of any delay, at least `baseDelay` (JSON `capSeconds`).
    * @default Duration.hours(1)
    */
-  readonly cap?: Duration;
+  readonly maxDelay?: Duration;
   /**
    * Fraction (0-1) of a delay that jitter may take off; 0 disables jitter.
    * @default 0.2

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CfnOutput, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -61,106 +62,124 @@ export class Autoheal extends Construct {
   /** Prefix of this installation's idempotency record keys. */
   public readonly idempotencyKeyPrefix: string;
 
-  public readonly notices: Notices;
-  public readonly idempotencyTable: IdempotencyTable;
-  /** Present when `redrive` is configured. */
-  public readonly redrive?: ExecutionRedrive;
-  /** Present when `appflow` has schedules. */
-  public readonly scheduledFlows?: ScheduledFlows;
-  /** Present when `appflow` is configured. */
-  public readonly flowHealing?: FlowHealing;
+  /** The schedule group of the AppFlow schedules; present when `appflow` has schedules. */
+  public readonly scheduleGroup?: scheduler.IScheduleGroup;
+  /** Every alarm Autoheal installs (dead letters, function errors); each notifies the topic. */
+  public readonly alarms: cloudwatch.IAlarm[];
+
+  /**
+   * The building blocks, for this package's own tests and the app. Internal:
+   * their props carry the normalised config, which is not a jsii type.
+   * @internal
+   */
+  public readonly _notices: Notices;
+  /** @internal */
+  public readonly _idempotencyTable: IdempotencyTable;
+  /** @internal */
+  public readonly _redrive?: ExecutionRedrive;
+  /** @internal */
+  public readonly _scheduledFlows?: ScheduledFlows;
+  /** @internal */
+  public readonly _flowHealing?: FlowHealing;
 
   public constructor(scope: Construct, id: string, props: AutohealProps) {
     super(scope, id);
     const { config, executionArnPatterns } = configFromProps(this, props);
     this.idempotencyKeyPrefix = props.idempotencyKeyPrefix ?? defaultKeyPrefix(this);
     const keyPrefix = this.idempotencyKeyPrefix;
-    this.notices = new Notices(this, 'Notices', {
+    this._notices = new Notices(this, 'Notices', {
       topic: props.notificationTopic,
       encryptionKey: props.encryptionKey,
     });
-    this.notificationTopic = this.notices.topic;
-    this.idempotencyTable = new IdempotencyTable(this, 'Idempotency', {
+    this.notificationTopic = this._notices.topic;
+    this._idempotencyTable = new IdempotencyTable(this, 'Idempotency', {
       encryptionKey: props.encryptionKey,
     });
-    this.table = this.idempotencyTable.table;
+    this.table = this._idempotencyTable.table;
     const operatorPrincipalArns = config.operators?.principalArns ?? [];
     refuseOperatorsElsewhere(Stack.of(this), operatorPrincipalArns);
     const handlers: AutohealFunction[] = [];
     const rules: events.IRule[] = [];
     const queues: sqs.Queue[] = [];
     if (config.redrive) {
-      this.redrive = new ExecutionRedrive(this, 'Redrive', {
+      this._redrive = new ExecutionRedrive(this, 'Redrive', {
         config: config.redrive,
         operatorPrincipalArns,
-        idempotencyTable: this.idempotencyTable,
-        notices: this.notices,
+        idempotencyTable: this._idempotencyTable,
+        notices: this._notices,
         executionArnPatterns,
         idempotencyKeyPrefix: keyPrefix,
       });
-      const { buffer, sweeper } = this.redrive;
+      const { buffer, sweeper } = this._redrive;
       this.redriveWorkQueue = buffer.workQueue;
       this.redriveDeadLetterQueue = buffer.deadLetterQueue;
       queues.push(buffer.workQueue, buffer.deadLetterQueue);
       rules.push(...buffer.rules, ...(sweeper ? [sweeper.schedule] : []));
       handlers.push(
-        this.redrive.handler,
-        this.redrive.liveHealingClock.handler,
+        this._redrive.handler,
+        this._redrive.liveHealingClock.handler,
         ...(sweeper ? [sweeper.handler] : []),
       );
       new CfnOutput(this, 'RedriveDeadLetterQueueUrl', {
         description:
           'Step Functions events Autoheal could not process, each with its autoheal-parked-reason',
-        value: this.redrive.buffer.deadLetterQueue.queueUrl,
+        value: this._redrive.buffer.deadLetterQueue.queueUrl,
       });
     }
     const { appflow } = config;
     if (appflow) {
       const shared = {
         config: appflow,
-        idempotencyTable: this.idempotencyTable,
-        notices: this.notices,
+        idempotencyTable: this._idempotencyTable,
+        notices: this._notices,
         idempotencyKeyPrefix: keyPrefix,
       };
       if (appflow.schedules.length > 0) {
-        this.scheduledFlows = new ScheduledFlows(this, 'ScheduledFlows', {
+        this._scheduledFlows = new ScheduledFlows(this, 'ScheduledFlows', {
           ...shared,
           scheduleGroupName: props.scheduleGroupName,
         });
-        this.flowStarterDeadLetterQueue = this.scheduledFlows.deadLetterQueue;
-        queues.push(this.scheduledFlows.deadLetterQueue);
-        handlers.push(this.scheduledFlows.starter);
+        this.flowStarterDeadLetterQueue = this._scheduledFlows.deadLetterQueue;
+        queues.push(this._scheduledFlows.deadLetterQueue);
+        handlers.push(this._scheduledFlows.starter);
         new CfnOutput(this, 'FlowStarterDeadLetterQueueUrl', {
           description: 'Schedule ticks Autoheal could not deliver, start or parse',
-          value: this.scheduledFlows.deadLetterQueue.queueUrl,
+          value: this._scheduledFlows.deadLetterQueue.queueUrl,
         });
       }
-      this.flowHealing = new FlowHealing(this, 'FlowHealing', { ...shared, operatorPrincipalArns });
-      const { buffer } = this.flowHealing;
+      this._flowHealing = new FlowHealing(this, 'FlowHealing', {
+        ...shared,
+        operatorPrincipalArns,
+      });
+      const { buffer } = this._flowHealing;
       this.flowHealerWorkQueue = buffer.workQueue;
       this.flowHealerDeadLetterQueue = buffer.deadLetterQueue;
       queues.push(buffer.workQueue, buffer.deadLetterQueue);
       rules.push(...buffer.rules);
-      handlers.push(this.flowHealing.healer);
+      handlers.push(this._flowHealing.healer);
       new CfnOutput(this, 'FlowHealerDeadLetterQueueUrl', {
         description:
           'AppFlow events Autoheal could not process, each with its autoheal-parked-reason',
-        value: this.flowHealing.buffer.deadLetterQueue.queueUrl,
+        value: this._flowHealing.buffer.deadLetterQueue.queueUrl,
       });
     }
     this.functions = handlers.map((handler) => handler.function);
     this.rules = rules;
-    this.schedules = this.scheduledFlows?.schedules ?? [];
+    this.schedules = this._scheduledFlows?.schedules ?? [];
+    this.scheduleGroup = this._scheduledFlows?.scheduleGroup;
+    this.alarms = this.node
+      .findAll()
+      .filter((c): c is cloudwatch.Alarm => c instanceof cloudwatch.Alarm);
 
     if (props.removalPolicy !== undefined) {
-      this.idempotencyTable.table.applyRemovalPolicy(props.removalPolicy);
+      this._idempotencyTable.table.applyRemovalPolicy(props.removalPolicy);
       for (const queue of queues) queue.applyRemovalPolicy(props.removalPolicy);
     }
     if (props.logRetention !== undefined) applyLogRetention(this, props.logRetention);
 
     new CfnOutput(this, 'NoticeTopicArn', {
       description: 'Subscribe here to hear when Autoheal gives up or skips a failure',
-      value: this.notices.topic.topicArn,
+      value: this._notices.topic.topicArn,
     });
   }
 }

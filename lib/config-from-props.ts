@@ -171,9 +171,9 @@ function rawDelay(delay: BackoffDelay | undefined): unknown {
   return (
     delay &&
     dropUndefined({
-      baseSeconds: seconds(delay.base),
+      baseSeconds: seconds(delay.baseDelay),
       factor: delay.factor,
-      capSeconds: seconds(delay.cap),
+      capSeconds: seconds(delay.maxDelay),
       jitterRatio: delay.jitterRatio,
     })
   );

@@ -99,9 +99,9 @@ function errorFilter(errors: Partial<ErrorPolicy>): RedrivePolicyOptions['errors
 
 function backoffDelay(delay: Partial<DelayPolicy>): BackoffDelay {
   return {
-    base: delay.baseSeconds === undefined ? undefined : Duration.seconds(delay.baseSeconds),
+    baseDelay: delay.baseSeconds === undefined ? undefined : Duration.seconds(delay.baseSeconds),
     factor: delay.factor,
-    cap: delay.capSeconds === undefined ? undefined : Duration.seconds(delay.capSeconds),
+    maxDelay: delay.capSeconds === undefined ? undefined : Duration.seconds(delay.capSeconds),
     jitterRatio: delay.jitterRatio,
   };
 }

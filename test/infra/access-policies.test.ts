@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
 import { AutohealStack } from '../../bin/autoheal-stack';
+import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
 import { buildStack } from '../support/stack';
 
 /**
@@ -152,7 +152,7 @@ describe('the scheduler role', () => {
         env,
         config: parseAutohealConfig(fullConfig),
       });
-      return stack.autoheal.scheduledFlows?.scheduleGroup.scheduleGroupName ?? '';
+      return stack.autoheal.scheduleGroup?.scheduleGroupName ?? '';
     };
 
     // Act

@@ -193,8 +193,8 @@ describe('scheduled flows', () => {
 
     // Assess
     template.resourceCountIs('AWS::Scheduler::Schedule', 0);
-    expect(stack.autoheal.scheduledFlows).toBeUndefined();
-    expect(stack.autoheal.flowHealing).toBeDefined();
+    expect(stack.autoheal.scheduleGroup).toBeUndefined();
+    expect(stack.autoheal.flowHealerWorkQueue).toBeDefined();
   });
 });
 

@@ -174,7 +174,7 @@ describe('Autoheal in a host stack', () => {
       {
         redrive: {
           stateMachineArns: [arn],
-          delay: { base: Duration.minutes(10), cap: Duration.minutes(5) },
+          delay: { baseDelay: Duration.minutes(10), maxDelay: Duration.minutes(5) },
         },
       },
       'redrive.delay.capSeconds',

@@ -3,10 +3,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
-import { ConfigError, configProblemsOf } from '../../lambda/shared/errors';
 import { AutohealStack } from '../../bin/autoheal-stack';
 import { loadAutohealConfig } from '../../bin/config/load-config';
+import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
+import { ConfigError, configProblemsOf } from '../../lambda/shared/errors';
 
 const ROOT = path.join(__dirname, '..', '..');
 

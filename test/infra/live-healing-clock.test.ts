@@ -112,7 +112,7 @@ describe('the live-healing clock', () => {
     const { stack, template } = buildStack(scopedConfig, { env });
 
     // Assess
-    const recordKey = stack.autoheal.redrive?.liveHealingClock.recordKey;
+    const recordKey = stack.autoheal._redrive?.liveHealingClock.recordKey;
     expect(recordKey).toBe(
       clockRecordKey(
         clockResource(template).properties[LIVE_HEALING_CLOCK.properties.clockId] as string,

@@ -1,8 +1,8 @@
 import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
 import { AutohealStack } from '../../bin/autoheal-stack';
+import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
 import { defaultContextConfig, templateOnlyApp } from '../support/stack';
 
 function appWithNag(rawConfig: unknown, env?: { account: string; region: string }) {
