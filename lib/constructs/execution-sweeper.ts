@@ -145,7 +145,7 @@ export class ExecutionSweeper extends Construct {
     }
     props.buffer.grantSend(this.handler);
     props.idempotencyTable.table.grant(fn, 'dynamodb:GetItem');
-    props.idempotencyTable.grantKeyUse(fn);
+    props.idempotencyTable.grantKeyUse(fn, { readOnly: true });
   }
 }
 

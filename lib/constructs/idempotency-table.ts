@@ -72,10 +72,19 @@ export class IdempotencyTable extends Construct {
   }
 
   /**
-   * Lets `grantee` read and write items of a table encrypted with a customer
-   * managed key (`Table.grant` with named actions grants no key use).
+   * Lets `grantee` read (and, unless `readOnly`, write) the items of a table
+   * encrypted with a customer managed key: `Table.grant` with named actions
+   * grants no key use. Named actions, not `grantEncryptDecrypt`, whose
+   * `ReEncrypt*` and `GenerateDataKey*` wildcards item access never needs.
    */
-  public grantKeyUse(grantee: iam.IGrantable): void {
-    this.table.encryptionKey?.grantEncryptDecrypt(grantee);
+  public grantKeyUse(grantee: iam.IGrantable, options: { readOnly?: boolean } = {}): void {
+    const key = this.table.encryptionKey;
+    if (!key) return;
+    key.grant(
+      grantee,
+      ...(options.readOnly
+        ? ['kms:Decrypt', 'kms:DescribeKey']
+        : ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey']),
+    );
   }
 }

@@ -144,6 +144,24 @@ describe('Autoheal in a host stack', () => {
     });
   });
 
+  it('accepts flow names known only at deploy, and scopes the rules to them', () => {
+    // Prepare
+    const { stack } = hostStack({ account: ACCOUNT, region: REGION });
+    const flowName = Fn.importValue('CrmExportFlowName');
+
+    // Act
+    new Autoheal(stack, 'Heal', { appflow: { healedFlows: [flowName, 'crm-sync'] } });
+
+    // Assess
+    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        detail: Match.objectLike({
+          'flow-name': [{ 'Fn::ImportValue': 'CrmExportFlowName' }, 'crm-sync'],
+        }),
+      }),
+    });
+  });
+
   it('refuses a state machine object of another account when both are known', () => {
     // Prepare
     const { stack } = hostStack({ account: ACCOUNT, region: REGION });
@@ -285,6 +303,7 @@ describe('two installations', () => {
     const second = new Autoheal(stack, 'HealBilling', {
       redrive: { stateMachineNamePrefixes: ['billing-'] },
       appflow: appflow('b'),
+      encryptionKey: new kms.Key(stack, 'BillingKey', { enableKeyRotation: true }),
     });
 
     // Assess
@@ -299,6 +318,21 @@ describe('two installations', () => {
     expect(new Set(prefixes)).toEqual(
       new Set([first.idempotencyKeyPrefix, second.idempotencyKeyPrefix]),
     );
+    // Each installation's sweeper reads the records its own redrive handler writes.
+    const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    for (const install of [first, second]) {
+      const own = Object.entries(functions).filter(
+        ([id, fn]) =>
+          id.startsWith(install.node.id) &&
+          fn.Properties.Environment?.Variables?.[ENV.redriveConfig],
+      );
+      expect(own).toHaveLength(2);
+      for (const [, fn] of own) {
+        expect(fn.Properties.Environment.Variables[ENV.idempotencyKeyPrefix]).toBe(
+          install.idempotencyKeyPrefix,
+        );
+      }
+    }
   });
 
   it('in two stacks of one account have distinct schedule groups and key prefixes', () => {
