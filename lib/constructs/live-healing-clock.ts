@@ -1,4 +1,4 @@
-import { CustomResource, Names, Validations } from 'aws-cdk-lib';
+import { CustomResource, Names, Token, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -17,7 +17,21 @@ import type { IdempotencyTable } from './idempotency-table';
  * environment (it is at most this long whatever the times).
  */
 export function liveSinceEnvironmentBytes(config: RedriveConfig): number {
-  return maxLiveSinceDocumentBytes(clockConfigOf(config));
+  return maxLiveSinceDocumentBytes(clockConfigOf(config)) + unresolvedArnBytes(config);
+}
+
+/** The longest state machine ARN: partition, region, account and an 80-character name. */
+const MAX_STATE_MACHINE_ARN_BYTES = 160;
+
+/**
+ * Room for the ARNs only known at deploy: at synth the config holds a short
+ * token in their place, so the environment's size is measured with each one
+ * as long as the longest ARN.
+ */
+function unresolvedArnBytes(config: RedriveConfig): number {
+  return config.stateMachineArns
+    .filter((arn) => Token.isUnresolved(arn))
+    .reduce((bytes, arn) => bytes + Math.max(0, MAX_STATE_MACHINE_ARN_BYTES - arn.length), 0);
 }
 
 export interface LiveHealingClockProps {
