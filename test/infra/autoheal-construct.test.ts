@@ -144,6 +144,23 @@ describe('Autoheal in a host stack', () => {
     });
   });
 
+  it('refuses at synth a scope of machine objects whose deployed ARNs would overflow the Lambda environment', () => {
+    // Prepare: at synth each ARN is a short token; deployed, each is a full ARN
+    const { stack } = hostStack();
+    const machines = Array.from(
+      { length: 25 },
+      (_, i) =>
+        new sfn.StateMachine(stack, `Machine${i}`, {
+          definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, `Step${i}`)),
+        }),
+    );
+
+    // Act & Assess
+    expect(() => new Autoheal(stack, 'Heal', { redrive: { stateMachines: machines } })).toThrow(
+      /Lambda environment variables allow/,
+    );
+  });
+
   it('accepts flow names known only at deploy, and scopes the rules to them', () => {
     // Prepare
     const { stack } = hostStack({ account: ACCOUNT, region: REGION });
