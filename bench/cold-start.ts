@@ -622,6 +622,8 @@ function processEnv(projectRoot: string, b: BuiltBundle): Record<string, string>
         )
       : '{}',
     senderRoleIds: 'AROABENCHREDRIVEROLE,AROABENCHSWEEPERROLE',
+    // A library installation's prefix (the app's functions leave it unset).
+    idempotencyKeyPrefix: 'autoheal-bench1234',
   };
   const env: Record<string, string> = {
     PATH: '/usr/local/bin:/usr/bin:/bin',
