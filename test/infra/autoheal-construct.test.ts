@@ -101,6 +101,36 @@ describe('Autoheal in a host stack', () => {
     });
   });
 
+  it('grants kms:Decrypt on a key object, for exactly the machine object it encrypts', () => {
+    // Prepare
+    const { stack, machine } = hostStack();
+    const key = new kms.Key(stack, 'OrdersKey', { enableKeyRotation: true });
+
+    // Act
+    new Autoheal(stack, 'Heal', { redrive: { stateMachines: [machine], kmsKeys: [key] } });
+
+    // Assess
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'DecryptScopedExecutions',
+            Resource: {
+              'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'],
+            },
+            Condition: Match.objectLike({
+              StringLike: {
+                'kms:EncryptionContext:aws:states:stateMachineArn': [
+                  { Ref: logicalIdOf(stack, machine) },
+                ],
+              },
+            }),
+          }),
+        ]),
+      },
+    });
+  });
+
   it('hands the handler the deployed ARN, so its scope check matches the real machine', () => {
     // Prepare
     const { stack, machine } = hostStack();
