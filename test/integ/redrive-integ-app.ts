@@ -12,8 +12,8 @@ import { type App, Duration, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
 import { AutohealStack } from '../../bin/autoheal-stack';
+import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
 
 export const INTEG_STATE_MACHINE_NAME = 'autoheal-integ-fails-once';
 

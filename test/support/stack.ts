@@ -2,8 +2,8 @@ import { App, type AppProps, type Environment, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
 import { AutohealStack } from '../../bin/autoheal-stack';
+import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
 
 /** The config in cdk.json, as a user gets it on a fresh clone. */
 export function defaultContextConfig(): unknown {
