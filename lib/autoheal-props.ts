@@ -398,7 +398,7 @@ export interface AutohealProps {
   readonly idempotencyKeyPrefix?: string;
   /**
    * Name of the EventBridge Scheduler group of the AppFlow schedules.
-   * @default - a name CloudFormation generates, unique per installation
+   * @default - a name CDK derives from the stack and construct path, unique per installation
    */
   readonly scheduleGroupName?: string;
 }
