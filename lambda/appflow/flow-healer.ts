@@ -21,7 +21,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { underlyingErrorName } from '../shared/aws-errors';
 import {
-  type AppflowConfig,
+  type AppflowHandlerConfig,
   flowsInScope,
   MAX_REACTIVATION_COOLDOWN_MINUTES,
 } from '../shared/config/appflow-config';
@@ -52,7 +52,7 @@ import {
 import { HealingStateStore } from './healing-state';
 
 export interface FlowHealerDeps extends BufferedHealerDeps {
-  readonly config: AppflowConfig;
+  readonly config: AppflowHandlerConfig;
   readonly appflow: AppflowClient;
   /** Client of the idempotency table, where the healing state (lineage, re-activations) is kept. */
   readonly dynamodb: DynamoDBClient;

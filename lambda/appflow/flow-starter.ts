@@ -27,7 +27,7 @@ import type { Context } from 'aws-lambda';
 import { withCallDeadline } from '../shared/aws-call';
 import { underlyingErrorName } from '../shared/aws-errors';
 import { mapWithConcurrency } from '../shared/concurrency';
-import type { AppflowConfig } from '../shared/config/appflow-config';
+import type { AppflowHandlerConfig } from '../shared/config/appflow-config';
 import type { ScheduleTickInput } from '../shared/contract';
 import { InvalidInputError, RetryableError } from '../shared/errors';
 import { describeValue } from '../shared/fields';
@@ -41,7 +41,7 @@ import { parseScheduleTick } from './schedule-tick';
 import { decideStart } from './start-decision';
 
 export interface FlowStarterDeps {
-  readonly config: AppflowConfig;
+  readonly config: AppflowHandlerConfig;
   readonly appflow: AppflowClient;
   readonly sns: SNSClient;
   readonly sqs: SQSClient;

@@ -44,17 +44,17 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { withCallDeadline } from '../shared/aws-call';
+import { awsErrorName } from '../shared/aws-errors';
+import { mapWithConcurrency } from '../shared/concurrency';
 import {
   isNameInScope,
   policyFor,
   REDRIVABLE_STATUSES,
-  type RedriveConfig,
   type RedrivePolicy,
   STATE_MACHINE_ARN,
-} from '../shared/autoheal-config';
-import { withCallDeadline } from '../shared/aws-call';
-import { awsErrorName } from '../shared/aws-errors';
-import { mapWithConcurrency } from '../shared/concurrency';
+  type SweeperHandlerConfig,
+} from '../shared/config/redrive-config';
 import {
   MESSAGE_ATTRIBUTES,
   REDRIVE_IDEMPOTENCY_KEY_PREFIX,
@@ -105,7 +105,7 @@ const METRIC = {
 /** What the sweeper is built from. */
 export interface ExecutionSweeperDeps {
   /** The validated redrive config: scope, policies and `sweeper` options. */
-  readonly config: RedriveConfig;
+  readonly config: SweeperHandlerConfig;
   readonly sfn: SFNClient;
   readonly sqs: SQSClient;
   /**

@@ -13,8 +13,12 @@ import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { isStateMachineInScope, policyFor, type RedriveConfig } from '../shared/autoheal-config';
 import { MAX_DELAY_SECONDS } from '../shared/config/common';
+import {
+  isStateMachineInScope,
+  policyFor,
+  type RedriveHandlerConfig,
+} from '../shared/config/redrive-config';
 import { MESSAGE_ATTRIBUTES, REDRIVE_IDEMPOTENCY_KEY_PREFIX } from '../shared/contract';
 import { InvalidInputError, RetryableError } from '../shared/errors';
 import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempotency';
@@ -33,7 +37,7 @@ import { documentForConfig, type LiveSinceDocument, liveSinceOf } from './live-h
 import { judgeFreshness } from './message-freshness';
 
 export interface RedriveProcessorDeps extends BufferedHealerDeps {
-  readonly config: RedriveConfig;
+  readonly config: RedriveHandlerConfig;
   readonly sfn: SFNClient;
   /**
    * `arn:PARTITION:states:REGION:ACCOUNT:` of the deployment (the

@@ -5,6 +5,7 @@ import {
   allConfiguredStatuses,
   ConfigProblems,
   type RedriveConfig,
+  type RedriveHandlerConfig,
 } from '../../lambda/shared/autoheal-config';
 import { ENV, REDRIVE_SERVICE_NAME, SFN_EVENT } from '../../lambda/shared/contract';
 import { ConfigError } from '../../lambda/shared/errors';
@@ -76,7 +77,7 @@ export class ExecutionRedrive extends Construct {
     const { config } = props;
     refuseArnsElsewhere(this, config);
     // Refuse a config too large for the environment before anything is built for it.
-    configEnvironment(runtimeConfig(config), liveSinceEnvironmentBytes(config));
+    configEnvironment(ENV.redriveConfig, runtimeConfig(config), liveSinceEnvironmentBytes(config));
 
     this.buffer = new EventBuffer(this, 'Buffer', {
       purpose: 'redrive',
@@ -124,7 +125,8 @@ export class ExecutionRedrive extends Construct {
       timeout: Duration.seconds(30),
       alarmAction: props.notices.alarmAction,
       environment: {
-        [ENV.redriveConfig]: configEnvironment(
+        ...configEnvironment(
+          ENV.redriveConfig,
           runtimeConfig(config),
           liveSinceEnvironmentBytes(config),
         ),
@@ -259,9 +261,7 @@ export function scopedExecutionArns(scope: Construct, config: RedriveConfig): st
 }
 
 /** What the handler needs: the policy and scope, not the infra-only processing, sweeper and key options. */
-function runtimeConfig(
-  config: RedriveConfig,
-): Omit<RedriveConfig, 'processing' | 'sweeper' | 'kmsKeyArns'> {
+function runtimeConfig(config: RedriveConfig): RedriveHandlerConfig {
   const { processing: _processing, sweeper: _sweeper, kmsKeyArns: _kmsKeyArns, ...rest } = config;
   return rest;
 }

@@ -37,6 +37,12 @@ export const DEFAULT_FLOW_HEALING = {
 /** Flows of one tick started at the same time unless the config says otherwise. */
 export const DEFAULT_MAX_CONCURRENT_STARTS = 5;
 
+/**
+ * What the AppFlow handlers read from {@link ENV.appflowConfig}: the construct
+ * leaves out the options only the infra reads.
+ */
+export type AppflowHandlerConfig = Omit<AppflowConfig, 'processing'>;
+
 /** Every flow Autoheal may start or heal: the scheduled ones and the healed ones. */
 export function flowsInScope(config: Pick<AppflowConfig, 'schedules' | 'healedFlows'>): string[] {
   return [...new Set([...config.schedules.flatMap((s) => s.flows), ...config.healedFlows])];

@@ -118,7 +118,7 @@ function timeZoneSchema(resolve: boolean) {
       })
     : shape;
   return zone
-    .default('UTC')
+    .prefault('UTC')
     .describe('IANA time zone the cron expression is read in, e.g. Europe/Berlin.');
 }
 

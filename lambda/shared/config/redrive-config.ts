@@ -73,6 +73,15 @@ export function applyOverride(base: RedrivePolicy, override: RedrivePolicyOverri
   return merged;
 }
 
+/**
+ * What the redrive handler reads from {@link ENV.redriveConfig}: the construct
+ * leaves out the options only the infra reads.
+ */
+export type RedriveHandlerConfig = Omit<RedriveConfig, 'processing' | 'sweeper' | 'kmsKeyArns'>;
+
+/** What the sweeper reads from the same variable: its own options too. */
+export type SweeperHandlerConfig = Omit<RedriveConfig, 'processing' | 'kmsKeyArns'>;
+
 export type RedriveScope = Pick<RedriveConfig, 'stateMachineArns' | 'stateMachineNamePrefixes'>;
 
 function hasScopedNamePrefix(config: RedriveScope, stateMachineName: string): boolean {
@@ -120,7 +129,10 @@ export function isNameInScope(config: RedriveScope, stateMachineName: string): b
 }
 
 /** The effective policy for one state machine: the config's defaults plus its override. */
-export function policyFor(config: RedriveConfig, stateMachineName: string): RedrivePolicy {
+export function policyFor(
+  config: RedrivePolicy & Pick<RedriveConfig, 'overrides'>,
+  stateMachineName: string,
+): RedrivePolicy {
   const override = config.overrides[stateMachineName];
   return override ? applyOverride(config, override) : config;
 }

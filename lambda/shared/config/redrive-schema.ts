@@ -146,7 +146,7 @@ const redriveShape = {
     .describe(
       "State machines in scope, by name prefix in the deployment's own account and region.",
     ),
-  statuses: statusesSchema.default(() => [...DEFAULT_REDRIVE_POLICY.statuses]),
+  statuses: statusesSchema.prefault(() => [...DEFAULT_REDRIVE_POLICY.statuses]),
   maxRedrives: integer(0, 100)
     .default(DEFAULT_REDRIVE_POLICY.maxRedrives)
     .describe(POLICY_DOCS.maxRedrives),
