@@ -4,7 +4,8 @@
  * side, what users write, with every default shown. A config file that names
  * it in `"$schema"` gets completion and checks in editors.
  *
- * Run `npm run schema` after changing the config schema;
+ * Run `npm run schema` after changing the config schema (it formats the file
+ * with biome, as `npm run lint` wants it);
  * `test/unit/config-schema.test.ts` fails while the committed file is stale.
  */
 import * as fs from 'node:fs';
