@@ -17,7 +17,7 @@ import type { Immutable } from './common';
 import { delaySchema, processingSchema } from './common-schema';
 import { parseWith } from './config-issues';
 import { parseSchedulerCron } from './scheduler-cron';
-import { cleanAt, flag, integer, list, section, text } from './zod-rules';
+import { cleanAt, flag, inOrder, integer, list, section, text } from './zod-rules';
 
 const CRON_FIELD = /^[0-9A-Za-z*?,/#-]+$/;
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
@@ -122,6 +122,8 @@ function timeZoneSchema(resolve: boolean) {
     .describe('IANA time zone the cron expression is read in, e.g. Europe/Berlin.');
 }
 
+const SCHEDULE_KEYS = ['name', 'expression', 'timeZone', 'flexibleWindowMinutes', 'flows'] as const;
+
 function scheduleSchema(resolveTimeZones: boolean) {
   return section(
     {
@@ -151,8 +153,10 @@ function scheduleSchema(resolveTimeZones: boolean) {
           'Minutes within which Scheduler may start the tick, to spread load; 0 runs it on time.',
         ),
     },
-    ['name', 'expression', 'timeZone', 'flexibleWindowMinutes', 'flows'],
-  ).describe('One schedule that starts OnDemand flows.');
+    SCHEDULE_KEYS,
+  )
+    .transform(inOrder(SCHEDULE_KEYS))
+    .describe('One schedule that starts OnDemand flows.');
 }
 
 const healingSchema = section({

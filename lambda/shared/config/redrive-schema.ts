@@ -24,7 +24,7 @@ import {
   NAME_RULE,
   REDRIVABLE_STATUSES,
 } from './redrive-config';
-import { cleanAt, flag, integer, list, namedMap, oneOf, section, text } from './zod-rules';
+import { cleanAt, flag, inOrder, integer, list, namedMap, oneOf, section, text } from './zod-rules';
 
 const statusesSchema = list(oneOf(REDRIVABLE_STATUSES))
   .min(1, { error: `must list at least one of ${REDRIVABLE_STATUSES.join(', ')}` })
@@ -114,7 +114,7 @@ export type SweeperOptions = Immutable<z.output<typeof sweeperSchema>>;
 
 const POLICY_KEYS = ['statuses', 'maxRedrives', 'errors', 'delay', 'observeOnly'] as const;
 /** The redrive section's options, in the order the message of an unknown key lists them. */
-const REDRIVE_KEYS = [
+const REDRIVE_KEYS: (keyof typeof redriveShape)[] = [
   ...POLICY_KEYS,
   'stateMachineArns',
   'stateMachineNamePrefixes',
@@ -235,6 +235,7 @@ export const redriveSchema = section(redriveShape, REDRIVE_KEYS)
     },
     { when: cleanAt(...POLICY, ['overrides']) },
   )
+  .transform(inOrder(REDRIVE_KEYS))
   .describe('Auto-redrive of Step Functions executions.');
 
 /** Auto-redrive of Step Functions executions, with every default filled in. */

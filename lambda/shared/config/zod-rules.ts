@@ -147,3 +147,21 @@ export function cleanAt(...paths: readonly (readonly PropertyKey[])[]) {
           paths.some((path) => path.every((key, i) => issue.path?.[i] === key))),
     );
 }
+
+/**
+ * Writes an object's keys in the given order (any others after them): the
+ * order the JSON handed to the handlers has always had, while the schema
+ * lists options in the order their problems are reported.
+ *
+ * @example
+ * ```ts
+ * section({ b: flag(), a: flag() }).transform(inOrder(['a', 'b']))
+ * ```
+ */
+export function inOrder<T extends object>(keys: readonly (keyof T & string)[]) {
+  return (value: T): T => {
+    const ordered: Record<string, unknown> = {};
+    for (const key of keys) if (key in value) ordered[key] = value[key];
+    return Object.assign(ordered, value) as T;
+  };
+}
