@@ -59,7 +59,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { advanceClock, clockConfigOf, liveSinceDocument } from '../lambda/redrive/live-healing';
 import { parseAutohealConfig } from '../lambda/shared/autoheal-config';
-import { ENV, LAMBDA_NODE_MAJOR } from '../lambda/shared/contract';
+import { CONFIG_FORMAT, ENV, LAMBDA_NODE_MAJOR } from '../lambda/shared/contract';
 import {
   AUTOHEAL_BUNDLING,
   AUTOHEAL_DEFAULT_MEMORY_MB,
@@ -605,6 +605,7 @@ function processEnv(projectRoot: string, b: BuiltBundle): Record<string, string>
   const contract: Record<keyof typeof ENV, string> = {
     redriveConfig: withoutProcessing(config.redrive),
     appflowConfig: withoutProcessing(config.appflow),
+    configFormat: CONFIG_FORMAT,
     idempotencyTable: 'autoheal-bench-idempotency',
     noticeTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:autoheal-bench-notices`,
     // SQS sends to the queue URL's host, so the queues live on the closed port too.

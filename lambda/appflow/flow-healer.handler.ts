@@ -11,9 +11,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { autohealClient } from '../shared/aws-call';
-import { parseAppflowConfig } from '../shared/config/appflow-config';
+import type { AppflowHandlerConfig } from '../shared/config/appflow-config';
 import { ENV, FLOW_HEALER_SERVICE_NAME, METRICS_NAMESPACE } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
+import { readNormalisedConfig } from '../shared/normalised-config';
 import { createFlowHealerHandler } from './flow-healer';
 
 const logger = new Logger({ serviceName: FLOW_HEALER_SERVICE_NAME });
@@ -25,10 +26,8 @@ const idempotencyTable = requireEnv(ENV.idempotencyTable);
 const dynamodb = autohealClient(DynamoDBClient);
 
 export const handler = createFlowHealerHandler({
-  // Synth resolved the time zones; resolving them again here would cost cold start for nothing.
-  config: parseAppflowConfig(JSON.parse(requireEnv(ENV.appflowConfig)), 'appflow', {
-    resolveTimeZones: false,
-  }),
+  // Normalised at synth (time zones resolved); read as written, without zod (normalised-config.ts).
+  config: readNormalisedConfig<AppflowHandlerConfig>(ENV.appflowConfig),
   appflow: autohealClient(AppflowClient),
   sns: autohealClient(SNSClient),
   sqs: autohealClient(SQSClient),

@@ -21,7 +21,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { underlyingErrorName } from '../shared/aws-errors';
 import {
-  type AppflowConfig,
+  type AppflowHandlerConfig,
   flowsInScope,
   MAX_REACTIVATION_COOLDOWN_MINUTES,
 } from '../shared/config/appflow-config';
@@ -58,7 +58,7 @@ export interface FlowHealerDeps extends BufferedHealerDeps {
    * @default 'autoheal' (the app's, and every record's before installations had prefixes)
    */
   readonly idempotencyKeyPrefix?: string;
-  readonly config: AppflowConfig;
+  readonly config: AppflowHandlerConfig;
   readonly appflow: AppflowClient;
   /** Client of the idempotency table, where the healing state (lineage, re-activations) is kept. */
   readonly dynamodb: DynamoDBClient;

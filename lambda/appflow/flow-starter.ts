@@ -27,7 +27,7 @@ import type { Context } from 'aws-lambda';
 import { withCallDeadline } from '../shared/aws-call';
 import { underlyingErrorName } from '../shared/aws-errors';
 import { mapWithConcurrency } from '../shared/concurrency';
-import type { AppflowConfig } from '../shared/config/appflow-config';
+import type { AppflowHandlerConfig } from '../shared/config/appflow-config';
 import { idempotencyKeyPrefixes, type ScheduleTickInput } from '../shared/contract';
 import { InvalidInputError, RetryableError } from '../shared/errors';
 import { describeValue } from '../shared/fields';
@@ -46,7 +46,7 @@ export interface FlowStarterDeps {
    * @default 'autoheal' (the app's, and every record's before installations had prefixes)
    */
   readonly idempotencyKeyPrefix?: string;
-  readonly config: AppflowConfig;
+  readonly config: AppflowHandlerConfig;
   readonly appflow: AppflowClient;
   readonly sns: SNSClient;
   readonly sqs: SQSClient;

@@ -4,7 +4,7 @@
  * an {@link InvalidInputError} naming the field before any call.
  */
 
-import { type AppflowConfig, FLOW_NAME } from '../shared/config/appflow-config';
+import { type AppflowHandlerConfig, FLOW_NAME } from '../shared/config/appflow-config';
 import type { ScheduleTickInput } from '../shared/contract';
 import { InvalidInputError } from '../shared/errors';
 import { describeValue, FieldChecker } from '../shared/fields';
@@ -55,7 +55,7 @@ function parseScheduledTime(value: unknown): string {
  * );
  * ```
  */
-export function parseScheduleTick(event: unknown, config: AppflowConfig): ScheduleTickInput {
+export function parseScheduleTick(event: unknown, config: AppflowHandlerConfig): ScheduleTickInput {
   const raw = check.object(event, 'event');
   const names = config.schedules.map((s) => s.name);
   const scheduleName = check.string(raw.schedule, 'schedule', { maxLength: 256 });

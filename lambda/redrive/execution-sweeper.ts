@@ -44,17 +44,17 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { withCallDeadline } from '../shared/aws-call';
+import { awsErrorName } from '../shared/aws-errors';
+import { mapWithConcurrency } from '../shared/concurrency';
 import {
   isNameInScope,
   policyFor,
   REDRIVABLE_STATUSES,
-  type RedriveConfig,
   type RedrivePolicy,
   STATE_MACHINE_ARN,
-} from '../shared/autoheal-config';
-import { withCallDeadline } from '../shared/aws-call';
-import { awsErrorName } from '../shared/aws-errors';
-import { mapWithConcurrency } from '../shared/concurrency';
+  type SweeperHandlerConfig,
+} from '../shared/config/redrive-config';
 import { idempotencyKeyPrefixes, MESSAGE_ATTRIBUTES, SWEEPER_ORIGIN } from '../shared/contract';
 import { autohealIdempotencyConfig } from '../shared/idempotency';
 import { flushMetrics } from '../shared/metrics';
@@ -106,7 +106,7 @@ export interface ExecutionSweeperDeps {
    */
   readonly idempotencyKeyPrefix?: string;
   /** The validated redrive config: scope, policies and `sweeper` options. */
-  readonly config: RedriveConfig;
+  readonly config: SweeperHandlerConfig;
   readonly sfn: SFNClient;
   readonly sqs: SQSClient;
   /**

@@ -13,8 +13,12 @@ import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { isStateMachineInScope, policyFor, type RedriveConfig } from '../shared/autoheal-config';
 import { MAX_DELAY_SECONDS } from '../shared/config/common';
+import {
+  isStateMachineInScope,
+  policyFor,
+  type RedriveHandlerConfig,
+} from '../shared/config/redrive-config';
 import { idempotencyKeyPrefixes, MESSAGE_ATTRIBUTES } from '../shared/contract';
 import { InvalidInputError, RetryableError } from '../shared/errors';
 import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempotency';
@@ -38,7 +42,7 @@ export interface RedriveProcessorDeps extends BufferedHealerDeps {
    * @default 'autoheal' (the app's, and every record's before installations had prefixes)
    */
   readonly idempotencyKeyPrefix?: string;
-  readonly config: RedriveConfig;
+  readonly config: RedriveHandlerConfig;
   readonly sfn: SFNClient;
   /**
    * `arn:PARTITION:states:REGION:ACCOUNT:` of the deployment (the

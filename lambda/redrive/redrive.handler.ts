@@ -10,10 +10,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { parseRedriveConfig } from '../shared/autoheal-config';
 import { autohealClient } from '../shared/aws-call';
+import type { RedriveHandlerConfig } from '../shared/config/redrive-config';
 import { ENV, METRICS_NAMESPACE, REDRIVE_SERVICE_NAME } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
+import { readNormalisedConfig } from '../shared/normalised-config';
 import { parseLiveSinceDocument } from './live-healing';
 import { createRedriveHandler } from './redrive-processor';
 
@@ -21,7 +22,7 @@ const logger = new Logger({ serviceName: REDRIVE_SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: REDRIVE_SERVICE_NAME });
 
 export const handler = createRedriveHandler({
-  config: parseRedriveConfig(JSON.parse(requireEnv(ENV.redriveConfig))),
+  config: readNormalisedConfig<RedriveHandlerConfig>(ENV.redriveConfig),
   sfn: autohealClient(SFNClient),
   statesArnPrefix: requireEnv(ENV.statesArnPrefix),
   liveSince: parseLiveSinceDocument(requireEnv(ENV.liveSince)),

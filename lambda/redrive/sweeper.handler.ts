@@ -11,8 +11,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
-import { parseRedriveConfig } from '../shared/autoheal-config';
 import { autohealClient } from '../shared/aws-call';
+import type { SweeperHandlerConfig } from '../shared/config/redrive-config';
 import {
   ENV,
   IDEMPOTENCY_TABLE,
@@ -20,6 +20,7 @@ import {
   SWEEPER_SERVICE_NAME,
 } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
+import { readNormalisedConfig } from '../shared/normalised-config';
 import { createExecutionSweeper, type SweepSummary } from './execution-sweeper';
 import { parseLiveSinceDocument } from './live-healing';
 
@@ -27,7 +28,7 @@ const logger = new Logger({ serviceName: SWEEPER_SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SWEEPER_SERVICE_NAME });
 
 const sweep = createExecutionSweeper({
-  config: parseRedriveConfig(JSON.parse(requireEnv(ENV.redriveConfig))),
+  config: readNormalisedConfig<SweeperHandlerConfig>(ENV.redriveConfig),
   sfn: autohealClient(SFNClient),
   sqs: autohealClient(SQSClient),
   idempotencyKeyPrefix: process.env[ENV.idempotencyKeyPrefix] || undefined,

@@ -12,10 +12,22 @@ export const LAMBDA_NODE_MAJOR = 22;
 
 /** Environment variables set by the constructs and read by the handlers. */
 export const ENV = {
-  /** JSON of the validated `redrive` config section. */
+  /**
+   * JSON of the `redrive` config section as `parseRedriveConfig` normalised it
+   * (every default filled in), less the options only the infra reads.
+   */
   redriveConfig: 'AUTOHEAL_REDRIVE_CONFIG',
-  /** JSON of the validated `appflow` config section. */
+  /**
+   * JSON of the `appflow` config section as `parseAppflowConfig` normalised it
+   * (every default filled in, time zones canonical), less the options only the infra reads.
+   */
   appflowConfig: 'AUTOHEAL_APPFLOW_CONFIG',
+  /**
+   * {@link CONFIG_FORMAT} of the config JSON beside it, written by the
+   * construct: a handler trusts the JSON without validating it again only when
+   * this matches the format it reads.
+   */
+  configFormat: 'AUTOHEAL_CONFIG_FORMAT',
   /** Name of the Powertools idempotency table. */
   idempotencyTable: 'AUTOHEAL_IDEMPOTENCY_TABLE',
   /** ARN of the SNS topic that receives give-up and skip notices. */
@@ -50,6 +62,15 @@ export const ENV = {
    */
   idempotencyKeyPrefix: 'AUTOHEAL_IDEMPOTENCY_KEY_PREFIX',
 } as const;
+
+/**
+ * The format of the normalised config JSON the constructs write
+ * ({@link ENV.redriveConfig}, {@link ENV.appflowConfig}) and the handlers read
+ * without validating it again (zod stays out of the handler bundles). Bump it
+ * when an option is added, removed or changes meaning, so a handler never
+ * trusts JSON written for another format.
+ */
+export const CONFIG_FORMAT = '1';
 
 /**
  * The live-healing clock: a custom resource that records, on every deploy,

@@ -11,20 +11,36 @@ import {
 } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { LAMBDA_NODE_MAJOR, METRICS_NAMESPACE } from '../../lambda/shared/contract';
+import {
+  CONFIG_FORMAT,
+  ENV,
+  LAMBDA_NODE_MAJOR,
+  METRICS_NAMESPACE,
+} from '../../lambda/shared/contract';
 
 /** Lambda allows 4 KiB of environment in all; a config section may take most of it. */
 const MAX_CONFIG_ENV_BYTES = 3 * 1024;
 
 /**
- * A config section as an environment variable value, refused at synth when it
+ * A normalised config section as the environment variable `name`, with the
+ * {@link CONFIG_FORMAT} it is written in beside it (the handler reads the JSON
+ * without validating it again only in that format); refused at synth when it
  * would not fit in the Lambda environment.
  *
+ * @param section the output of the section's parser, less options only the infra reads
  * @param alongsideBytes the most bytes of a variable derived from the section
  *   that goes beside it (the live-since document of the redrive scope)
  * @default alongsideBytes 0
+ * @example
+ * ```ts
+ * environment: { ...configEnvironment(ENV.appflowConfig, config), [ENV.idempotencyTable]: table.tableName }
+ * ```
  */
-export function configEnvironment(section: unknown, alongsideBytes = 0): string {
+export function configEnvironment(
+  name: string,
+  section: unknown,
+  alongsideBytes = 0,
+): Record<string, string> {
   const json = JSON.stringify(section);
   const bytes = Buffer.byteLength(json);
   if (bytes + alongsideBytes > MAX_CONFIG_ENV_BYTES) {
@@ -37,7 +53,7 @@ export function configEnvironment(section: unknown, alongsideBytes = 0): string 
         `${MAX_CONFIG_ENV_BYTES}. Scope by name prefix instead of many ARNs or names, or fold overrides together.`,
     );
   }
-  return json;
+  return { [name]: json, [ENV.configFormat]: CONFIG_FORMAT };
 }
 
 /** Memory of an Autoheal function unless its props say otherwise. */

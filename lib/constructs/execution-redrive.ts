@@ -5,6 +5,7 @@ import {
   allConfiguredStatuses,
   ConfigProblems,
   type RedriveConfig,
+  type RedriveHandlerConfig,
 } from '../../lambda/shared/autoheal-config';
 import {
   DEFAULT_IDEMPOTENCY_KEY_PREFIX,
@@ -92,7 +93,7 @@ export class ExecutionRedrive extends Construct {
     const keyPrefix = props.idempotencyKeyPrefix ?? DEFAULT_IDEMPOTENCY_KEY_PREFIX;
     refuseArnsElsewhere(this, config);
     // Refuse a config too large for the environment before anything is built for it.
-    configEnvironment(runtimeConfig(config), liveSinceEnvironmentBytes(config));
+    configEnvironment(ENV.redriveConfig, runtimeConfig(config), liveSinceEnvironmentBytes(config));
 
     this.buffer = new EventBuffer(this, 'Buffer', {
       purpose: 'redrive',
@@ -140,7 +141,8 @@ export class ExecutionRedrive extends Construct {
       timeout: Duration.seconds(30),
       alarmAction: props.notices.alarmAction,
       environment: {
-        [ENV.redriveConfig]: configEnvironment(
+        ...configEnvironment(
+          ENV.redriveConfig,
           runtimeConfig(config),
           liveSinceEnvironmentBytes(config),
         ),
@@ -286,9 +288,7 @@ export function scopedExecutionArns(
 }
 
 /** What the handler needs: the policy and scope, not the infra-only processing, sweeper and key options. */
-function runtimeConfig(
-  config: RedriveConfig,
-): Omit<RedriveConfig, 'processing' | 'sweeper' | 'kmsKeyArns'> {
+function runtimeConfig(config: RedriveConfig): RedriveHandlerConfig {
   const { processing: _processing, sweeper: _sweeper, kmsKeyArns: _kmsKeyArns, ...rest } = config;
   return rest;
 }

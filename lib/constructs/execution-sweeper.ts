@@ -4,7 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { RedriveConfig } from '../../lambda/shared/autoheal-config';
+import type { RedriveConfig, SweeperHandlerConfig } from '../../lambda/shared/autoheal-config';
 import {
   DEFAULT_IDEMPOTENCY_KEY_PREFIX,
   ENV,
@@ -88,7 +88,8 @@ export class ExecutionSweeper extends Construct {
       timeout: SWEEP_TIMEOUT,
       alarmAction: props.alarmAction,
       environment: {
-        [ENV.redriveConfig]: configEnvironment(
+        ...configEnvironment(
+          ENV.redriveConfig,
           runtimeConfig(config),
           liveSinceEnvironmentBytes(config),
         ),
@@ -150,7 +151,7 @@ export class ExecutionSweeper extends Construct {
 }
 
 /** What the sweeper needs: scope, policies and sweeper options, not the buffer's processing options or the handler's keys. */
-function runtimeConfig(config: RedriveConfig): Omit<RedriveConfig, 'processing' | 'kmsKeyArns'> {
+function runtimeConfig(config: RedriveConfig): SweeperHandlerConfig {
   const { processing: _processing, kmsKeyArns: _kmsKeyArns, ...rest } = config;
   return rest;
 }

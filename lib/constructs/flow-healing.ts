@@ -88,7 +88,7 @@ export class FlowHealing extends Construct {
       timeout: Duration.seconds(30),
       alarmAction: notices.alarmAction,
       environment: {
-        [ENV.appflowConfig]: configEnvironment(config),
+        ...configEnvironment(ENV.appflowConfig, config),
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.noticeTopicArn]: notices.topic.topicArn,
         ...keyPrefixEnvironment(props.idempotencyKeyPrefix ?? DEFAULT_IDEMPOTENCY_KEY_PREFIX),

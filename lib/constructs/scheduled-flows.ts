@@ -7,7 +7,11 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { AppflowConfig, FlowSchedule } from '../../lambda/shared/autoheal-config';
+import type {
+  AppflowConfig,
+  AppflowHandlerConfig,
+  FlowSchedule,
+} from '../../lambda/shared/autoheal-config';
 import {
   DEFAULT_IDEMPOTENCY_KEY_PREFIX,
   ENV,
@@ -97,7 +101,7 @@ export class ScheduledFlows extends Construct {
       timeout: Duration.seconds(60),
       alarmAction: notices.alarmAction,
       environment: {
-        [ENV.appflowConfig]: configEnvironment(runtimeConfig(config)),
+        ...configEnvironment(ENV.appflowConfig, runtimeConfig(config)),
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.noticeTopicArn]: notices.topic.topicArn,
         ...keyPrefixEnvironment(props.idempotencyKeyPrefix ?? DEFAULT_IDEMPOTENCY_KEY_PREFIX),
@@ -211,7 +215,7 @@ export function appScheduleGroupName(stack: Stack): string | undefined {
 }
 
 /** What the starter needs: schedules and healing policy, not the healer's buffer options. */
-function runtimeConfig(config: AppflowConfig): Omit<AppflowConfig, 'processing'> {
+function runtimeConfig(config: AppflowConfig): AppflowHandlerConfig {
   const { processing: _processing, ...rest } = config;
   return rest;
 }

@@ -25,7 +25,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createFlowStarterHandler, type TickResult } from '../../lambda/appflow/flow-starter';
-import { parseAppflowConfig } from '../../lambda/shared/config/appflow-config';
+import { parseAppflowConfig } from '../../lambda/shared/autoheal-config';
 import {
   FLOW_STARTER_SERVICE_NAME,
   IDEMPOTENCY_RECORD_TTL_SECONDS,

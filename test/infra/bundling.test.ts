@@ -5,8 +5,13 @@ import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { parseRedriveConfig } from '../../lambda/shared/autoheal-config';
 import { ENV, LAMBDA_NODE_MAJOR } from '../../lambda/shared/contract';
-import { AUTOHEAL_BUNDLING, AutohealFunction } from '../../lib/constructs/autoheal-function';
+import {
+  AUTOHEAL_BUNDLING,
+  AutohealFunction,
+  configEnvironment,
+} from '../../lib/constructs/autoheal-function';
 import {
   LOCAL_ACCOUNT,
   LOCAL_REGION,
@@ -130,7 +135,11 @@ describe('bundling', () => {
         AWS_ENDPOINT_URL: endpoint.url,
         ...ROLE_CREDENTIALS,
         POWERTOOLS_LOG_LEVEL: 'SILENT',
-        [ENV.redriveConfig]: JSON.stringify({ stateMachineNamePrefixes: ['orders-'] }),
+        // What the construct writes: the normalised section and its format.
+        ...configEnvironment(
+          ENV.redriveConfig,
+          parseRedriveConfig({ stateMachineNamePrefixes: ['orders-'] }),
+        ),
         [ENV.idempotencyTable]: 'autoheal-idempotency',
         [ENV.noticeTopicArn]: `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:autoheal-notices`,
         [ENV.workQueueUrl]: workQueueUrl,

@@ -4,7 +4,7 @@
  * tick of a configured schedule.
  */
 import { parseScheduleTick } from '../../lambda/appflow/schedule-tick';
-import { parseAppflowConfig } from '../../lambda/shared/config/appflow-config';
+import { parseAppflowConfig } from '../../lambda/shared/autoheal-config';
 import { InvalidInputError } from '../../lambda/shared/errors';
 
 const config = parseAppflowConfig({

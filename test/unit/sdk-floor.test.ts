@@ -8,7 +8,7 @@ import {
   sdkFloorSource,
 } from '../../bench/sdk-floor';
 import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
-import { ENV } from '../../lambda/shared/contract';
+import { CONFIG_FORMAT, ENV } from '../../lambda/shared/contract';
 import { liveSinceFor } from '../support/live-since';
 
 /**
@@ -60,6 +60,7 @@ function handlerEnvironment(): Record<string, string> {
     ...env,
     [ENV.redriveConfig]: section(config.redrive),
     [ENV.appflowConfig]: section(config.appflow),
+    [ENV.configFormat]: CONFIG_FORMAT,
     [ENV.noticeTopicArn]: 'arn:aws:sns:eu-central-1:123456789012:autoheal-notices',
     [ENV.workQueueUrl]: 'https://sqs.eu-central-1.amazonaws.com/123456789012/work',
     [ENV.deadLetterQueueUrl]: 'https://sqs.eu-central-1.amazonaws.com/123456789012/dlq',

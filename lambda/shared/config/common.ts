@@ -1,7 +1,9 @@
 /**
- * Building blocks shared by every section of the Autoheal config: the field
- * checker that raises {@link ConfigError}, the delay policy of the shared
- * backoff engine, and how an event buffer is consumed.
+ * Building blocks shared by every section of the Autoheal config, free of zod
+ * so handlers may import them: the field checker that raises
+ * {@link ConfigError} (for checks outside the JSON config, such as construct
+ * props), the problem collector, and the defaults the schemas fill in.
+ * The schemas themselves are in `common-schema.ts`.
  */
 import { ConfigError, ConfigErrors } from '../errors';
 import { FieldChecker, type JsonObject } from '../fields';
@@ -21,7 +23,8 @@ export const check = new FieldChecker((field, problem) => new ConfigError(field,
  *
  * A new option plugs in by wrapping its reader, which may throw:
  * `problems.read(DEFAULT, () => parseMyOption(raw.myOption, field + ".myOption"))`.
- * Hand-written (not zod) to keep every message and the handlers' cold start as they are.
+ * The JSON config is checked by zod (`*-schema.ts`); this collects the problems
+ * of checks made outside it, such as construct props.
  *
  * @example
  * ```ts
@@ -81,53 +84,10 @@ export class ConfigProblems {
   }
 }
 
-/**
- * How long to wait before an attempt: `min(cap, base × factor^attempt)`, shortened
- * by up to `jitterRatio` of itself so a storm of simultaneous failures spreads out.
- */
-export interface DelayPolicy {
-  /**
-   * Delay before the first attempt, in seconds.
-   * @default 60
-   */
-  readonly baseSeconds: number;
-  /**
-   * Multiplier applied per further attempt.
-   * @default 4
-   */
-  readonly factor: number;
-  /**
-   * Upper bound of any delay, in seconds.
-   * @default 3600
-   */
-  readonly capSeconds: number;
-  /**
-   * Fraction (0-1) of the delay that jitter may take off; 0 disables jitter.
-   * @default 0.2
-   */
-  readonly jitterRatio: number;
-}
+export type { DelayPolicy, ProcessingOptions } from './common-schema';
 
-/** How the event buffer is consumed. */
-export interface ProcessingOptions {
-  /**
-   * Messages per Lambda invocation.
-   * @default 10
-   */
-  readonly batchSize: number;
-  /**
-   * Most concurrent Lambda invocations draining the buffer: the brake on a redrive storm.
-   * @default 5
-   */
-  readonly maxConcurrency: number;
-  /**
-   * Receives of one message before it is parked in the dead-letter queue.
-   * @default 5
-   */
-  readonly maxReceiveCount: number;
-}
-
-export const DEFAULT_PROCESSING: ProcessingOptions = {
+/** How the event buffer is consumed unless the config says otherwise. */
+export const DEFAULT_PROCESSING = {
   batchSize: 10,
   maxConcurrency: 5,
   maxReceiveCount: 5,
@@ -136,53 +96,12 @@ export const DEFAULT_PROCESSING: ProcessingOptions = {
 /** The longest delay (`baseSeconds`, `capSeconds`) a delay policy may set: 12 hours. */
 export const MAX_DELAY_SECONDS = 12 * 3600;
 
-export function parseDelay(value: unknown, field: string): Partial<DelayPolicy> {
-  const raw = check.object(value, field);
-  const problems = new ConfigProblems();
-  problems.onlyKeys(raw, field, ['baseSeconds', 'factor', 'capSeconds', 'jitterRatio']);
-  const seconds = { min: 0, max: MAX_DELAY_SECONDS, integer: true };
-  const option = <K extends keyof DelayPolicy>(
-    key: K,
-    read: (v: unknown, f: string) => DelayPolicy[K],
-  ): Partial<DelayPolicy> =>
-    raw[key] === undefined
-      ? {}
-      : problems.read({}, () => ({ [key]: read(raw[key], `${field}.${key}`) }));
-  const delay: Partial<DelayPolicy> = {
-    ...option('baseSeconds', (v, f) => check.number(v, f, seconds)),
-    ...option('factor', (v, f) => check.number(v, f, { min: 1, max: 10 })),
-    ...option('capSeconds', (v, f) => check.number(v, f, seconds)),
-    ...option('jitterRatio', (v, f) => check.number(v, f, { min: 0, max: 1 })),
-  };
-  problems.throwIfAny();
-  return delay;
-}
-
-export function validateDelay(delay: DelayPolicy, field: string): void {
-  if (delay.capSeconds < delay.baseSeconds) {
-    throw new ConfigError(
-      `${field}.capSeconds`,
-      `must be at least baseSeconds (${delay.baseSeconds}), got ${delay.capSeconds}`,
-    );
-  }
-}
-
-export function parseProcessing(value: unknown, field: string): ProcessingOptions {
-  if (value === undefined) return DEFAULT_PROCESSING;
-  const raw = check.object(value, field);
-  const problems = new ConfigProblems();
-  problems.onlyKeys(raw, field, ['batchSize', 'maxConcurrency', 'maxReceiveCount']);
-  const int = (key: keyof ProcessingOptions, min: number, max: number): number =>
-    raw[key] === undefined
-      ? DEFAULT_PROCESSING[key]
-      : problems.read(DEFAULT_PROCESSING[key], () =>
-          check.number(raw[key], `${field}.${key}`, { min, max, integer: true }),
-        );
-  const processing: ProcessingOptions = {
-    batchSize: int('batchSize', 1, 10),
-    maxConcurrency: int('maxConcurrency', 2, 1000),
-    maxReceiveCount: int('maxReceiveCount', 2, 100),
-  };
-  problems.throwIfAny();
-  return processing;
-}
+/**
+ * A parsed config as handlers and constructs see it: read-only all the way
+ * down (zod's output types are mutable; nothing changes a parsed config).
+ */
+export type Immutable<T> = T extends readonly (infer U)[]
+  ? readonly Immutable<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: Immutable<T[K]> }
+    : T;

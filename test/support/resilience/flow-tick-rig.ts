@@ -16,7 +16,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { flowClientToken } from '../../../lambda/appflow/flow-api';
 import { createFlowStarterHandler } from '../../../lambda/appflow/flow-starter';
-import { parseAppflowConfig } from '../../../lambda/shared/config/appflow-config';
+import { parseAppflowConfig } from '../../../lambda/shared/autoheal-config';
 import { FLOW_STARTER_SERVICE_NAME, METRICS_NAMESPACE } from '../../../lambda/shared/contract';
 import { AUTOHEAL_CLIENT_CONFIG } from '../../../lambda/shared/sdk-clients';
 import { createIdempotencyTableOn } from '../idempotency-table';

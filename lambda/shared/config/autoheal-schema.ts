@@ -1,0 +1,133 @@
+/**
+ * The zod schema of the whole Autoheal config: the sections, and where the
+ * app deploys (`environments`). Declared once: `AutohealConfig`, the JSON
+ * Schema in `schema/autoheal-config.schema.json` and the one-line problems of
+ * {@link parseAutohealConfig} all come from here.
+ */
+import { z } from 'zod';
+import { appflowSchema } from './appflow-schema';
+import type { Immutable } from './common';
+import { parseWith } from './config-issues';
+import { operatorsSchema } from './operators-schema';
+import { redriveSchema } from './redrive-schema';
+import { cleanAt, list, section, text } from './zod-rules';
+
+/** The sections of the config: the two healers, and who operates them. */
+export const CONFIG_SECTIONS = ['redrive', 'appflow', 'operators'] as const;
+
+/** A 12-digit AWS account id. */
+export const ACCOUNT_ID = /^\d{12}$/;
+/** An AWS region name: `eu-west-1`, `us-gov-west-1`, `ap-southeast-4`. */
+export const REGION_NAME = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+/** A CDK Stage name: letters, digits and `-`, starting with a letter. */
+export const STAGE_NAME = /^[A-Za-z][A-Za-z0-9-]{0,63}$/;
+
+/** One account and region the app deploys Autoheal to, as a CDK Stage of its own. */
+export const deploymentEnvironmentSchema = section({
+  account: text({ pattern: ACCOUNT_ID, patternHint: 'a 12-digit AWS account id' }).describe(
+    'The AWS account id (12 digits).',
+  ),
+  region: text({ pattern: REGION_NAME, patternHint: 'an AWS region such as "eu-west-1"' }).describe(
+    'The AWS region, e.g. eu-west-1.',
+  ),
+  name: text({
+    pattern: STAGE_NAME,
+    patternHint: 'a stage name of letters, digits and -, starting with a letter (at most 64)',
+  })
+    .optional()
+    .describe('The CDK Stage name. Defaults to one made of the account and region.'),
+}).describe('One account and region the app deploys Autoheal to, as a CDK Stage of its own.');
+
+/** One account and region the app deploys Autoheal to. */
+export type DeploymentEnvironment = Immutable<z.output<typeof deploymentEnvironmentSchema>>;
+
+const environmentsSchema = list(deploymentEnvironmentSchema)
+  .superRefine(
+    (environments, ctx) => {
+      const seen = new Set<string>();
+      environments.forEach((environment, i) => {
+        const key = `${environment.account}/${environment.region}`;
+        if (seen.has(key)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [i],
+            message: `deploys to account ${environment.account} in ${environment.region} a second time: list each account and region once`,
+          });
+        }
+        seen.add(key);
+      });
+    },
+    { when: cleanAt() },
+  )
+  .describe(
+    'Where the app deploys Autoheal: one CDK Stage per account and region, each listed once. Left out, the app deploys one stack to the CLI environment. Never passed to a handler.',
+  );
+
+/**
+ * The whole Autoheal configuration. A section set to `null` is left out on
+ * purpose (not installed), like an absent one; `$schema` (a config file's
+ * link to the JSON Schema, for editors) is accepted and dropped.
+ */
+export const autohealConfigSchema = section(
+  {
+    $schema: z
+      .string()
+      .optional()
+      .describe(
+        'The JSON Schema of this file, for editors: ./schema/autoheal-config.schema.json. Ignored.',
+      ),
+    redrive: redriveSchema.nullish(),
+    appflow: appflowSchema.nullish(),
+    operators: operatorsSchema.nullish(),
+    environments: environmentsSchema.optional(),
+  },
+  [...CONFIG_SECTIONS, 'environments'],
+)
+  .superRefine(
+    (config, ctx) => {
+      if (config.redrive == null && config.appflow == null) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [],
+          message: 'configures nothing: add a "redrive" section, an "appflow" section, or both',
+        });
+      }
+    },
+    // Whatever else is wrong: a config that configures nothing says so first.
+    {
+      when: (payload) =>
+        typeof payload.value === 'object' &&
+        payload.value !== null &&
+        !Array.isArray(payload.value),
+    },
+  )
+  .transform(({ redrive, appflow, operators, environments }) => ({
+    ...(redrive != null && { redrive }),
+    ...(appflow != null && { appflow }),
+    ...(operators != null && { operators }),
+    ...(environments !== undefined && { environments }),
+  }))
+  .describe(
+    'The Autoheal configuration: one section per healer (redrive, appflow; at least one), who operates them, and where the app deploys.',
+  );
+
+/** The whole Autoheal configuration, with every default filled in. */
+export type AutohealConfig = Immutable<z.output<typeof autohealConfigSchema>>;
+
+/**
+ * Validates a raw Autoheal config and fills in every default. A section set
+ * to `null` is left out on purpose (not installed), like an absent one.
+ *
+ * @throws {ConfigError} naming the bad field and what it allows; a
+ *   {@link ConfigErrors} listing every problem when there are several
+ * @example
+ * ```ts
+ * const config = parseAutohealConfig({
+ *   redrive: { stateMachineNamePrefixes: ['orders-'], maxRedrives: 5 },
+ * });
+ * config.redrive?.delay.baseSeconds; // 60
+ * ```
+ */
+export function parseAutohealConfig(value: unknown): AutohealConfig {
+  return parseWith(autohealConfigSchema, value, '', 'autoheal');
+}
