@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, Token } from 'aws-cdk-lib';
+import { CfnOutput, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { AutohealConfig } from '../lambda/shared/autoheal-config';
 import { ConfigError } from '../lambda/shared/errors';
@@ -7,6 +7,7 @@ import { FlowHealing } from './constructs/flow-healing';
 import { IdempotencyTable } from './constructs/idempotency-table';
 import { Notices } from './constructs/notices';
 import { ScheduledFlows } from './constructs/scheduled-flows';
+import { warnUncheckedArns } from './unchecked-environment';
 
 export interface AutohealProps {
   /** The validated config (see `loadAutohealConfig`). */
@@ -33,7 +34,7 @@ export class Autoheal extends Construct {
     this.notices = new Notices(this, 'Notices');
     this.idempotencyTable = new IdempotencyTable(this, 'Idempotency');
     const operatorPrincipalArns = props.config.operators?.principalArns ?? [];
-    refuseOperatorsElsewhere(Stack.of(this), operatorPrincipalArns);
+    refuseOperatorsElsewhere(this, operatorPrincipalArns);
     if (props.config.redrive) {
       this.redrive = new ExecutionRedrive(this, 'Redrive', {
         config: props.config.redrive,
@@ -79,10 +80,19 @@ export class Autoheal extends Construct {
 /**
  * Refuses, when the stack's account is known, an operator of another account:
  * the work queues' policy exempts principals by ARN, and a principal of
- * another account could not send to them anyway.
+ * another account could not send to them anyway. Unknown (an
+ * environment-agnostic stack): a synth warning says so instead.
  */
-function refuseOperatorsElsewhere(stack: Stack, principalArns: readonly string[]): void {
-  if (Token.isUnresolved(stack.account)) return;
+function refuseOperatorsElsewhere(scope: Construct, principalArns: readonly string[]): void {
+  const known = warnUncheckedArns(scope, {
+    field: 'operators.principalArns',
+    count: principalArns.length,
+    against: ['account'],
+    consequence:
+      "in each deployed instance, a principal of another account is exempt from the work queues' deny but cannot send to them without that account's own grant",
+  });
+  if (!known.includes('account')) return;
+  const stack = Stack.of(scope);
   principalArns.forEach((arn, i) => {
     const account = arn.split(':')[4];
     if (account === stack.account) return;

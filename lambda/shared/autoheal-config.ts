@@ -26,6 +26,26 @@ export interface AutohealConfig {
   readonly appflow?: AppflowConfig;
   /** Who may send to the work queues by hand (dead-letter replays). @default - nobody but Autoheal */
   readonly operators?: OperatorsConfig;
+  /**
+   * The accounts and regions the app deploys to, one CDK Stage each. Read by
+   * the app (bin/) only; the construct and the handlers ignore it.
+   * @default - one stack in the CDK CLI's account and region
+   */
+  readonly environments?: readonly DeploymentEnvironment[];
+}
+
+/**
+ * One account and region the app deploys Autoheal to.
+ * TEMPORARY (issue 12, branch i12-envs): hand-parsed until the zod schema's
+ * `environments` field replaces it; bin/ reads only `AutohealConfig.environments`.
+ */
+export interface DeploymentEnvironment {
+  /** 12-digit AWS account id. */
+  readonly account: string;
+  /** AWS region, e.g. `eu-west-1`. */
+  readonly region: string;
+  /** The Stage's name. @default `${account}-${region}` */
+  readonly name?: string;
 }
 
 /** The sections of the config: the two healers, and who operates them. */
@@ -48,7 +68,7 @@ export const CONFIG_SECTIONS = ['redrive', 'appflow', 'operators'] as const;
 export function parseAutohealConfig(value: unknown): AutohealConfig {
   const raw = check.object(value, 'autoheal');
   const problems = new ConfigProblems();
-  problems.onlyKeys(raw, 'autoheal', CONFIG_SECTIONS);
+  problems.onlyKeys(raw, 'autoheal', [...CONFIG_SECTIONS, 'environments']);
   if (raw.redrive == null && raw.appflow == null) {
     problems.record(
       new ConfigError(
@@ -69,10 +89,33 @@ export function parseAutohealConfig(value: unknown): AutohealConfig {
     raw.operators == null
       ? undefined
       : problems.read(undefined, () => parseOperatorsConfig(raw.operators));
+  const environments =
+    raw.environments == null
+      ? undefined
+      : problems.read(undefined, () => parseEnvironments(raw.environments));
   problems.throwIfAny();
   return {
     ...(redrive && { redrive }),
     ...(appflow && { appflow }),
     ...(operators && { operators }),
+    ...(environments && { environments }),
   };
+}
+
+/** TEMPORARY (issue 12): the zod schema's `environments` replaces this at merge. */
+function parseEnvironments(value: unknown): DeploymentEnvironment[] {
+  return check.array(value, 'environments', (item, field) => {
+    const raw = check.object(item, field);
+    check.onlyKeys(raw, field, ['account', 'region', 'name']);
+    const account = check.string(raw.account, `${field}.account`, {
+      pattern: /^\d{12}$/,
+      patternHint: 'a 12-digit AWS account id',
+    });
+    const region = check.string(raw.region, `${field}.region`, {
+      pattern: /^[a-z]{2}(-[a-z]+)+-\d+$/,
+      patternHint: 'an AWS region such as eu-west-1',
+    });
+    if (raw.name == null) return { account, region };
+    return { account, region, name: check.string(raw.name, `${field}.name`, { minLength: 1 }) };
+  });
 }

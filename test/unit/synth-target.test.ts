@@ -4,7 +4,8 @@
  */
 import { describeSynthTarget } from '../../bin/synth-target';
 
-const NO_ACCOUNT = 'Autoheal: synthesising for account unknown (no AWS credentials found)';
+const NO_ACCOUNT =
+  'Autoheal: synthesising for account unknown (no AWS credentials found: the template takes the account it is deployed to, AWS::AccountId)';
 
 describe('describeSynthTarget', () => {
   it.each([
@@ -43,9 +44,9 @@ describe('describeSynthTarget', () => {
       line: `${NO_ACCOUNT}, region us-east-1 (the CDK CLI's default, unless your AWS profile (--profile, or "default") names it: neither AWS_REGION nor AWS_DEFAULT_REGION is set; set AWS_REGION to choose)`,
     },
     {
-      label: 'an app run without the CLI',
+      label: 'an app run without the CLI: environment-agnostic, scoped by pseudo parameters',
       env: {},
-      line: `${NO_ACCOUNT}, region unknown (CDK_DEFAULT_REGION is unset: run the app with the CDK CLI, e.g. npx cdk synth)`,
+      line: `${NO_ACCOUNT}, region unknown (CDK_DEFAULT_REGION is unset: the template takes the region it is deployed to, AWS::Region; run the app with the CDK CLI, e.g. npx cdk synth, to target one)`,
     },
     {
       label: 'a CDK_DEFAULT_REGION the CLI did not set',
