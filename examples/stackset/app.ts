@@ -14,7 +14,8 @@
  *
  * `stackSetOrganizationalUnits` makes a service-managed StackSet (AWS
  * Organizations deploys to every account of the units, and to accounts that
- * join later); `stackSetAccounts=111111111111,222222222222` instead makes a
+ * join later; add `-c stackSetDelegatedAdmin=false` when deploying from the
+ * management account itself); `stackSetAccounts=111111111111,222222222222` instead makes a
  * self-managed one (the AWSCloudFormationStackSetAdministrationRole and
  * AWSCloudFormationStackSetExecutionRole roles must exist). Create the asset
  * buckets first, one per region, named `PREFIX-REGION` and readable by the
@@ -35,6 +36,7 @@ export const STACKSET_CONTEXT = {
   organizationalUnits: 'stackSetOrganizationalUnits',
   accounts: 'stackSetAccounts',
   assetBucketPrefix: 'stackSetAssetBucketPrefix',
+  delegatedAdmin: 'stackSetDelegatedAdmin',
 } as const;
 
 /** A comma-separated context value as a list; absent or empty is an empty list. */
@@ -80,7 +82,10 @@ export function stackSetTargetFromContext(node: Node): Omit<AutohealStackSetProp
         regions,
         assetBucketPrefix,
         target: StackSetTarget.fromOrganizationalUnits({ organizationalUnits, regions }),
-        deploymentType: DeploymentType.serviceManaged(),
+        // cdk-stacksets calls as a delegated administrator unless told this is the management account.
+        deploymentType: DeploymentType.serviceManaged({
+          delegatedAdmin: String(node.tryGetContext(STACKSET_CONTEXT.delegatedAdmin)) !== 'false',
+        }),
       }
     : {
         regions,

@@ -145,13 +145,21 @@ describe('the StackSet example app context', () => {
       label: 'organisational units: service-managed',
       context: { stackSetOrganizationalUnits: 'ou-ab12-34cd56ef' },
       permissionModel: 'SERVICE_MANAGED',
+      callAs: 'DELEGATED_ADMIN',
+    },
+    {
+      label: 'organisational units, from the management account',
+      context: { stackSetOrganizationalUnits: 'ou-ab12-34cd56ef', stackSetDelegatedAdmin: 'false' },
+      permissionModel: 'SERVICE_MANAGED',
+      callAs: 'SELF',
     },
     {
       label: 'accounts: self-managed',
       context: { stackSetAccounts: '222222222222, 333333333333' },
       permissionModel: 'SELF_MANAGED',
+      callAs: undefined,
     },
-  ])('deploys to $label', ({ context, permissionModel }) => {
+  ])('deploys to $label', ({ context, permissionModel, callAs }) => {
     // Prepare
     const node = nodeWith({
       [STACKSET_CONTEXT.regions]: 'eu-west-1,us-east-1',
@@ -172,6 +180,7 @@ describe('the StackSet example app context', () => {
     expect(target.regions).toEqual(['eu-west-1', 'us-east-1']);
     Template.fromStack(stack).hasResourceProperties('AWS::CloudFormation::StackSet', {
       PermissionModel: permissionModel,
+      CallAs: callAs ?? Match.absent(),
       StackInstancesGroup: [Match.objectLike({ Regions: ['eu-west-1', 'us-east-1'] })],
     });
   });
