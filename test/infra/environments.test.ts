@@ -4,6 +4,10 @@
  * builds one Stage per entry of the config's `environments`, each scoped to
  * its own account and region only.
  */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { type Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -399,6 +403,62 @@ describe('the app with environments in the config', () => {
       'env-111111111111-eu-west-1',
       'prod-us',
       'env-333333333333-ap-southeast-2',
+    ]);
+  });
+});
+
+describe('the app (bin/autoheal.ts) run as the CDK CLI runs it, with environments', () => {
+  const root = path.join(__dirname, '..', '..');
+  let outdir: string;
+  beforeAll(() => {
+    outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-out-'));
+  });
+  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
+  it('prints one line per Stage, its account and region, and synthesises one stack in each', () => {
+    // Prepare: the CLI's own target (us-east-1, another account) must not matter.
+    const context = {
+      autoheal: { ...(defaultContextConfig() as object), environments: THREE_ENVIRONMENTS },
+      // Template only: no esbuild for the three Stages.
+      'aws:cdk:bundling-stacks': [],
+    };
+    const env: NodeJS.ProcessEnv = {};
+    for (const [name, value] of Object.entries(process.env)) {
+      if (!/^(AWS_|AMAZON_|CDK_)/.test(name)) env[name] = value;
+    }
+
+    // Act
+    const result = spawnSync(
+      path.join(root, 'node_modules', '.bin', 'ts-node'),
+      ['--transpile-only', '--prefer-ts-exts', 'bin/autoheal.ts'],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        env: {
+          ...env,
+          CDK_CONTEXT_JSON: JSON.stringify(context),
+          CDK_OUTDIR: outdir,
+          CDK_DEFAULT_ACCOUNT: '999999999999',
+          CDK_DEFAULT_REGION: 'us-east-1',
+        },
+      },
+    );
+
+    // Assess
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      'Autoheal: synthesising Stage env-111111111111-eu-west-1 (stack env-111111111111-eu-west-1-Autoheal) for account 111111111111, region eu-west-1 (from environments[0] of the config)',
+      'Autoheal: synthesising Stage prod-us (stack prod-us-Autoheal) for account 222222222222, region us-east-2 (from environments[1] of the config)',
+      'Autoheal: synthesising Stage env-333333333333-ap-southeast-2 (stack env-333333333333-ap-southeast-2-Autoheal) for account 333333333333, region ap-southeast-2 (from environments[2] of the config)',
+    ]);
+    expect(result.status).toBe(0);
+    const stageAssemblies = fs
+      .readdirSync(outdir)
+      .filter((entry) => entry.startsWith('assembly-'))
+      .sort();
+    expect(stageAssemblies).toEqual([
+      'assembly-env-111111111111-eu-west-1',
+      'assembly-env-333333333333-ap-southeast-2',
+      'assembly-prod-us',
     ]);
   });
 });

@@ -2,7 +2,7 @@
  * describeSynthTarget: the line synth prints first, naming the account and
  * region the stack targets and where the CDK CLI took each from.
  */
-import { describeSynthTarget } from '../../bin/synth-target';
+import { describeSynthTarget, describeSynthTargets } from '../../bin/synth-target';
 
 const NO_ACCOUNT =
   'Autoheal: synthesising for account unknown (no AWS credentials found: the template takes the account it is deployed to, AWS::AccountId)';
@@ -68,5 +68,40 @@ describe('describeSynthTarget', () => {
 
     // Assess
     expect(described).toBe(line);
+  });
+});
+
+describe('describeSynthTargets', () => {
+  it('prints the CLI target once for the single stack', () => {
+    // Prepare
+    const env = { CDK_DEFAULT_REGION: 'eu-west-1', AWS_REGION: 'eu-west-1' };
+
+    // Act
+    const lines = describeSynthTargets([], env);
+
+    // Assess
+    expect(lines).toEqual([`${NO_ACCOUNT}, region eu-west-1 (from AWS_REGION)`]);
+  });
+
+  it('prints one line per Stage, with its account and region from the config, whatever the CLI targets', () => {
+    // Prepare
+    const stages = [
+      { name: 'prod-eu', account: '111111111111', region: 'eu-west-1', field: 'environments[0]' },
+      {
+        name: 'env-222222222222-us-east-2',
+        account: '222222222222',
+        region: 'us-east-2',
+        field: 'environments[1]',
+      },
+    ];
+
+    // Act
+    const lines = describeSynthTargets(stages, { CDK_DEFAULT_REGION: 'ap-south-1' });
+
+    // Assess
+    expect(lines).toEqual([
+      'Autoheal: synthesising Stage prod-eu (stack prod-eu-Autoheal) for account 111111111111, region eu-west-1 (from environments[0] of the config)',
+      'Autoheal: synthesising Stage env-222222222222-us-east-2 (stack env-222222222222-us-east-2-Autoheal) for account 222222222222, region us-east-2 (from environments[1] of the config)',
+    ]);
   });
 });
