@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type Stack, Validations } from 'aws-cdk-lib';
+import { type App, type Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -185,6 +185,16 @@ describe('an environment-agnostic stack (no account, no region)', () => {
       );
     },
   );
+
+  it('passes cdk-nag with every ARN-building option', () => {
+    // Prepare
+    const stack = agnosticStack(richConfig);
+    const app = stack.node.root as App;
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+    // Act & Assess
+    expect(() => app.synth()).not.toThrow();
+  });
 
   it('warns about nothing it could check: a known environment, or no ARNs', () => {
     // Prepare
