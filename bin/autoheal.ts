@@ -1,20 +1,29 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
-import { addNagChecks } from '../lib/nag';
-import { AutohealStack } from './autoheal-stack';
-import { loadAutohealConfig } from './config/load-config';
+import type { AutohealConfig } from '../lambda/shared/autoheal-config';
+import { buildAutohealApp, type DeploymentStage, deploymentStages } from './build-app';
 import { exitOnConfigError } from './config-errors';
-import { describeSynthTarget } from './synth-target';
-
-// The CDK CLI sets CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION; say which, and why.
-process.stderr.write(`${describeSynthTarget(process.env)}\n`);
+import { loadAutohealConfig } from './config/load-config';
+import { addNagChecks } from './nag';
+import { describeSynthTarget, describeSynthTargets } from './synth-target';
 
 exitOnConfigError(() => {
   const app = new App();
-  new AutohealStack(app, 'Autoheal', {
-    config: loadAutohealConfig(app.node),
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
-  });
+  let config: AutohealConfig;
+  let stages: DeploymentStage[];
+  try {
+    config = loadAutohealConfig(app.node);
+    stages = deploymentStages(config);
+  } catch (error) {
+    // No config to name Stages: say where the CDK CLI points, then the problem.
+    process.stderr.write(`${describeSynthTarget(process.env)}\n`);
+    throw error;
+  }
+  // Say which accounts and regions, and why, before anything can fail on them.
+  for (const line of describeSynthTargets(stages, process.env)) {
+    process.stderr.write(`${line}\n`);
+  }
+  buildAutohealApp(app, config, process.env);
   addNagChecks(app);
   // Synthesise here, not on exit, so a config error raised while synthesising is caught too.
   app.synth();

@@ -22,6 +22,7 @@ import { FlowHealing } from './constructs/flow-healing';
 import { IdempotencyTable } from './constructs/idempotency-table';
 import { Notices } from './constructs/notices';
 import { ScheduledFlows } from './constructs/scheduled-flows';
+import { warnUncheckedArns } from './unchecked-environment';
 
 /**
  * Self-healing for Step Functions executions and AppFlow flows, in any stack:
@@ -97,7 +98,7 @@ export class Autoheal extends Construct {
     });
     this.table = this._idempotencyTable.table;
     const operatorPrincipalArns = config.operators?.principalArns ?? [];
-    refuseOperatorsElsewhere(Stack.of(this), operatorPrincipalArns);
+    refuseOperatorsElsewhere(this, operatorPrincipalArns);
     const handlers: AutohealFunction[] = [];
     const rules: events.IRule[] = [];
     const queues: sqs.Queue[] = [];
@@ -212,10 +213,19 @@ function applyLogRetention(scope: Construct, retention: logs.RetentionDays): voi
 /**
  * Refuses, when the stack's account is known, an operator of another account:
  * the work queues' policy exempts principals by ARN, and a principal of
- * another account could not send to them anyway.
+ * another account could not send to them anyway. Unknown (an
+ * environment-agnostic stack): a synth warning says so instead.
  */
-function refuseOperatorsElsewhere(stack: Stack, principalArns: readonly string[]): void {
-  if (Token.isUnresolved(stack.account)) return;
+function refuseOperatorsElsewhere(scope: Construct, principalArns: readonly string[]): void {
+  const known = warnUncheckedArns(scope, {
+    field: 'operators.principalArns',
+    count: principalArns.length,
+    against: ['account'],
+    consequence:
+      "in each deployed instance, a principal of another account is exempt from the work queues' deny but cannot send to them without that account's own grant",
+  });
+  if (!known.includes('account')) return;
+  const stack = Stack.of(scope);
   principalArns.forEach((arn, i) => {
     if (Token.isUnresolved(arn)) return;
     const account = arn.split(':')[4];

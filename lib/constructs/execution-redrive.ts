@@ -15,6 +15,7 @@ import {
 } from '../../lambda/shared/contract';
 import { ConfigError } from '../../lambda/shared/errors';
 import { nagResourceFinding } from '../nag';
+import { warnUncheckedArns } from '../unchecked-environment';
 import { AutohealFunction, configEnvironment } from './autoheal-function';
 import { EventBuffer } from './event-buffer';
 import { ExecutionSweeper } from './execution-sweeper';
@@ -223,6 +224,21 @@ export class ExecutionRedrive extends Construct {
  */
 function refuseArnsElsewhere(scope: Construct, config: RedriveConfig): void {
   const { partition, region, account } = Stack.of(scope);
+  // Environment-agnostic (e.g. a StackSet): the checks below skip what is unknown; say so.
+  warnUncheckedArns(scope, {
+    field: 'redrive.stateMachineArns',
+    count: config.stateMachineArns.length,
+    against: ['account', 'region'],
+    consequence:
+      'each deployed instance heals only the state machines of its own account and region, so an ARN of another one matches no event there and its grants are never used',
+  });
+  warnUncheckedArns(scope, {
+    field: 'redrive.kmsKeyArns',
+    count: config.kmsKeyArns.length,
+    against: ['region'],
+    consequence:
+      "a key of another region decrypts nothing there: the grant's kms:ViaService names the instance's own region",
+  });
   const home: ReadonlyArray<readonly [string, string, number]> = [
     ['partition', partition, 1],
     ['region', region, 3],

@@ -346,7 +346,7 @@ describe('the app (bin/autoheal.ts) run as the CDK CLI runs it', () => {
 
     // Assess
     expect(stderr.split('\n')[0]).toBe(
-      'Autoheal: synthesising for account unknown (no AWS credentials found), region eu-west-1 (from AWS_REGION)',
+      'Autoheal: synthesising for account unknown (no AWS credentials found: the template takes the account it is deployed to, AWS::AccountId), region eu-west-1 (from AWS_REGION)',
     );
   });
 });
@@ -370,7 +370,7 @@ describe('cdk synth', () => {
     expect(result.status).not.toBe(0);
     expect(result.stderr).not.toMatch(STACK_TRACE);
     expect(result.stderr).toContain(
-      'Autoheal: synthesising for account unknown (no AWS credentials found), region eu-west-1 (from AWS_REGION)\n',
+      'Autoheal: synthesising for account unknown (no AWS credentials found: the template takes the account it is deployed to, AWS::AccountId), region eu-west-1 (from AWS_REGION)\n',
     );
     expect(result.stderr).toContain(
       'Invalid Autoheal config at redrive.delay.factor: must be a number from 1 to 10, got 0.5\n',
