@@ -4,6 +4,8 @@
  * 127.0.0.1): the handlers' DynamoDB suites and the resilience suites, which
  * also drive the handlers through the real AWS SDK to a local AWS endpoint.
  * Type checking is done by `tsc` in `npm test`, so ts-jest only transpiles.
+ * The infra project's global setup bundles the handlers into assets/handlers/
+ * when they are missing (see test/support/handler-assets-setup.ts).
  */
 const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
 const common = {
@@ -16,7 +18,12 @@ const common = {
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-    { ...common, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'infra',
+      testMatch: ['<rootDir>/test/infra/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/handler-assets-setup.ts',
+    },
     {
       ...common,
       displayName: 'dynamodb',

@@ -2,7 +2,7 @@
 import { App } from 'aws-cdk-lib';
 import { AutohealStack } from '../lib/autoheal-stack';
 import { loadAutohealConfig } from '../lib/config/load-config';
-import { addNagChecks } from '../lib/nag';
+import { addNagChecks } from './nag';
 import { exitOnConfigError } from './config-errors';
 import { describeSynthTarget } from './synth-target';
 
