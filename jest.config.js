@@ -1,5 +1,5 @@
 /**
- * Three projects: fast tests with no server, infrastructure tests, and tests
+ * Four projects: fast tests with no server, infrastructure tests, tests of the packed package, and tests
  * against DynamoDB Local (started and stopped by the project's global setup on
  * 127.0.0.1): the handlers' DynamoDB suites and the resilience suites, which
  * also drive the handlers through the real AWS SDK to a local AWS endpoint.
@@ -24,6 +24,8 @@ module.exports = {
       testMatch: ['<rootDir>/test/infra/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/handler-assets-setup.ts',
     },
+    // The package as users get it: the packed tarball in a host app, the jsii bindings. Needs `npm run build`.
+    { ...common, displayName: 'package', testMatch: ['<rootDir>/test/package/**/*.test.ts'] },
     {
       ...common,
       displayName: 'dynamodb',

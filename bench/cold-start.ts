@@ -303,7 +303,10 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
   ];
   log(
     `Staging ${handlers.map((h) => h.name).join(', ')} with the AutohealFunction construct; bundling ` +
-      `${entries.filter((e) => e.reference).map((h) => h.name).join(', ')} with the same settings`,
+      `${entries
+        .filter((e) => e.reference)
+        .map((h) => h.name)
+        .join(', ')} with the same settings`,
   );
   const bundles = await stageBundles(projectRoot, workDir, entries);
 

@@ -126,9 +126,7 @@ describe('bundling', () => {
       // Assess
       expect(sha256(again)).toBe(sha256(path.join(scratch, 'redrive', 'index.js')));
       const text = fs.readFileSync(again, 'utf8');
-      expect([PROJECT_ROOT, os.tmpdir(), os.homedir()].filter((p) => text.includes(p))).toEqual(
-        [],
-      );
+      expect([PROJECT_ROOT, os.tmpdir(), os.homedir()].filter((p) => text.includes(p))).toEqual([]);
     });
   });
 
