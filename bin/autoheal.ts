@@ -2,8 +2,8 @@
 import { App } from 'aws-cdk-lib';
 import { AutohealStack } from '../lib/autoheal-stack';
 import { loadAutohealConfig } from '../lib/config/load-config';
-import { addNagChecks } from './nag';
 import { exitOnConfigError } from './config-errors';
+import { addNagChecks } from './nag';
 import { describeSynthTarget } from './synth-target';
 
 // The CDK CLI sets CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION; say which, and why.
