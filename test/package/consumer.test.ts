@@ -37,8 +37,11 @@ function resourcesOfType(template: CloudFormationTemplate, type: string) {
   return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 }
 
-/** Every IAM statement of the template (policies and inline role policies). */
-function statements(template: CloudFormationTemplate): Record<string, unknown>[] {
+/**
+ * Every IAM statement of the template (policies and inline role policies),
+ * of the resources whose logical id starts with `prefix` (a construct id).
+ */
+function statements(template: CloudFormationTemplate, prefix = ''): Record<string, unknown>[] {
   const found: Record<string, unknown>[] = [];
   const visit = (value: unknown): void => {
     if (Array.isArray(value)) value.forEach(visit);
@@ -49,9 +52,21 @@ function statements(template: CloudFormationTemplate): Record<string, unknown>[]
       else Object.values(record).forEach(visit);
     }
   };
-  for (const [, r] of resourcesOfType(template, 'AWS::IAM::Policy')) visit(r.Properties);
-  for (const [, r] of resourcesOfType(template, 'AWS::IAM::Role')) visit(r.Properties?.Policies);
+  for (const [id, r] of resourcesOfType(template, 'AWS::IAM::Policy')) {
+    if (id.startsWith(prefix)) visit(r.Properties);
+  }
+  for (const [id, r] of resourcesOfType(template, 'AWS::IAM::Role')) {
+    if (id.startsWith(prefix)) visit(r.Properties?.Policies);
+  }
   return found;
+}
+
+/** The resources of every statement that allows `states:RedriveExecution`, as JSON. */
+function redriveResources(template: CloudFormationTemplate, prefix = ''): string[] {
+  return statements(template, prefix)
+    .filter((s) => actionsOf(s).includes('states:RedriveExecution'))
+    .flatMap(resourcesOf)
+    .map((resource) => JSON.stringify(resource));
 }
 
 function actionsOf(statement: Record<string, unknown>): string[] {
@@ -163,16 +178,16 @@ describe('a host app with its own state machine and Autoheal in its stack', () =
   it("may redrive only that machine's executions", () => {
     // Prepare
     const [orders] = machineIds(template);
-    const redrive = statements(template).filter((s) =>
-      actionsOf(s).includes('states:RedriveExecution'),
-    );
 
-    // Assess
-    expect(redrive.length).toBeGreaterThan(0);
-    for (const resource of redrive.flatMap(resourcesOf)) {
-      const json = JSON.stringify(resource);
-      expect(json).toContain(`"Ref":"${orders}"`);
+    // Act
+    const resources = redriveResources(template);
+
+    // Assess: each names the machine (its Ref or an attribute of it) as executions, nothing wider
+    expect(resources.length).toBeGreaterThan(0);
+    for (const json of resources) {
+      expect(json).toContain(`"${orders}"`);
       expect(json).toContain(':execution:');
+      expect(json).not.toBe('"*"');
     }
   });
 
@@ -223,6 +238,19 @@ describe('two Autoheal instances in one host stack', () => {
         .map((f) => JSON.stringify(f))
         .sort(),
     ).toEqual(machines.map((id) => JSON.stringify([{ Ref: id }])).sort());
+    const [invoices, orders] = ['Invoices', 'Orders'].map(
+      (name) => machines.find((id) => id.startsWith(name)) ?? name,
+    );
+    for (const [instance, own, other] of [
+      ['HealOrders', orders, invoices],
+      ['HealInvoices', invoices, orders],
+    ]) {
+      const resources = redriveResources(template, instance);
+      expect(resources.length).toBeGreaterThan(0);
+      expect(
+        resources.filter((json) => !json.includes(`"${own}"`) || json.includes(`"${other}"`)),
+      ).toEqual([]);
+    }
     const physicalNames = Object.values(template.Resources)
       .flatMap((r) =>
         [
