@@ -81,6 +81,71 @@ export function projectVersionOf(name: string, projectRoot = PROJECT_ROOT): stri
   return version;
 }
 
+/** What a host app installs beside the tarball, at this project's exact versions. */
+const HOST_CDK_PACKAGES = ['aws-cdk-lib', 'constructs', 'cdk-nag'];
+
+interface LockEntry {
+  readonly version?: string;
+  readonly dependencies?: Record<string, string>;
+  readonly [field: string]: unknown;
+}
+
+/**
+ * A lockfile for the host: its root, and the project's lock entries of
+ * `dependencies` and everything they depend on, located as npm lays them out
+ * (nested `node_modules` first, then the top level).
+ */
+export function hostLockfile(
+  projectRoot: string,
+  dependencies: Record<string, string>,
+): Record<string, unknown> {
+  const lock = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package-lock.json'), 'utf8'));
+  const entries = lock.packages as Record<string, LockEntry>;
+  const picked = new Map<string, LockEntry>();
+  const locate = (from: string, name: string): string | undefined => {
+    for (let dir = from; dir !== ''; dir = dir.replace(/\/?node_modules\/(@[^/]+\/)?[^/]+$/, '')) {
+      const at = `${dir}/node_modules/${name}`;
+      if (entries[at]) return at;
+    }
+    return entries[`node_modules/${name}`] ? `node_modules/${name}` : undefined;
+  };
+  const visit = (location: string): void => {
+    if (picked.has(location)) return;
+    const { dev, devOptional, peer, ...entry } = entries[location];
+    picked.set(location, entry);
+    for (const nested of Object.keys(entries).filter((k) =>
+      k.startsWith(`${location}/node_modules/`),
+    )) {
+      visit(nested);
+    }
+    for (const name of Object.keys(entry.dependencies ?? {})) {
+      const found = locate(location, name);
+      if (found) visit(found);
+    }
+  };
+  for (const name of Object.keys(dependencies)) visit(`node_modules/${name}`);
+  return {
+    name: 'autoheal-host-app',
+    lockfileVersion: 3,
+    requires: true,
+    packages: {
+      '': { name: 'autoheal-host-app', dependencies },
+      ...Object.fromEntries([...picked].sort(([a], [b]) => a.localeCompare(b))),
+    },
+  };
+}
+
+/** Runs npm offline (the cache of this project's `npm ci`); on a cache miss, again with the registry. */
+function npmOfflineFirst(dir: string, args: readonly string[]): void {
+  const run = (mode: string) =>
+    spawnSync('npm', [...args, mode, '--no-audit', '--no-fund'], { cwd: dir, encoding: 'utf8' });
+  let result = run('--offline');
+  if (result.status !== 0) result = run('--prefer-offline');
+  if (result.status !== 0) {
+    throw new Error(`npm ${args.join(' ')} failed in ${dir}:\n${result.stdout}${result.stderr}`);
+  }
+}
+
 /** One run of a host app. */
 export interface ConsumerSynth {
   /** The cloud assembly directory the app wrote. */
@@ -113,16 +178,18 @@ export class ConsumerHost {
     projectRoot = PROJECT_ROOT,
   ): ConsumerHost {
     fs.mkdirSync(path.join(dir, 'src'), { recursive: true });
-    const dependencies = Object.fromEntries([
-      ['cdk-autoheal', `file:${tarball.file}`],
-      ...['aws-cdk-lib', 'constructs', 'cdk-nag'].map((name) => [
-        name,
-        projectVersionOf(name, projectRoot),
-      ]),
-    ]);
+    const cdkDependencies = Object.fromEntries(
+      HOST_CDK_PACKAGES.map((name) => [name, projectVersionOf(name, projectRoot)]),
+    );
     fs.writeFileSync(
       path.join(dir, 'package.json'),
-      `${JSON.stringify({ name: 'autoheal-host-app', private: true, dependencies }, null, 2)}\n`,
+      `${JSON.stringify({ name: 'autoheal-host-app', private: true, dependencies: cdkDependencies }, null, 2)}\n`,
+    );
+    // The project's own lock pins them (and what they depend on): npm needs only the tarballs, which
+    // this project's `npm ci` cached, so the host installs offline; the registry is the fallback.
+    fs.writeFileSync(
+      path.join(dir, 'package-lock.json'),
+      `${JSON.stringify(hostLockfile(projectRoot, cdkDependencies), null, 2)}\n`,
     );
     fs.writeFileSync(
       path.join(dir, 'tsconfig.json'),
@@ -144,11 +211,8 @@ export class ConsumerHost {
         2,
       )}\n`,
     );
-    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      encoding: 'utf8',
-    });
+    npmOfflineFirst(dir, ['ci']);
+    npmOfflineFirst(dir, ['install', tarball.file]);
     return new ConsumerHost(dir, projectRoot);
   }
 
