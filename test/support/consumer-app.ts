@@ -4,9 +4,11 @@
  * repository, never from the source tree. Used by the consumer tests
  * (test/package/) and the library benchmark (bench/library.ts).
  *
- * The host installs the tarball and the project's exact `aws-cdk-lib`,
- * `constructs` and `cdk-nag` with `npm install --prefer-offline`: the npm
- * cache of this project's `npm ci` holds them, the registry is the fallback.
+ * The host installs the project's exact `aws-cdk-lib`, `constructs` and
+ * `cdk-nag` with `npm ci --offline` from a lockfile cut from the project's
+ * (the npm cache of this project's `npm ci` holds their tarballs), then the
+ * tarball with `npm install --offline`; only on a cache miss does npm retry
+ * with the registry (`--prefer-offline`).
  * Apps are type-checked and compiled with this project's TypeScript (strict,
  * `node16` resolution, so the package's `exports` map is what resolves), then
  * run with plain `node`: no ts-node, no esbuild in the host.
