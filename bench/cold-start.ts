@@ -13,11 +13,12 @@
  * What it does, per handler (every `lambda/**\/*.handler.ts`, named after its
  * file: `flow-starter.handler.ts` is `flowStarter`):
  *
- * 1. Bundles it with the real {@link AutohealFunction} construct in a scratch
- *    CDK app synthesised to `bench/tmp/cdk.out`: the same NodejsFunction, the
- *    same {@link AUTOHEAL_BUNDLING} options, the same local esbuild, so the
- *    measured file is the deployed file (`--compare-cdk-out cdk.out` checks
- *    that against a `npm run synth`, byte for byte).
+ * 1. Takes its shipped bundle, `assets/handlers/<name>/index.js` (written by
+ *    `npm run bundle` with {@link HANDLER_BUNDLING}), as the real
+ *    {@link AutohealFunction} construct stages it in a scratch CDK app
+ *    synthesised to `bench/tmp/cdk.out`, so the measured file is the deployed
+ *    file (`--compare-cdk-out cdk.out` checks that against a `npm run synth`,
+ *    byte for byte). Run `npm run bundle` first after changing a handler.
  * 2. Counts the bundle's bytes, and its bytes gzipped (zlib default level).
  * 3. Invokes `handler` once in a fresh process with a minimal invalid event,
  *    every AWS endpoint pointed at 127.0.0.1:9 (nothing listens there), to prove
@@ -36,7 +37,7 @@
  * 5. Times, in the same rounds, each handler's SDK floor: an entry generated
  *    from the clients declared for it in `bench/sdk-floor.ts` (the same client
  *    packages, the same clients created with the same options, nothing else),
- *    bundled by the same construct.
+ *    bundled with the same {@link HANDLER_BUNDLING} settings.
  *
  * The guard is median(handler) / median(its SDK floor) ≤
  * {@link TARGET_RATIO_TO_SDK_FLOOR}: what Autoheal adds to the SDK it cannot
@@ -60,11 +61,8 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { advanceClock, clockConfigOf, liveSinceDocument } from '../lambda/redrive/live-healing';
 import { parseAutohealConfig } from '../lambda/shared/autoheal-config';
 import { CONFIG_FORMAT, ENV, LAMBDA_NODE_MAJOR } from '../lambda/shared/contract';
-import {
-  AUTOHEAL_BUNDLING,
-  AUTOHEAL_DEFAULT_MEMORY_MB,
-  AutohealFunction,
-} from '../lib/constructs/autoheal-function';
+import { AUTOHEAL_DEFAULT_MEMORY_MB, AutohealFunction } from '../lib/constructs/autoheal-function';
+import { bundleEntry, HANDLER_BUNDLING } from '../scripts/handler-bundling';
 import {
   discoverHandlers,
   HANDLER_SDK_CLIENTS,
@@ -101,7 +99,7 @@ export interface ColdStartOptions {
    */
   readonly cpuProfiles?: number;
   /**
-   * Also measure reference entries, bundled by the same construct but never
+   * Also measure reference entries, bundled with the same settings but never
    * deployed, to show what the floors stand on: an empty handler, Node's HTTP
    * and crypto modules, one SDK client. (Each handler's SDK floor is always
    * measured.) @default false
@@ -303,8 +301,14 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
     ...handlers,
     ...writeGeneratedEntries(projectRoot, workDir, handlers, options.references ?? false),
   ];
-  log(`Bundling ${entries.map((h) => h.name).join(', ')} with the AutohealFunction construct`);
-  const bundles = synthBundles(projectRoot, workDir, entries);
+  log(
+    `Staging ${handlers.map((h) => h.name).join(', ')} with the AutohealFunction construct; bundling ` +
+      `${entries
+        .filter((e) => e.reference)
+        .map((h) => h.name)
+        .join(', ')} with the same settings`,
+  );
+  const bundles = await stageBundles(projectRoot, workDir, entries);
 
   if (options.compareWithCdkOut) {
     compareWithCdkOut(
@@ -452,39 +456,37 @@ function checkNodeMajor(node: string): void {
 
 /**
  * Synthesises one AutohealFunction per handler into a scratch cloud assembly
- * and returns where CDK staged each bundle. This runs the same code path as
- * `cdk synth`: NodejsFunction, {@link AUTOHEAL_BUNDLING}, local esbuild.
+ * and returns where CDK staged each shipped bundle, with the environment the
+ * construct sets; this is the code path of `cdk synth`. The generated entries
+ * (SDK floors, references) are bundled with {@link HANDLER_BUNDLING} into
+ * `<workDir>/bundles/` and get the same environment.
  */
-function synthBundles(
+async function stageBundles(
   projectRoot: string,
   workDir: string,
-  handlers: readonly HandlerEntry[],
-): BuiltBundle[] {
+  entries: readonly (HandlerEntry & { floorOf?: string })[],
+): Promise<BuiltBundle[]> {
   const outdir = path.join(workDir, 'cdk.out');
   fs.rmSync(outdir, { recursive: true, force: true });
   const app = new App({ outdir });
   const stack = new Stack(app, 'AutohealColdStartBench', {
     env: { account: ACCOUNT, region: REGION },
   });
-  const functions = handlers.map((handler) => ({
-    handler,
-    construct: new AutohealFunction(stack, `Bench${handler.name}`, {
-      entry: handler.entry,
-      description: `Cold start benchmark of ${handler.entry}`,
-      serviceName: path.basename(handler.entry, HANDLER_SUFFIX),
-      environment: {},
-    }),
-  }));
-  // NodejsFunction finds package-lock.json from the working directory, as `cdk synth` does.
-  const cwd = process.cwd();
-  process.chdir(projectRoot);
-  let template: { Resources: Record<string, { Properties?: Record<string, unknown> }> };
-  try {
-    template = app.synth().getStackByName(stack.stackName).template;
-  } finally {
-    process.chdir(cwd);
-  }
-  return functions.map(({ handler, construct }) => {
+  const functions = entries
+    .filter((handler) => !handler.reference)
+    .map((handler) => ({
+      handler,
+      construct: new AutohealFunction(stack, `Bench${handler.name}`, {
+        entry: handler.entry,
+        description: `Cold start benchmark of ${handler.entry}`,
+        serviceName: path.basename(handler.entry, HANDLER_SUFFIX),
+        environment: {},
+      }),
+    }));
+  const template = app.synth().getStackByName(stack.stackName).template as {
+    Resources: Record<string, { Properties?: Record<string, unknown> }>;
+  };
+  const staged: BuiltBundle[] = functions.map(({ handler, construct }) => {
     const logicalId = stack.resolve(
       (construct.function.node.defaultChild as CfnFunction).logicalId,
     );
@@ -505,6 +507,22 @@ function synthBundles(
     }
     return { handler, dir, file: path.join(dir, file), esm: file.endsWith('.mjs'), environment };
   });
+  const generated = await Promise.all(
+    entries
+      .filter((handler) => handler.reference)
+      .map(async (handler): Promise<BuiltBundle> => {
+        const dir = path.join(workDir, 'bundles', handler.name);
+        const file = path.join(dir, 'index.js');
+        await bundleEntry(path.join(projectRoot, 'lambda', handler.entry), file);
+        const like = staged.find((b) => b.handler.name === handler.floorOf) ?? staged[0];
+        const environment = {
+          ...like?.environment,
+          POWERTOOLS_SERVICE_NAME: path.basename(handler.entry, '.ts'),
+        };
+        return { handler, dir, file, esm: false, environment };
+      }),
+  );
+  return [...staged, ...generated];
 }
 
 function bundleFigure(dir: string): BundleFigure {
@@ -942,7 +960,7 @@ if (require.main === module) {
       console.log(
         `\nCold init on Node ${run(node, ['-p', 'process.version'], {}).trim()}, median of ${runs} ` +
           `fresh processes each, alternating with bare node (${Math.round((Date.now() - started) / 1000)} s); ` +
-          `bundles ${AUTOHEAL_BUNDLING.format}, mainFields ${AUTOHEAL_BUNDLING.mainFields.join(',')}\n`,
+          `bundles ${HANDLER_BUNDLING.format}, mainFields ${HANDLER_BUNDLING.mainFields.join(',')}\n`,
       );
       const print = (figures: ColdStartFigures) => {
         console.log(formatResults(figures));

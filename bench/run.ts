@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: the resilience scenarios at full size and the cold-start
- * figures. Prints a table, writes bench/results.json and the storm chart
- * bench/storm.svg. Starts (and stops) its own DynamoDB Local; needs no network.
+ * figures, and the library's packed size and consumer synth time (which need
+ * `npm run build` first). Prints a table, writes bench/results.json and the
+ * storm chart bench/storm.svg. Starts (and stops) its own DynamoDB Local;
+ * needs no network beyond the npm cache of `npm ci`.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +20,7 @@ import {
 } from '../test/support/resilience/scenarios';
 import { formatResults, lambdaBootstrapNodeFlags, measureColdStart } from './cold-start';
 import { costPer1000Redrives, runRedriveCost } from './cost';
+import { measureLibrary } from './library';
 import { stormChartSvg } from './storm-chart';
 
 const STORM_QUOTA = { burst: 800, perSecond: 150 };
@@ -87,6 +90,10 @@ async function main(): Promise<void> {
       measureColdStart({ log, alsoWithNodeFlags: lambdaFlags }),
     );
     const underLambdaFlags = cold.withNodeFlags ?? { nodeFlags: lambdaFlags, coldInit: {} };
+    const library = await timed(
+      'the packed library in a host app (synth with and without Autoheal)',
+      () => measureLibrary({ log }),
+    );
 
     const results = {
       measuredAt: new Date().toISOString(),
@@ -141,6 +148,7 @@ async function main(): Promise<void> {
       sdkFloor: cold.sdkFloor,
       underLambdaFlags,
       cost: { run: redriveCost, per1000Redrives },
+      library,
     };
     writeFileSync(join(BENCH_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(
@@ -185,6 +193,16 @@ async function main(): Promise<void> {
         `${appflow.flowTicks} / 0 / 0`,
       ],
       ['AWS calls per redrive', String(results.callsPerRedrive), '3'],
+      [
+        'library: packed / unpacked KiB, files',
+        `${(library.packedBytes / 1024).toFixed(0)} / ${(library.unpackedBytes / 1024).toFixed(0)}, ${library.fileCount}`,
+        'reported',
+      ],
+      [
+        'library: host synth with / without Autoheal',
+        `${library.consumerSynthMs.withAutoheal} / ${library.consumerSynthMs.without} ms (${library.consumerSynthRatio}x)`,
+        'reported',
+      ],
       [
         `cost of 1,000 redrives (USD, ${per1000Redrives.prices.region}, prices of ${per1000Redrives.pricesTakenOn})`,
         `${per1000Redrives.usd.total} + the redriven state transitions`,

@@ -2,8 +2,8 @@
 import { App } from 'aws-cdk-lib';
 import type { AutohealConfig } from '../lambda/shared/autoheal-config';
 import { buildAutohealApp, type DeploymentStage, deploymentStages } from './build-app';
-import { exitOnConfigError } from './config-errors';
 import { loadAutohealConfig } from './config/load-config';
+import { exitOnConfigError } from './config-errors';
 import { addNagChecks } from './nag';
 import { describeSynthTarget, describeSynthTargets } from './synth-target';
 

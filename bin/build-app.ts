@@ -1,16 +1,10 @@
 import { type App, Stage } from 'aws-cdk-lib';
-import type { AutohealConfig, DeploymentEnvironment } from '../lambda/shared/autoheal-config';
-import { ConfigProblems } from '../lambda/shared/autoheal-config';
+import { type AutohealConfig, ConfigProblems, stageNameOf } from '../lambda/shared/autoheal-config';
 import { ConfigError, configProblemsOf } from '../lambda/shared/errors';
 import { AutohealStack } from './autoheal-stack';
 
 /** The id of the Autoheal stack, alone in the app or in each Stage. */
 export const AUTOHEAL_STACK_ID = 'Autoheal';
-
-/** CDK's rule for Stage names (it throws on anything else): a letter, then letters, digits, `-`, `_`, `.`. */
-const STAGE_NAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
-/** Leaves room for `-Autoheal` within CloudFormation's 128 characters of stack name. */
-const MAX_STAGE_NAME = 100;
 
 /** One entry of the config's `environments`, as the app deploys it. */
 export interface DeploymentStage {
@@ -25,11 +19,10 @@ export interface DeploymentStage {
 /**
  * The Stages the config asks for, one per entry of `environments`, each named
  * by the entry's `name`, or else `env-ACCOUNT-REGION` (CDK wants a Stage name
- * to start with a letter). Refuses, one line per field, a name CDK would
+ * to start with a letter). The config schema has refused a name CDK would
  * refuse and two entries that would collide.
  *
  * @returns an empty list when the config has no `environments`
- * @throws {ConfigError} naming the field, e.g. `environments[1].name`
  * @example
  * ```ts
  * deploymentStages({ ...config, environments: [{ account: '111111111111', region: 'eu-west-1' }] });
@@ -37,45 +30,13 @@ export interface DeploymentStage {
  * ```
  */
 export function deploymentStages(config: AutohealConfig): DeploymentStage[] {
-  const environments: readonly DeploymentEnvironment[] = config.environments ?? [];
-  const problems = new ConfigProblems();
-  const stages: DeploymentStage[] = [];
-  environments.forEach((environment, i) => {
-    const field = `environments[${i}]`;
-    const name = environment.name ?? `env-${environment.account}-${environment.region}`;
-    if (!STAGE_NAME.test(name) || name.length > MAX_STAGE_NAME) {
-      problems.record(
-        new ConfigError(
-          `${field}.name`,
-          `must start with a letter and hold only letters, digits, "-", "_" and "." (at most ${MAX_STAGE_NAME} characters; CDK names the Stage with it), got ${JSON.stringify(name)}`,
-        ),
-      );
-      return;
-    }
-    const sameName = stages.find((stage) => stage.name.toLowerCase() === name.toLowerCase());
-    const samePlace = stages.find(
-      (stage) => stage.account === environment.account && stage.region === environment.region,
-    );
-    if (samePlace) {
-      problems.record(
-        new ConfigError(
-          field,
-          `deploys to account ${environment.account}, region ${environment.region}, as ${samePlace.field} does; list each account and region once`,
-        ),
-      );
-    } else if (sameName) {
-      problems.record(
-        new ConfigError(
-          `${field}.name`,
-          `names the Stage "${name}", as ${sameName.field} does (names differing only in case collide in stack names); give each environment its own name`,
-        ),
-      );
-    } else {
-      stages.push({ name, account: environment.account, region: environment.region, field });
-    }
-  });
-  problems.throwIfAny();
-  return stages;
+  // The config schema has checked the names and that each account and region is listed once.
+  return (config.environments ?? []).map((environment, i) => ({
+    name: stageNameOf(environment),
+    account: environment.account,
+    region: environment.region,
+    field: `environments[${i}]`,
+  }));
 }
 
 /**

@@ -1,15 +1,5 @@
-import { type App, Stack, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-
-/**
- * Runs cdk-nag's AwsSolutions pack on the whole app at synth. A finding that is
- * not acknowledged (with a written reason, beside the resource it concerns)
- * fails synthesis.
- */
-export function addNagChecks(app: App): void {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-}
 
 /**
  * The finding id cdk-nag gives a resource in an IAM policy, e.g.

@@ -24,10 +24,10 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { DeploymentType, StackSetTarget } from 'cdk-stacksets';
 import type { Node } from 'constructs';
+import { loadAutohealConfig } from '../../bin/config/load-config';
 import { exitOnConfigError } from '../../bin/config-errors';
 import { describeSynthTarget } from '../../bin/synth-target';
 import { ConfigError } from '../../lambda/shared/errors';
-import { loadAutohealConfig } from '../../bin/config/load-config';
 import { AutohealStackSet, type AutohealStackSetProps } from './autoheal-stackset';
 
 /** The context keys this app reads, besides Autoheal's own config. */

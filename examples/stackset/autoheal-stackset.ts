@@ -8,8 +8,8 @@ import {
   StackSetTemplate,
 } from 'cdk-stacksets';
 import { Construct } from 'constructs';
-import type { AutohealConfig } from '../../lambda/shared/autoheal-config';
 import { autohealPropsFromConfig } from '../../bin/config/props-from-config';
+import type { AutohealConfig } from '../../lambda/shared/autoheal-config';
 import { Autoheal } from '../../lib/autoheal';
 
 /** Where the StackSet deploys Autoheal, and how its assets reach each region. */

@@ -27,8 +27,11 @@ import {
   type ClockConfig,
   type ClockState,
   clockConfigDigest,
+  clockRecordKey,
   liveSinceDocument,
 } from './live-healing';
+
+export { clockRecordKey };
 
 /**
  * CloudFormation accepts at most 4 KB of data from a custom resource; the
@@ -48,11 +51,6 @@ export interface LiveHealingClockDeps {
 export interface ClockResponse {
   readonly PhysicalResourceId: string;
   readonly Data?: { readonly [LIVE_HEALING_CLOCK.attribute]: string };
-}
-
-/** The record key of a clock: unique per clock id. */
-export function clockRecordKey(clockId: string): string {
-  return `${HEALING_STATE.liveHealingClockPrefix}${clockId}`;
 }
 
 function stringArray(value: unknown, field: string): string[] {

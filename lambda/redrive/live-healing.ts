@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import type { RedriveConfig } from '../shared/autoheal-config';
 import { REDRIVABLE_STATUSES, type RedrivableStatus } from '../shared/config/redrive-config';
-import { REDRIVE_WINDOW_DAYS } from '../shared/contract';
+import { HEALING_STATE, REDRIVE_WINDOW_DAYS } from '../shared/contract';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -421,4 +421,14 @@ export function liveSinceOf(
   const statusTime = statusTimes[REDRIVABLE_STATUSES.indexOf(status as RedrivableStatus)];
   if (!isTime(statusTime)) return undefined;
   return Math.max(Math.min(...inScope), policy, statusTime);
+}
+
+/**
+ * The record key of a clock: unique per clock id. Here, not in the clock's
+ * handler module, because the construct imports it at synth and the handler
+ * module loads the DynamoDB client, which a consumer of the package does not
+ * have (the SDK is bundled into the handler assets only).
+ */
+export function clockRecordKey(clockId: string): string {
+  return `${HEALING_STATE.liveHealingClockPrefix}${clockId}`;
 }

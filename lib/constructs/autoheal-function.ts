@@ -1,14 +1,9 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import {
-  type BundlingOptions,
-  LogLevel,
-  NodejsFunction,
-  OutputFormat,
-} from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
@@ -63,61 +58,44 @@ export const AUTOHEAL_DEFAULT_MEMORY_MB = 512;
 export const AUTOHEAL_RUNTIME = lambda.Runtime.NODEJS_22_X;
 
 /**
- * How every Autoheal handler is bundled (local esbuild, one file per function).
- * `bench/cold-start.ts` measures exactly these bundles (it bundles through this
- * construct); `test/infra/bundling.test.ts` asserts the choices below.
+ * Where the pre-bundled handlers are: `assets/handlers/` at the package root.
  *
- * - The SDK and Powertools are bundled, not taken from the runtime: the tested
- *   version is the deployed version, Powertools needs a matching SDK, and the
- *   runtime's SDK loads its untree-shaken CommonJS build, which starts slower.
- * - `mainFields: module, main` makes esbuild read the ES modules of the SDK
- *   (`dist-es`) instead of its CommonJS build (`dist-cjs`, esbuild's default
- *   on `platform: node`). Only ES modules can be tree-shaken, so only the
- *   commands and serde code the handlers use are bundled: about 40 % fewer
- *   bytes and a third less cold init time.
- * - CommonJS output, not ESM: an ES module importing `node:http` makes Node
- *   build that builtin's ESM facade, which reads every export, including the
- *   lazy `WebSocket`/`MessageEvent` getters that load undici; that costs about
- *   20 ms per cold start, and nothing else in a single-file ESM bundle wins it
- *   back. A CommonJS `require('http')` does not touch those getters.
- * - Minified, no source map, `keepNames` off: less to read and parse.
- * - Two SDK modules are replaced by the files in `lambda/shared/bundling/`:
- *   the default credential chain by its first link (the environment, which is
- *   where Lambda puts the role's credentials), and the event-stream serde,
- *   which none of the called operations use. Both are loaded with dynamic
- *   `import()`, which makes esbuild wrap hundreds of SDK modules in lazy
- *   initialisers: about 10-13 ms of every cold start and 140 KiB of bundle.
- * - esbuild logs warnings and errors only: its per-bundle size summary made
- *   every synth and test run print a block per function. CDK documents
- *   `LogLevel.WARNING` as the default but passes no `--log-level` unless it is
- *   set, so esbuild's CLI default (`info`) applied. The level changes what
- *   esbuild prints, not what it writes.
+ * This file runs from two places: the source tree (`lib/constructs/`, under
+ * ts-node and jest) and the compiled package (`dist/lib/constructs/`, in a
+ * consumer's node_modules). Rather than a fixed number of `..`, walk up to the
+ * nearest `package.json`, the package root in both (dist/ has none).
  */
-export const AUTOHEAL_BUNDLING = {
-  externalModules: [],
-  mainFields: ['module', 'main'],
-  format: OutputFormat.CJS,
-  target: `node${LAMBDA_NODE_MAJOR}`,
-  minify: true,
-  sourceMap: false,
-  keepNames: false,
-  forceDockerBundling: false,
-  logLevel: LogLevel.WARNING,
-  esbuildArgs: {
-    '--alias': [
-      `@aws-sdk/credential-provider-node=${bundlingReplacement('env-credentials.ts')}`,
-      `@smithy/core/event-streams=${bundlingReplacement('no-event-streams.ts')}`,
-    ],
-  },
-} as const satisfies BundlingOptions;
+export function handlerAssetsDir(from: string = __dirname): string {
+  let dir = from;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`No package.json above ${from}`);
+    dir = parent;
+  }
+  return path.join(dir, 'assets', 'handlers');
+}
 
-/** Absolute path of a replacement module: esbuild resolves alias targets from its working directory. */
-function bundlingReplacement(file: string): string {
-  return path.join(__dirname, '..', '..', 'lambda', 'shared', 'bundling', file);
+/**
+ * The asset directory of a handler (`redrive/redrive.handler.ts` →
+ * `assets/handlers/redrive`), bundled by `npm run bundle`
+ * (scripts/handler-bundling.ts holds the esbuild settings).
+ */
+export function handlerAssetDir(entry: string): string {
+  const name = path.posix.basename(entry, '.handler.ts');
+  const dir = path.join(handlerAssetsDir(), name);
+  if (!fs.existsSync(path.join(dir, 'index.js'))) {
+    throw new Error(
+      `The ${name} handler is not bundled (no ${path.join(dir, 'index.js')}): run \`npm run bundle\` (or \`npm run build\`)`,
+    );
+  }
+  return dir;
 }
 
 export interface AutohealFunctionProps {
-  /** Handler file under `lambda/`, e.g. `redrive/redrive.handler.ts`. */
+  /**
+   * Handler file under `lambda/`, e.g. `redrive/redrive.handler.ts`: the
+   * function runs its pre-built bundle, `assets/handlers/redrive/index.js`.
+   */
   readonly entry: string;
   /** Shown in the Lambda console. */
   readonly description: string;
@@ -146,8 +124,9 @@ export interface AutohealFunctionProps {
 }
 
 /**
- * A Powertools-instrumented Node.js Lambda function on arm64, bundled locally
- * with esbuild, with its own log group and a role that can write only there.
+ * A Powertools-instrumented Node.js Lambda function on arm64 running a
+ * pre-built handler bundle (no bundling at synth), with its own log group and
+ * a role that can write only there.
  *
  * @example
  * ```ts
@@ -160,7 +139,7 @@ export interface AutohealFunctionProps {
  * ```
  */
 export class AutohealFunction extends Construct {
-  public readonly function: NodejsFunction;
+  public readonly function: lambda.Function;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
   public readonly timeout: Duration;
@@ -180,9 +159,9 @@ export class AutohealFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: path.join(__dirname, '..', '..', 'lambda', props.entry),
-      handler: 'handler',
+    this.function = new lambda.Function(this, 'Function', {
+      code: lambda.Code.fromAsset(handlerAssetDir(props.entry)),
+      handler: 'index.handler',
       description: props.description,
       runtime: AUTOHEAL_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
@@ -196,12 +175,6 @@ export class AutohealFunction extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...props.environment,
-      },
-      bundling: {
-        ...AUTOHEAL_BUNDLING,
-        externalModules: [...AUTOHEAL_BUNDLING.externalModules],
-        mainFields: [...AUTOHEAL_BUNDLING.mainFields],
-        esbuildArgs: { '--alias': [...AUTOHEAL_BUNDLING.esbuildArgs['--alias']] },
       },
     });
     Validations.of(this.function).acknowledge({

@@ -4,8 +4,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { clockConfigOf, maxLiveSinceDocumentBytes } from '../../lambda/redrive/live-healing';
-import { clockRecordKey } from '../../lambda/redrive/live-healing-clock';
+import {
+  clockConfigOf,
+  clockRecordKey,
+  maxLiveSinceDocumentBytes,
+} from '../../lambda/redrive/live-healing';
 import type { RedriveConfig } from '../../lambda/shared/autoheal-config';
 import { ENV, LIVE_HEALING_CLOCK } from '../../lambda/shared/contract';
 import { nagResourceFinding } from '../nag';

@@ -1,17 +1,26 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { parseRedriveConfig } from '../../lambda/shared/autoheal-config';
 import { ENV, LAMBDA_NODE_MAJOR } from '../../lambda/shared/contract';
 import {
-  AUTOHEAL_BUNDLING,
   AutohealFunction,
   configEnvironment,
+  handlerAssetDir,
+  handlerAssetsDir,
 } from '../../lib/constructs/autoheal-function';
+import {
+  bundleEntry,
+  bundleHandlers,
+  HANDLER_ASSETS_DIR,
+  HANDLER_BUNDLING,
+  handlerSources,
+  PROJECT_ROOT,
+} from '../../scripts/handler-bundling';
 import {
   LOCAL_ACCOUNT,
   LOCAL_REGION,
@@ -50,24 +59,109 @@ function runNode(script: string, env: Record<string, string>): Promise<string> {
   });
 }
 
+function sha256(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+/** `<name>/index.js` → sha256 of every bundle under `dir`. */
+function bundleHashes(dir: string): Record<string, string> {
+  return Object.fromEntries(
+    fs
+      .readdirSync(dir)
+      .sort()
+      .map((name) => [name, sha256(path.join(dir, name, 'index.js'))]),
+  );
+}
+
 describe('bundling', () => {
   it('bundles the SDK and Powertools from their ES modules into one minified CommonJS file', () => {
     // Assess
-    expect(AUTOHEAL_BUNDLING).toMatchObject({
-      externalModules: [],
+    expect(HANDLER_BUNDLING).toMatchObject({
+      bundle: true,
+      platform: 'node',
+      external: [],
       mainFields: ['module', 'main'],
-      format: OutputFormat.CJS,
+      format: 'cjs',
       target: `node${LAMBDA_NODE_MAJOR}`,
       minify: true,
-      sourceMap: false,
+      sourcemap: false,
       keepNames: false,
-      // esbuild's per-bundle summary stays out of synth and test output.
-      logLevel: LogLevel.WARNING,
+      // esbuild's per-bundle summary stays out of build and test output.
+      logLevel: 'warning',
+    });
+  });
+
+  describe('the shipped bundles (assets/handlers)', () => {
+    // Prepare & Act (shared): every handler bundled afresh from today's source into a scratch directory
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'autoheal-rebundle-'));
+    const rebundled = bundleHandlers(scratch);
+    afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+    it('are the bundles of the current source, byte for byte (else run `npm run bundle`)', async () => {
+      // Act
+      await rebundled;
+
+      // Assess
+      expect({ shipped: bundleHashes(HANDLER_ASSETS_DIR) }).toEqual({
+        shipped: bundleHashes(scratch),
+      });
+    });
+
+    it('hold one bundle per handler under lambda/', async () => {
+      // Act
+      await rebundled;
+
+      // Assess
+      expect(fs.readdirSync(HANDLER_ASSETS_DIR).sort()).toEqual(
+        handlerSources().map((h) => h.name),
+      );
+    });
+
+    it('are deterministic and hold no path of the machine that built them', async () => {
+      // Prepare
+      const again = path.join(scratch, 'again', 'index.js');
+
+      // Act
+      await rebundled;
+      await bundleEntry('lambda/redrive/redrive.handler.ts', again);
+
+      // Assess
+      expect(sha256(again)).toBe(sha256(path.join(scratch, 'redrive', 'index.js')));
+      const text = fs.readFileSync(again, 'utf8');
+      expect([PROJECT_ROOT, os.tmpdir(), os.homedir()].filter((p) => text.includes(p))).toEqual([]);
+    });
+  });
+
+  describe('where the construct finds the bundles', () => {
+    // Prepare (shared): a package laid out as npm installs it, compiled code in dist/
+    const pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'autoheal-package-'));
+    fs.writeFileSync(path.join(pkg, 'package.json'), '{}');
+    afterAll(() => fs.rmSync(pkg, { recursive: true, force: true }));
+
+    it.each([
+      ['the source tree (ts-node, jest)', path.join('lib', 'constructs')],
+      ['the compiled package (node_modules/cdk-autoheal)', path.join('dist', 'lib', 'constructs')],
+    ])('from %s: assets/handlers at the package root', (_where, constructsDir) => {
+      // Prepare
+      fs.mkdirSync(path.join(pkg, constructsDir), { recursive: true });
+
+      // Act
+      const found = handlerAssetsDir(path.join(pkg, constructsDir));
+
+      // Assess
+      expect(found).toBe(path.join(pkg, 'assets', 'handlers'));
+    });
+
+    it('says to run the bundle step when a bundle is missing', () => {
+      // Act & Assess
+      expect(() => handlerAssetDir('redrive/not-built.handler.ts')).toThrow(
+        /^The not-built handler is not bundled \(no .*assets\/handlers\/not-built\/index\.js\): run `npm run bundle` \(or `npm run build`\)$/,
+      );
     });
   });
 
   describe('the redrive bundle', () => {
-    // Prepare & Act (shared): one function bundled by the construct, as `cdk synth` does
+    // Prepare & Act (shared): one function synthesised by the construct, as `cdk synth` stages it
     const app = new App();
     const stack = new Stack(app, 'BundlingTest');
     const fn = new AutohealFunction(stack, 'Redrive', {
@@ -82,6 +176,13 @@ describe('bundling', () => {
       .Code as { S3Key: string };
     const assetDir = path.join(assembly.directory, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
     const bundle = fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8');
+
+    it('is the shipped bundle, staged as it is (no bundling at synth)', () => {
+      // Assess
+      expect(sha256(path.join(assetDir, 'index.js'))).toBe(
+        sha256(path.join(HANDLER_ASSETS_DIR, 'redrive', 'index.js')),
+      );
+    });
 
     it('is a single CommonJS file, which Lambda loads with require', () => {
       // Assess

@@ -12,11 +12,11 @@ import { type App, type Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { AutohealStack } from '../../bin/autoheal-stack';
 import { buildAutohealApp, deploymentStages } from '../../bin/build-app';
 import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
 import { ENV } from '../../lambda/shared/contract';
 import { ConfigError, configProblemsOf } from '../../lambda/shared/errors';
-import { AutohealStack } from '../../bin/autoheal-stack';
 import { uncheckedArnsWarningId } from '../../lib/unchecked-environment';
 import { defaultContextConfig, templateOnlyApp } from '../support/stack';
 
@@ -330,7 +330,7 @@ describe('the app with environments in the config', () => {
       label: 'a name CDK refuses for a Stage',
       environments: [{ account: '111111111111', region: 'eu-west-1', name: 'prod eu' }],
       lines: [
-        'Invalid Autoheal config at environments[0].name: must start with a letter and hold only letters, digits, "-", "_" and "." (at most 100 characters; CDK names the Stage with it), got "prod eu"',
+        'Invalid Autoheal config at environments[0].name: must be a CDK Stage name: a letter, then letters, digits, "-", "_" and "." (at most 100 characters), got "prod eu"',
       ],
     },
     {

@@ -1,6 +1,5 @@
 import { App, type AppProps, type Environment, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AutohealStack } from '../../bin/autoheal-stack';
 import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
@@ -21,18 +20,13 @@ export function featureFlagsOfCdkJson(): Record<string, unknown> {
 }
 
 /**
- * An app with cdk.json's feature flags whose Lambda assets are not bundled:
- * for tests that assert the template only. CDK then stages each
- * `NodejsFunction` asset as its source directory with a hash of its construct
- * path (the `aws:cdk:bundling-stacks` context, what `cdk synth --exclusively`
- * uses), so esbuild does not run and prints nothing. Tests of the bundles
- * themselves use a plain `new App()`.
+ * An app with cdk.json's feature flags, for tests that assert the template.
+ * The Lambda assets are the pre-built bundles in `assets/handlers/` (jest's
+ * global setup bundles them when they are missing or stale), so a synth runs
+ * no esbuild.
  */
 export function templateOnlyApp(props: AppProps = {}): App {
-  return new App({
-    ...props,
-    context: { ...featureFlagsOfCdkJson(), ...props.context, [cxapi.BUNDLING_STACKS]: [] },
-  });
+  return new App({ ...props, context: { ...featureFlagsOfCdkJson(), ...props.context } });
 }
 
 export interface BuiltStack {

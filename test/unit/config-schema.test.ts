@@ -131,7 +131,7 @@ describe('environments', () => {
     {
       environments: [{ account: '123456789012', region: 'eu-west-1', name: 'prod eu' }],
       problem:
-        'environments[0].name: must be a stage name of letters, digits and -, starting with a letter (at most 64), got "prod eu"',
+        'environments[0].name: must be a CDK Stage name: a letter, then letters, digits, "-", "_" and "." (at most 100 characters), got "prod eu"',
     },
     {
       environments: [{ account: '123456789012', region: 'eu-west-1', stage: 'x' }],
@@ -143,7 +143,7 @@ describe('environments', () => {
         { account: '123456789012', region: 'eu-west-1', name: 'B' },
       ],
       problem:
-        'environments[1]: deploys to account 123456789012 in eu-west-1 a second time: list each account and region once',
+        'environments[1]: deploys to account 123456789012, region eu-west-1, as environments[0] does; list each account and region once',
     },
     {
       environments: { account: '123456789012', region: 'eu-west-1' },

@@ -1,6 +1,6 @@
 /**
  * Bundled in place of `@aws-sdk/credential-provider-node` (an esbuild alias in
- * `AUTOHEAL_BUNDLING`): the credentials of every SDK client in a deployed
+ * `HANDLER_BUNDLING`, scripts/handler-bundling.ts): the credentials of every SDK client in a deployed
  * Autoheal function.
  *
  * Lambda passes the execution role's credentials in the environment

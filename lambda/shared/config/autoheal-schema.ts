@@ -19,8 +19,12 @@ export const CONFIG_SECTIONS = ['redrive', 'appflow', 'operators'] as const;
 export const ACCOUNT_ID = /^\d{12}$/;
 /** An AWS region name: `eu-west-1`, `us-gov-west-1`, `ap-southeast-4`. */
 export const REGION_NAME = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
-/** A CDK Stage name: letters, digits and `-`, starting with a letter. */
-export const STAGE_NAME = /^[A-Za-z][A-Za-z0-9-]{0,63}$/;
+/**
+ * A CDK Stage name as CDK accepts it (a letter, then letters, digits, `-`,
+ * `_`, `.`), at most 100 characters, which leaves room for `-Autoheal` within
+ * CloudFormation's 128 characters of stack name.
+ */
+export const STAGE_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
 
 /** One account and region the app deploys Autoheal to, as a CDK Stage of its own. */
 export const deploymentEnvironmentSchema = section({
@@ -32,7 +36,8 @@ export const deploymentEnvironmentSchema = section({
   ),
   name: text({
     pattern: STAGE_NAME,
-    patternHint: 'a stage name of letters, digits and -, starting with a letter (at most 64)',
+    patternHint:
+      'a CDK Stage name: a letter, then letters, digits, "-", "_" and "." (at most 100 characters)',
   })
     .optional()
     .describe('The CDK Stage name. Defaults to one made of the account and region.'),
@@ -41,20 +46,40 @@ export const deploymentEnvironmentSchema = section({
 /** One account and region the app deploys Autoheal to. */
 export type DeploymentEnvironment = Immutable<z.output<typeof deploymentEnvironmentSchema>>;
 
+/** The Stage name of an environment: its `name`, else `env-ACCOUNT-REGION` (CDK wants a letter first). */
+export function stageNameOf(environment: {
+  account: string;
+  region: string;
+  name?: string;
+}): string {
+  return environment.name ?? `env-${environment.account}-${environment.region}`;
+}
+
 const environmentsSchema = list(deploymentEnvironmentSchema)
   .superRefine(
     (environments, ctx) => {
-      const seen = new Set<string>();
+      const places = new Map<string, number>();
+      const names = new Map<string, number>();
       environments.forEach((environment, i) => {
-        const key = `${environment.account}/${environment.region}`;
-        if (seen.has(key)) {
+        const place = `${environment.account}/${environment.region}`;
+        const name = stageNameOf(environment).toLowerCase();
+        const samePlace = places.get(place);
+        const sameName = names.get(name);
+        if (samePlace !== undefined) {
           ctx.addIssue({
             code: 'custom',
             path: [i],
-            message: `deploys to account ${environment.account} in ${environment.region} a second time: list each account and region once`,
+            message: `deploys to account ${environment.account}, region ${environment.region}, as environments[${samePlace}] does; list each account and region once`,
+          });
+        } else if (sameName !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [i, 'name'],
+            message: `names the Stage "${stageNameOf(environment)}", as environments[${sameName}] does (names differing only in case collide in stack names); give each environment its own name`,
           });
         }
-        seen.add(key);
+        if (samePlace === undefined) places.set(place, i);
+        if (sameName === undefined) names.set(name, i);
       });
     },
     { when: cleanAt() },
