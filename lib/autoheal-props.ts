@@ -32,11 +32,13 @@ export enum RedrivableStatus {
 export interface RedriveErrorFilter {
   /**
    * Errors never redriven; checked first.
+   * @example ['States.Runtime', 'States.DataLimitExceeded', 'Orders.InvalidInput']
    * @default - the deterministic `States.*` errors (`States.Runtime`, `States.DataLimitExceeded`, ...)
    */
   readonly deny?: string[];
   /**
    * When non-empty, only errors matching an entry are redriven.
+   * @example ['Lambda.*', 'States.Timeout']
    * @default - every error that is not denied
    */
   readonly allow?: string[];
@@ -52,21 +54,25 @@ export interface RedriveErrorFilter {
 export interface BackoffDelay {
   /**
    * Delay before the first attempt (JSON `baseSeconds`).
+   * @example Duration.minutes(2)
    * @default - 1 minute for redrives, 5 minutes for AppFlow re-runs
    */
   readonly baseDelay?: Duration;
   /**
    * Multiplier per further attempt, 1-10.
+   * @example 2
    * @default - 4 for redrives, 2 for AppFlow re-runs
    */
   readonly factor?: number;
   /**
    * Upper bound of any delay, at least `baseDelay` (JSON `capSeconds`).
+   * @example Duration.minutes(30)
    * @default Duration.hours(1)
    */
   readonly maxDelay?: Duration;
   /**
    * Fraction (0-1) of a delay that jitter may take off; 0 disables jitter.
+   * @example 0.1
    * @default 0.2
    */
   readonly jitterRatio?: number;
@@ -82,26 +88,31 @@ export interface BackoffDelay {
 export interface RedrivePolicyOptions {
   /**
    * Execution statuses to redrive.
+   * @example [RedrivableStatus.FAILED, RedrivableStatus.ABORTED]
    * @default [RedrivableStatus.FAILED, RedrivableStatus.TIMED_OUT]
    */
   readonly statuses?: RedrivableStatus[];
   /**
    * Redrives per execution, 0-100; at this count Autoheal gives up and sends a notice.
+   * @example 5
    * @default 3
    */
   readonly maxRedrives?: number;
   /**
    * Which errors are redriven.
+   * @example { allow: ['Lambda.*'] }
    * @default - deny the deterministic `States.*` errors, allow the rest
    */
   readonly errors?: RedriveErrorFilter;
   /**
    * Delay before each redrive, counted from the end of the failed execution.
+   * @example { baseDelay: Duration.minutes(5), maxDelay: Duration.hours(2) }
    * @default - base 1 minute, factor 4, cap 1 hour, jitter 0.2
    */
   readonly delay?: BackoffDelay;
   /**
    * Decide, log and count, but never call RedriveExecution.
+   * @example true
    * @default false
    */
   readonly observeOnly?: boolean;
@@ -116,16 +127,19 @@ export interface RedrivePolicyOptions {
 export interface EventProcessingOptions {
   /**
    * Messages per Lambda invocation, 1-10.
+   * @example 5
    * @default 10
    */
   readonly batchSize?: number;
   /**
    * Most concurrent invocations draining the queue, 2-1000: the brake on a storm.
+   * @example 2
    * @default 5
    */
   readonly maxConcurrency?: number;
   /**
    * Receives of one message before it is parked in the dead-letter queue, 2-100.
+   * @example 10
    * @default 5
    */
   readonly maxReceiveCount?: number;
@@ -141,22 +155,26 @@ export interface EventProcessingOptions {
 export interface RedriveSweeperOptions {
   /**
    * Install the sweeper.
+   * @example false
    * @default true
    */
   readonly enabled?: boolean;
   /**
    * Time between two sweeps: whole minutes, 5 minutes to 1 day (JSON `periodMinutes`).
+   * @example Duration.minutes(30)
    * @default Duration.minutes(60)
    */
   readonly period?: Duration;
   /**
    * How far back a sweep looks, by execution start: whole hours, 1-336, longer
    * than `period` (JSON `lookbackHours`).
+   * @example Duration.hours(6)
    * @default Duration.hours(24)
    */
   readonly lookback?: Duration;
   /**
    * Most Step Functions list calls per second, above 0 and at most 2.
+   * @example 0.5
    * @default 1
    */
   readonly requestsPerSecond?: number;
@@ -178,43 +196,51 @@ export interface RedriveOptions extends RedrivePolicyOptions {
   /**
    * State machines in scope, as CDK objects. Their ARNs may be tokens: they are
    * resolved at deploy, in the rule, the IAM policies and the handler's config.
+   * @example [ordersStateMachine]
    * @default - none
    */
   readonly stateMachines?: sfn.IStateMachine[];
   /**
    * State machines in scope, by exact ARN, of this stack's account and region.
    * Token ARNs (imports) are accepted; literal ARNs are checked.
+   * @example ['arn:aws:states:eu-west-1:123456789012:stateMachine:orders', Fn.importValue('BillingStateMachineArn')]
    * @default - none
    */
   readonly stateMachineArns?: string[];
   /**
    * State machines in scope, by name prefix, in this stack's account and region.
+   * @example ['billing-', 'etl-']
    * @default - none
    */
   readonly stateMachineNamePrefixes?: string[];
   /**
    * Policy overrides keyed by state machine name; each names a machine in scope.
+   * @example { 'billing-close': { statuses: [RedrivableStatus.FAILED, RedrivableStatus.ABORTED], maxRedrives: 1 } }
    * @default - none
    */
   readonly overrides?: { [stateMachineName: string]: RedrivePolicyOptions };
   /**
    * How the redrive work queue is consumed.
+   * @example { maxConcurrency: 2 }
    * @default - batches of 10, at most 5 concurrent, parked after 5 receives
    */
   readonly processing?: EventProcessingOptions;
   /**
    * The sweeper.
+   * @example { period: Duration.minutes(30), lookback: Duration.hours(6) }
    * @default - enabled, every hour, looking back 24 hours
    */
   readonly sweeper?: RedriveSweeperOptions;
   /**
    * Customer managed KMS keys that encrypt scoped state machines: the redrive
    * handler gets kms:Decrypt on them, for the scoped state machines only.
+   * @example [ordersKey]
    * @default - none
    */
   readonly kmsKeys?: kms.IKey[];
   /**
    * The same as `kmsKeys`, by key ARN (not an alias).
+   * @example ['arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab']
    * @default - none
    */
   readonly kmsKeyArns?: string[];
@@ -231,21 +257,27 @@ export interface RedriveOptions extends RedrivePolicyOptions {
  * };
  */
 export interface FlowScheduleOptions {
-  /** Unique name of the schedule: 1-48 letters, digits, `-`, `_` or `.`. */
+  /**
+   * Unique name of the schedule: 1-48 letters, digits, `-`, `_` or `.`.
+   * @example 'nightly'
+   */
   readonly name: string;
   /**
    * When the flows start: a `cron(...)` or `rate(...)` expression, with its
    * time zone (`ScheduleExpression.cron({ ..., timeZone })`). One-time `at(...)` schedules are refused.
+   * @example scheduler.ScheduleExpression.cron({ minute: '0', hour: '4', timeZone: TimeZone.EUROPE_BERLIN })
    */
   readonly schedule: scheduler.ScheduleExpression;
   /**
    * Window within which Scheduler may start the tick, to spread load: whole minutes, at most 1 day.
+   * @example Duration.minutes(15)
    * @default - none: the tick runs on time
    */
   readonly flexibleWindow?: Duration;
   /**
    * OnDemand flows started at each tick, by name (a `@cdklabs/cdk-appflow`
    * flow gives its name as `flow.name`).
+   * @example ['crm-export', 'erp-export']
    */
   readonly flows: string[];
 }
@@ -259,37 +291,44 @@ export interface FlowScheduleOptions {
 export interface FlowHealingOptions {
   /**
    * Re-run an OnDemand flow whose run failed.
+   * @example false
    * @default true
    */
   readonly rerunFailedRuns?: boolean;
   /**
    * Re-runs per original failed run, 0-10; then Autoheal gives up and sends a notice.
+   * @example 1
    * @default 2
    */
   readonly maxReruns?: number;
   /**
    * Delay before each re-run, counted from the end of the failed run.
+   * @example { baseDelay: Duration.minutes(10), factor: 3 }
    * @default - base 5 minutes, factor 2, cap 1 hour, jitter 0.2
    */
   readonly delay?: BackoffDelay;
   /**
    * Re-activate a scheduled flow that AppFlow deactivated after repeated failures.
+   * @example false
    * @default true
    */
   readonly reactivateDeactivated?: boolean;
   /**
    * Wait after a deactivation before re-activating: whole minutes, at most 1 day
    * (JSON `reactivationCooldownMinutes`).
+   * @example Duration.minutes(10)
    * @default Duration.minutes(30)
    */
   readonly reactivationCooldown?: Duration;
   /**
    * Re-activations of one flow within the window, 0-100; beyond, Autoheal gives up.
+   * @example 5
    * @default 3
    */
   readonly maxReactivations?: number;
   /**
    * Window re-activations are counted in: whole hours, 1-720 (JSON `reactivationWindowHours`).
+   * @example Duration.hours(12)
    * @default Duration.hours(24)
    */
   readonly reactivationWindow?: Duration;
@@ -312,26 +351,31 @@ export interface FlowHealingOptions {
 export interface AppflowOptions {
   /**
    * Schedules that start OnDemand flows.
+   * @example [{ name: 'nightly', schedule: scheduler.ScheduleExpression.expression('cron(0 4 * * ? *)', TimeZone.EUROPE_BERLIN), flows: ['crm-export'] }]
    * @default - none
    */
   readonly schedules?: FlowScheduleOptions[];
   /**
    * Flows healed besides the scheduled ones, e.g. flows AppFlow itself runs on a schedule.
+   * @example ['salesforce-sync']
    * @default - none
    */
   readonly healedFlows?: string[];
   /**
    * How failed runs and deactivated flows are healed.
+   * @example { maxReruns: 1, reactivateDeactivated: false }
    * @default - see {@link FlowHealingOptions}
    */
   readonly healing?: FlowHealingOptions;
   /**
    * Flows of one tick started at the same time, 1-50.
+   * @example 10
    * @default 5
    */
   readonly maxConcurrentStarts?: number;
   /**
    * How the flow healer's work queue is consumed.
+   * @example { batchSize: 1 }
    * @default - batches of 10, at most 5 concurrent, parked after 5 receives
    */
   readonly processing?: EventProcessingOptions;
@@ -350,11 +394,13 @@ export interface AppflowOptions {
 export interface AutohealProps {
   /**
    * Auto-redrive of Step Functions executions.
+   * @example { stateMachines: [ordersStateMachine], maxRedrives: 5 }
    * @default - not installed
    */
   readonly redrive?: RedriveOptions;
   /**
    * Scheduled AppFlow runs and their healing.
+   * @example { healedFlows: ['salesforce-sync'] }
    * @default - not installed
    */
   readonly appflow?: AppflowOptions;
@@ -364,22 +410,26 @@ export interface AutohealProps {
    * when it can change the topic's policy; for an imported topic it warns at
    * synth, and the topic's owner must add it (and, for an encrypted topic,
    * allow `cloudwatch.amazonaws.com` to use the key).
+   * @example new sns.Topic(this, 'OpsNotices')
    * @default - a topic of its own, encrypted with `encryptionKey` or a key of its own
    */
   readonly notificationTopic?: sns.ITopic;
   /**
    * Customer managed key for Autoheal's own notice topic and idempotency
    * table. The work and dead-letter queues stay SQS-managed encrypted.
-   * @default - a key of its own for the topic; an AWS owned key for the table
+   * @example new kms.Key(this, 'AutohealKey', { enableKeyRotation: true })
+   * @default - a key of its own for the topic; the AWS managed key `aws/dynamodb` for the table
    */
   readonly encryptionKey?: kms.IKey;
   /**
    * How long the functions' logs are kept.
+   * @example logs.RetentionDays.THREE_MONTHS
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
   /**
    * What happens to the idempotency table and the queues when they leave the stack.
+   * @example RemovalPolicy.RETAIN
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -387,17 +437,20 @@ export interface AutohealProps {
    * IAM roles and users (exact ARNs, of this stack's account) that may send to
    * the work queues by hand, e.g. to replay a dead-letter queue; everyone else
    * but Autoheal is denied (JSON `operators.principalArns`).
+   * @example ['arn:aws:iam::123456789012:role/ops']
    * @default - nobody but Autoheal
    */
   readonly operatorPrincipalArns?: string[];
   /**
    * Prefix of the idempotency records' keys. Two installations never share a
    * prefix unless told to.
+   * @example 'autoheal-orders'
    * @default - `autoheal-` and a hash of the stack name and construct path
    */
   readonly idempotencyKeyPrefix?: string;
   /**
    * Name of the EventBridge Scheduler group of the AppFlow schedules.
+   * @example 'orders-autoheal-flows'
    * @default - a name CDK derives from the stack and construct path, unique per installation
    */
   readonly scheduleGroupName?: string;
