@@ -93,7 +93,7 @@ function machineIds(template: CloudFormationTemplate): string[] {
 }
 
 describe('the packed package', () => {
-  it('ships the compiled library, the jsii assembly and one bundle per handler, and no sources of the app or tests', () => {
+  it('ships the compiled library, the jsii assembly, the config JSON Schema and one bundle per handler, and no sources of the app or tests', () => {
     // Assess
     expect(tarball.files).toEqual(
       expect.arrayContaining([
@@ -102,6 +102,7 @@ describe('the packed package', () => {
         'dist/lib/index.d.ts',
         'LICENSE',
         'CHANGELOG.md',
+        'schema/autoheal-config.schema.json',
         ...handlerSources().map((h) => `assets/handlers/${h.name}/index.js`),
       ]),
     );

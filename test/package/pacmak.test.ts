@@ -9,6 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from '../support/consumer-app';
 
+/** The version the package builds: the embedded assembly is named after it. */
+const packageVersion: string = require('../../package.json').version;
+
 jest.setTimeout(120_000);
 
 describe('jsii-pacmak', () => {
@@ -46,7 +49,7 @@ describe('jsii-pacmak', () => {
     expect(source).toMatch(/^class Autoheal\(/m);
     expect(source).toContain('jsii_type="cdk-autoheal.Autoheal"');
     const embedded = fs.readdirSync(path.join(module, '_jsii')).find((f) => f.endsWith('.tgz'));
-    expect(embedded).toBe('cdk-autoheal@0.1.0.jsii.tgz');
+    expect(embedded).toBe(`cdk-autoheal@${packageVersion}.jsii.tgz`);
     const listing = execFileSync('tar', ['tzf', path.join(module, '_jsii', embedded ?? '')], {
       encoding: 'utf8',
     });
