@@ -8,6 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ProcessingOptions } from '../../lambda/shared/autoheal-config';
 import { ENV } from '../../lambda/shared/contract';
+import { shardEventPattern, shardId } from '../limits/shards';
 import type { AutohealFunction } from './autoheal-function';
 import { deadLetterAlarm } from './dead-letter-alarm';
 
@@ -23,6 +24,42 @@ export interface BufferedRule {
   readonly id: string;
   readonly description: string;
   readonly eventPattern: events.EventPattern;
+}
+
+/** A rule whose pattern lists many values, for {@link shardedRules}. */
+export interface ShardableRule {
+  /** Construct id of the first rule; the others get `2`, `3`, ... appended. */
+  readonly id: string;
+  readonly description: string;
+  /** The pattern of a rule matching `slice` of the values. */
+  readonly eventPattern: (slice: string[]) => events.EventPattern;
+  /**
+   * Characters a CDK token among the values counts as (an ARN of unknown length).
+   * @default 256
+   */
+  readonly tokenChars?: number;
+}
+
+/**
+ * As many rules as it takes for each event pattern to fit EventBridge's 2,048
+ * characters, each matching a consecutive slice of `values`, all meant for
+ * one buffer. One rule, with `rule.id`, when the pattern fits: a small scope
+ * keeps its logical id.
+ *
+ * @example
+ * new EventBuffer(this, 'Buffer', {
+ *   rules: shardedRules(flowNames, { id: 'FailedFlowRuns', description, eventPattern: (names) => ({ detail: { 'flow-name': names } }) }),
+ *   processing, purpose: 'flow healer',
+ * });
+ */
+export function shardedRules(values: readonly string[], rule: ShardableRule): BufferedRule[] {
+  const slices = shardEventPattern(values, rule.eventPattern, rule.tokenChars);
+  return slices.map((slice, i) => ({
+    id: shardId(rule.id, i),
+    description:
+      slices.length === 1 ? rule.description : `${rule.description} (${i + 1} of ${slices.length})`,
+    eventPattern: rule.eventPattern(slice),
+  }));
 }
 
 export interface EventBufferProps {
