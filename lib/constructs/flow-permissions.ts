@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { shardId, shardValues } from '../limits/shards';
@@ -63,11 +63,17 @@ function statementChars(
  * grantStartFlows(starter, ['crm-export', 'erp-export']);
  */
 export function grantStartFlows(fn: AutohealFunction, flowNames: readonly string[]): void {
-  // Each ARN's literal part plus its three tokens at their longest; flow names are literal (from the config).
-  const { partition, region, accountId } = TOKEN_BUDGET;
-  const arnChars = (name: string) =>
-    `arn:${'x'.repeat(partition)}:appflow:${'x'.repeat(region)}:${'x'.repeat(accountId)}:flow/${name}`
-      .length;
+  // Each ARN's literal part, plus the partition, region and account at their longest where they are
+  // tokens (an environment-agnostic stack); flow names are literal (from the config).
+  const { partition, region, account } = Stack.of(fn);
+  const sized = (value: string, budget: number) =>
+    Token.isUnresolved(value) ? budget : value.length;
+  const arnPrefixChars =
+    'arn::appflow::::flow/'.length +
+    sized(partition, TOKEN_BUDGET.partition) +
+    sized(region, TOKEN_BUDGET.region) +
+    sized(account, TOKEN_BUDGET.accountId);
+  const arnChars = (name: string) => arnPrefixChars + name.length;
   if (statementChars(flowNames, arnChars) <= INLINE_FLOW_GRANT_CHARS) {
     fn.function.addToRolePolicy(grantStatement(flowNames.map((name) => flowArn(fn, name))));
     return;

@@ -166,11 +166,7 @@ export class ScheduledFlows extends Construct {
    * starts it once, rather than through neither.
    */
   private schedulesOf(schedule: FlowSchedule): scheduler.Schedule[] {
-    const slices = shardValues([...schedule.flows], {
-      render: (flows) => tickInput(schedule, flows),
-      maxChars: TEMPLATE_LIMITS.scheduleInputChars,
-      what: "a schedule's input",
-    });
+    const slices = tickSlices(schedule);
     const created = slices.map((flows, i) =>
       this.scheduleOf(schedule, flows, {
         id: shardId(`Schedule-${schedule.name}`, i, SLICE_SEPARATOR),
@@ -216,6 +212,21 @@ export class ScheduledFlows extends Construct {
  * with another's slice.
  */
 const SLICE_SEPARATOR = '#part';
+
+/**
+ * The flows of `schedule` in consecutive slices, one Scheduler schedule each:
+ * one slice when the tick's input fits {@link TEMPLATE_LIMITS.scheduleInputChars}.
+ *
+ * @example
+ * tickSlices({ name: 'nightly', flows: ['crm-export'], ... }); // [['crm-export']]
+ */
+export function tickSlices(schedule: FlowSchedule): string[][] {
+  return shardValues([...schedule.flows], {
+    render: (flows) => tickInput(schedule, flows),
+    maxChars: TEMPLATE_LIMITS.scheduleInputChars,
+    what: "a schedule's input",
+  });
+}
 
 /** What Scheduler passes the starter on each tick of `schedule`, for `flows`. */
 function tickInput(schedule: FlowSchedule, flows: readonly string[]): ScheduleTickInput {
