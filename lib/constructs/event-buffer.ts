@@ -1,4 +1,4 @@
-import { Duration, Lazy } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -17,6 +17,37 @@ import { deadLetterAlarm } from './dead-letter-alarm';
  * is six times the function timeout, so consumers may run for up to 30 s.
  */
 const VISIBILITY_TIMEOUT = Duration.seconds(180);
+
+/**
+ * Up to this many rules, each rule's target grants itself on the queues, as
+ * CDK's SQS target does (one queue-policy statement per rule and queue). More
+ * rules share one statement per queue: SQS allows a queue policy only 20
+ * statements and 8,192 bytes.
+ */
+export const MAX_RULES_WITH_OWN_GRANTS = 4;
+
+/**
+ * CDK's SQS target without its per-rule grant; the buffer grants all its
+ * rules in one statement per queue instead (see {@link MAX_RULES_WITH_OWN_GRANTS}).
+ */
+class UngrantedQueueTarget implements events.IRuleTarget {
+  public constructor(
+    private readonly queue: sqs.IQueue,
+    private readonly deadLetterQueue: sqs.IQueue,
+    private readonly retry: { retryAttempts: number; maxEventAge: Duration },
+  ) {}
+
+  public bind(): events.RuleTargetConfig {
+    return {
+      arn: this.queue.queueArn,
+      deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
+      retryPolicy: {
+        maximumRetryAttempts: this.retry.retryAttempts,
+        maximumEventAgeInSeconds: this.retry.maxEventAge.toSeconds(),
+      },
+    };
+  }
+}
 
 /** One EventBridge rule feeding the buffer. */
 export interface BufferedRule {
@@ -114,6 +145,8 @@ export class EventBuffer extends Construct {
   private readonly props: EventBufferProps;
   /** Roles of the functions that send to the work queue: the consumer (deferrals) and feeders. */
   private readonly senderRoles: iam.IRole[] = [];
+  /** Whether each rule's target grants itself (CDK's way), or one statement per queue grants all rules. */
+  private readonly grantsPerRule: boolean;
 
   public constructor(scope: Construct, id: string, props: EventBufferProps) {
     super(scope, id);
@@ -135,20 +168,28 @@ export class EventBuffer extends Construct {
       },
     });
 
+    this.grantsPerRule = props.rules.length <= MAX_RULES_WITH_OWN_GRANTS;
+    const retry = { retryAttempts: 185, maxEventAge: Duration.hours(24) };
     this.rules = props.rules.map((rule) => {
       const created = new events.Rule(this, rule.id, {
         description: rule.description,
         eventPattern: rule.eventPattern,
       });
       created.addTarget(
-        new targets.SqsQueue(this.workQueue, {
-          deadLetterQueue: this.deadLetterQueue,
-          retryAttempts: 185,
-          maxEventAge: Duration.hours(24),
-        }),
+        this.grantsPerRule
+          ? new targets.SqsQueue(this.workQueue, {
+              deadLetterQueue: this.deadLetterQueue,
+              ...retry,
+            })
+          : new UngrantedQueueTarget(this.workQueue, this.deadLetterQueue, retry),
       );
       return created;
     });
+    if (!this.grantsPerRule) {
+      for (const queue of [this.workQueue, this.deadLetterQueue]) {
+        queue.addToResourcePolicy(this.rulesDeliver(queue));
+      }
+    }
     this.workQueue.addToResourcePolicy(this.onlyKnownSenders());
     // An empty exemption list would deny everyone: a buffer without its consumer is a wiring mistake.
     this.node.addValidation({
@@ -229,12 +270,39 @@ export class EventBuffer extends Construct {
       principals: [new iam.AnyPrincipal()],
       actions: ['sqs:SendMessage'],
       resources: [this.workQueue.queueArn],
-      conditions: {
-        ArnNotEquals: {
-          'aws:PrincipalArn': allowedPrincipals,
-          'aws:SourceArn': this.rules.map((rule) => rule.ruleArn),
-        },
-      },
+      conditions: this.grantsPerRule
+        ? {
+            ArnNotEquals: {
+              'aws:PrincipalArn': allowedPrincipals,
+              'aws:SourceArn': this.rules.map((rule) => rule.ruleArn),
+            },
+          }
+        : {
+            // Many rules: the exact list lives once, in the Allow of rulesDeliver(). A delivery by
+            // another rule of the account escapes this Deny but has no Allow, so it is still refused.
+            ArnNotEquals: { 'aws:PrincipalArn': allowedPrincipals },
+            ArnNotLike: { 'aws:SourceArn': this.accountRulesArnPattern() },
+          },
     });
+  }
+
+  /**
+   * The one statement letting EventBridge deliver this buffer's rules (exact
+   * ARNs) to `queue`, in place of one statement per rule: SQS allows a queue
+   * policy 20 statements and 8,192 bytes.
+   */
+  private rulesDeliver(queue: sqs.IQueue): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      sid: 'AutohealRulesDeliver',
+      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['sqs:SendMessage'],
+      resources: [queue.queueArn],
+      conditions: { ArnEquals: { 'aws:SourceArn': this.rules.map((rule) => rule.ruleArn) } },
+    });
+  }
+
+  /** `arn:PARTITION:events:REGION:ACCOUNT:rule/*`: every rule of the stack's account and region. */
+  private accountRulesArnPattern(): string {
+    return Stack.of(this).formatArn({ service: 'events', resource: 'rule', resourceName: '*' });
   }
 }

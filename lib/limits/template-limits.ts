@@ -41,6 +41,10 @@ export const TEMPLATE_LIMITS = {
   scheduleInputChars: 8_192,
   /** Lambda: bytes of all environment variables of one function together (keys and values). */
   lambdaEnvironmentBytes: 4_096,
+  /** SQS: bytes of a queue's access policy. */
+  queuePolicyBytes: 8_192,
+  /** SQS: statements of a queue's access policy. */
+  queuePolicyStatements: 20,
 } as const;
 
 /**
@@ -49,6 +53,8 @@ export const TEMPLATE_LIMITS = {
  * - `AWS::Region`: the longest region names have 14 (`ap-southeast-7`, `us-isob-east-1`); budgeted 20.
  * - `AWS::AccountId`: 12 digits.
  * - `AWS::URLSuffix`: `amazonaws.com.cn` (16); budgeted 20.
+ * - `Fn::GetAtt` of an EventBridge rule's `Arn`: 119, `arn:aws-us-gov:events:`,
+ *   a 14-character region, the account, `:rule/` and a 64-character rule name.
  * - any other `Ref`, `Fn::GetAtt`, `Fn::ImportValue`, ...: 256, the length
  *   most ARN-typed API fields allow, and more than any name, URL or ARN of
  *   Autoheal's own resources (their names are at most 80 characters).
@@ -58,8 +64,14 @@ export const TOKEN_BUDGET = {
   region: 20,
   accountId: 12,
   urlSuffix: 20,
+  ruleArn: 119,
   other: 256,
 } as const;
+
+/** The longest `Fn::GetAtt` of a resource type's attribute, where shorter than {@link TOKEN_BUDGET.other}. */
+const GETATT_BUDGET: Record<string, number> = {
+  'AWS::Events::Rule.Arn': TOKEN_BUDGET.ruleArn,
+};
 
 const PSEUDO_BUDGET: Record<string, number> = {
   'AWS::Partition': TOKEN_BUDGET.partition,
@@ -79,8 +91,12 @@ const placeholder = (length: number) => 'x'.repeat(length);
  * @example
  * budgetedValue({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':appflow']] }); // 'arn:xxxxxxxxxx:appflow'
  */
-export function budgetedValue(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(budgetedValue);
+export function budgetedValue(
+  value: unknown,
+  resourceTypes: Readonly<Record<string, string>> = {},
+): unknown {
+  const budgeted = (inner: unknown) => budgetedValue(inner, resourceTypes);
+  if (Array.isArray(value)) return value.map(budgeted);
   if (value === null || typeof value !== 'object') return value;
   const entries = Object.entries(value as Record<string, unknown>);
   if (entries.length === 1) {
@@ -88,7 +104,7 @@ export function budgetedValue(value: unknown): unknown {
     if (key === 'Ref') return placeholder(PSEUDO_BUDGET[arg as string] ?? TOKEN_BUDGET.other);
     if (key === 'Fn::Join' && Array.isArray(arg) && Array.isArray(arg[1])) {
       const [separator, parts] = arg as [string, unknown[]];
-      return parts.map((part) => budgetedString(budgetedValue(part))).join(separator);
+      return parts.map((part) => budgetedString(budgeted(part))).join(separator);
     }
     if (key === 'Fn::Sub') {
       const text = typeof arg === 'string' ? arg : (arg as [string])[0];
@@ -96,9 +112,13 @@ export function budgetedValue(value: unknown): unknown {
         placeholder(PSEUDO_BUDGET[name] ?? TOKEN_BUDGET.other),
       );
     }
+    if (key === 'Fn::GetAtt' && Array.isArray(arg)) {
+      const [id, attribute] = arg as [string, string];
+      return placeholder(GETATT_BUDGET[`${resourceTypes[id]}.${attribute}`] ?? TOKEN_BUDGET.other);
+    }
     if (key.startsWith('Fn::') || key === 'Condition') return placeholder(TOKEN_BUDGET.other);
   }
-  return Object.fromEntries(entries.map(([key, inner]) => [key, budgetedValue(inner)]));
+  return Object.fromEntries(entries.map(([key, inner]) => [key, budgeted(inner)]));
 }
 
 function budgetedString(value: unknown): string {
@@ -106,8 +126,11 @@ function budgetedString(value: unknown): string {
 }
 
 /** Characters of a template value as the service counts them (JSON without whitespace), tokens at their longest. */
-export function budgetedLength(value: unknown): number {
-  const budgeted = budgetedValue(value);
+export function budgetedLength(
+  value: unknown,
+  resourceTypes: Readonly<Record<string, string>> = {},
+): number {
+  const budgeted = budgetedValue(value, resourceTypes);
   return typeof budgeted === 'string' ? budgeted.length : JSON.stringify(budgeted).length;
 }
 
@@ -181,6 +204,7 @@ export function checkTemplateLimits(template: TemplateJson): LimitBreach[] {
     if (actual > maximum) breaches.push({ limit, resource, actual, maximum, unit });
   };
   const resources = Object.entries(template.Resources ?? {});
+  const types = Object.fromEntries(resources.map(([id, resource]) => [id, resource.Type]));
   breach(
     'the resource count (CloudFormation, per stack)',
     'template',
@@ -241,6 +265,24 @@ export function checkTemplateLimits(template: TemplateJson): LimitBreach[] {
             'characters',
           );
         }
+        break;
+      }
+      case 'AWS::SQS::QueuePolicy': {
+        const document = props.PolicyDocument as { Statement?: unknown[] } | undefined;
+        breach(
+          'the queue policy (SQS)',
+          id,
+          Buffer.byteLength(JSON.stringify(budgetedValue(document, types))),
+          TEMPLATE_LIMITS.queuePolicyBytes,
+          'bytes',
+        );
+        breach(
+          'the statements of the queue policy (SQS)',
+          id,
+          document?.Statement?.length ?? 0,
+          TEMPLATE_LIMITS.queuePolicyStatements,
+          'statements',
+        );
         break;
       }
       case 'AWS::Lambda::Function': {

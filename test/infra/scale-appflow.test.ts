@@ -72,6 +72,8 @@ function scaleConfig(scheduledFlows: number, scheduleCount: number, healedCount:
  */
 function longest(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(longest);
+  // An EventBridge rule's ARN: arn:aws-us-gov:events: (22), a 14-character region, ':', the account (12), ':rule/' and a 64-character name.
+  if (isRuleArn(value)) return 'x'.repeat(22 + 14 + 1 + 12 + 6 + 64);
   if (value === null || typeof value !== 'object') return value;
   const record = value as Record<string, unknown>;
   if ('Ref' in record) return record.Ref === 'AWS::Partition' ? 'aws-us-gov' : 'x'.repeat(256);
@@ -81,6 +83,11 @@ function longest(value: unknown): unknown {
   }
   if ('Fn::GetAtt' in record || 'Fn::Sub' in record) return 'x'.repeat(256);
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, longest(v)]));
+}
+let ruleIds = new Set<string>();
+function isRuleArn(value: unknown): boolean {
+  const getAtt = (value as { 'Fn::GetAtt'?: [string, string] } | null)?.['Fn::GetAtt'];
+  return Array.isArray(getAtt) && getAtt[1] === 'Arn' && ruleIds.has(getAtt[0]);
 }
 const chars = (value: unknown) => JSON.stringify(longest(value)).length;
 
@@ -128,6 +135,9 @@ describe.each([
   const json = template.toJSON() as { Resources: Resources };
   const resources = json.Resources;
   const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  beforeEach(() => {
+    ruleIds = new Set(ofType('AWS::Events::Rule').map(([id]) => id));
+  });
 
   it('fits every event pattern within 2,048 characters, and the flow-healer rules match exactly the flows in scope, once each, into one queue', () => {
     // Prepare
@@ -230,6 +240,37 @@ describe.each([
       );
     }
     console.info(`scale ${scale}: managed policies per role`, Object.fromEntries(attached));
+  });
+
+  it("fits every queue policy within SQS's 20 statements and 8,192 bytes, and lets exactly the buffer's rules deliver", () => {
+    // Prepare
+    const policies = ofType('AWS::SQS::QueuePolicy').map(([, p]) => p.Properties);
+    const healerRuleIds = ofType('AWS::Events::Rule')
+      .map(([id]) => id)
+      .filter((id) => id.startsWith('FlowHealingBuffer'))
+      .sort();
+
+    // Act
+    const sizes = policies.map((p) => Buffer.byteLength(JSON.stringify(longest(p.PolicyDocument))));
+    const statementCounts = policies.map((p) => p.PolicyDocument.Statement.length);
+    const healerQueuePolicies = policies.filter((p) =>
+      JSON.stringify(p.Queues).includes('FlowHealingBuffer'),
+    );
+
+    // Assess
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(8_192);
+    expect(Math.max(...statementCounts)).toBeLessThanOrEqual(20);
+    expect(healerQueuePolicies).toHaveLength(2);
+    for (const policy of healerQueuePolicies) {
+      const delivery = policy.PolicyDocument.Statement.find(
+        (s: { Principal?: { Service?: string } }) =>
+          s.Principal?.Service === 'events.amazonaws.com',
+      );
+      const allowed = delivery.Condition.ArnEquals['aws:SourceArn'].map(
+        (arn: { 'Fn::GetAtt': [string] }) => arn['Fn::GetAtt'][0],
+      );
+      expect([...allowed].sort()).toEqual(healerRuleIds);
+    }
   });
 
   it('stays within 500 resources and 1,000,000 template bytes', () => {

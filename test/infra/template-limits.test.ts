@@ -92,6 +92,21 @@ describe('checkTemplateLimits', () => {
       'Fn: the environment variables, keys and values together (Lambda) is 4214 bytes, 118 over the limit of 4096',
     ],
     [
+      'a queue policy of 21 statements',
+      templateOf({
+        QueuePolicy: {
+          Type: 'AWS::SQS::QueuePolicy',
+          Properties: {
+            PolicyDocument: {
+              Version: '2012-10-17',
+              Statement: Array.from({ length: 21 }, () => ({ Effect: 'Allow' })),
+            },
+          },
+        },
+      }),
+      'QueuePolicy: the statements of the queue policy (SQS) is 21 statements, 1 over the limit of 20',
+    ],
+    [
       'more than 500 resources',
       templateOf(
         Object.fromEntries(
@@ -128,6 +143,7 @@ describe('checkTemplateLimits', () => {
     [{ Ref: 'AWS::AccountId' }, 'x'.repeat(12)],
     [{ Ref: 'SomeQueue' }, 'x'.repeat(256)],
     [{ 'Fn::GetAtt': ['SomeQueue', 'Arn'] }, 'x'.repeat(256)],
+    [{ 'Fn::GetAtt': ['SomeRule', 'Arn'] }, 'x'.repeat(119)],
     [
       { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':appflow:eu-west-1:1:flow/a']] },
       `arn:${'x'.repeat(10)}:appflow:eu-west-1:1:flow/a`,
@@ -138,7 +154,9 @@ describe('checkTemplateLimits', () => {
       `arn:${'x'.repeat(10)}:sqs:${'x'.repeat(256)}`,
     ],
   ])('budgets %j at its longest', (value, budgeted) => {
-    expect(budgetedValue(value)).toBe(budgeted);
+    expect(
+      budgetedValue(value, { SomeQueue: 'AWS::SQS::Queue', SomeRule: 'AWS::Events::Rule' }),
+    ).toBe(budgeted);
   });
 });
 
