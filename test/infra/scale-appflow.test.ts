@@ -93,6 +93,12 @@ const chars = (value: unknown) => JSON.stringify(longest(value)).length;
 
 // biome-ignore lint/suspicious/noExplicitAny: template JSON, read field by field by the assertions
 type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
+interface Statement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Principal?: { Service?: string };
+  readonly Condition?: Record<string, Record<string, string | string[]>>;
+}
 
 /** Every flow ARN granted `appflow:StartFlow` to the role, inline or by managed policy, with the statements that grant them. */
 function flowGrants(resources: Resources, roleId: string) {
@@ -271,6 +277,93 @@ describe.each([
       );
       expect([...allowed].sort()).toEqual(healerRuleIds);
     }
+  });
+
+  /** A template value with ARNs as CloudFormation resolves them in this account and region, partition `aws`. */
+  function resolved(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(resolved);
+    if (value === null || typeof value !== 'object') return value;
+    const record = value as Record<string, unknown>;
+    if ('Ref' in record) return record.Ref === 'AWS::Partition' ? 'aws' : `ref-${record.Ref}`;
+    if ('Fn::GetAtt' in record) {
+      const [id] = record['Fn::GetAtt'] as [string];
+      const type = resources[id].Type;
+      if (type === 'AWS::Events::Rule') return `arn:aws:events:${REGION}:${ACCOUNT}:rule/${id}`;
+      if (type === 'AWS::IAM::Role') return `arn:aws:iam::${ACCOUNT}:role/${id}`;
+      return `arn:aws:${type}:${id}`;
+    }
+    if ('Fn::Join' in record) {
+      const [separator, parts] = record['Fn::Join'] as [string, unknown[]];
+      return parts.map(resolved).join(separator);
+    }
+    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, resolved(v)]));
+  }
+
+  /**
+   * Whether the flow healer's work queue accepts `sqs:SendMessage` from a
+   * request, by IAM's rules for a resource policy: an explicit Deny wins; a
+   * service principal needs an Allow; the account's own roles need none
+   * here (their identity policy may grant it). Negated operators hold when
+   * the key is absent; all operators of a statement must hold.
+   */
+  function accepts(request: { service?: string; principalArn?: string; sourceArn?: string }) {
+    const [, policy] = ofType('AWS::SQS::QueuePolicy').find(([, p]) =>
+      JSON.stringify(p.Properties.Queues).includes('FlowHealingBufferWorkQueue'),
+    ) as unknown as [string, { Properties: { PolicyDocument: { Statement: Statement[] } } }];
+    const values: Record<string, string | undefined> = {
+      'aws:PrincipalArn': request.principalArn,
+      'aws:SourceArn': request.sourceArn,
+    };
+    const glob = (pattern: string) =>
+      new RegExp(
+        `^${pattern
+          .split('*')
+          .map((p) => p.replace(/[.?+^$()[\]{}|\\]/g, '\\$&'))
+          .join('.*')}$`,
+      );
+    const holds = (operator: string, key: string, listed: string[]) => {
+      const value = values[key];
+      const match = (v: string) =>
+        value !== undefined && (operator.endsWith('Like') ? glob(v).test(value) : v === value);
+      return operator.includes('Not') ? !listed.some(match) : listed.some(match);
+    };
+    const applies = (statement: Statement) =>
+      Object.entries(statement.Condition ?? {}).every(([operator, keys]) =>
+        Object.entries(keys).every(([key, listed]) => holds(operator, key, [listed].flat())),
+      );
+    const statements = (
+      resolved(policy.Properties.PolicyDocument) as { Statement: Statement[] }
+    ).Statement.filter((st) => [st.Action].flat().includes('sqs:SendMessage'));
+    if (statements.some((st) => st.Effect === 'Deny' && applies(st))) return false;
+    if (request.service === undefined) return true;
+    return statements.some(
+      (st) => st.Effect === 'Allow' && st.Principal?.Service === request.service && applies(st),
+    );
+  }
+
+  it.each([
+    ['the last shard of the flow-healer rules', true, 'last-rule'],
+    ['another rule of the account', false, 'other-rule'],
+    ['the flow healer, deferring', true, 'healer'],
+    ['another role of the account', false, 'other-role'],
+  ] as const)('work queue with many rules: %s may send: %s', (_name, accepted, who) => {
+    // Prepare
+    const lastRule = ofType('AWS::Events::Rule')
+      .map(([id]) => id)
+      .filter((id) => id.startsWith('FlowHealingBuffer'))
+      .sort()
+      .at(-1);
+    const rule = (name: string) => `arn:aws:events:${REGION}:${ACCOUNT}:rule/${name}`;
+    const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+    const requests = {
+      'last-rule': { service: 'events.amazonaws.com', sourceArn: rule(lastRule ?? '') },
+      'other-rule': { service: 'events.amazonaws.com', sourceArn: rule('hand-made') },
+      healer: { principalArn: role(roleOf(resources, 'FlowHealingHealer')) },
+      'other-role': { principalArn: role('app') },
+    };
+
+    // Act & Assess
+    expect(accepts(requests[who])).toBe(accepted);
   });
 
   it('stays within 500 resources and 1,000,000 template bytes', () => {
