@@ -351,6 +351,8 @@ export function synthesisedTemplate(stack: Stack): TemplateJson & Record<string,
   return template;
 }
 
+const CHECKED_STACKS = new WeakSet<Stack>();
+
 /**
  * Checks the stack holding `scope` against {@link TEMPLATE_LIMITS} when the
  * app synthesises: a breach fails synth with one line per limit, naming it,
@@ -361,9 +363,12 @@ export function synthesisedTemplate(stack: Stack): TemplateJson & Record<string,
  * checkLimitsAtSynth(this); // in a construct's constructor
  */
 export function checkLimitsAtSynth(scope: IConstruct): void {
+  // Once per stack: two Autoheal instances in one stack report each breach once.
+  const stack = Stack.of(scope);
+  if (CHECKED_STACKS.has(stack)) return;
+  CHECKED_STACKS.add(stack);
   scope.node.addValidation({
     validate: () => {
-      const stack = Stack.of(scope);
       const template = synthesisedTemplate(stack);
       for (const [role, count] of managedPolicyCounts(template)) {
         if (count <= TEMPLATE_LIMITS.managedPoliciesPerRole) continue;
