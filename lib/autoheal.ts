@@ -22,6 +22,7 @@ import { FlowHealing } from './constructs/flow-healing';
 import { IdempotencyTable } from './constructs/idempotency-table';
 import { Notices } from './constructs/notices';
 import { ScheduledFlows } from './constructs/scheduled-flows';
+import { checkLimitsAtSynth } from './limits/template-limits';
 import { warnUncheckedArns } from './unchecked-environment';
 
 /**
@@ -177,6 +178,9 @@ export class Autoheal extends Construct {
       for (const queue of queues) queue.applyRemovalPolicy(props.removalPolicy);
     }
     if (props.logRetention !== undefined) applyLogRetention(this, props.logRetention);
+
+    // Every size limit CloudFormation, EventBridge, IAM, Scheduler and Lambda enforce at deploy, checked at synth.
+    checkLimitsAtSynth(this);
 
     new CfnOutput(this, 'NoticeTopicArn', {
       description: 'Subscribe here to hear when Autoheal gives up or skips a failure',

@@ -1,4 +1,4 @@
-import { Duration, Lazy } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -8,6 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ProcessingOptions } from '../../lambda/shared/autoheal-config';
 import { ENV } from '../../lambda/shared/contract';
+import { shardEventPattern, shardId } from '../limits/shards';
 import type { AutohealFunction } from './autoheal-function';
 import { deadLetterAlarm } from './dead-letter-alarm';
 
@@ -17,12 +18,79 @@ import { deadLetterAlarm } from './dead-letter-alarm';
  */
 const VISIBILITY_TIMEOUT = Duration.seconds(180);
 
+/**
+ * Up to this many rules, each rule's target grants itself on the queues, as
+ * CDK's SQS target does (one queue-policy statement per rule and queue). More
+ * rules share one statement per queue: SQS allows a queue policy only 20
+ * statements and 8,192 bytes.
+ */
+export const MAX_RULES_WITH_OWN_GRANTS = 4;
+
+/**
+ * CDK's SQS target without its per-rule grant; the buffer grants all its
+ * rules in one statement per queue instead (see {@link MAX_RULES_WITH_OWN_GRANTS}).
+ */
+class UngrantedQueueTarget implements events.IRuleTarget {
+  public constructor(
+    private readonly queue: sqs.IQueue,
+    private readonly deadLetterQueue: sqs.IQueue,
+    private readonly retry: { retryAttempts: number; maxEventAge: Duration },
+  ) {}
+
+  public bind(): events.RuleTargetConfig {
+    return {
+      arn: this.queue.queueArn,
+      deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
+      retryPolicy: {
+        maximumRetryAttempts: this.retry.retryAttempts,
+        maximumEventAgeInSeconds: this.retry.maxEventAge.toSeconds(),
+      },
+    };
+  }
+}
+
 /** One EventBridge rule feeding the buffer. */
 export interface BufferedRule {
   /** Construct id of the rule. */
   readonly id: string;
   readonly description: string;
   readonly eventPattern: events.EventPattern;
+}
+
+/** A rule whose pattern lists many values, for {@link shardedRules}. */
+export interface ShardableRule {
+  /** Construct id of the first rule; the others get `2`, `3`, ... appended. */
+  readonly id: string;
+  readonly description: string;
+  /** The pattern of a rule matching `slice` of the values. */
+  readonly eventPattern: (slice: string[]) => events.EventPattern;
+  /**
+   * Characters a CDK token among the values counts as (an ARN of unknown length).
+   * @default 256
+   */
+  readonly tokenChars?: number;
+}
+
+/**
+ * As many rules as it takes for each event pattern to fit EventBridge's 2,048
+ * characters, each matching a consecutive slice of `values`, all meant for
+ * one buffer. One rule, with `rule.id`, when the pattern fits: a small scope
+ * keeps its logical id.
+ *
+ * @example
+ * new EventBuffer(this, 'Buffer', {
+ *   rules: shardedRules(flowNames, { id: 'FailedFlowRuns', description, eventPattern: (names) => ({ detail: { 'flow-name': names } }) }),
+ *   processing, purpose: 'flow healer',
+ * });
+ */
+export function shardedRules(values: readonly string[], rule: ShardableRule): BufferedRule[] {
+  const slices = shardEventPattern(values, rule.eventPattern, rule.tokenChars);
+  return slices.map((slice, i) => ({
+    id: shardId(rule.id, i),
+    description:
+      slices.length === 1 ? rule.description : `${rule.description} (${i + 1} of ${slices.length})`,
+    eventPattern: rule.eventPattern(slice),
+  }));
 }
 
 export interface EventBufferProps {
@@ -77,6 +145,8 @@ export class EventBuffer extends Construct {
   private readonly props: EventBufferProps;
   /** Roles of the functions that send to the work queue: the consumer (deferrals) and feeders. */
   private readonly senderRoles: iam.IRole[] = [];
+  /** Whether each rule's target grants itself (CDK's way), or one statement per queue grants all rules. */
+  private readonly grantsPerRule: boolean;
 
   public constructor(scope: Construct, id: string, props: EventBufferProps) {
     super(scope, id);
@@ -98,20 +168,28 @@ export class EventBuffer extends Construct {
       },
     });
 
+    this.grantsPerRule = props.rules.length <= MAX_RULES_WITH_OWN_GRANTS;
+    const retry = { retryAttempts: 185, maxEventAge: Duration.hours(24) };
     this.rules = props.rules.map((rule) => {
       const created = new events.Rule(this, rule.id, {
         description: rule.description,
         eventPattern: rule.eventPattern,
       });
       created.addTarget(
-        new targets.SqsQueue(this.workQueue, {
-          deadLetterQueue: this.deadLetterQueue,
-          retryAttempts: 185,
-          maxEventAge: Duration.hours(24),
-        }),
+        this.grantsPerRule
+          ? new targets.SqsQueue(this.workQueue, {
+              deadLetterQueue: this.deadLetterQueue,
+              ...retry,
+            })
+          : new UngrantedQueueTarget(this.workQueue, this.deadLetterQueue, retry),
       );
       return created;
     });
+    if (!this.grantsPerRule) {
+      for (const queue of [this.workQueue, this.deadLetterQueue]) {
+        queue.addToResourcePolicy(this.rulesDeliver(queue));
+      }
+    }
     this.workQueue.addToResourcePolicy(this.onlyKnownSenders());
     // An empty exemption list would deny everyone: a buffer without its consumer is a wiring mistake.
     this.node.addValidation({
@@ -192,12 +270,39 @@ export class EventBuffer extends Construct {
       principals: [new iam.AnyPrincipal()],
       actions: ['sqs:SendMessage'],
       resources: [this.workQueue.queueArn],
-      conditions: {
-        ArnNotEquals: {
-          'aws:PrincipalArn': allowedPrincipals,
-          'aws:SourceArn': this.rules.map((rule) => rule.ruleArn),
-        },
-      },
+      conditions: this.grantsPerRule
+        ? {
+            ArnNotEquals: {
+              'aws:PrincipalArn': allowedPrincipals,
+              'aws:SourceArn': this.rules.map((rule) => rule.ruleArn),
+            },
+          }
+        : {
+            // Many rules: the exact list lives once, in the Allow of rulesDeliver(). A delivery by
+            // another rule of the account escapes this Deny but has no Allow, so it is still refused.
+            ArnNotEquals: { 'aws:PrincipalArn': allowedPrincipals },
+            ArnNotLike: { 'aws:SourceArn': this.accountRulesArnPattern() },
+          },
     });
+  }
+
+  /**
+   * The one statement letting EventBridge deliver this buffer's rules (exact
+   * ARNs) to `queue`, in place of one statement per rule: SQS allows a queue
+   * policy 20 statements and 8,192 bytes.
+   */
+  private rulesDeliver(queue: sqs.IQueue): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      sid: 'AutohealRulesDeliver',
+      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['sqs:SendMessage'],
+      resources: [queue.queueArn],
+      conditions: { ArnEquals: { 'aws:SourceArn': this.rules.map((rule) => rule.ruleArn) } },
+    });
+  }
+
+  /** `arn:PARTITION:events:REGION:ACCOUNT:rule/*`: every rule of the stack's account and region. */
+  private accountRulesArnPattern(): string {
+    return Stack.of(this).formatArn({ service: 'events', resource: 'rule', resourceName: '*' });
   }
 }

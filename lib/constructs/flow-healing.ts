@@ -8,7 +8,7 @@ import {
   FLOW_HEALER_SERVICE_NAME,
 } from '../../lambda/shared/contract';
 import { AutohealFunction, configEnvironment } from './autoheal-function';
-import { EventBuffer } from './event-buffer';
+import { EventBuffer, shardedRules } from './event-buffer';
 import { grantStartFlows } from './flow-permissions';
 import { type IdempotencyTable, keyPrefixEnvironment } from './idempotency-table';
 import type { Notices } from './notices';
@@ -57,27 +57,27 @@ export class FlowHealing extends Construct {
       alarmAction: notices.alarmAction,
       operatorPrincipalArns: props.operatorPrincipalArns,
       rules: [
-        {
+        ...shardedRules(flows, {
           id: 'FailedFlowRuns',
           description: 'AppFlow runs of the flows in scope that did not succeed',
-          eventPattern: {
+          eventPattern: (slice) => ({
             source: [APPFLOW_EVENT.source],
             detailType: [APPFLOW_EVENT.endReport],
             detail: {
-              'flow-name': flows,
+              'flow-name': slice,
               status: [{ 'anything-but': APPFLOW_EVENT.successStatus }],
             },
-          },
-        },
-        {
+          }),
+        }),
+        ...shardedRules(flows, {
           id: 'DeactivatedFlows',
           description: 'Scheduled flows in scope that AppFlow deactivated',
-          eventPattern: {
+          eventPattern: (slice) => ({
             source: [APPFLOW_EVENT.source],
             detailType: [APPFLOW_EVENT.deactivated],
-            detail: { 'flow-name': flows },
-          },
-        },
+            detail: { 'flow-name': slice },
+          }),
+        }),
       ],
     });
 

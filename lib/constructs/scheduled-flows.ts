@@ -18,6 +18,8 @@ import {
   FLOW_STARTER_SERVICE_NAME,
   type ScheduleTickInput,
 } from '../../lambda/shared/contract';
+import { shardId, shardValues } from '../limits/shards';
+import { TEMPLATE_LIMITS } from '../limits/template-limits';
 import { nagResourceFinding } from '../nag';
 import { daylightSavingConflicts, daylightSavingWarning } from '../schedules/daylight-saving';
 import { AutohealFunction, configEnvironment } from './autoheal-function';
@@ -133,7 +135,7 @@ export class ScheduledFlows extends Construct {
         },
       }),
     });
-    this.schedules = config.schedules.map((schedule) => this.scheduleOf(schedule));
+    this.schedules = config.schedules.flatMap((schedule) => this.schedulesOf(schedule));
     // The schedules name their group by its literal name, which alone does not order creation.
     for (const schedule of this.schedules) schedule.node.addDependency(this.scheduleGroup);
     Validations.of(this.schedulerRole).acknowledge({
@@ -150,15 +152,41 @@ export class ScheduledFlows extends Construct {
     );
   }
 
-  private scheduleOf(schedule: FlowSchedule): scheduler.Schedule {
-    const input: ScheduleTickInput = {
-      schedule: schedule.name,
-      scheduledTime: scheduler.ContextAttribute.scheduledTime,
-      flows: schedule.flows,
-    };
-    const created = new scheduler.Schedule(this, `Schedule-${schedule.name}`, {
+  /**
+   * The schedules of one config schedule: one whose input lists all its flows
+   * when that input fits {@link TEMPLATE_LIMITS.scheduleInputChars}, else one
+   * per slice of the flows, with the same expression, time zone and window.
+   *
+   * Each flow is in exactly one slice, and every slice's tick carries the same
+   * `scheduledTime`, so the starter's key (flow and scheduled time) still
+   * starts each flow once per tick. The first slice keeps the schedule's
+   * logical id; on the deploy that splits a schedule, it is updated only
+   * after the other slices exist (a dependency), so a tick in that window
+   * reaches a flow through the old list and its new slice, and the key
+   * starts it once, rather than through neither.
+   */
+  private schedulesOf(schedule: FlowSchedule): scheduler.Schedule[] {
+    const slices = tickSlices(schedule);
+    const created = slices.map((flows, i) =>
+      this.scheduleOf(schedule, flows, {
+        id: shardId(`Schedule-${schedule.name}`, i, SLICE_SEPARATOR),
+        part: slices.length === 1 ? '' : ` (part ${i + 1} of ${slices.length} of ${schedule.name})`,
+      }),
+    );
+    const [first, ...others] = created;
+    for (const other of others) first.node.addDependency(other);
+    warnOfDaylightSaving(first, schedule);
+    return created;
+  }
+
+  private scheduleOf(
+    schedule: FlowSchedule,
+    flows: readonly string[],
+    { id, part }: { id: string; part: string },
+  ): scheduler.Schedule {
+    return new scheduler.Schedule(this, id, {
       scheduleGroup: this.scheduleGroup,
-      description: `Autoheal: starts ${schedule.flows.join(', ')}`.slice(0, 512),
+      description: `Autoheal${part}: starts ${flows.join(', ')}`.slice(0, 512),
       schedule: scheduler.ScheduleExpression.expression(
         schedule.expression,
         TimeZone.of(schedule.timeZone),
@@ -168,16 +196,45 @@ export class ScheduledFlows extends Construct {
           ? scheduler.TimeWindow.flexible(Duration.minutes(schedule.flexibleWindowMinutes))
           : scheduler.TimeWindow.off(),
       target: new schedulerTargets.LambdaInvoke(this.starter.function, {
-        input: scheduler.ScheduleTargetInput.fromObject(input),
+        input: scheduler.ScheduleTargetInput.fromObject(tickInput(schedule, flows)),
         role: this.schedulerRole,
         deadLetterQueue: this.deadLetterQueue,
         retryAttempts: 185,
         maxEventAge: MAX_TICK_AGE,
       }),
     });
-    warnOfDaylightSaving(created, schedule);
-    return created;
   }
+}
+
+/**
+ * Joins a schedule's construct id and its slice number; schedule names allow
+ * only letters, digits, `-`, `_` and `.`, so no schedule's id can collide
+ * with another's slice.
+ */
+const SLICE_SEPARATOR = '#part';
+
+/**
+ * The flows of `schedule` in consecutive slices, one Scheduler schedule each:
+ * one slice when the tick's input fits {@link TEMPLATE_LIMITS.scheduleInputChars}.
+ *
+ * @example
+ * tickSlices({ name: 'nightly', flows: ['crm-export'], ... }); // [['crm-export']]
+ */
+export function tickSlices(schedule: FlowSchedule): string[][] {
+  return shardValues([...schedule.flows], {
+    render: (flows) => tickInput(schedule, flows),
+    maxChars: TEMPLATE_LIMITS.scheduleInputChars,
+    what: "a schedule's input",
+  });
+}
+
+/** What Scheduler passes the starter on each tick of `schedule`, for `flows`. */
+function tickInput(schedule: FlowSchedule, flows: readonly string[]): ScheduleTickInput {
+  return {
+    schedule: schedule.name,
+    scheduledTime: scheduler.ContextAttribute.scheduledTime,
+    flows,
+  };
 }
 
 /** CDK warning id of a schedule that a daylight-saving change skips or repeats; acknowledge it with this id. */

@@ -32,6 +32,7 @@ import {
   MESSAGE_ATTRIBUTES,
 } from '../../lambda/shared/contract';
 import { RetryableError } from '../../lambda/shared/errors';
+import { tickSlices } from '../../lib/constructs/scheduled-flows';
 import {
   notices,
   resetSnsAndSqsMocks,
@@ -144,10 +145,10 @@ afterEach(async () => {
  * One Lambda execution environment: its own clients, Logger, Metrics and
  * persistence layer, sharing only the idempotency table with the others.
  */
-function lambdaEnvironment(logger?: Logger) {
+function lambdaEnvironment(logger?: Logger, starterConfig = config) {
   const env = powertools(FLOW_STARTER_SERVICE_NAME, logger);
   const handler = createFlowStarterHandler({
-    config,
+    config: starterConfig,
     appflow: new AppflowClient({}),
     sns: new SNSClient({}),
     sqs: new SQSClient({}),
@@ -844,4 +845,66 @@ describe('flow starter', () => {
       ]),
     );
   });
+});
+
+describe('flow starter, a schedule split across several Scheduler schedules', () => {
+  // Names of 120 characters: 100 of them make a tick input of about 12,300 characters, over the 8,192 budgeted per schedule.
+  const WIDE = Array.from({ length: 100 }, (_, i) =>
+    `warehouse-export-${String(i + 1).padStart(3, '0')}-`.padEnd(120, 'x'),
+  );
+  const wideConfig = parseAppflowConfig({
+    schedules: [{ name: 'wide', expression: 'cron(0 3 * * ? *)', flows: WIDE }],
+    maxConcurrentStarts: 10,
+  });
+  const slices = tickSlices(wideConfig.schedules[0]);
+  /** One tick of the schedule per slice, as its Scheduler schedules send it: the same scheduled time. */
+  const sliceTicks = (scheduledTime: string) =>
+    slices.map((flows) => ({ schedule: 'wide', scheduledTime, flows }));
+
+  /** How often StartFlow was called for each flow. */
+  const startsPerFlow = () => {
+    const starts = new Map<string, number>();
+    for (const { flowName } of startFlowInputs()) {
+      starts.set(flowName ?? '', (starts.get(flowName ?? '') ?? 0) + 1);
+    }
+    return starts;
+  };
+
+  it('splits the schedule, and its slices together start each flow once per tick', async () => {
+    // Prepare: each slice is handled by its own execution environment, as concurrent invocations would be
+    const { scheduledTime } = tick('wide', WIDE);
+
+    // Act
+    await Promise.all(
+      sliceTicks(scheduledTime).map((event) =>
+        lambdaEnvironment(undefined, wideConfig).invoke(event),
+      ),
+    );
+
+    // Assess
+    expect(slices.length).toBeGreaterThan(1);
+    expect(startsPerFlow()).toEqual(new Map(WIDE.map((flowName) => [flowName, 1])));
+  });
+
+  it.each([
+    ['the old schedule fires before the new slices', 'full-first'],
+    ['the new slices fire before the old schedule', 'slices-first'],
+  ] as const)(
+    'starts each flow once in the tick of the deploy that splits the schedule (%s)',
+    async (_, order) => {
+      // Prepare: in that tick both the old schedule (every flow) and the new slices may fire
+      const { scheduledTime } = tick('wide', WIDE);
+      const full = { schedule: 'wide', scheduledTime, flows: WIDE };
+      const ticks =
+        order === 'full-first'
+          ? [full, ...sliceTicks(scheduledTime)]
+          : [...sliceTicks(scheduledTime), full];
+
+      // Act
+      for (const event of ticks) await lambdaEnvironment(undefined, wideConfig).invoke(event);
+
+      // Assess
+      expect(startsPerFlow()).toEqual(new Map(WIDE.map((flowName) => [flowName, 1])));
+    },
+  );
 });

@@ -1,0 +1,383 @@
+/**
+ * Evidence for issue 13, AppFlow side: 500 flows on 50 schedules and 300
+ * healed flows (and the same at 1.5×) synthesise within every deploy limit,
+ * each limit measured on the template itself, independently of the
+ * construct's own sizing code.
+ *
+ * Until the runtime config leaves the Lambda environment (scale-config), a
+ * config this large fails synth on the environment check ("A config section
+ * is 31981 bytes as JSON; Lambda environment variables allow about 3072"):
+ * `configEnvironment` is replaced here by a stand-in that delivers an empty
+ * section, so what is measured is everything but the config's delivery.
+ */
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { MANAGED_POLICY_QUOTA_WARNING } from '../../lib/limits/template-limits';
+import { buildStack } from '../support/stack';
+
+jest.mock('../../lib/constructs/autoheal-function', () => {
+  const actual = jest.requireActual('../../lib/constructs/autoheal-function');
+  return {
+    ...actual,
+    // Stand-in for scale-config's delivery of the runtime config (see the file comment).
+    configEnvironment: (name: string) => ({ [name]: '{}' }),
+  };
+});
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-central-1';
+
+/** Flow names as platform teams generate them: no shared prefix to scope by. */
+const flowName = (i: number) =>
+  `${['salesforce', 'zendesk', 'sapodata', 'servicenow'][i % 4]}-account-export-${String(i).padStart(4, '0')}`;
+
+/**
+ * `scheduledFlows` flows on `scheduleCount` schedules, 60% of them on one
+ * bulk schedule (so its tick input outgrows one Scheduler schedule), the rest
+ * spread evenly; and `healedCount` more flows healed only.
+ */
+interface ScaleSchedule {
+  readonly name: string;
+  readonly expression: string;
+  readonly timeZone?: string;
+  readonly flexibleWindowMinutes?: number;
+  readonly flows: string[];
+}
+
+function scaleConfig(scheduledFlows: number, scheduleCount: number, healedCount: number) {
+  const bulk = Math.ceil(scheduledFlows * 0.6);
+  const rest = scheduleCount - 1;
+  const schedules: ScaleSchedule[] = [
+    {
+      name: 'bulk',
+      expression: 'cron(0 2 * * ? *)',
+      timeZone: 'Europe/Berlin',
+      flexibleWindowMinutes: 15,
+      flows: Array.from({ length: bulk }, (_, i) => flowName(i)),
+    },
+    ...Array.from({ length: rest }, (_, s) => ({
+      name: `batch-${s + 1}`,
+      expression: `cron(${s % 60} * * * ? *)`,
+      flows: Array.from({ length: scheduledFlows - bulk }, (_, i) => flowName(bulk + i)).filter(
+        (_, i) => i % rest === s,
+      ),
+    })),
+  ];
+  const healedFlows = Array.from({ length: healedCount }, (_, i) => flowName(10_000 + i));
+  return { appflow: { schedules, healedFlows } };
+}
+
+/**
+ * A template value with every intrinsic at a conservative length: the
+ * partition at 10 characters (`aws-us-gov`), anything else at 256.
+ */
+function longest(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(longest);
+  // An EventBridge rule's ARN: arn:aws-us-gov:events: (22), a 14-character region, ':', the account (12), ':rule/' and a 64-character name.
+  if (isRuleArn(value)) return 'x'.repeat(22 + 14 + 1 + 12 + 6 + 64);
+  if (value === null || typeof value !== 'object') return value;
+  const record = value as Record<string, unknown>;
+  if ('Ref' in record) return record.Ref === 'AWS::Partition' ? 'aws-us-gov' : 'x'.repeat(256);
+  if ('Fn::Join' in record) {
+    const [separator, parts] = record['Fn::Join'] as [string, unknown[]];
+    return parts.map((part) => longest(part)).join(separator);
+  }
+  if ('Fn::GetAtt' in record || 'Fn::Sub' in record) return 'x'.repeat(256);
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, longest(v)]));
+}
+let ruleIds = new Set<string>();
+function isRuleArn(value: unknown): boolean {
+  const getAtt = (value as { 'Fn::GetAtt'?: [string, string] } | null)?.['Fn::GetAtt'];
+  return Array.isArray(getAtt) && getAtt[1] === 'Arn' && ruleIds.has(getAtt[0]);
+}
+const chars = (value: unknown) => JSON.stringify(longest(value)).length;
+
+// biome-ignore lint/suspicious/noExplicitAny: template JSON, read field by field by the assertions
+type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
+interface Statement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Principal?: { Service?: string };
+  readonly Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+/** Every flow ARN granted `appflow:StartFlow` to the role, inline or by managed policy, with the statements that grant them. */
+function flowGrants(resources: Resources, roleId: string) {
+  const documents = Object.values(resources)
+    .filter(
+      (r) =>
+        (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') &&
+        JSON.stringify(r.Properties.Roles ?? []).includes(`"${roleId}"`),
+    )
+    .map((r) => r.Properties.PolicyDocument);
+  const statements = documents
+    .flatMap((d) => d.Statement)
+    .filter((s: { Action: unknown }) => JSON.stringify(s.Action).includes('appflow:StartFlow'));
+  const arns = statements.flatMap((s: { Resource: unknown }) =>
+    [s.Resource].flat().map((r) => longest(r) as string),
+  );
+  return { arns, statements };
+}
+
+function roleOf(resources: Resources, idPrefix: string): string {
+  const found = Object.entries(resources).find(
+    ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(idPrefix),
+  );
+  if (!found) throw new Error(`no function ${idPrefix}*`);
+  return found[1].Properties.Role['Fn::GetAtt'][0];
+}
+
+describe.each([
+  ['the issue’s scope: 500 flows on 50 schedules, 300 healed', 1],
+  ['1.5× that scope: 750 flows on 75 schedules, 450 healed', 1.5],
+])('%s', (_, scale) => {
+  const config = scaleConfig(500 * scale, 50 * scale, 300 * scale);
+  const scheduled = config.appflow.schedules;
+  const inScope = [
+    ...new Set([...scheduled.flatMap((s) => s.flows), ...config.appflow.healedFlows]),
+  ];
+  const { template, app, stack } = buildStack(config, {
+    env: { account: ACCOUNT, region: REGION },
+  });
+  const json = template.toJSON() as { Resources: Resources };
+  const resources = json.Resources;
+  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  beforeEach(() => {
+    ruleIds = new Set(ofType('AWS::Events::Rule').map(([id]) => id));
+  });
+
+  it('fits every event pattern within 2,048 characters, and the flow-healer rules match exactly the flows in scope, once each, into one queue', () => {
+    // Prepare
+    const rules = ofType('AWS::Events::Rule');
+    const healerRules = (prefix: string) =>
+      rules.filter(([id]) => id.startsWith(`FlowHealingBuffer${prefix}`));
+
+    // Act
+    const longestPattern = Math.max(...rules.map(([, r]) => chars(r.Properties.EventPattern)));
+
+    // Assess
+    expect(longestPattern).toBeLessThanOrEqual(2_048);
+    for (const prefix of ['FailedFlowRuns', 'DeactivatedFlows']) {
+      const shards = healerRules(prefix);
+      expect(shards.length).toBeGreaterThan(1);
+      const matched = shards.flatMap(([, r]) => r.Properties.EventPattern.detail['flow-name']);
+      expect(matched.sort()).toEqual([...inScope].sort());
+      const queues = new Set(shards.map(([, r]) => JSON.stringify(r.Properties.Targets[0].Arn)));
+      expect(queues.size).toBe(1);
+    }
+  });
+
+  it("fits every schedule's input within 8,192 characters, and each config schedule's slices start its flows once each, on its expression, zone and window", () => {
+    // Prepare
+    const schedules = ofType('AWS::Scheduler::Schedule').map(([, r]) => r.Properties);
+
+    // Act
+    const inputs = schedules.map((s) => ({ schedule: s, input: JSON.parse(s.Target.Input) }));
+
+    // Assess
+    expect(Math.max(...schedules.map((s) => s.Target.Input.length))).toBeLessThanOrEqual(8_192);
+    for (const configured of scheduled) {
+      const slices = inputs.filter(({ input }) => input.schedule === configured.name);
+      expect(slices.flatMap(({ input }) => input.flows).sort()).toEqual(
+        [...configured.flows].sort(),
+      );
+      for (const { schedule } of slices) {
+        expect(schedule.ScheduleExpression).toBe(configured.expression);
+        expect(schedule.ScheduleExpressionTimezone ?? 'UTC').toBe(configured.timeZone ?? 'UTC');
+        expect(schedule.FlexibleTimeWindow).toEqual(slices[0].schedule.FlexibleTimeWindow);
+      }
+    }
+    const bulkSlices = inputs.filter(({ input }) => input.schedule === 'bulk');
+    expect(bulkSlices.length).toBeGreaterThan(1);
+  });
+
+  it("fits every role's inline policies within 10,240 characters and every managed policy within 6,144, granting exactly the flows each function starts", () => {
+    // Prepare
+    const roles = ofType('AWS::IAM::Role').map(([id]) => id);
+    const starterRole = roleOf(resources, 'ScheduledFlowsStarter');
+    const healerRole = roleOf(resources, 'FlowHealingHealer');
+
+    // Act
+    const inline = roles.map((role) =>
+      ofType('AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(`"${role}"`))
+        .reduce((sum, [, p]) => sum + chars(p.Properties.PolicyDocument), 0),
+    );
+    const managed = ofType('AWS::IAM::ManagedPolicy').map(([, p]) =>
+      chars(p.Properties.PolicyDocument),
+    );
+
+    // Assess
+    expect(Math.max(...inline)).toBeLessThanOrEqual(10_240);
+    expect(managed.length).toBeGreaterThan(0);
+    expect(Math.max(...managed)).toBeLessThanOrEqual(6_144);
+    const arn = (name: string) => `arn:aws-us-gov:appflow:${REGION}:${ACCOUNT}:flow/${name}`;
+    const scheduledFlows = scheduled.flatMap((s) => s.flows);
+    for (const [role, flows] of [
+      [starterRole, scheduledFlows],
+      [healerRole, inScope],
+    ] as const) {
+      const { arns, statements } = flowGrants(resources, role);
+      expect([...arns].sort()).toEqual(flows.map(arn).sort());
+      for (const statement of statements) {
+        expect(statement.Action).toEqual(['appflow:StartFlow', 'appflow:DescribeFlow']);
+      }
+    }
+  });
+
+  it("warns, naming the role, wherever a role needs more managed policies than IAM's default quota of 10", () => {
+    // Prepare
+    const attached = new Map<string, number>();
+    for (const [, policy] of ofType('AWS::IAM::ManagedPolicy')) {
+      for (const { Ref } of policy.Properties.Roles)
+        attached.set(Ref, (attached.get(Ref) ?? 0) + 1);
+    }
+    const crowded = [...attached].filter(([, count]) => count > 10);
+
+    // Act
+    const warnings = Annotations.fromStack(stack)
+      .findWarning('*', Match.stringLikeRegexp(MANAGED_POLICY_QUOTA_WARNING))
+      .map((warning) => String(warning.entry.data));
+
+    // Assess
+    expect(warnings).toHaveLength(crowded.length);
+    for (const [role, count] of crowded) {
+      expect(warnings).toContainEqual(
+        expect.stringContaining(`${role} has ${count} managed policies`),
+      );
+    }
+    console.info(`scale ${scale}: managed policies per role`, Object.fromEntries(attached));
+  });
+
+  it("fits every queue policy within SQS's 20 statements and 8,192 bytes, and lets exactly the buffer's rules deliver", () => {
+    // Prepare
+    const policies = ofType('AWS::SQS::QueuePolicy').map(([, p]) => p.Properties);
+    const healerRuleIds = ofType('AWS::Events::Rule')
+      .map(([id]) => id)
+      .filter((id) => id.startsWith('FlowHealingBuffer'))
+      .sort();
+
+    // Act
+    const sizes = policies.map((p) => Buffer.byteLength(JSON.stringify(longest(p.PolicyDocument))));
+    const statementCounts = policies.map((p) => p.PolicyDocument.Statement.length);
+    const healerQueuePolicies = policies.filter((p) =>
+      JSON.stringify(p.Queues).includes('FlowHealingBuffer'),
+    );
+
+    // Assess
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(8_192);
+    expect(Math.max(...statementCounts)).toBeLessThanOrEqual(20);
+    expect(healerQueuePolicies).toHaveLength(2);
+    for (const policy of healerQueuePolicies) {
+      const delivery = policy.PolicyDocument.Statement.find(
+        (s: { Principal?: { Service?: string } }) =>
+          s.Principal?.Service === 'events.amazonaws.com',
+      );
+      const allowed = delivery.Condition.ArnEquals['aws:SourceArn'].map(
+        (arn: { 'Fn::GetAtt': [string] }) => arn['Fn::GetAtt'][0],
+      );
+      expect([...allowed].sort()).toEqual(healerRuleIds);
+    }
+  });
+
+  /** A template value with ARNs as CloudFormation resolves them in this account and region, partition `aws`. */
+  function resolved(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(resolved);
+    if (value === null || typeof value !== 'object') return value;
+    const record = value as Record<string, unknown>;
+    if ('Ref' in record) return record.Ref === 'AWS::Partition' ? 'aws' : `ref-${record.Ref}`;
+    if ('Fn::GetAtt' in record) {
+      const [id] = record['Fn::GetAtt'] as [string];
+      const type = resources[id].Type;
+      if (type === 'AWS::Events::Rule') return `arn:aws:events:${REGION}:${ACCOUNT}:rule/${id}`;
+      if (type === 'AWS::IAM::Role') return `arn:aws:iam::${ACCOUNT}:role/${id}`;
+      return `arn:aws:${type}:${id}`;
+    }
+    if ('Fn::Join' in record) {
+      const [separator, parts] = record['Fn::Join'] as [string, unknown[]];
+      return parts.map(resolved).join(separator);
+    }
+    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, resolved(v)]));
+  }
+
+  /**
+   * Whether the flow healer's work queue accepts `sqs:SendMessage` from a
+   * request, by IAM's rules for a resource policy: an explicit Deny wins; a
+   * service principal needs an Allow; the account's own roles need none
+   * here (their identity policy may grant it). Negated operators hold when
+   * the key is absent; all operators of a statement must hold.
+   */
+  function accepts(request: { service?: string; principalArn?: string; sourceArn?: string }) {
+    const [, policy] = ofType('AWS::SQS::QueuePolicy').find(([, p]) =>
+      JSON.stringify(p.Properties.Queues).includes('FlowHealingBufferWorkQueue'),
+    ) as unknown as [string, { Properties: { PolicyDocument: { Statement: Statement[] } } }];
+    const values: Record<string, string | undefined> = {
+      'aws:PrincipalArn': request.principalArn,
+      'aws:SourceArn': request.sourceArn,
+    };
+    const glob = (pattern: string) =>
+      new RegExp(
+        `^${pattern
+          .split('*')
+          .map((p) => p.replace(/[.?+^$()[\]{}|\\]/g, '\\$&'))
+          .join('.*')}$`,
+      );
+    const holds = (operator: string, key: string, listed: string[]) => {
+      const value = values[key];
+      const match = (v: string) =>
+        value !== undefined && (operator.endsWith('Like') ? glob(v).test(value) : v === value);
+      return operator.includes('Not') ? !listed.some(match) : listed.some(match);
+    };
+    const applies = (statement: Statement) =>
+      Object.entries(statement.Condition ?? {}).every(([operator, keys]) =>
+        Object.entries(keys).every(([key, listed]) => holds(operator, key, [listed].flat())),
+      );
+    const statements = (
+      resolved(policy.Properties.PolicyDocument) as { Statement: Statement[] }
+    ).Statement.filter((st) => [st.Action].flat().includes('sqs:SendMessage'));
+    if (statements.some((st) => st.Effect === 'Deny' && applies(st))) return false;
+    if (request.service === undefined) return true;
+    return statements.some(
+      (st) => st.Effect === 'Allow' && st.Principal?.Service === request.service && applies(st),
+    );
+  }
+
+  it.each([
+    ['the last shard of the flow-healer rules', true, 'last-rule'],
+    ['another rule of the account', false, 'other-rule'],
+    ['the flow healer, deferring', true, 'healer'],
+    ['another role of the account', false, 'other-role'],
+  ] as const)('work queue with many rules: %s may send: %s', (_name, accepted, who) => {
+    // Prepare
+    const lastRule = ofType('AWS::Events::Rule')
+      .map(([id]) => id)
+      .filter((id) => id.startsWith('FlowHealingBuffer'))
+      .sort()
+      .at(-1);
+    const rule = (name: string) => `arn:aws:events:${REGION}:${ACCOUNT}:rule/${name}`;
+    const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+    const requests = {
+      'last-rule': { service: 'events.amazonaws.com', sourceArn: rule(lastRule ?? '') },
+      'other-rule': { service: 'events.amazonaws.com', sourceArn: rule('hand-made') },
+      healer: { principalArn: role(roleOf(resources, 'FlowHealingHealer')) },
+      'other-role': { principalArn: role('app') },
+    };
+
+    // Act & Assess
+    expect(accepts(requests[who])).toBe(accepted);
+  });
+
+  it('stays within 500 resources and 1,000,000 template bytes', () => {
+    // Act
+    const count = Object.keys(resources).length;
+    const bytes = Buffer.byteLength(JSON.stringify(json));
+
+    // Assess
+    expect(count).toBeLessThanOrEqual(500);
+    expect(bytes).toBeLessThanOrEqual(1_000_000);
+  });
+
+  it('synthesises without a limit error', () => {
+    expect(() => app.synth()).not.toThrow();
+    expect(Template.fromJSON(json)).toBeDefined();
+  });
+});
