@@ -48,13 +48,13 @@ import { withCallDeadline } from '../shared/aws-call';
 import { awsErrorName } from '../shared/aws-errors';
 import { mapWithConcurrency } from '../shared/concurrency';
 import {
-  isNameInScope,
   policyFor,
   REDRIVABLE_STATUSES,
   type RedrivePolicy,
   STATE_MACHINE_ARN,
   type SweeperHandlerConfig,
 } from '../shared/config/redrive-config';
+import { scopeIndexOf } from '../shared/config/scope-index';
 import { idempotencyKeyPrefixes, MESSAGE_ATTRIBUTES, SWEEPER_ORIGIN } from '../shared/contract';
 import { autohealIdempotencyConfig } from '../shared/idempotency';
 import { flushMetrics } from '../shared/metrics';
@@ -248,6 +248,7 @@ export function createExecutionSweeper(
   const marginMs = deps.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS;
   const dueGraceMs = deps.dueGraceMs ?? DEFAULT_DUE_GRACE_MS;
   const { sweeper } = config;
+  const scope = scopeIndexOf(config);
   const liveSinceDocument = documentForConfig(deps.liveSince, config);
   if (liveSinceDocument !== deps.liveSince) {
     logger.warn('The live-since document belongs to another config; no failure will be enqueued');
@@ -334,8 +335,7 @@ export function createExecutionSweeper(
           for (const machine of page.stateMachines ?? []) {
             const { stateMachineArn: arn, name, type } = machine;
             if (!arn || !name || type !== 'STANDARD') continue;
-            const byPrefix = config.stateMachineNamePrefixes.some((p) => name.startsWith(p));
-            if (byPrefix && isNameInScope(config, name)) machines.set(arn, { arn, name });
+            if (scope.hasNamePrefixOf(name)) machines.set(arn, { arn, name });
           }
           nextToken = page.nextToken;
         } while (nextToken);
