@@ -230,6 +230,7 @@ function buildSweeper(sweepConfig: RedriveConfig, clock: Clock, options: Sweeper
     sfn: new SFNClient({}),
     sqs: new SQSClient({}),
     persistenceStore: options.persistenceStore ?? table.persistenceLayer(),
+    cursorTable: { dynamodb: table.client, tableName: table.tableName },
     workQueueUrl: WORK_QUEUE_URL,
     liveSince: options.liveSince ?? liveSinceFor(sweepConfig),
     logger,
@@ -299,6 +300,8 @@ describe('the sweeper', () => {
       beforeLiveHealing: 0,
       truncated: false,
       failed: 0,
+      overlapped: false,
+      passMinutes: 0,
     });
     expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
     const [message] = sentMessages();
@@ -344,6 +347,8 @@ describe('the sweeper', () => {
       ['SweepBeforeLiveHealing', 0],
       ['SweepTruncated', 0],
       ['SweepFailed', 0],
+      ['SweepOverlapped', 0],
+      ['SweepPassMinutes', 0],
     ]);
   });
 

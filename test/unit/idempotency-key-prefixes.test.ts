@@ -25,6 +25,7 @@ describe('idempotency key prefixes', () => {
     ['flowStart', 'autoheal-1a2b3c4d-flow-start'],
     ['rerunLineage', 'autoheal-1a2b3c4d-appflow-rerun-of#'],
     ['reactivations', 'autoheal-1a2b3c4d-appflow-reactivations#'],
+    ['sweepCursor', 'autoheal-1a2b3c4d-sweeper-cursor'],
   ] as const)(
     'derive the %s key from the installation prefix in the environment',
     (kind, expected) => {
