@@ -52,7 +52,6 @@ import { awsErrorName } from '../shared/aws-errors';
 import { mapWithConcurrency } from '../shared/concurrency';
 import {
   policyFor,
-  REDRIVABLE_STATUSES,
   type RedrivePolicy,
   STATE_MACHINE_ARN,
   type SweeperHandlerConfig,
@@ -66,6 +65,7 @@ import { documentForConfig, type LiveSinceDocument, liveSinceOf } from './live-h
 import { createCursorStore, type SweepCursor, type SweepResume, sweepOrder } from './sweep-cursor';
 import {
   createPacer,
+  DEFAULT_DEADLINE_MARGIN_MS,
   DEFAULT_DUE_GRACE_MS,
   type ListedExecution,
   lookbackStartOf,
@@ -74,10 +74,10 @@ import {
   rotate,
   type SweptStatusChangeEvent,
   sweptStatusChange,
+  sweptStatuses,
 } from './sweep-plan';
 
-/** Time the sweeper keeps for itself before the Lambda deadline, by default. */
-export const DEFAULT_DEADLINE_MARGIN_MS = 30_000;
+export { DEFAULT_DEADLINE_MARGIN_MS };
 
 /** The most executions one ListExecutions page holds. */
 const PAGE_SIZE = 1000;
@@ -489,7 +489,7 @@ export function createExecutionSweeper(
     ): Promise<SweepResume | undefined> => {
       const policy = policyFor(config, machine.name);
       const log = logger.createChild({ persistentKeys: { stateMachine: machine.name } });
-      const statuses = REDRIVABLE_STATUSES.filter((s) => policy.statuses.includes(s));
+      const statuses = sweptStatuses(policy);
       // A resume for a status the policy no longer redrives is void: sweep the machine afresh.
       const resumeAt = resume ? statuses.indexOf(resume.status as (typeof statuses)[number]) : -1;
       let listedAny = false;
