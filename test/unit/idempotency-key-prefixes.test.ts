@@ -16,6 +16,8 @@ describe('idempotency key prefixes', () => {
       flowStart: 'autoheal-flow-start',
       rerunLineage: 'autoheal-appflow-rerun-of#',
       reactivations: 'autoheal-appflow-reactivations#',
+      // New with the sweeper's cursor: no record of before to keep, the app's key all the same.
+      sweepCursor: 'autoheal-sweeper-cursor',
     });
   });
 
