@@ -21,6 +21,13 @@
  * after the scope widens or observe-only is switched off, the lookback is full
  * of failures nobody asked Autoheal to heal.
  *
+ * A scope larger than one sweep can list (1,000 machines at 1 call a second
+ * take 2,000 calls; a sweep has 270 s) is covered over consecutive sweeps: the
+ * machines are visited in ARN order from a cursor kept in the idempotency
+ * table, which also keeps two overlapping sweeps from sweeping at once (see
+ * `sweep-cursor.ts`). Each sweep reports the minutes a finished pass took
+ * (`SweepPassMinutes`) and warns when it took longer than the lookback.
+ *
  * Limitation: listing stops at the first execution that started before the
  * lookback, so an execution that started before it but stopped (or was
  * redriven and failed again) inside it is left to its events.

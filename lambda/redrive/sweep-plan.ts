@@ -227,9 +227,10 @@ export function sweptStatusChange(execution: ListedExecution, now: number): Swep
 }
 
 /**
- * The order in which one sweep visits the state machines: rotated by one
- * place per sweep, so a sweep cut short by the Lambda deadline does not
- * starve the same machines every time.
+ * The order in which one sweep visits the state machines when it has no
+ * cursor (the idempotency table could not be read): rotated by one place per
+ * sweep, so a sweep cut short by the Lambda deadline does not starve the same
+ * machines every time. With a cursor, see `sweepOrder` in `sweep-cursor.ts`.
  */
 export function rotate<T>(items: readonly T[], sweepNumber: number): T[] {
   if (items.length === 0) return [];

@@ -22,7 +22,8 @@ import { scopedStateMachineArns, stateMachinePrefixPatterns } from './state-mach
 /**
  * The sweeper's timeout. It stops listing well before it (see the handler's
  * deadline margin), and it is never longer than the shortest period (5 min), so
- * two sweeps do not overlap.
+ * two scheduled sweeps do not overlap (a late tick or a manual invoke may: the
+ * cursor's lease lets only one of them sweep).
  */
 const SWEEP_TIMEOUT = Duration.minutes(5);
 
