@@ -200,6 +200,9 @@ function warnOfUncoveredScope(scope: Construct, config: RedriveConfig): void {
       `${coverage.listStateMachinesPerSweep > 0 ? ` (${coverage.listStateMachinesPerSweep} of them ListStateMachines)` : ''} before its ${SWEEP_TIMEOUT.toMinutes()}-minute timeout, ` +
       `so a pass takes ${count(coverage.sweepsPerPass)} sweeps × ${sweeper.periodMinutes} min = ${count(coverage.passMinutes)} min > ${count(coverage.lookbackMinutes)} min. ` +
       `Failures of a machine the sweeper reaches too late are healed only if their event arrives. ` +
+      (config.stateMachineNamePrefixes.length > 0
+        ? `The state machines of the ${config.stateMachineNamePrefixes.length} name prefixes are not counted (unknown at synth): each adds a call per redriven status. `
+        : '') +
       `Raise requestsPerSecond to ${neededRate} or more (ListExecutions' quota is 2 per second in most regions, shared with your other callers), ` +
       `lower periodMinutes, or raise lookbackHours to ${Math.ceil(coverage.passMinutes / 60)} or more.`,
   );

@@ -45,6 +45,33 @@ describe('the sweep coverage warning at synth', () => {
     expect(warnings[0]).toContain('raise lookbackHours to 4 or more');
   });
 
+  it('says that the state machines of name prefixes are not counted', () => {
+    // Prepare
+    const { stack } = buildStack(
+      {
+        redrive: {
+          stateMachineArns: machines(10),
+          stateMachineNamePrefixes: ['team-a-', 'team-b-'],
+          sweeper: { requestsPerSecond: 0.01, periodMinutes: 30, lookbackHours: 1 },
+        },
+      },
+      { env },
+    );
+
+    // Act
+    const warnings = Annotations.fromStack(stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('autoheal:sweepCoverage'),
+    );
+
+    // Assess: 3 calls a sweep, 1 of them ListStateMachines: 10 sweeps
+    expect(warnings).toHaveLength(1);
+    const message = String(warnings[0].entry.data);
+    expect(message).toContain('at most 3 calls (1 of them ListStateMachines)');
+    expect(message).toContain('10 sweeps × 30 min = 300 min > 60 min');
+    expect(message).toContain('The state machines of the 2 name prefixes are not counted');
+  });
+
   it.each([
     { label: 'the default sweeper', sweeper: {} },
     {
