@@ -503,7 +503,8 @@ export function createExecutionSweeper(
       for (const status of resumeAt === -1 ? statuses : statuses.slice(resumeAt)) {
         const liveSince = liveSinceOf(liveSinceDocument, config, machine, status);
         let nextToken = resumeAt !== -1 && status === resume?.status ? resume.nextToken : undefined;
-        do {
+        // Until the last page of the lookback; `continue` lists again from `nextToken`.
+        for (;;) {
           const token = nextToken;
           const here: SweepResume = { arn: machine.arn, status, nextToken: token };
           // Outside the try: only the call's own errors are listing errors.
@@ -549,7 +550,8 @@ export function createExecutionSweeper(
           if (truncated) return here;
           // Newest first: once a page reaches the lookback start, later pages are older still.
           nextToken = reachedLookbackStart(executions, lookbackStart) ? undefined : page.nextToken;
-        } while (nextToken);
+          if (!nextToken) break;
+        }
       }
       if (listedAny) counts.stateMachines++;
       return undefined;

@@ -1098,6 +1098,44 @@ describe('the sweeper over more machines than one sweep reaches', () => {
     expect(afterwards).toMatchObject({ overlapped: false, stateMachines: 10 });
   });
 
+  it('lists a machine from its first page when the page token a sweep kept has expired', async () => {
+    // Prepare: the cursor keeps a token of m-0000's FAILED pages that Step Functions no longer takes
+    const clock = fakeClock();
+    fakeStepFunctions([], { clock });
+    sfnMock.on(ListExecutionsCommand, { nextToken: 'expired' }).rejects(
+      new SFNServiceException({
+        name: 'InvalidToken',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'Invalid Token: expired',
+      }),
+    );
+    const resume = { arn: machineArn('m-0000'), status: 'FAILED', nextToken: 'expired' };
+    await table.client.send(
+      new PutItemCommand({
+        TableName: table.tableName,
+        Item: {
+          [IDEMPOTENCY_TABLE.partitionKey]: { S: idempotencyKeyPrefixes().sweepCursor },
+          sweepResume: { S: JSON.stringify(resume) },
+        },
+      }),
+    );
+    const { sweep } = buildSweeper(arnConfig({}, names(0, 2)), clock);
+
+    // Act
+    const summary = await sweep();
+
+    // Assess
+    expect(listCalls()).toEqual([
+      { machine: 'm-0000', status: 'FAILED', nextToken: 'expired' },
+      { machine: 'm-0000', status: 'FAILED', nextToken: undefined },
+      { machine: 'm-0000', status: 'TIMED_OUT', nextToken: undefined },
+      { machine: 'm-0001', status: 'FAILED', nextToken: undefined },
+      { machine: 'm-0001', status: 'TIMED_OUT', nextToken: undefined },
+    ]);
+    expect(summary).toMatchObject({ failed: 0, stateMachines: 2 });
+  });
+
   it('picks a machine with more pages than one sweep lists up at the page it stopped at', async () => {
     // Prepare: 2,500 failures of m-0000 (not due yet: no record reads), 2 calls a sweep
     const clock = fakeClock();
