@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the resilience scenarios at full size and the cold-start
- * figures, and the library's packed size and consumer synth time (which need
+ * figures, the runtime's scale figures (bench/scale.ts), and the library's packed size and consumer synth time (which need
  * `npm run build` first). Prints a table, writes bench/results.json and the
  * storm chart bench/storm.svg. Starts (and stops) its own DynamoDB Local;
  * needs no network beyond the npm cache of `npm ci`.
@@ -21,6 +21,7 @@ import {
 import { formatResults, lambdaBootstrapNodeFlags, measureColdStart } from './cold-start';
 import { costPer1000Redrives, runRedriveCost } from './cost';
 import { measureLibrary } from './library';
+import { measureScaleRuntime } from './scale';
 import { stormChartSvg } from './storm-chart';
 
 const STORM_QUOTA = { burst: 800, perSecond: 150 };
@@ -85,6 +86,11 @@ async function main(): Promise<void> {
       () => runRedriveCost(1_000),
     );
     const per1000Redrives = costPer1000Redrives(redriveCost);
+    // Alone: npx ts-node --transpile-only bench/scale.ts
+    const scaleRuntime = await timed(
+      'scale: scope check with 1,000 ARNs and 100 prefixes; the sweeper over 1,000 machines at 2 calls/s',
+      () => measureScaleRuntime(),
+    );
     const lambdaFlags = lambdaBootstrapNodeFlags(AUTOHEAL_DEFAULT_MEMORY_MB);
     const cold = await timed('cold start', () =>
       measureColdStart({ log, alsoWithNodeFlags: lambdaFlags }),
@@ -149,6 +155,7 @@ async function main(): Promise<void> {
       underLambdaFlags,
       cost: { run: redriveCost, per1000Redrives },
       library,
+      scale: { ...scaleRuntime },
     };
     writeFileSync(join(BENCH_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(
@@ -193,6 +200,16 @@ async function main(): Promise<void> {
         `${appflow.flowTicks} / 0 / 0`,
       ],
       ['AWS calls per redrive', String(results.callsPerRedrive), '3'],
+      [
+        'scale: scope check ns/event, index vs scan (1,000 ARNs, 100 prefixes)',
+        `${scaleRuntime.scopeCheckNsPerEvent} vs ${scaleRuntime.scopeCheckNsPerEventLinear} (1 ARN: ${scaleRuntime.scopeCheckNsPerEventSmallScope})`,
+        'O(1): about the 1-ARN figure',
+      ],
+      [
+        `scale: minutes to sweep 1,000 machines at ${scaleRuntime.sweepRequestsPerSecond}/s (simulated)`,
+        `${scaleRuntime.sweepMinutesForAll} in ${scaleRuntime.sweepsForAll} sweeps every ${scaleRuntime.sweepPeriodMinutes} min`,
+        'within lookbackHours (1,440)',
+      ],
       [
         'library: packed / unpacked KiB, files',
         `${(library.packedBytes / 1024).toFixed(0)} / ${(library.unpackedBytes / 1024).toFixed(0)}, ${library.fileCount}`,

@@ -21,10 +21,19 @@
  * after the scope widens or observe-only is switched off, the lookback is full
  * of failures nobody asked Autoheal to heal.
  *
+ * A scope larger than one sweep can list (1,000 machines at 1 call a second
+ * take 2,000 calls; a sweep has 270 s) is covered over consecutive sweeps: the
+ * machines are visited in ARN order from a cursor kept in the idempotency
+ * table, which also keeps two overlapping sweeps from sweeping at once (see
+ * `sweep-cursor.ts`). Each sweep reports the minutes a finished pass took
+ * (`SweepPassMinutes`) and warns when it took longer than the lookback.
+ *
  * Limitation: listing stops at the first execution that started before the
  * lookback, so an execution that started before it but stopped (or was
  * redriven and failed again) inside it is left to its events.
  */
+
+import { randomUUID } from 'node:crypto';
 import { IdempotencyItemNotFoundError } from '@aws-lambda-powertools/idempotency';
 import type {
   BasePersistenceLayer,
@@ -32,6 +41,7 @@ import type {
 } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   type ExecutionListItem,
   ListExecutionsCommand,
@@ -48,20 +58,21 @@ import { withCallDeadline } from '../shared/aws-call';
 import { awsErrorName } from '../shared/aws-errors';
 import { mapWithConcurrency } from '../shared/concurrency';
 import {
-  isNameInScope,
   policyFor,
-  REDRIVABLE_STATUSES,
   type RedrivePolicy,
   STATE_MACHINE_ARN,
   type SweeperHandlerConfig,
 } from '../shared/config/redrive-config';
+import { scopeIndexOf } from '../shared/config/scope-index';
 import { idempotencyKeyPrefixes, MESSAGE_ATTRIBUTES, SWEEPER_ORIGIN } from '../shared/contract';
 import { autohealIdempotencyConfig } from '../shared/idempotency';
 import { flushMetrics } from '../shared/metrics';
 import { invocationEnd } from '../shared/throttle-patience';
 import { documentForConfig, type LiveSinceDocument, liveSinceOf } from './live-healing';
+import { createCursorStore, type SweepCursor, type SweepResume, sweepOrder } from './sweep-cursor';
 import {
   createPacer,
+  DEFAULT_DEADLINE_MARGIN_MS,
   DEFAULT_DUE_GRACE_MS,
   type ListedExecution,
   lookbackStartOf,
@@ -70,10 +81,10 @@ import {
   rotate,
   type SweptStatusChangeEvent,
   sweptStatusChange,
+  sweptStatuses,
 } from './sweep-plan';
 
-/** Time the sweeper keeps for itself before the Lambda deadline, by default. */
-export const DEFAULT_DEADLINE_MARGIN_MS = 30_000;
+export { DEFAULT_DEADLINE_MARGIN_MS };
 
 /** The most executions one ListExecutions page holds. */
 const PAGE_SIZE = 1000;
@@ -96,6 +107,8 @@ const METRIC = {
   beforeLiveHealing: 'SweepBeforeLiveHealing',
   truncated: 'SweepTruncated',
   failed: 'SweepFailed',
+  overlapped: 'SweepOverlapped',
+  passMinutes: 'SweepPassMinutes',
 } as const;
 
 /** What the sweeper is built from. */
@@ -114,6 +127,11 @@ export interface ExecutionSweeperDeps {
    * the sweeper: it is configured here exactly as the redrive handler's.
    */
   readonly persistenceStore: BasePersistenceLayer;
+  /**
+   * The idempotency table, for the sweeper's cursor record
+   * (`idempotencyKeyPrefixes(prefix).sweepCursor`, see `sweep-cursor.ts`).
+   */
+  readonly cursorTable: { readonly dynamodb: DynamoDBClient; readonly tableName: string };
   /** The redrive work queue. */
   readonly workQueueUrl: string;
   /**
@@ -168,6 +186,13 @@ export interface SweepSummary {
   readonly truncated: boolean;
   /** Failures that could not be enqueued, and listings that failed. */
   readonly failed: number;
+  /** Another sweep held the cursor: this one swept nothing. */
+  readonly overlapped: boolean;
+  /**
+   * Minutes the pass over every scoped machine took, when this sweep finished
+   * one (a pass spans as many sweeps as the scope needs).
+   */
+  readonly passMinutes?: number;
 }
 
 /** The sweep could not list or enqueue everything; the next sweep tries again. */
@@ -248,6 +273,7 @@ export function createExecutionSweeper(
   const marginMs = deps.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS;
   const dueGraceMs = deps.dueGraceMs ?? DEFAULT_DUE_GRACE_MS;
   const { sweeper } = config;
+  const scope = scopeIndexOf(config);
   const liveSinceDocument = documentForConfig(deps.liveSince, config);
   if (liveSinceDocument !== deps.liveSince) {
     logger.warn('The live-since document belongs to another config; no failure will be enqueued');
@@ -310,12 +336,16 @@ export function createExecutionSweeper(
       return false;
     };
 
-    /** Paces a Step Functions list call; undefined when the deadline is too close to make it. */
-    const paced = async <T>(call: () => Promise<T>): Promise<T | undefined> => {
-      if (!timeLeft(marginMs, pacer.msUntilNextSlot())) return undefined;
+    /** Waits for the pacer's next slot; false when the deadline is too close for the call. */
+    const pace = async (): Promise<boolean> => {
+      if (!timeLeft(marginMs, pacer.msUntilNextSlot())) return false;
       await pacer.take();
-      return call();
+      return true;
     };
+
+    /** Paces a Step Functions list call; undefined when the deadline is too close to make it. */
+    const paced = async <T>(call: () => Promise<T>): Promise<T | undefined> =>
+      (await pace()) ? call() : undefined;
 
     const scopedMachines = async (): Promise<ScopedMachine[]> => {
       const machines = new Map<string, ScopedMachine>();
@@ -334,8 +364,7 @@ export function createExecutionSweeper(
           for (const machine of page.stateMachines ?? []) {
             const { stateMachineArn: arn, name, type } = machine;
             if (!arn || !name || type !== 'STANDARD') continue;
-            const byPrefix = config.stateMachineNamePrefixes.some((p) => name.startsWith(p));
-            if (byPrefix && isNameInScope(config, name)) machines.set(arn, { arn, name });
+            if (scope.hasNamePrefixOf(name)) machines.set(arn, { arn, name });
           }
           nextToken = page.nextToken;
         } while (nextToken);
@@ -456,43 +485,60 @@ export function createExecutionSweeper(
       );
     };
 
-    const sweepMachine = async (machine: ScopedMachine): Promise<void> => {
+    /**
+     * Sweeps one machine, from `resume` when a sweep stopped inside it before.
+     * @returns undefined when it was swept in full (or could not be listed:
+     *   the pass moves on, and the error alarm says so), else where to pick it up
+     */
+    const sweepMachine = async (
+      machine: ScopedMachine,
+      resume: SweepResume | undefined,
+    ): Promise<SweepResume | undefined> => {
       const policy = policyFor(config, machine.name);
       const log = logger.createChild({ persistentKeys: { stateMachine: machine.name } });
-      const statuses = REDRIVABLE_STATUSES.filter((s) => policy.statuses.includes(s));
+      const statuses = sweptStatuses(policy);
+      // A resume for a status the policy no longer redrives is void: sweep the machine afresh.
+      const resumeAt = resume ? statuses.indexOf(resume.status as (typeof statuses)[number]) : -1;
       let listedAny = false;
-      for (const status of statuses) {
+      for (const status of resumeAt === -1 ? statuses : statuses.slice(resumeAt)) {
         const liveSince = liveSinceOf(liveSinceDocument, config, machine, status);
-        let nextToken: string | undefined;
-        do {
+        let nextToken = resumeAt !== -1 && status === resume?.status ? resume.nextToken : undefined;
+        // Until the last page of the lookback; `continue` lists again from `nextToken`.
+        for (;;) {
           const token = nextToken;
-          let page: ListExecutionsCommandOutput | undefined;
+          const here: SweepResume = { arn: machine.arn, status, nextToken: token };
+          // Outside the try: only the call's own errors are listing errors.
+          if (!(await pace())) return here;
+          let page: ListExecutionsCommandOutput;
           try {
-            page = await paced(() =>
-              sfn.send(
-                new ListExecutionsCommand({
-                  stateMachineArn: machine.arn,
-                  statusFilter: status,
-                  maxResults: PAGE_SIZE,
-                  nextToken: token,
-                }),
-              ),
+            page = await sfn.send(
+              new ListExecutionsCommand({
+                stateMachineArn: machine.arn,
+                statusFilter: status,
+                maxResults: PAGE_SIZE,
+                nextToken: token,
+              }),
             );
           } catch (error) {
             const errorName = awsErrorName(error);
             if (MACHINE_GONE.has(errorName)) {
               log.warn('Nothing to sweep on this state machine', { reason: errorName });
-              return;
+              return undefined;
+            }
+            if (errorName === 'InvalidToken' && token !== undefined) {
+              // A token kept by an earlier sweep, expired (they last 24 hours): from the first page.
+              log.info('The saved page token expired; listing from the first page', { status });
+              nextToken = undefined;
+              continue;
             }
             failed++;
             problems.push(`ListExecutions of ${machine.name} (${status}) failed (${errorName})`);
-            log.error('Could not list the executions; the next sweep tries again', {
+            log.error('Could not list the executions; the next pass tries again', {
               status,
               error,
             });
             break;
           }
-          if (!page) break;
           listedAny = true;
           const executions = (page.executions ?? [])
             .map((item) => listedExecution(item, machine))
@@ -500,23 +546,101 @@ export function createExecutionSweeper(
           const inLookback = executions.filter((e) => e.startDate >= lookbackStart);
           counts.listed += inLookback.length;
           await sweepPage(inLookback, policy, liveSince, log);
+          // Cut short inside the page: the next sweep lists it again.
+          if (truncated) return here;
           // Newest first: once a page reaches the lookback start, later pages are older still.
           nextToken = reachedLookbackStart(executions, lookbackStart) ? undefined : page.nextToken;
-        } while (nextToken && !truncated);
-        if (truncated) break;
+          if (!nextToken) break;
+        }
       }
       if (listedAny) counts.stateMachines++;
+      return undefined;
+    };
+
+    const cursorStore = createCursorStore({
+      ...deps.cursorTable,
+      key: idempotencyKeyPrefixes(deps.idempotencyKeyPrefix).sweepCursor,
+      owner: randomUUID(),
+      now,
+    });
+    let overlapped = false;
+    let passMinutes: number | undefined;
+
+    /** The cursor with this sweep's lease on it; undefined when the table cannot be read. */
+    const acquireCursor = async (): Promise<SweepCursor | 'held' | undefined> => {
+      try {
+        return await cursorStore.acquire(now() + context.getRemainingTimeInMillis());
+      } catch (error) {
+        logger.warn('Could not read the sweep cursor; sweeping in rotation, without one', {
+          errorName: awsErrorName(error),
+        });
+        return undefined;
+      }
+    };
+
+    /** Sweeps the machines from the cursor on, advancing it after each; without one, in rotation. */
+    const sweepFromCursor = async (cursor: SweepCursor | undefined): Promise<void> => {
+      const machines = await scopedMachines();
+      const order = cursor
+        ? sweepOrder(machines, cursor)
+        : {
+            machines: rotate(machines, Math.floor(startedAt / (sweeper.periodMinutes * 60_000))),
+            resume: undefined,
+            passStart: -1,
+          };
+      const passEnd = (order.passStart - 1 + order.machines.length) % order.machines.length;
+      let position: SweepCursor = cursor ?? {};
+      let writing = cursor !== undefined;
+      for (let k = 0; k < order.machines.length && !truncated; k++) {
+        const machine = order.machines[k];
+        const machineStartedAt = now();
+        const resume = await sweepMachine(machine, k === 0 ? order.resume : undefined);
+        if (!writing) continue;
+        if (resume) {
+          position = { ...position, resume };
+        } else {
+          const passStartedAt = k === order.passStart ? machineStartedAt : position.passStartedAt;
+          const endsPass = k === passEnd && passStartedAt !== undefined;
+          if (endsPass) passMinutes = Math.round((now() - passStartedAt) / 6_000) / 10;
+          position = { after: machine.arn, passStartedAt: endsPass ? undefined : passStartedAt };
+        }
+        try {
+          if (!(await cursorStore.advance(position))) {
+            logger.warn('Another sweep took the cursor over; stopping here');
+            overlapped = true;
+            return;
+          }
+        } catch (error) {
+          // Sweeping on is safe: the next sweep starts from the last position written.
+          logger.warn('Could not advance the sweep cursor; the next sweep repeats these machines', {
+            errorName: awsErrorName(error),
+          });
+          writing = false;
+        }
+      }
     };
 
     try {
-      const machines = await scopedMachines();
-      const sweepNumber = Math.floor(startedAt / (sweeper.periodMinutes * 60_000));
-      for (const machine of rotate(machines, sweepNumber)) {
-        if (truncated) break;
-        await sweepMachine(machine);
+      const cursor = await acquireCursor();
+      if (cursor === 'held') {
+        overlapped = true;
+        logger.info('Another sweep holds the cursor; this one sweeps nothing');
+      } else {
+        try {
+          await sweepFromCursor(cursor);
+        } finally {
+          if (cursor) await cursorStore.release().catch(() => undefined);
+        }
       }
 
-      const summary: SweepSummary = { ...counts, outOfScope, truncated, failed };
+      const summary: SweepSummary = {
+        ...counts,
+        outOfScope,
+        truncated,
+        failed,
+        overlapped,
+        ...(passMinutes === undefined ? {} : { passMinutes }),
+      };
       metrics.addMetric(METRIC.listed, MetricUnit.Count, summary.listed);
       metrics.addMetric(METRIC.enqueued, MetricUnit.Count, summary.enqueued);
       metrics.addMetric(METRIC.alreadyHandled, MetricUnit.Count, summary.alreadyHandled);
@@ -524,6 +648,16 @@ export function createExecutionSweeper(
       metrics.addMetric(METRIC.beforeLiveHealing, MetricUnit.Count, summary.beforeLiveHealing);
       metrics.addMetric(METRIC.truncated, MetricUnit.Count, truncated ? 1 : 0);
       metrics.addMetric(METRIC.failed, MetricUnit.Count, failed);
+      metrics.addMetric(METRIC.overlapped, MetricUnit.Count, overlapped ? 1 : 0);
+      if (passMinutes !== undefined) {
+        metrics.addMetric(METRIC.passMinutes, MetricUnit.Count, passMinutes);
+        if (passMinutes > sweeper.lookbackHours * 60) {
+          logger.warn(
+            'A pass over every scoped machine took longer than the lookback: failures may be missed. Raise sweeper.requestsPerSecond or lookbackHours, or narrow the scope',
+            { passMinutes, lookbackHours: sweeper.lookbackHours },
+          );
+        }
+      }
       if (truncated) {
         logger.warn(
           'The sweep stopped before the Lambda deadline; the next sweep covers the rest',

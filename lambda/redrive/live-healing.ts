@@ -19,6 +19,7 @@
 import { createHash } from 'node:crypto';
 import type { RedriveConfig } from '../shared/autoheal-config';
 import { REDRIVABLE_STATUSES, type RedrivableStatus } from '../shared/config/redrive-config';
+import { scopeIndexOf } from '../shared/config/scope-index';
 import { HEALING_STATE, REDRIVE_WINDOW_DAYS } from '../shared/contract';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -400,13 +401,11 @@ export function liveSinceOf(
   machine: ScopedStateMachine,
   status: string,
 ): number | undefined {
-  const covering: number[] = [];
-  config.stateMachineArns.forEach((arn, i) => {
-    if (arn === machine.arn) covering.push(document.arns[i]);
-  });
-  config.stateMachineNamePrefixes.forEach((prefix, i) => {
-    if (machine.name.startsWith(prefix)) covering.push(document.prefixes[i]);
-  });
+  const entries = scopeIndexOf(config).coveringEntries(machine.arn, machine.name);
+  const covering = [
+    ...entries.arns.map((i) => document.arns[i]),
+    ...entries.prefixes.map((i) => document.prefixes[i]),
+  ];
   const inScope = covering.filter(isTime);
   if (inScope.length === 0) return undefined;
   const policy = Object.hasOwn(document.machines, machine.name)

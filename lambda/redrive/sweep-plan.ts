@@ -7,10 +7,20 @@
 import { createHash } from 'node:crypto';
 import type { RedrivePolicy } from '../shared/autoheal-config';
 import { delayBeforeAttempt } from '../shared/backoff';
+import {
+  policyFor,
+  REDRIVABLE_STATUSES,
+  type RedrivableStatus,
+  type SweeperHandlerConfig,
+} from '../shared/config/redrive-config';
 import { REDRIVE_WINDOW_DAYS, SFN_EVENT } from '../shared/contract';
+import { STATE_MACHINE_ARN } from '../shared/state-machine-names';
 import { failureKey, redriveIdempotencyKey } from './decide';
 
 const HOUR_MS = 60 * 60 * 1000;
+
+/** Time the sweeper keeps for itself before the Lambda deadline, by default. */
+export const DEFAULT_DEADLINE_MARGIN_MS = 30_000;
 const DAY_MS = 24 * HOUR_MS;
 
 /**
@@ -217,9 +227,10 @@ export function sweptStatusChange(execution: ListedExecution, now: number): Swep
 }
 
 /**
- * The order in which one sweep visits the state machines: rotated by one
- * place per sweep, so a sweep cut short by the Lambda deadline does not
- * starve the same machines every time.
+ * The order in which one sweep visits the state machines when it has no
+ * cursor (the idempotency table could not be read): rotated by one place per
+ * sweep, so a sweep cut short by the Lambda deadline does not starve the same
+ * machines every time. With a cursor, see `sweepOrder` in `sweep-cursor.ts`.
  */
 export function rotate<T>(items: readonly T[], sweepNumber: number): T[] {
   if (items.length === 0) return [];
@@ -268,5 +279,98 @@ export function createPacer(options: PacerOptions): Pacer {
       if (wait > 0) await options.sleep(wait);
       nextSlot = options.now() + intervalMs;
     },
+  };
+}
+
+/**
+ * The statuses the sweeper lists for a machine with this policy, in listing
+ * order: one ListExecutions call each at least.
+ */
+export function sweptStatuses(policy: Pick<RedrivePolicy, 'statuses'>): RedrivableStatus[] {
+  return REDRIVABLE_STATUSES.filter((s) => policy.statuses.includes(s));
+}
+
+/** What covering the whole scope once (a pass) costs the sweeper, estimated at synth. */
+export interface SweepCoverage {
+  /** State machines counted: those listed by ARN, plus `machinesByPrefix`. */
+  readonly machines: number;
+  /** ListExecutions calls of a pass, one per machine and swept status (more with many failures). */
+  readonly callsPerPass: number;
+  /** List calls one sweep makes at most: its time before the deadline margin at `requestsPerSecond`. */
+  readonly callsPerSweep: number;
+  /** ListStateMachines pages each sweep spends before it lists executions (name prefixes only). */
+  readonly listStateMachinesPerSweep: number;
+  /** Sweeps a pass spans. */
+  readonly sweepsPerPass: number;
+  /** Minutes between two sweeps of the same machine, at most: sweeps per pass × period. */
+  readonly passMinutes: number;
+  /** Minutes of the lookback. */
+  readonly lookbackMinutes: number;
+  /** Every machine is swept at least once per lookback. */
+  readonly covered: boolean;
+}
+
+/** How the sweeper runs, for {@link sweepCoverage}. */
+export interface SweepCoverageOptions {
+  /** The sweeper function's timeout. */
+  readonly timeoutMs: number;
+  /** @default {@link DEFAULT_DEADLINE_MARGIN_MS} */
+  readonly deadlineMarginMs?: number;
+  /**
+   * State machines the name prefixes match (unknown at synth).
+   * @default 0
+   */
+  readonly machinesByPrefix?: number;
+  /**
+   * ListStateMachines pages a sweep reads when the scope has name prefixes
+   * (1,000 state machines of the account and region a page).
+   * @default 1
+   */
+  readonly listStateMachinesPages?: number;
+}
+
+/**
+ * Whether the sweeper, paced at `sweeper.requestsPerSecond` and cut at its
+ * deadline, sweeps every scoped machine at least once per `lookbackHours`.
+ * The call count is the sweeper's own: one ListExecutions page per machine and
+ * status it redrives ({@link sweptStatuses} of its effective policy), plus the
+ * ListStateMachines pages of each sweep when the scope has name prefixes.
+ *
+ * @example
+ * ```ts
+ * const coverage = sweepCoverage(config, { timeoutMs: 300_000 });
+ * if (!coverage.covered) warn(`a pass takes ${coverage.passMinutes} min`);
+ * ```
+ */
+export function sweepCoverage(
+  config: SweeperHandlerConfig,
+  options: SweepCoverageOptions,
+): SweepCoverage {
+  const { sweeper } = config;
+  const statusesOf = (name: string) => sweptStatuses(policyFor(config, name)).length;
+  const byArn = config.stateMachineArns.reduce(
+    (calls, arn) => calls + statusesOf(STATE_MACHINE_ARN.exec(arn)?.[1] ?? ''),
+    0,
+  );
+  const machinesByPrefix = options.machinesByPrefix ?? 0;
+  const callsPerPass = byArn + machinesByPrefix * sweptStatuses(config).length;
+  const listStateMachinesPerSweep =
+    config.stateMachineNamePrefixes.length > 0 ? (options.listStateMachinesPages ?? 1) : 0;
+  const listingMs = options.timeoutMs - (options.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS);
+  // The pacer's first call goes at once, the others 1 / requestsPerSecond apart.
+  const callsPerSweep = Math.floor((listingMs / 1000) * sweeper.requestsPerSecond) + 1;
+  const executionCallsPerSweep = Math.max(1, callsPerSweep - listStateMachinesPerSweep);
+  const sweepsPerPass = Math.max(1, Math.ceil(callsPerPass / executionCallsPerSweep));
+  const passMinutes = sweepsPerPass * sweeper.periodMinutes;
+  const lookbackMinutes = sweeper.lookbackHours * 60;
+  return {
+    machines: config.stateMachineArns.length + machinesByPrefix,
+    callsPerPass,
+    callsPerSweep,
+    listStateMachinesPerSweep,
+    sweepsPerPass,
+    passMinutes,
+    lookbackMinutes,
+    covered: passMinutes <= lookbackMinutes,
   };
 }

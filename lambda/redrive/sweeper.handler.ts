@@ -27,17 +27,21 @@ import { parseLiveSinceDocument } from './live-healing';
 const logger = new Logger({ serviceName: SWEEPER_SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SWEEPER_SERVICE_NAME });
 
+const dynamodb = autohealClient(DynamoDBClient);
+const tableName = requireEnv(ENV.idempotencyTable);
+
 const sweep = createExecutionSweeper({
   config: readNormalisedConfig<SweeperHandlerConfig>(ENV.redriveConfig),
   sfn: autohealClient(SFNClient),
   sqs: autohealClient(SQSClient),
   idempotencyKeyPrefix: process.env[ENV.idempotencyKeyPrefix] || undefined,
   persistenceStore: new DynamoDBPersistenceLayer({
-    tableName: requireEnv(ENV.idempotencyTable),
+    tableName,
     keyAttr: IDEMPOTENCY_TABLE.partitionKey,
     expiryAttr: IDEMPOTENCY_TABLE.timeToLive,
-    awsSdkV3Client: autohealClient(DynamoDBClient),
+    awsSdkV3Client: dynamodb,
   }),
+  cursorTable: { dynamodb, tableName },
   workQueueUrl: requireEnv(ENV.workQueueUrl),
   liveSince: parseLiveSinceDocument(requireEnv(ENV.liveSince)),
   logger,

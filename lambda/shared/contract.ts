@@ -170,6 +170,11 @@ export function idempotencyKeyPrefixes(prefix: string = DEFAULT_IDEMPOTENCY_KEY_
     rerunLineage: `${prefix}-appflow-rerun-of#`,
     /** `id` of the record listing a flow's recent re-activations. */
     reactivations: `${prefix}-appflow-reactivations#`,
+    /**
+     * `id` of the sweeper's cursor: where the last sweep stopped, and which
+     * sweep holds it now. One record per installation; only the sweeper writes it.
+     */
+    sweepCursor: `${prefix}-sweeper-cursor`,
   } as const;
 }
 

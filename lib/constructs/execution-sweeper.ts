@@ -1,13 +1,15 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { DEFAULT_DEADLINE_MARGIN_MS, sweepCoverage } from '../../lambda/redrive/sweep-plan';
 import type { RedriveConfig, SweeperHandlerConfig } from '../../lambda/shared/autoheal-config';
 import {
   DEFAULT_IDEMPOTENCY_KEY_PREFIX,
   ENV,
+  idempotencyKeyPrefixes,
   SWEEPER_SERVICE_NAME,
 } from '../../lambda/shared/contract';
 import { nagResourceFinding } from '../nag';
@@ -20,7 +22,8 @@ import { scopedStateMachineArns, stateMachinePrefixPatterns } from './state-mach
 /**
  * The sweeper's timeout. It stops listing well before it (see the handler's
  * deadline margin), and it is never longer than the shortest period (5 min), so
- * two sweeps do not overlap.
+ * two scheduled sweeps do not overlap (a late tick or a manual invoke may: the
+ * cursor's lease lets only one of them sweep).
  */
 const SWEEP_TIMEOUT = Duration.minutes(5);
 
@@ -29,7 +32,7 @@ export interface ExecutionSweeperProps {
   readonly config: RedriveConfig;
   /** The redrive buffer whose work queue the sweeper feeds (it is not its consumer). */
   readonly buffer: EventBuffer;
-  /** The redrive path's idempotency table: the sweeper only reads it. */
+  /** The redrive path's idempotency table: the sweeper reads it, and writes only its cursor record. */
   readonly idempotencyTable: IdempotencyTable;
   /**
    * Since when each scoped state machine has been under live healing: the
@@ -144,10 +147,65 @@ export class ExecutionSweeper extends Construct {
           'ListStateMachines supports no resource-level permissions (its resource must be *); the sweeper calls it to find the state machines of the configured name prefixes, and it reveals names only.',
       });
     }
+    warnOfUncoveredScope(this, config);
+
     props.buffer.grantSend(this.handler);
     props.idempotencyTable.table.grant(fn, 'dynamodb:GetItem');
-    props.idempotencyTable.grantKeyUse(fn, { readOnly: true });
+    // The cursor record (see sweep-cursor.ts): conditional updates only, on its one key.
+    const cursorKey = idempotencyKeyPrefixes(
+      props.idempotencyKeyPrefix ?? DEFAULT_IDEMPOTENCY_KEY_PREFIX,
+    ).sweepCursor;
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'OwnSweepCursorOnly',
+        actions: ['dynamodb:UpdateItem'],
+        resources: [props.idempotencyTable.table.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [cursorKey] } },
+      }),
+    );
+    // Writing the cursor encrypts it: the write half of the key use too.
+    props.idempotencyTable.grantKeyUse(fn);
   }
+}
+
+/**
+ * Warns at synth when the sweeper, at its pace and within its timeout, cannot
+ * sweep every machine listed by ARN at least once per `lookbackHours`: the
+ * failures of a machine it reaches too late are left to their events alone.
+ * Machines matched by name prefixes are unknown at synth and not counted.
+ */
+function warnOfUncoveredScope(scope: Construct, config: RedriveConfig): void {
+  if (!config.sweeper.enabled) return;
+  const coverage = sweepCoverage(config, { timeoutMs: SWEEP_TIMEOUT.toMilliseconds() });
+  if (coverage.covered) return;
+  const { sweeper } = config;
+  const count = (n: number) => n.toLocaleString('en-US');
+  // The rate at which the sweeps of one lookback make a whole pass.
+  const sweepsPerLookback = Math.max(
+    1,
+    Math.floor(coverage.lookbackMinutes / sweeper.periodMinutes),
+  );
+  const listingSeconds = (SWEEP_TIMEOUT.toMilliseconds() - DEFAULT_DEADLINE_MARGIN_MS) / 1000;
+  const neededRate =
+    Math.ceil(
+      ((coverage.callsPerPass / sweepsPerLookback + coverage.listStateMachinesPerSweep) /
+        listingSeconds) *
+        100,
+    ) / 100;
+  Annotations.of(scope).addWarningV2(
+    'autoheal:sweepCoverage',
+    `The sweeper cannot sweep every state machine within redrive.sweeper.lookbackHours (${sweeper.lookbackHours} h): ` +
+      `${count(coverage.machines)} state machines listed by ARN need ${count(coverage.callsPerPass)} ListExecutions calls a pass (one per machine and redriven status); ` +
+      `at requestsPerSecond ${sweeper.requestsPerSecond} a sweep makes at most ${count(coverage.callsPerSweep)} calls` +
+      `${coverage.listStateMachinesPerSweep > 0 ? ` (${coverage.listStateMachinesPerSweep} of them ListStateMachines)` : ''} before its ${SWEEP_TIMEOUT.toMinutes()}-minute timeout, ` +
+      `so a pass takes ${count(coverage.sweepsPerPass)} sweeps × ${sweeper.periodMinutes} min = ${count(coverage.passMinutes)} min > ${count(coverage.lookbackMinutes)} min. ` +
+      `Failures of a machine the sweeper reaches too late are healed only if their event arrives. ` +
+      (config.stateMachineNamePrefixes.length > 0
+        ? `The state machines of the ${config.stateMachineNamePrefixes.length} name prefixes are not counted (unknown at synth): each adds a call per redriven status. `
+        : '') +
+      `Raise requestsPerSecond to ${neededRate} or more (ListExecutions' quota is 2 per second in most regions, shared with your other callers), ` +
+      `lower periodMinutes, or raise lookbackHours to ${Math.ceil(coverage.passMinutes / 60)} or more.`,
+  );
 }
 
 /** What the sweeper needs: scope, policies and sweeper options, not the buffer's processing options or the handler's keys. */

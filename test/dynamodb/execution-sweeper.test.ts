@@ -27,6 +27,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import 'aws-sdk-client-mock-jest';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   createExecutionSweeper,
   SweepIncompleteError,
@@ -40,6 +41,8 @@ import {
 import { sweptStatusChange } from '../../lambda/redrive/sweep-plan';
 import { parseRedriveConfig, type RedriveConfig } from '../../lambda/shared/autoheal-config';
 import {
+  IDEMPOTENCY_TABLE,
+  idempotencyKeyPrefixes,
   LIVE_HEALING_CLOCK,
   MESSAGE_ATTRIBUTES,
   SWEEPER_SERVICE_NAME,
@@ -230,6 +233,7 @@ function buildSweeper(sweepConfig: RedriveConfig, clock: Clock, options: Sweeper
     sfn: new SFNClient({}),
     sqs: new SQSClient({}),
     persistenceStore: options.persistenceStore ?? table.persistenceLayer(),
+    cursorTable: { dynamodb: table.client, tableName: table.tableName },
     workQueueUrl: WORK_QUEUE_URL,
     liveSince: options.liveSince ?? liveSinceFor(sweepConfig),
     logger,
@@ -237,13 +241,17 @@ function buildSweeper(sweepConfig: RedriveConfig, clock: Clock, options: Sweeper
     now: clock.now,
     sleep: clock.sleep,
   });
-  const deadline = NOW + (options.remainingMs ?? 5 * 60_000);
+  const remainingMs = options.remainingMs ?? 5 * 60_000;
   const metricValues = () =>
     jest
       .mocked(metrics.addMetric)
       .mock.calls.map(([name, , value]) => [name, value] as [string, number]);
   return {
-    sweep: () => sweep({ getRemainingTimeInMillis: () => deadline - clock.now() }),
+    /** One invocation: its deadline is `remainingMs` from the clock's now. */
+    sweep: () => {
+      const deadline = clock.now() + remainingMs;
+      return sweep({ getRemainingTimeInMillis: () => deadline - clock.now() });
+    },
     counted,
     metricValues,
   };
@@ -299,6 +307,8 @@ describe('the sweeper', () => {
       beforeLiveHealing: 0,
       truncated: false,
       failed: 0,
+      overlapped: false,
+      passMinutes: 0,
     });
     expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
     const [message] = sentMessages();
@@ -344,6 +354,8 @@ describe('the sweeper', () => {
       ['SweepBeforeLiveHealing', 0],
       ['SweepTruncated', 0],
       ['SweepFailed', 0],
+      ['SweepOverlapped', 0],
+      ['SweepPassMinutes', 0],
     ]);
   });
 
@@ -917,5 +929,240 @@ describe('the sweeper', () => {
 
     // Assess
     expect(summary).toMatchObject({ enqueued: 1, alreadyHandled: 0, failed: 0 });
+  });
+});
+
+describe('the sweeper over more machines than one sweep reaches', () => {
+  /** Machine names that sort as they are numbered. */
+  const names = (from: number, to: number) =>
+    Array.from({ length: to - from }, (_, i) => `m-${String(from + i).padStart(4, '0')}`);
+  /** The ListExecutions calls so far: machine name, status, page token. */
+  const listCalls = () =>
+    sfnMock.commandCalls(ListExecutionsCommand).map(({ args: [command] }) => ({
+      machine: command.input.stateMachineArn?.split(':').at(-1) as string,
+      status: command.input.statusFilter as string,
+      nextToken: command.input.nextToken,
+    }));
+  /** Runs one sweep an hour (or `afterMs`) after the last, and returns the calls it made. */
+  const sweepAnHourLater = async (
+    clock: Clock,
+    sweep: () => Promise<SweepSummary>,
+    afterMs = HOUR_MS,
+  ) => {
+    await clock.sleep(afterMs);
+    const before = listCalls().length;
+    const summary = await sweep();
+    return { summary, calls: listCalls().slice(before) };
+  };
+  /** 2 calls a second for 30 s past the margin: 61 calls, 30 machines and a half, a sweep. */
+  const SHORT_SWEEP_MS = 60_000;
+
+  it('sweeps 300 machines over consecutive sweeps, each once a pass and none twice in a sweep', async () => {
+    // Prepare
+    const clock = fakeClock();
+    fakeStepFunctions([], { clock });
+    const scope = arnConfig({ requestsPerSecond: 2 }, names(0, 300));
+    const { sweep } = buildSweeper(scope, clock, { remainingMs: SHORT_SWEEP_MS });
+
+    // Act
+    const sweeps: Awaited<ReturnType<typeof sweepAnHourLater>>[] = [];
+    while (sweeps.length < 30 && !sweeps.some((s) => s.summary.passMinutes !== undefined)) {
+      sweeps.push(await sweepAnHourLater(clock, sweep));
+    }
+
+    // Assess
+    expect(sweeps).toHaveLength(10);
+    // The last sweep goes on into the next pass with the time it has left.
+    const failedListings = sweeps.flatMap((s) => s.calls).filter((c) => c.status === 'FAILED');
+    expect(failedListings.slice(0, 300).map((c) => c.machine)).toEqual(names(0, 300));
+    for (const { calls } of sweeps) {
+      const keys = calls.map((c) => `${c.machine} ${c.status}`);
+      expect(new Set(keys).size).toBe(keys.length);
+      expect(calls.length).toBeLessThanOrEqual(61);
+    }
+    // Nine hours between the first and the last sweep, plus the half minute each sweep took.
+    expect(sweeps.at(-1)?.summary.passMinutes).toBeGreaterThanOrEqual(9 * 60);
+    expect(sweeps.at(-1)?.summary.passMinutes).toBeLessThanOrEqual(9 * 60 + 10 * 0.5);
+    expect(sweeps.slice(0, -1).every((s) => s.summary.truncated)).toBe(true);
+  }, 30_000);
+
+  it('picks up after the last machine it finished when the scope changed, that one gone, new ones in', async () => {
+    // Prepare: the first sweep ends inside m-0030
+    const clock = fakeClock();
+    fakeStepFunctions([], { clock });
+    const before = buildSweeper(arnConfig({ requestsPerSecond: 2 }, names(0, 100)), clock, {
+      remainingMs: SHORT_SWEEP_MS,
+    });
+    const first = await sweepAnHourLater(clock, before.sweep);
+    const lastDone = 'm-0029';
+    expect(first.calls.at(-1)).toMatchObject({ machine: 'm-0030', status: 'FAILED' });
+    const widenedAndNarrowed = [
+      ...names(0, 100).filter((name) => name !== lastDone && name !== 'm-0030'),
+      'm-0010a',
+      'm-0029a',
+      'm-0500',
+    ];
+    const after = buildSweeper(arnConfig({ requestsPerSecond: 2 }, widenedAndNarrowed), clock, {
+      remainingMs: SHORT_SWEEP_MS,
+    });
+
+    // Act
+    const next = [];
+    for (let i = 0; i < 4; i++) next.push(await sweepAnHourLater(clock, after.sweep));
+
+    // Assess
+    const swept = next.flatMap((s) => s.calls).filter((c) => c.status === 'FAILED');
+    expect(swept[0].machine).toBe('m-0029a');
+    expect(new Set(swept.map((c) => c.machine))).toEqual(new Set(widenedAndNarrowed));
+    expect(next.filter((s) => s.summary.passMinutes !== undefined)).toHaveLength(1);
+  });
+
+  it('sweeps again the machine a sweep died in, and skips none', async () => {
+    // Prepare: the first sweep dies on its 11th wait for the pacer, after listing m-0005's FAILED
+    const clock = fakeClock();
+    fakeStepFunctions([], { clock });
+    const scope = arnConfig({ requestsPerSecond: 2 }, names(0, 40));
+    let waits = 0;
+    const dying = {
+      now: clock.now,
+      sleep: async (ms: number) => {
+        if (++waits === 11) throw new Error('the invocation ended');
+        await clock.sleep(ms);
+      },
+    };
+    await expect(buildSweeper(scope, dying).sweep()).rejects.toThrow('the invocation ended');
+    const beforeCrash = listCalls();
+
+    // Act
+    const next = await sweepAnHourLater(clock, buildSweeper(scope, clock).sweep);
+
+    // Assess
+    expect(beforeCrash.at(-1)).toEqual({
+      machine: 'm-0005',
+      status: 'FAILED',
+      nextToken: undefined,
+    });
+    expect(next.calls.slice(0, 2)).toEqual([
+      { machine: 'm-0005', status: 'FAILED', nextToken: undefined },
+      { machine: 'm-0005', status: 'TIMED_OUT', nextToken: undefined },
+    ]);
+    const swept = [...beforeCrash, ...next.calls].filter((c) => c.status === 'FAILED');
+    expect(new Set(swept.map((c) => c.machine))).toEqual(new Set(names(0, 40)));
+  });
+
+  it('lets one of two overlapping sweeps sweep, and the other sweep nothing', async () => {
+    // Prepare
+    const clock = fakeClock();
+    fakeStepFunctions([], { clock });
+    const scope = arnConfig({}, names(0, 20));
+    const one = buildSweeper(scope, clock);
+    const other = buildSweeper(scope, fakeClock());
+
+    // Act
+    const summaries = await Promise.all([one.sweep(), other.sweep()]);
+
+    // Assess
+    expect(summaries.map((s) => s.overlapped).sort()).toEqual([false, true]);
+    const failedListings = listCalls().filter((c) => c.status === 'FAILED');
+    expect(failedListings.map((c) => c.machine)).toEqual(names(0, 20));
+  });
+
+  it('waits out the lease of a sweep that died holding it, then goes on from its cursor', async () => {
+    // Prepare: a dead sweep's lease until a minute from now, its cursor after m-0004
+    const clock = fakeClock();
+    fakeStepFunctions([], { clock });
+    await table.client.send(
+      new PutItemCommand({
+        TableName: table.tableName,
+        Item: {
+          [IDEMPOTENCY_TABLE.partitionKey]: { S: idempotencyKeyPrefixes().sweepCursor },
+          sweepAfter: { S: machineArn('m-0004') },
+          leaseOwner: { S: 'a sweep that died' },
+          leaseUntil: { N: String(NOW + MINUTE_MS) },
+        },
+      }),
+    );
+    const { sweep } = buildSweeper(arnConfig({}, names(0, 10)), clock);
+
+    // Act
+    const whileHeld = await sweep();
+    await clock.sleep(2 * MINUTE_MS);
+    const afterwards = await sweep();
+
+    // Assess
+    expect(whileHeld.overlapped).toBe(true);
+    const machines = listCalls()
+      .filter((c) => c.status === 'FAILED')
+      .map((c) => c.machine);
+    expect(machines).toEqual([...names(5, 10), ...names(0, 5)]);
+    expect(afterwards).toMatchObject({ overlapped: false, stateMachines: 10 });
+  });
+
+  it('lists a machine from its first page when the page token a sweep kept has expired', async () => {
+    // Prepare: the cursor keeps a token of m-0000's FAILED pages that Step Functions no longer takes
+    const clock = fakeClock();
+    fakeStepFunctions([], { clock });
+    sfnMock.on(ListExecutionsCommand, { nextToken: 'expired' }).rejects(
+      new SFNServiceException({
+        name: 'InvalidToken',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'Invalid Token: expired',
+      }),
+    );
+    const resume = { arn: machineArn('m-0000'), status: 'FAILED', nextToken: 'expired' };
+    await table.client.send(
+      new PutItemCommand({
+        TableName: table.tableName,
+        Item: {
+          [IDEMPOTENCY_TABLE.partitionKey]: { S: idempotencyKeyPrefixes().sweepCursor },
+          sweepResume: { S: JSON.stringify(resume) },
+        },
+      }),
+    );
+    const { sweep } = buildSweeper(arnConfig({}, names(0, 2)), clock);
+
+    // Act
+    const summary = await sweep();
+
+    // Assess
+    expect(listCalls()).toEqual([
+      { machine: 'm-0000', status: 'FAILED', nextToken: 'expired' },
+      { machine: 'm-0000', status: 'FAILED', nextToken: undefined },
+      { machine: 'm-0000', status: 'TIMED_OUT', nextToken: undefined },
+      { machine: 'm-0001', status: 'FAILED', nextToken: undefined },
+      { machine: 'm-0001', status: 'TIMED_OUT', nextToken: undefined },
+    ]);
+    expect(summary).toMatchObject({ failed: 0, stateMachines: 2 });
+  });
+
+  it('picks a machine with more pages than one sweep lists up at the page it stopped at', async () => {
+    // Prepare: 2,500 failures of m-0000 (not due yet: no record reads), 2 calls a sweep
+    const clock = fakeClock();
+    const many = Array.from({ length: 2500 }, () =>
+      failure({ machine: 'm-0000', stoppedAgo: 5 * MINUTE_MS }),
+    );
+    fakeStepFunctions(many, { clock });
+    const { sweep } = buildSweeper(arnConfig({}, names(0, 2)), clock, { remainingMs: 31_500 });
+
+    // Act
+    const sweeps = [];
+    for (let i = 0; i < 3; i++) sweeps.push(await sweepAnHourLater(clock, sweep, 0));
+
+    // Assess
+    expect(sweeps.map((s) => s.calls)).toEqual([
+      [
+        { machine: 'm-0000', status: 'FAILED', nextToken: undefined },
+        { machine: 'm-0000', status: 'FAILED', nextToken: '1000' },
+      ],
+      [
+        { machine: 'm-0000', status: 'FAILED', nextToken: '2000' },
+        { machine: 'm-0000', status: 'TIMED_OUT', nextToken: undefined },
+      ],
+      [
+        { machine: 'm-0001', status: 'FAILED', nextToken: undefined },
+        { machine: 'm-0001', status: 'TIMED_OUT', nextToken: undefined },
+      ],
+    ]);
   });
 });

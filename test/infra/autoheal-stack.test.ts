@@ -448,7 +448,7 @@ describe('the sweeper', () => {
     expect(config).not.toHaveProperty('processing');
   });
 
-  it('may list the executions of the scoped state machines only, find those of the prefixes, enqueue, and read records', () => {
+  it('may list the executions of the scoped state machines only, find those of the prefixes, enqueue, read records, and update its cursor', () => {
     // Prepare & Act
     const { template } = buildStack(scopedConfig, { env });
 
@@ -495,6 +495,15 @@ describe('the sweeper', () => {
             Effect: 'Allow',
             Action: 'dynamodb:GetItem',
             Resource: [getAtt('IdempotencyTable')],
+          },
+          {
+            Sid: 'OwnSweepCursorOnly',
+            Effect: 'Allow',
+            Action: 'dynamodb:UpdateItem',
+            Resource: getAtt('IdempotencyTable'),
+            Condition: {
+              'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['autoheal-sweeper-cursor'] },
+            },
           },
         ],
       },

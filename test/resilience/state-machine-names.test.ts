@@ -56,6 +56,7 @@ function sweeper() {
       tableName: rig.tableName,
       awsSdkV3Client: dynamodb,
     }),
+    cursorTable: { dynamodb, tableName: rig.tableName },
     workQueueUrl: rig.workQueueUrl,
     liveSince: liveSinceFor(config),
     logger,

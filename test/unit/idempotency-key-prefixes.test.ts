@@ -16,6 +16,8 @@ describe('idempotency key prefixes', () => {
       flowStart: 'autoheal-flow-start',
       rerunLineage: 'autoheal-appflow-rerun-of#',
       reactivations: 'autoheal-appflow-reactivations#',
+      // New with the sweeper's cursor: no record of before to keep, the app's key all the same.
+      sweepCursor: 'autoheal-sweeper-cursor',
     });
   });
 
@@ -25,6 +27,7 @@ describe('idempotency key prefixes', () => {
     ['flowStart', 'autoheal-1a2b3c4d-flow-start'],
     ['rerunLineage', 'autoheal-1a2b3c4d-appflow-rerun-of#'],
     ['reactivations', 'autoheal-1a2b3c4d-appflow-reactivations#'],
+    ['sweepCursor', 'autoheal-1a2b3c4d-sweeper-cursor'],
   ] as const)(
     'derive the %s key from the installation prefix in the environment',
     (kind, expected) => {

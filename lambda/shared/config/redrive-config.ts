@@ -7,6 +7,7 @@
  * `parseRedriveConfig` are in `redrive-schema.ts`.
  */
 import type { RedriveConfig, RedrivePolicy, RedrivePolicyOverride } from './redrive-schema';
+import { scopeIndexOf } from './scope-index';
 
 export type {
   ErrorPolicy,
@@ -82,17 +83,17 @@ export type RedriveHandlerConfig = Omit<RedriveConfig, 'processing' | 'sweeper' 
 /** What the sweeper reads from the same variable: its own options too. */
 export type SweeperHandlerConfig = Omit<RedriveConfig, 'processing' | 'kmsKeyArns'>;
 
-export type RedriveScope = Pick<RedriveConfig, 'stateMachineArns' | 'stateMachineNamePrefixes'>;
+export { scopeIndexOf } from './scope-index';
 
-function hasScopedNamePrefix(config: RedriveScope, stateMachineName: string): boolean {
-  return config.stateMachineNamePrefixes.some((prefix) => stateMachineName.startsWith(prefix));
-}
+export type RedriveScope = Pick<RedriveConfig, 'stateMachineArns' | 'stateMachineNamePrefixes'>;
 
 /**
  * True when the scope names this state machine: one of its ARNs exactly, or a
  * name prefix under `statesArnPrefix` (`arn:PARTITION:states:REGION:ACCOUNT:`,
  * the deployment's own account and region, where prefix scope applies). A
- * Distributed Map child's `NAME/LABEL` counts as its parent machine.
+ * Distributed Map child's `NAME/LABEL` counts as its parent machine. A few hash
+ * lookups whatever the scope's size: the config's scope index
+ * ({@link scopeIndexOf}) is built on the first call and cached with the config.
  *
  * @example
  * ```ts
@@ -108,12 +109,13 @@ export function isStateMachineInScope(
   stateMachineArn: string,
   statesArnPrefix: string,
 ): boolean {
+  const scope = scopeIndexOf(config);
   const label = stateMachineArn.indexOf('/');
   const machineArn = label === -1 ? stateMachineArn : stateMachineArn.slice(0, label);
-  if (config.stateMachineArns.includes(machineArn)) return true;
+  if (scope.hasArn(machineArn)) return true;
   const home = `${statesArnPrefix}stateMachine:`;
   if (!machineArn.startsWith(home)) return false;
-  return hasScopedNamePrefix(config, machineArn.slice(home.length));
+  return scope.hasNamePrefixOf(machineArn.slice(home.length));
 }
 
 /**
@@ -122,10 +124,8 @@ export function isStateMachineInScope(
  * for ARNs that arrive from outside (events).
  */
 export function isNameInScope(config: RedriveScope, stateMachineName: string): boolean {
-  return (
-    hasScopedNamePrefix(config, stateMachineName) ||
-    config.stateMachineArns.some((arn) => arn.endsWith(`:stateMachine:${stateMachineName}`))
-  );
+  const scope = scopeIndexOf(config);
+  return scope.hasNamePrefixOf(stateMachineName) || scope.hasArnNamed(stateMachineName);
 }
 
 /** The effective policy for one state machine: the config's defaults plus its override. */

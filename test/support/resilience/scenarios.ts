@@ -313,6 +313,7 @@ export function lostEventsRun(options: {
           tableName: r.tableName,
           awsSdkV3Client: dynamodb,
         }),
+        cursorTable: { dynamodb, tableName: r.tableName },
         workQueueUrl: r.workQueueUrl,
         logger,
         metrics: new Metrics({
