@@ -1,49 +1,132 @@
 /**
- * How a handler reads its config section: the JSON the construct wrote, as
- * the synth-time parser normalised it, without validating it again.
+ * How a handler reads its config section: the file the construct wrote into
+ * the function's asset ({@link CONFIG_FILE_NAME} beside `index.js`), as the
+ * synth-time parser normalised it, without validating it again.
  *
  * Safe because (1) the construct writes nothing but the output of
  * `parseAutohealConfig` (less options the handler does not read), (2) a test
  * proves that output is a fixed point of the parser (parsing it again changes
- * nothing, for the default and for rich configs), and (3) the construct writes
- * {@link CONFIG_FORMAT} beside the JSON and this reader refuses any other, so
- * JSON written for another format, or by hand without it, fails at init with
- * one line naming the variable instead of being trusted. Validating again
- * would put zod in every bundle (see `test/unit/handler-bundles.test.ts`).
+ * nothing, for the default and for rich configs), and (3) the file carries
+ * {@link CONFIG_FORMAT} and this reader refuses any other, so a file written
+ * for another format, or by hand without it, fails at init with one line
+ * naming the file instead of being trusted. Validating again would put zod in
+ * every bundle (see `test/unit/handler-bundles.test.ts`).
+ *
+ * A file, not environment variables: Lambda allows 4 KB of environment in
+ * all, a scope of a thousand state machines takes some 100 KB. Values only
+ * known at deploy are placeholders ({@link CONFIG_PLACEHOLDER}) filled in
+ * here: ARNs in the function's own partition, region and account from
+ * {@link ENV.statesArnPrefix}, anything else from the short list in
+ * {@link ENV.configTokens}.
  */
-import { CONFIG_FORMAT, ENV } from './contract';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CONFIG_FILE_NAME, CONFIG_FORMAT, CONFIG_PLACEHOLDER, ENV } from './contract';
 import { requireEnv } from './errors';
 
+/** The config file as the construct writes it. */
+export interface ConfigFile {
+  /** {@link CONFIG_FORMAT} of the file. */
+  readonly format: string;
+  /** Normalised sections by {@link CONFIG_SECTION} name. */
+  readonly sections: Readonly<Record<string, unknown>>;
+  /** True when some string values are placeholders to fill in at init. */
+  readonly placeholders?: boolean;
+}
+
+/** Where the handler's config file is: {@link ENV.configFile}, else beside the bundle. */
+export function configFilePath(): string {
+  return process.env[ENV.configFile] || path.join(__dirname, CONFIG_FILE_NAME);
+}
+
+/** The pseudo parameters of the function's stack, from `arn:PARTITION:states:REGION:ACCOUNT:`. */
+function homeValues(): Record<string, string> {
+  const [, partition, , region, account] = requireEnv(ENV.statesArnPrefix).split(':');
+  return { P: partition, R: region, A: account };
+}
+
 /**
- * Reads the normalised config section in environment variable `name`.
- *
- * @throws Error naming the variable when its format is not {@link CONFIG_FORMAT},
- *   or it is not a JSON object
- * @example
- * ```ts
- * const config = readNormalisedConfig<RedriveHandlerConfig>(ENV.redriveConfig);
- * ```
+ * A `JSON.parse` reviver that fills in the placeholders of the file (built
+ * lazily: most configs have none, and a plain `JSON.parse` is faster).
  */
-export function readNormalisedConfig<T extends object>(name: string): T {
-  const format = process.env[ENV.configFormat];
-  if (format !== CONFIG_FORMAT) {
+function placeholderFiller(file: string): (key: string, value: unknown) => unknown {
+  let home: Record<string, string> | undefined;
+  let tokens: unknown[] | undefined;
+  const pseudo = new RegExp(`${CONFIG_PLACEHOLDER.pseudo}([PRA])`, 'g');
+  return (_key, value) => {
+    if (typeof value !== 'string' || !value.startsWith(CONFIG_PLACEHOLDER.placeholder)) {
+      return value;
+    }
+    if (value.startsWith(CONFIG_PLACEHOLDER.homeArn)) {
+      home ??= homeValues();
+      const values = home;
+      return value.slice(CONFIG_PLACEHOLDER.homeArn.length).replace(pseudo, (_m, p) => values[p]);
+    }
+    if (value.startsWith(CONFIG_PLACEHOLDER.token)) {
+      tokens ??= JSON.parse(requireEnv(ENV.configTokens)) as unknown[];
+      const index = Number(value.slice(CONFIG_PLACEHOLDER.token.length));
+      if (!Array.isArray(tokens) || typeof tokens[index] !== 'string') {
+        throw new Error(
+          `${ENV.configTokens} has no value ${index} for the config file ${file}: deploy the config with the Autoheal construct.`,
+        );
+      }
+      return tokens[index];
+    }
     throw new Error(
-      `${name} cannot be trusted: ${ENV.configFormat} is ${format === undefined ? 'not set' : JSON.stringify(format)}, this handler reads config format "${CONFIG_FORMAT}". ` +
-        'Deploy the config with the Autoheal construct of the same version as the handler instead of editing the variable.',
+      `The config file ${file} holds an unknown placeholder: deploy the config with the Autoheal construct of the same version as the handler.`,
     );
-  }
-  const text = requireEnv(name);
-  let value: unknown;
+  };
+}
+
+/** The config file, read and filled in (a handler reads it once, at init). */
+function readConfigFile(): ConfigFile {
+  const file = configFilePath();
+  let text: string;
   try {
-    value = JSON.parse(text);
+    text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     throw new Error(
-      `${name} is not JSON (${(error as Error).message}): deploy the config with the Autoheal construct.`,
+      `The config file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): deploy the function with the Autoheal construct, or set ${ENV.configFile}.`,
     );
   }
+  let content: ConfigFile;
+  try {
+    // The placeholders flag is near the start of the file: no reviver unless needed.
+    content = JSON.parse(
+      text,
+      text.includes('"placeholders":true') ? placeholderFiller(file) : undefined,
+    ) as ConfigFile;
+  } catch (error) {
+    throw new Error(
+      `The config file ${file} is not JSON (${(error as Error).message.split('\n')[0]}): deploy the config with the Autoheal construct.`,
+    );
+  }
+  if (content?.format !== CONFIG_FORMAT) {
+    throw new Error(
+      `The config file ${file} cannot be trusted: its format is ${content?.format === undefined ? 'not set' : JSON.stringify(content.format)}, this handler reads config format "${CONFIG_FORMAT}". ` +
+        'Deploy the config with the Autoheal construct of the same version as the handler instead of editing the file.',
+    );
+  }
+  return content;
+}
+
+/**
+ * Reads the normalised config section `section` ({@link CONFIG_SECTION}) from
+ * the function's config file.
+ *
+ * @throws Error naming the file when it cannot be read, its format is not
+ *   {@link CONFIG_FORMAT}, or the section is not a JSON object
+ * @example
+ * ```ts
+ * const config = readNormalisedConfig<RedriveHandlerConfig>(CONFIG_SECTION.redrive);
+ * ```
+ */
+export function readNormalisedConfig<T extends object>(section: string): T {
+  const content = readConfigFile();
+  const value = content.sections?.[section];
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new Error(
-      `${name} must be a JSON object: deploy the config with the Autoheal construct.`,
+      `The config file ${configFilePath()} has no ${section} section as a JSON object: deploy the config with the Autoheal construct.`,
     );
   }
   return value as T;

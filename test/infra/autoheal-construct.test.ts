@@ -12,10 +12,11 @@ import {
   parseAutohealConfig,
   type RedriveConfig,
 } from '../../lambda/shared/autoheal-config';
-import { ENV } from '../../lambda/shared/contract';
+import { CONFIG_SECTION, ENV } from '../../lambda/shared/contract';
 import { Autoheal, type AutohealProps, RedrivableStatus } from '../../lib/autoheal';
 import { configFromProps } from '../../lib/config-from-props';
 import { NOTIFICATION_TOPIC_POLICY_WARNING } from '../../lib/constructs/notices';
+import { deployedConfigSections } from '../support/config-file';
 import { defaultContextConfig, templateOnlyApp } from '../support/stack';
 
 const ACCOUNT = '123456789012';
@@ -41,21 +42,22 @@ const logicalIdOf = (stack: Stack, construct: sfn.StateMachine) =>
   stack.getLogicalId(construct.node.defaultChild as sfn.CfnStateMachine);
 
 /** The handler's redrive config, with every `Ref` to a state machine replaced by a real ARN (what CloudFormation does). */
-function deployedRedriveConfig(template: Template, refs: Record<string, string>): RedriveConfig {
+function deployedRedriveConfig(
+  stack: Stack,
+  template: Template,
+  refs: Record<string, string>,
+): RedriveConfig {
   const functions = template.findResources('AWS::Lambda::Function', {
     Properties: { Description: 'Autoheal: redrives failed Step Functions executions' },
   });
   const [fn] = Object.values(functions);
-  const value = fn.Properties.Environment.Variables[ENV.redriveConfig];
   const resolve = (part: unknown): string => {
-    if (typeof part === 'string') return part;
     const ref = (part as { Ref?: string }).Ref;
     if (ref && refs[ref]) return refs[ref];
     throw new Error(`unexpected part ${JSON.stringify(part)}`);
   };
-  const json =
-    typeof value === 'string' ? value : (value['Fn::Join'][1] as unknown[]).map(resolve).join('');
-  return JSON.parse(json);
+  const home = { partition: 'aws', region: REGION, account: ACCOUNT };
+  return deployedConfigSections(stack, fn, home, resolve)[CONFIG_SECTION.redrive];
 }
 
 describe('Autoheal in a host stack', () => {
@@ -138,7 +140,7 @@ describe('Autoheal in a host stack', () => {
     const realArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Orders-abc123`;
 
     // Act
-    const config = deployedRedriveConfig(Template.fromStack(stack), {
+    const config = deployedRedriveConfig(stack, Template.fromStack(stack), {
       [logicalIdOf(stack, machine)]: realArn,
     });
 
@@ -371,7 +373,9 @@ describe('two installations', () => {
       const own = Object.entries(functions).filter(
         ([id, fn]) =>
           id.startsWith(install.node.id) &&
-          fn.Properties.Environment?.Variables?.[ENV.redriveConfig],
+          /^Autoheal: (redrives|finds) failed Step Functions executions/.test(
+            fn.Properties.Description,
+          ),
       );
       expect(own).toHaveLength(2);
       for (const [, fn] of own) {
