@@ -129,8 +129,9 @@ function tokenFields(sections: Readonly<Record<string, unknown>>): string[] {
   const found: string[] = [];
   const walk = (value: unknown, at: string) => {
     if (typeof value === 'string' && Token.isUnresolved(value)) found.push(at);
-    else if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${at}[${i}]`));
-    else if (typeof value === 'object' && value !== null) {
+    else if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) walk(v, `${at}[${i}]`);
+    } else if (typeof value === 'object' && value !== null) {
       for (const [key, v] of Object.entries(value)) walk(v, at === '' ? key : `${at}.${key}`);
     }
   };

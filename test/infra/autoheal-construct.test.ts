@@ -57,7 +57,7 @@ function deployedRedriveConfig(
     throw new Error(`unexpected part ${JSON.stringify(part)}`);
   };
   const home = { partition: 'aws', region: REGION, account: ACCOUNT };
-  return deployedConfigSections(stack, fn, home, resolve)[CONFIG_SECTION.redrive];
+  return deployedConfigSections(stack, fn, home, resolve)[CONFIG_SECTION.redrive] as RedriveConfig;
 }
 
 describe('Autoheal in a host stack', () => {

@@ -37,7 +37,7 @@ interface FunctionResource {
 export function stagedConfigFile(
   stack: Stack,
   resource: unknown,
-): { format: string; placeholders?: boolean; sections: Record<string, any> } {
+): { format: string; placeholders?: boolean; sections: Record<string, unknown> } {
   const key = (resource as FunctionResource).Properties.Code?.S3Key;
   if (typeof key !== 'string') throw new Error('The function has no asset S3Key');
   const outdir = Stage.of(stack)?.outdir ?? '';
@@ -68,7 +68,7 @@ export function deployedConfigSections(
   resolvePart: (part: unknown) => string = (part) => {
     throw new Error(`unexpected part ${JSON.stringify(part)}`);
   },
-): Record<string, any> {
+): Record<string, unknown> {
   const fn = resource as FunctionResource;
   const file = stagedConfigFile(stack, fn);
   const tokensValue = fn.Properties.Environment?.Variables?.[ENV.configTokens];
@@ -94,5 +94,5 @@ export function deployedConfigSections(
     }
     return value;
   };
-  return fill(file.sections) as Record<string, any>;
+  return fill(file.sections) as Record<string, unknown>;
 }
