@@ -176,7 +176,7 @@ describe('Autoheal in a host stack', () => {
     });
   });
 
-  it('refuses at synth a scope of machine objects whose deployed ARNs would overflow the Lambda environment', () => {
+  it('refuses at synth a scope of machine objects of its own stack whose deployed ARNs would overflow the Lambda environment', () => {
     // Prepare: at synth each ARN is a short token; deployed, each is a full ARN
     const { stack } = hostStack();
     const machines = Array.from(
@@ -189,8 +189,42 @@ describe('Autoheal in a host stack', () => {
 
     // Act & Assess
     expect(() => new Autoheal(stack, 'Heal', { redrive: { stateMachines: machines } })).toThrow(
-      /Lambda environment variables allow/,
+      /^redrive\.stateMachineArns\[0\], .*\(25\): 25 values only known at deploy .* leaves 2048\. Scope such state machines by name \(StateMachine\.fromStateMachineName\) or by name prefix instead\.$/,
     );
+  });
+
+  it('fits any number of machines by name in an environment-agnostic stack: their ARNs are filled in by the handler', () => {
+    // Prepare: 1,000 machines by name, 200 of them with an override
+    const { stack } = hostStack();
+    const names = Array.from({ length: 1000 }, (_, i) => `generated-${i.toString(36)}-machine`);
+    const machines = names.map((name, i) =>
+      sfn.StateMachine.fromStateMachineName(stack, `Imported${i}`, name),
+    );
+    const overrides = Object.fromEntries(names.slice(0, 200).map((n) => [n, { maxRedrives: 1 }]));
+
+    // Act
+    new Autoheal(stack, 'Heal', { redrive: { stateMachines: machines, overrides } });
+    const template = Template.fromStack(stack);
+
+    // Assess
+    const [fn] = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: 'Autoheal: redrives failed Step Functions executions' },
+      }),
+    );
+    const variables = fn.Properties.Environment.Variables;
+    expect(variables[ENV.configTokens]).toBeUndefined();
+    const home = { partition: 'aws-cn', region: 'cn-north-1', account: ACCOUNT };
+    const config = deployedConfigSections(stack, fn, home)[CONFIG_SECTION.redrive] as RedriveConfig;
+    expect(config.stateMachineArns).toHaveLength(1000);
+    expect(config.stateMachineArns[999]).toBe(
+      `arn:aws-cn:states:cn-north-1:${ACCOUNT}:stateMachine:${names[999]}`,
+    );
+    expect(Object.keys(config.overrides)).toHaveLength(200);
+    const literalBytes = Object.entries(variables)
+      .filter(([, v]) => typeof v === 'string')
+      .reduce((sum, [k, v]) => sum + k.length + (v as string).length, 0);
+    expect(literalBytes).toBeLessThan(1024);
   });
 
   it('accepts flow names known only at deploy, and scopes the rules to them', () => {

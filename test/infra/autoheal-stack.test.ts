@@ -684,13 +684,28 @@ describe('the template', () => {
     expect(build).not.toThrow();
   });
 
-  it('refuses a config too large for the Lambda environment, saying what to do', () => {
-    // Prepare
-    const manyArns = Array.from({ length: 60 }, (_, i) => `${ORDERS_ARN}-${i}`);
-
-    // Act & Assess
-    expect(() => buildStack({ redrive: { stateMachineArns: manyArns } })).toThrow(
-      /Lambda environment variables allow about 3072.*name prefix/,
+  it('delivers a config far larger than the Lambda environment in the asset', () => {
+    // Prepare: 1,000 ARNs and 200 overrides, some 100 KB of JSON
+    const manyArns = Array.from({ length: 1000 }, (_, i) => `${ORDERS_ARN}-${i}`);
+    const overrides = Object.fromEntries(
+      manyArns.slice(0, 200).map((arn) => [arn.split(':').at(-1), { maxRedrives: 1 }]),
     );
+
+    // Act
+    const { stack, template } = buildStack({
+      redrive: { stateMachineArns: manyArns, overrides },
+    });
+
+    // Assess
+    for (const prefix of ['RedriveHandlerFunction', 'RedriveSweeperHandlerFunction']) {
+      const fn = resourceNamed(template, 'AWS::Lambda::Function', prefix);
+      const config = stagedConfigFile(stack, fn).sections[CONFIG_SECTION.redrive] as {
+        stateMachineArns: string[];
+        overrides: object;
+      };
+      expect(config.stateMachineArns).toEqual(manyArns);
+      expect(Object.keys(config.overrides)).toHaveLength(200);
+      expect(JSON.stringify(variablesOf(template, prefix)).length).toBeLessThan(2048);
+    }
   });
 });
