@@ -21,6 +21,7 @@ import {
 import { formatResults, lambdaBootstrapNodeFlags, measureColdStart } from './cold-start';
 import { costPer1000Redrives, runRedriveCost } from './cost';
 import { measureLibrary } from './library';
+import { measureScaleConfig } from './scale-config';
 import { stormChartSvg } from './storm-chart';
 
 const STORM_QUOTA = { burst: 800, perSecond: 150 };
@@ -90,6 +91,10 @@ async function main(): Promise<void> {
       measureColdStart({ log, alsoWithNodeFlags: lambdaFlags }),
     );
     const underLambdaFlags = cold.withNodeFlags ?? { nodeFlags: lambdaFlags, coldInit: {} };
+    const scaleConfig = await timed(
+      'cold init with 1,000 state machines and 200 overrides in the config file',
+      () => measureScaleConfig({ log }),
+    );
     const library = await timed(
       'the packed library in a host app (synth with and without Autoheal)',
       () => measureLibrary({ log }),
@@ -149,6 +154,8 @@ async function main(): Promise<void> {
       underLambdaFlags,
       cost: { run: redriveCost, per1000Redrives },
       library,
+      scale: { coldInitRatio: scaleConfig.coldInitRatio },
+      scaleConfig,
     };
     writeFileSync(join(BENCH_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(
@@ -193,6 +200,11 @@ async function main(): Promise<void> {
         `${appflow.flowTicks} / 0 / 0`,
       ],
       ['AWS calls per redrive', String(results.callsPerRedrive), '3'],
+      [
+        'scale: cold init, 1,000 machines / default config',
+        `${scaleConfig.coldInitMs.big} / ${scaleConfig.coldInitMs.default} ms (${scaleConfig.coldInitRatio}x)`,
+        `<= ${scaleConfig.target}x`,
+      ],
       [
         'library: packed / unpacked KiB, files',
         `${(library.packedBytes / 1024).toFixed(0)} / ${(library.unpackedBytes / 1024).toFixed(0)}, ${library.fileCount}`,
