@@ -30,9 +30,10 @@
  *    same module format ("bare node"), with `process.hrtime` around
  *    `spawnSync`, from a small timer process of its own; the first rounds warm
  *    the file cache and are dropped. Each process gets the environment the
- *    construct sets (Powertools variables, the config JSON of `cdk.json`, dummy
- *    table, topic and queue names), the variables Lambda sets, dummy
- *    credentials and no network; the bare node processes get the same.
+ *    construct sets (Powertools variables, dummy table, topic and queue
+ *    names), the variables Lambda sets, dummy credentials and no network; the
+ *    bare node processes get the same. Its asset holds the default config of
+ *    `cdk.json` as the constructs stage it (`autoheal-config.json`).
  *
  * 5. Times, in the same rounds, each handler's SDK floor: an entry generated
  *    from the clients declared for it in `bench/sdk-floor.ts` (the same client
