@@ -30,9 +30,10 @@
  *    same module format ("bare node"), with `process.hrtime` around
  *    `spawnSync`, from a small timer process of its own; the first rounds warm
  *    the file cache and are dropped. Each process gets the environment the
- *    construct sets (Powertools variables, the config JSON of `cdk.json`, dummy
- *    table, topic and queue names), the variables Lambda sets, dummy
- *    credentials and no network; the bare node processes get the same.
+ *    construct sets (Powertools variables, dummy table, topic and queue
+ *    names), the variables Lambda sets, dummy credentials and no network; the
+ *    bare node processes get the same. Its asset holds the default config of
+ *    `cdk.json` as the constructs stage it (`autoheal-config.json`).
  *
  * 5. Times, in the same rounds, each handler's SDK floor: an entry generated
  *    from the clients declared for it in `bench/sdk-floor.ts` (the same client
@@ -60,7 +61,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { advanceClock, clockConfigOf, liveSinceDocument } from '../lambda/redrive/live-healing';
 import { parseAutohealConfig } from '../lambda/shared/autoheal-config';
-import { CONFIG_FORMAT, ENV, LAMBDA_NODE_MAJOR } from '../lambda/shared/contract';
+import { CONFIG_SECTION, ENV, LAMBDA_NODE_MAJOR } from '../lambda/shared/contract';
 import { AUTOHEAL_DEFAULT_MEMORY_MB, AutohealFunction } from '../lib/constructs/autoheal-function';
 import { bundleEntry, HANDLER_BUNDLING } from '../scripts/handler-bundling';
 import {
@@ -259,7 +260,7 @@ function writeGeneratedEntries(
   });
 }
 
-interface BuiltBundle {
+export interface BuiltBundle {
   readonly handler: HandlerEntry & { readonly floorOf?: string };
   /** Directory holding the bundle exactly as CDK staged it. */
   readonly dir: string;
@@ -472,6 +473,7 @@ async function stageBundles(
   const stack = new Stack(app, 'AutohealColdStartBench', {
     env: { account: ACCOUNT, region: REGION },
   });
+  const sections = defaultConfigSections(projectRoot);
   const functions = entries
     .filter((handler) => !handler.reference)
     .map((handler) => ({
@@ -481,6 +483,8 @@ async function stageBundles(
         description: `Cold start benchmark of ${handler.entry}`,
         serviceName: path.basename(handler.entry, HANDLER_SUFFIX),
         environment: {},
+        // The config file in the asset, as the constructs stage it.
+        config: configSectionsOf(handler.entry, sections),
       }),
     }));
   const template = app.synth().getStackByName(stack.stackName).template as {
@@ -523,6 +527,33 @@ async function stageBundles(
       }),
   );
   return [...staged, ...generated];
+}
+
+/** The normalised sections of the default config of `cdk.json`, as the constructs write them. */
+export function defaultConfigSections(projectRoot: string): Record<string, object> {
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8'));
+  const config = parseAutohealConfig(cdkJson.context.autoheal);
+  const withoutInfraOptions = (section: object | undefined): object => {
+    const { processing: _p, ...rest } = (section ?? {}) as { processing?: unknown };
+    return rest;
+  };
+  return {
+    [CONFIG_SECTION.redrive]: withoutInfraOptions(config.redrive),
+    [CONFIG_SECTION.appflow]: withoutInfraOptions(config.appflow),
+  };
+}
+
+/** The config sections the handler of `entry` reads (from its source), or none. */
+export function configSectionsOf(
+  entry: string,
+  sections: Record<string, object>,
+): Record<string, object> | undefined {
+  const source = fs.readFileSync(path.join(__dirname, '..', 'lambda', entry), 'utf8');
+  const read = [...source.matchAll(/readNormalisedConfig<\w+>\(CONFIG_SECTION\.(\w+)\)/g)].map(
+    (m) => m[1],
+  );
+  if (read.length === 0) return undefined;
+  return Object.fromEntries(read.map((name) => [name, sections[name]]));
 }
 
 function bundleFigure(dir: string): BundleFigure {
@@ -583,7 +614,7 @@ interface Loaders {
   readonly handler: Map<string, string>;
 }
 
-function writeLoaders(workDir: string, bundles: readonly BuiltBundle[]): Loaders {
+export function writeLoaders(workDir: string, bundles: readonly BuiltBundle[]): Loaders {
   const dir = path.join(workDir, 'loaders');
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
@@ -612,18 +643,13 @@ function writeLoaders(workDir: string, bundles: readonly BuiltBundle[]): Loaders
  * contract with a dummy or the default config, dummy credentials and every
  * AWS endpoint on a closed loopback port. Nothing is inherited from the shell.
  */
-function processEnv(projectRoot: string, b: BuiltBundle): Record<string, string> {
+export function processEnv(projectRoot: string, b: BuiltBundle): Record<string, string> {
   const cdkJson = JSON.parse(fs.readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8'));
   const config = parseAutohealConfig(cdkJson.context.autoheal);
-  const withoutProcessing = (section: object | undefined): string => {
-    if (!section) return '{}';
-    const { processing: _processing, ...rest } = section as { processing?: unknown };
-    return JSON.stringify(rest);
-  };
   const contract: Record<keyof typeof ENV, string> = {
-    redriveConfig: withoutProcessing(config.redrive),
-    appflowConfig: withoutProcessing(config.appflow),
-    configFormat: CONFIG_FORMAT,
+    // Unset: the handler reads the config file staged beside its bundle.
+    configFile: '',
+    configTokens: '[]',
     idempotencyTable: 'autoheal-bench-idempotency',
     noticeTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:autoheal-bench-notices`,
     // SQS sends to the queue URL's host, so the queues live on the closed port too.
@@ -781,14 +807,14 @@ function invokeOnce(
 }
 
 /** Per series: wall ms and CPU ms of each handler process and of the bare node process paired with it. */
-interface TimingSamples {
+export interface TimingSamples {
   readonly fn: number[];
   readonly bare: number[];
   readonly fnCpu: number[];
   readonly bareCpu: number[];
 }
 
-interface TimingSeries {
+export interface TimingSeries {
   readonly name: string;
   readonly handlerFile: string;
   readonly bareFile: string;
@@ -841,7 +867,7 @@ for (let round = 0; round < plan.warmupRuns + plan.runs; round++) {
 process.stdout.write(JSON.stringify(samples));
 `;
 
-function timeColdInits(
+export function timeColdInits(
   node: string,
   workDir: string,
   runs: number,
@@ -864,7 +890,7 @@ function run(node: string, args: readonly string[], env: Record<string, string>)
   return result.stdout;
 }
 
-function median(values: readonly number[]): number {
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;

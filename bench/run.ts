@@ -22,6 +22,7 @@ import { formatResults, lambdaBootstrapNodeFlags, measureColdStart } from './col
 import { costPer1000Redrives, runRedriveCost } from './cost';
 import { measureLibrary } from './library';
 import { measureScaleRuntime } from './scale';
+import { measureScaleConfig } from './scale-config';
 import { stormChartSvg } from './storm-chart';
 
 const STORM_QUOTA = { burst: 800, perSecond: 150 };
@@ -96,6 +97,10 @@ async function main(): Promise<void> {
       measureColdStart({ log, alsoWithNodeFlags: lambdaFlags }),
     );
     const underLambdaFlags = cold.withNodeFlags ?? { nodeFlags: lambdaFlags, coldInit: {} };
+    const scaleConfig = await timed(
+      'cold init with 1,000 state machines and 200 overrides in the config file',
+      () => measureScaleConfig({ log }),
+    );
     const library = await timed(
       'the packed library in a host app (synth with and without Autoheal)',
       () => measureLibrary({ log }),
@@ -155,7 +160,8 @@ async function main(): Promise<void> {
       underLambdaFlags,
       cost: { run: redriveCost, per1000Redrives },
       library,
-      scale: { ...scaleRuntime },
+      scale: { ...scaleRuntime, coldInitRatio: scaleConfig.coldInitRatio },
+      scaleConfig,
     };
     writeFileSync(join(BENCH_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(
@@ -209,6 +215,11 @@ async function main(): Promise<void> {
         `scale: minutes to sweep 1,000 machines at ${scaleRuntime.sweepRequestsPerSecond}/s (simulated)`,
         `${scaleRuntime.sweepMinutesForAll} in ${scaleRuntime.sweepsForAll} sweeps every ${scaleRuntime.sweepPeriodMinutes} min`,
         'within lookbackHours (1,440)',
+      ],
+      [
+        'scale: cold init, 1,000 machines / default config',
+        `${scaleConfig.coldInitMs.big} / ${scaleConfig.coldInitMs.default} ms (${scaleConfig.coldInitRatio}x)`,
+        `<= ${scaleConfig.target}x`,
       ],
       [
         'library: packed / unpacked KiB, files',

@@ -12,7 +12,12 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { autohealClient } from '../shared/aws-call';
 import type { AppflowHandlerConfig } from '../shared/config/appflow-config';
-import { ENV, FLOW_HEALER_SERVICE_NAME, METRICS_NAMESPACE } from '../shared/contract';
+import {
+  CONFIG_SECTION,
+  ENV,
+  FLOW_HEALER_SERVICE_NAME,
+  METRICS_NAMESPACE,
+} from '../shared/contract';
 import { requireEnv } from '../shared/errors';
 import { readNormalisedConfig } from '../shared/normalised-config';
 import { createFlowHealerHandler } from './flow-healer';
@@ -27,7 +32,7 @@ const dynamodb = autohealClient(DynamoDBClient);
 
 export const handler = createFlowHealerHandler({
   // Normalised at synth (time zones resolved); read as written, without zod (normalised-config.ts).
-  config: readNormalisedConfig<AppflowHandlerConfig>(ENV.appflowConfig),
+  config: readNormalisedConfig<AppflowHandlerConfig>(CONFIG_SECTION.appflow),
   appflow: autohealClient(AppflowClient),
   sns: autohealClient(SNSClient),
   sqs: autohealClient(SQSClient),

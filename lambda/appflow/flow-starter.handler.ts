@@ -13,6 +13,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { autohealClient } from '../shared/aws-call';
 import type { AppflowHandlerConfig } from '../shared/config/appflow-config';
 import {
+  CONFIG_SECTION,
   ENV,
   FLOW_STARTER_SERVICE_NAME,
   IDEMPOTENCY_TABLE,
@@ -30,7 +31,7 @@ const metrics = new Metrics({
 
 export const handler = createFlowStarterHandler({
   // Normalised at synth (time zones resolved); read as written, without zod (normalised-config.ts).
-  config: readNormalisedConfig<AppflowHandlerConfig>(ENV.appflowConfig),
+  config: readNormalisedConfig<AppflowHandlerConfig>(CONFIG_SECTION.appflow),
   appflow: autohealClient(AppflowClient),
   sns: autohealClient(SNSClient),
   sqs: autohealClient(SQSClient),

@@ -28,16 +28,20 @@ import {
   type ClockState,
   clockConfigDigest,
   clockRecordKey,
+  type LiveSinceReference,
   liveSinceDocument,
 } from './live-healing';
 
 export { clockRecordKey };
 
 /**
- * CloudFormation accepts at most 4 KB of data from a custom resource; the
- * document leaves room for the rest of the response.
+ * The largest document handed to the handlers inline, through their
+ * environment (Lambda allows 4 KB for all variables together, and a custom
+ * resource may return 4 KB of data). A larger one, as with hundreds of scoped
+ * ARNs, stays in the clock's record and the handlers get a
+ * {@link LiveSinceReference} to it.
  */
-export const MAX_LIVE_SINCE_DATA_BYTES = 3500;
+export const LIVE_SINCE_INLINE_BYTES = 1024;
 
 export interface LiveHealingClockDeps {
   readonly dynamodb: DynamoDBClient;
@@ -128,7 +132,12 @@ export function createLiveHealingClock(
     return { state: JSON.parse(state) as ClockState, version: Number(version) };
   };
 
-  const write = async (id: string, state: ClockState, previousVersion: number | undefined) => {
+  const write = async (
+    id: string,
+    state: ClockState,
+    document: string,
+    previousVersion: number | undefined,
+  ) => {
     try {
       await deps.dynamodb.send(
         new PutItemCommand({
@@ -137,6 +146,7 @@ export function createLiveHealingClock(
             ...key(id),
             [HEALING_STATE.clockState]: { S: JSON.stringify(state) },
             [HEALING_STATE.clockVersion]: { N: String((previousVersion ?? 0) + 1) },
+            [HEALING_STATE.clockDocument]: { S: document },
           },
           // Nobody else wrote the clock since we read it.
           ...(previousVersion === undefined
@@ -184,13 +194,15 @@ export function createLiveHealingClock(
       ? rollBackToPreviousVersion(previous, property as string, now())
       : advance(previous, parseClockConfig(property), now());
     const document = JSON.stringify(liveSince);
-    if (Buffer.byteLength(document) > MAX_LIVE_SINCE_DATA_BYTES) {
-      throw new Error(
-        `The live-since document is ${Buffer.byteLength(document)} bytes, more than the ${MAX_LIVE_SINCE_DATA_BYTES} a custom resource may return; scope by name prefix instead of many ARNs, or fold overrides together.`,
-      );
-    }
-    await write(id, state, stored?.version);
-    return { PhysicalResourceId: id, Data: { [LIVE_HEALING_CLOCK.attribute]: document } };
+    await write(id, state, document, stored?.version);
+    const reference: LiveSinceReference = {
+      config: liveSince.config,
+      record: id,
+      version: (stored?.version ?? 0) + 1,
+    };
+    const data =
+      Buffer.byteLength(document) <= LIVE_SINCE_INLINE_BYTES ? document : JSON.stringify(reference);
+    return { PhysicalResourceId: id, Data: { [LIVE_HEALING_CLOCK.attribute]: data } };
   };
 }
 

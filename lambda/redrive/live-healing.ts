@@ -14,7 +14,9 @@
  * {@link advanceClock} on every deploy with the live-relevant parts of the
  * config ({@link ClockConfig}), keeps the result ({@link ClockState}) in the
  * idempotency table and hands the handlers {@link LiveSinceDocument} through an
- * environment variable, so deciding costs no AWS call.
+ * environment variable, so deciding costs no AWS call (a document too large
+ * for the environment is read from the record once per execution environment:
+ * {@link LiveSinceReference}).
  */
 import { createHash } from 'node:crypto';
 import type { RedriveConfig } from '../shared/autoheal-config';
@@ -103,6 +105,20 @@ export interface LiveSinceDocument {
   readonly statuses?: StatusTimeList;
   /** {@link ClockState.machineStatuses}, each as a {@link StatusTimeList}. */
   readonly machineStatuses?: Readonly<Record<string, StatusTimeList>>;
+}
+
+/**
+ * What the handlers receive in place of a {@link LiveSinceDocument} too large
+ * for their environment: where the clock keeps the document (see
+ * `lambda/redrive/live-since-source.ts`).
+ */
+export interface LiveSinceReference {
+  /** {@link clockConfigDigest} of the config the document belongs to. */
+  readonly config: string;
+  /** The `id` of the clock's record in the idempotency table. */
+  readonly record: string;
+  /** The record's `clockVersion` the document was written with. */
+  readonly version: number;
 }
 
 /** The live-relevant parts of a validated redrive config. */
@@ -272,7 +288,7 @@ const TIME_DIGITS = 13;
 /**
  * The most bytes the document of `config` can take as JSON, whatever the
  * times (its removed-override entries aside, which expire after the redrive
- * window): checked at synth against the custom resource and environment limits.
+ * window).
  */
 export function maxLiveSinceDocumentBytes(config: ClockConfig): number {
   const widest: LiveSinceDocument = {

@@ -12,32 +12,35 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { autohealClient } from '../shared/aws-call';
 import type { RedriveHandlerConfig } from '../shared/config/redrive-config';
-import { ENV, METRICS_NAMESPACE, REDRIVE_SERVICE_NAME } from '../shared/contract';
+import { CONFIG_SECTION, ENV, METRICS_NAMESPACE, REDRIVE_SERVICE_NAME } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
 import { readNormalisedConfig } from '../shared/normalised-config';
-import { parseLiveSinceDocument } from './live-healing';
+import { liveSinceSource, withLiveSince } from './live-since-source';
 import { createRedriveHandler } from './redrive-processor';
 
 const logger = new Logger({ serviceName: REDRIVE_SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: REDRIVE_SERVICE_NAME });
 
-export const handler = createRedriveHandler({
-  config: readNormalisedConfig<RedriveHandlerConfig>(ENV.redriveConfig),
+const dynamodb = autohealClient(DynamoDBClient);
+const tableName = requireEnv(ENV.idempotencyTable);
+const deps = {
+  config: readNormalisedConfig<RedriveHandlerConfig>(CONFIG_SECTION.redrive),
   sfn: autohealClient(SFNClient),
   statesArnPrefix: requireEnv(ENV.statesArnPrefix),
-  liveSince: parseLiveSinceDocument(requireEnv(ENV.liveSince)),
   autohealRoleIds: requireEnv(ENV.senderRoleIds).split(','),
   sns: autohealClient(SNSClient),
   sqs: autohealClient(SQSClient),
   idempotencyKeyPrefix: process.env[ENV.idempotencyKeyPrefix] || undefined,
-  persistenceStore: new DynamoDBPersistenceLayer({
-    tableName: requireEnv(ENV.idempotencyTable),
-    awsSdkV3Client: autohealClient(DynamoDBClient),
-  }),
+  persistenceStore: new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: dynamodb }),
   noticeTopicArn: requireEnv(ENV.noticeTopicArn),
   workQueueUrl: requireEnv(ENV.workQueueUrl),
   deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl),
   maxReceiveCount: Number(requireEnv(ENV.maxReceiveCount)),
   logger,
   metrics,
-});
+};
+
+export const handler = withLiveSince(
+  liveSinceSource(requireEnv(ENV.liveSince), { dynamodb, tableName }),
+  (liveSince) => createRedriveHandler({ ...deps, liveSince }),
+);

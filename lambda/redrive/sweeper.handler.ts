@@ -14,6 +14,7 @@ import type { Context } from 'aws-lambda';
 import { autohealClient } from '../shared/aws-call';
 import type { SweeperHandlerConfig } from '../shared/config/redrive-config';
 import {
+  CONFIG_SECTION,
   ENV,
   IDEMPOTENCY_TABLE,
   METRICS_NAMESPACE,
@@ -22,7 +23,7 @@ import {
 import { requireEnv } from '../shared/errors';
 import { readNormalisedConfig } from '../shared/normalised-config';
 import { createExecutionSweeper, type SweepSummary } from './execution-sweeper';
-import { parseLiveSinceDocument } from './live-healing';
+import { liveSinceSource, withLiveSince } from './live-since-source';
 
 const logger = new Logger({ serviceName: SWEEPER_SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SWEEPER_SERVICE_NAME });
@@ -30,8 +31,8 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SWEEPER
 const dynamodb = autohealClient(DynamoDBClient);
 const tableName = requireEnv(ENV.idempotencyTable);
 
-const sweep = createExecutionSweeper({
-  config: readNormalisedConfig<SweeperHandlerConfig>(ENV.redriveConfig),
+const deps = {
+  config: readNormalisedConfig<SweeperHandlerConfig>(CONFIG_SECTION.redrive),
   sfn: autohealClient(SFNClient),
   sqs: autohealClient(SQSClient),
   idempotencyKeyPrefix: process.env[ENV.idempotencyKeyPrefix] || undefined,
@@ -43,9 +44,13 @@ const sweep = createExecutionSweeper({
   }),
   cursorTable: { dynamodb, tableName },
   workQueueUrl: requireEnv(ENV.workQueueUrl),
-  liveSince: parseLiveSinceDocument(requireEnv(ENV.liveSince)),
   logger,
   metrics,
-});
+};
+
+const sweep = withLiveSince(
+  liveSinceSource(requireEnv(ENV.liveSince), { dynamodb, tableName }),
+  (liveSince) => createExecutionSweeper({ ...deps, liveSince }),
+);
 
 export const handler = (_event: unknown, context: Context): Promise<SweepSummary> => sweep(context);

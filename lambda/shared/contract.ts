@@ -13,21 +13,18 @@ export const LAMBDA_NODE_MAJOR = 22;
 /** Environment variables set by the constructs and read by the handlers. */
 export const ENV = {
   /**
-   * JSON of the `redrive` config section as `parseRedriveConfig` normalised it
-   * (every default filled in), less the options only the infra reads.
+   * Path of the config file the handler reads instead of the one shipped in
+   * its asset ({@link CONFIG_FILE_NAME} beside the bundle). Unset on Lambda;
+   * tests and benchmarks point it at a file of their own.
    */
-  redriveConfig: 'AUTOHEAL_REDRIVE_CONFIG',
+  configFile: 'AUTOHEAL_CONFIG_FILE',
   /**
-   * JSON of the `appflow` config section as `parseAppflowConfig` normalised it
-   * (every default filled in, time zones canonical), less the options only the infra reads.
+   * JSON list of the config values only known at deploy that are not
+   * home-relative ARNs (cross-stack references, `Ref`s of state machines in the
+   * same stack): the config file names them by their index in this list.
+   * Unset when there are none.
    */
-  appflowConfig: 'AUTOHEAL_APPFLOW_CONFIG',
-  /**
-   * {@link CONFIG_FORMAT} of the config JSON beside it, written by the
-   * construct: a handler trusts the JSON without validating it again only when
-   * this matches the format it reads.
-   */
-  configFormat: 'AUTOHEAL_CONFIG_FORMAT',
+  configTokens: 'AUTOHEAL_CONFIG_TOKENS',
   /** Name of the Powertools idempotency table. */
   idempotencyTable: 'AUTOHEAL_IDEMPOTENCY_TABLE',
   /** ARN of the SNS topic that receives give-up and skip notices. */
@@ -46,7 +43,9 @@ export const ENV = {
   /**
    * JSON of the live-healing clock's document (`LiveSinceDocument`): since when
    * each scoped state machine has been under live healing. Set from the clock
-   * custom resource's {@link LIVE_HEALING_CLOCK} `attribute`.
+   * custom resource's {@link LIVE_HEALING_CLOCK} `attribute`. A document larger
+   * than `LIVE_SINCE_INLINE_BYTES` comes as a `LiveSinceReference` instead: the
+   * handler reads the document from the clock's record at its first event.
    */
   liveSince: 'AUTOHEAL_LIVE_SINCE',
   /**
@@ -64,13 +63,41 @@ export const ENV = {
 } as const;
 
 /**
- * The format of the normalised config JSON the constructs write
- * ({@link ENV.redriveConfig}, {@link ENV.appflowConfig}) and the handlers read
- * without validating it again (zod stays out of the handler bundles). Bump it
- * when an option is added, removed or changes meaning, so a handler never
- * trusts JSON written for another format.
+ * The format of the config file the constructs write into each function's
+ * asset ({@link CONFIG_FILE_NAME}) and the handlers read without validating it
+ * again (zod stays out of the handler bundles). Bump it when an option is
+ * added, removed or changes meaning, or the file's layout changes, so a
+ * handler never trusts a file written for another format.
  */
-export const CONFIG_FORMAT = '1';
+export const CONFIG_FORMAT = '2';
+
+/** The config file in a function's asset, beside `index.js`. */
+export const CONFIG_FILE_NAME = 'autoheal-config.json';
+
+/**
+ * The config sections of the file: the normalised `redrive` and `appflow`
+ * sections as `parseRedriveConfig` / `parseAppflowConfig` normalised them
+ * (every default filled in, time zones canonical), less the options only the
+ * infra reads.
+ */
+export const CONFIG_SECTION = {
+  redrive: 'redrive',
+  appflow: 'appflow',
+} as const;
+
+/**
+ * Markers of the config file: a string value that starts with
+ * `placeholder` is filled in by the handler at init. `homeArn` + a template
+ * whose `pseudo` + `P`, `R` or `A` stand for the function's partition, region
+ * and account (taken from {@link ENV.statesArnPrefix}); `token` + an index
+ * into {@link ENV.configTokens}. No config value contains a NUL or SOH character.
+ */
+export const CONFIG_PLACEHOLDER = {
+  placeholder: '\u0000',
+  homeArn: '\u0000h',
+  token: '\u0000t',
+  pseudo: '\u0001',
+} as const;
 
 /**
  * The live-healing clock: a custom resource that records, on every deploy,
@@ -249,4 +276,9 @@ export const HEALING_STATE = {
   clockState: 'clockState',
   /** Attribute: the number of the clock's last write (optimistic locking). */
   clockVersion: 'clockVersion',
+  /**
+   * Attribute: JSON of the `LiveSinceDocument` of the last write, which the
+   * handlers read when it is too large for their environment.
+   */
+  clockDocument: 'liveSince',
 } as const;

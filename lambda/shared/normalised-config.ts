@@ -1,49 +1,140 @@
 /**
- * How a handler reads its config section: the JSON the construct wrote, as
- * the synth-time parser normalised it, without validating it again.
+ * How a handler reads its config section: the file the construct wrote into
+ * the function's asset ({@link CONFIG_FILE_NAME} beside `index.js`), as the
+ * synth-time parser normalised it, without validating it again.
  *
  * Safe because (1) the construct writes nothing but the output of
  * `parseAutohealConfig` (less options the handler does not read), (2) a test
  * proves that output is a fixed point of the parser (parsing it again changes
- * nothing, for the default and for rich configs), and (3) the construct writes
- * {@link CONFIG_FORMAT} beside the JSON and this reader refuses any other, so
- * JSON written for another format, or by hand without it, fails at init with
- * one line naming the variable instead of being trusted. Validating again
- * would put zod in every bundle (see `test/unit/handler-bundles.test.ts`).
+ * nothing, for the default and for rich configs), and (3) the file carries
+ * {@link CONFIG_FORMAT} and this reader refuses any other, so a file written
+ * for another format, or by hand without it, fails at init with one line
+ * naming the file instead of being trusted. Validating again would put zod in
+ * every bundle (see `test/unit/handler-bundles.test.ts`).
+ *
+ * A file, not environment variables: Lambda allows 4 KB of environment in
+ * all, a scope of a thousand state machines takes some 100 KB. Values only
+ * known at deploy are placeholders ({@link CONFIG_PLACEHOLDER}) filled in
+ * here: ARNs in the function's own partition, region and account from
+ * {@link ENV.statesArnPrefix}, anything else from the short list in
+ * {@link ENV.configTokens}.
  */
-import { CONFIG_FORMAT, ENV } from './contract';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CONFIG_FILE_NAME, CONFIG_FORMAT, CONFIG_PLACEHOLDER, ENV } from './contract';
 import { requireEnv } from './errors';
 
+/** The config file as the construct writes it. */
+export interface ConfigFile {
+  /** {@link CONFIG_FORMAT} of the file. */
+  readonly format: string;
+  /** Normalised sections by {@link CONFIG_SECTION} name. */
+  readonly sections: Readonly<Record<string, unknown>>;
+  /** True when some string values are placeholders to fill in at init. */
+  readonly placeholders?: boolean;
+}
+
+/** Where the handler's config file is: {@link ENV.configFile}, else beside the bundle. */
+export function configFilePath(): string {
+  return process.env[ENV.configFile] || path.join(__dirname, CONFIG_FILE_NAME);
+}
+
+/** The pseudo parameters of the function's stack, from `arn:PARTITION:states:REGION:ACCOUNT:`. */
+function homeValues(): Record<string, string> {
+  const [, partition, , region, account] = requireEnv(ENV.statesArnPrefix).split(':');
+  return { P: partition, R: region, A: account };
+}
+
+/** `s` as it appears in JSON text: the control characters of the markers are escaped. */
+const inJson = (s: string): string => JSON.stringify(s).slice(1, -1).replaceAll('\\', '\\\\');
+
+// A marker not preceded by a backslash: `\\u0000` in the text is an escaped
+// backslash followed by "u0000", not the marker (no config value holds one anyway).
+const HOME_ARN = new RegExp(`(?<!\\\\)${inJson(CONFIG_PLACEHOLDER.homeArn)}`, 'g');
+const PSEUDO = new RegExp(`(?<!\\\\)${inJson(CONFIG_PLACEHOLDER.pseudo)}([PRA])`, 'g');
+const TOKEN = new RegExp(`"${inJson(CONFIG_PLACEHOLDER.token)}(\\d+)"`, 'g');
+const ANY_MARKER = inJson(CONFIG_PLACEHOLDER.placeholder);
+
 /**
- * Reads the normalised config section in environment variable `name`.
- *
- * @throws Error naming the variable when its format is not {@link CONFIG_FORMAT},
- *   or it is not a JSON object
- * @example
- * ```ts
- * const config = readNormalisedConfig<RedriveHandlerConfig>(ENV.redriveConfig);
- * ```
+ * The file's text with its placeholders filled in. Replacing in the text
+ * rather than with a `JSON.parse` reviver: for 1,000 templated ARNs a reviver
+ * costs some 3 ms of cold init, three replacements some 0.3 ms.
  */
-export function readNormalisedConfig<T extends object>(name: string): T {
-  const format = process.env[ENV.configFormat];
-  if (format !== CONFIG_FORMAT) {
+function fillPlaceholders(text: string, file: string): string {
+  let home: Record<string, string> | undefined;
+  let tokens: unknown[] | undefined;
+  const filled = text
+    .replace(HOME_ARN, '')
+    .replace(PSEUDO, (_m, code: string) => {
+      home ??= homeValues();
+      return home[code];
+    })
+    .replace(TOKEN, (_m, index: string) => {
+      tokens ??= JSON.parse(requireEnv(ENV.configTokens)) as unknown[];
+      const value = Array.isArray(tokens) ? tokens[Number(index)] : undefined;
+      if (typeof value !== 'string') {
+        throw new Error(
+          `${ENV.configTokens} has no value ${index} for the config file ${file}: deploy the config with the Autoheal construct.`,
+        );
+      }
+      return JSON.stringify(value);
+    });
+  if (filled.includes(ANY_MARKER)) {
     throw new Error(
-      `${name} cannot be trusted: ${ENV.configFormat} is ${format === undefined ? 'not set' : JSON.stringify(format)}, this handler reads config format "${CONFIG_FORMAT}". ` +
-        'Deploy the config with the Autoheal construct of the same version as the handler instead of editing the variable.',
+      `The config file ${file} holds an unknown placeholder: deploy the config with the Autoheal construct of the same version as the handler.`,
     );
   }
-  const text = requireEnv(name);
-  let value: unknown;
+  return filled;
+}
+
+/** The config file, read and filled in (a handler reads it once, at init). */
+function readConfigFile(): ConfigFile {
+  const file = configFilePath();
+  let text: string;
   try {
-    value = JSON.parse(text);
+    text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     throw new Error(
-      `${name} is not JSON (${(error as Error).message}): deploy the config with the Autoheal construct.`,
+      `The config file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): deploy the function with the Autoheal construct, or set ${ENV.configFile}.`,
     );
   }
+  let content: ConfigFile;
+  try {
+    // The placeholders flag is near the start of the file: no filling unless needed.
+    content = JSON.parse(
+      text.includes('"placeholders":true') ? fillPlaceholders(text, file) : text,
+    ) as ConfigFile;
+  } catch (error) {
+    throw new Error(
+      `The config file ${file} is not JSON (${(error as Error).message.split('\n')[0]}): deploy the config with the Autoheal construct.`,
+    );
+  }
+  if (content?.format !== CONFIG_FORMAT) {
+    throw new Error(
+      `The config file ${file} cannot be trusted: its format is ${content?.format === undefined ? 'not set' : JSON.stringify(content.format)}, this handler reads config format "${CONFIG_FORMAT}". ` +
+        'Deploy the config with the Autoheal construct of the same version as the handler instead of editing the file.',
+    );
+  }
+  return content;
+}
+
+/**
+ * Reads the normalised config section `section` ({@link CONFIG_SECTION}) from
+ * the function's config file.
+ *
+ * @throws Error naming the file when it cannot be read, its format is not
+ *   {@link CONFIG_FORMAT}, or the section is not a JSON object
+ * @example
+ * ```ts
+ * const config = readNormalisedConfig<RedriveHandlerConfig>(CONFIG_SECTION.redrive);
+ * ```
+ */
+export function readNormalisedConfig<T extends object>(section: string): T {
+  const content = readConfigFile();
+  const value = content.sections?.[section];
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new Error(
-      `${name} must be a JSON object: deploy the config with the Autoheal construct.`,
+      `The config file ${configFilePath()} has no ${section} section as a JSON object: deploy the config with the Autoheal construct.`,
     );
   }
   return value as T;

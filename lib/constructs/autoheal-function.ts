@@ -6,50 +6,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import {
-  CONFIG_FORMAT,
-  ENV,
-  LAMBDA_NODE_MAJOR,
-  METRICS_NAMESPACE,
-} from '../../lambda/shared/contract';
-
-/** Lambda allows 4 KiB of environment in all; a config section may take most of it. */
-const MAX_CONFIG_ENV_BYTES = 3 * 1024;
-
-/**
- * A normalised config section as the environment variable `name`, with the
- * {@link CONFIG_FORMAT} it is written in beside it (the handler reads the JSON
- * without validating it again only in that format); refused at synth when it
- * would not fit in the Lambda environment.
- *
- * @param section the output of the section's parser, less options only the infra reads
- * @param alongsideBytes the most bytes of a variable derived from the section
- *   that goes beside it (the live-since document of the redrive scope)
- * @default alongsideBytes 0
- * @example
- * ```ts
- * environment: { ...configEnvironment(ENV.appflowConfig, config), [ENV.idempotencyTable]: table.tableName }
- * ```
- */
-export function configEnvironment(
-  name: string,
-  section: unknown,
-  alongsideBytes = 0,
-): Record<string, string> {
-  const json = JSON.stringify(section);
-  const bytes = Buffer.byteLength(json);
-  if (bytes + alongsideBytes > MAX_CONFIG_ENV_BYTES) {
-    const alongside =
-      alongsideBytes > 0
-        ? `, and recording when live healing of its scope began takes up to ${alongsideBytes} more`
-        : '';
-    throw new Error(
-      `A config section is ${bytes} bytes as JSON${alongside}; Lambda environment variables allow about ` +
-        `${MAX_CONFIG_ENV_BYTES}. Scope by name prefix instead of many ARNs or names, or fold overrides together.`,
-    );
-  }
-  return { [name]: json, [ENV.configFormat]: CONFIG_FORMAT };
-}
+import { LAMBDA_NODE_MAJOR, METRICS_NAMESPACE } from '../../lambda/shared/contract';
+import { stageConfigAsset } from './config-asset';
 
 /** Memory of an Autoheal function unless its props say otherwise. */
 export const AUTOHEAL_DEFAULT_MEMORY_MB = 512;
@@ -104,6 +62,13 @@ export interface AutohealFunctionProps {
   /** Environment variables named in `lambda/shared/contract.ts`. */
   readonly environment: Readonly<Record<string, string>>;
   /**
+   * Normalised config sections by `CONFIG_SECTION` name, written into the
+   * function's asset as `autoheal-config.json` (see `config-asset.ts`); the
+   * handler reads them with `readNormalisedConfig`.
+   * @default - no config file: the asset is the bundle alone
+   */
+  readonly config?: Readonly<Record<string, unknown>>;
+  /**
    * @default Duration.seconds(30)
    */
   readonly timeout?: Duration;
@@ -135,6 +100,7 @@ export interface AutohealFunctionProps {
  *   description: 'Redrives failed executions',
  *   serviceName: 'redrive',
  *   environment: { AUTOHEAL_IDEMPOTENCY_TABLE: table.tableName },
+ *   config: { redrive: runtimeConfig(config) },
  * });
  * ```
  */
@@ -159,8 +125,10 @@ export class AutohealFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
+    const bundleDir = handlerAssetDir(props.entry);
+    const staged = props.config ? stageConfigAsset(this, bundleDir, props.config) : undefined;
     this.function = new lambda.Function(this, 'Function', {
-      code: lambda.Code.fromAsset(handlerAssetDir(props.entry)),
+      code: lambda.Code.fromAsset(staged?.dir ?? bundleDir),
       handler: 'index.handler',
       description: props.description,
       runtime: AUTOHEAL_RUNTIME,
@@ -174,6 +142,7 @@ export class AutohealFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...staged?.environment,
         ...props.environment,
       },
     });

@@ -8,6 +8,7 @@ import {
   type RedriveHandlerConfig,
 } from '../../lambda/shared/autoheal-config';
 import {
+  CONFIG_SECTION,
   DEFAULT_IDEMPOTENCY_KEY_PREFIX,
   ENV,
   REDRIVE_SERVICE_NAME,
@@ -16,11 +17,11 @@ import {
 import { ConfigError } from '../../lambda/shared/errors';
 import { nagResourceFinding } from '../nag';
 import { warnUncheckedArns } from '../unchecked-environment';
-import { AutohealFunction, configEnvironment } from './autoheal-function';
+import { AutohealFunction } from './autoheal-function';
 import { EventBuffer } from './event-buffer';
 import { ExecutionSweeper } from './execution-sweeper';
 import { type IdempotencyTable, keyPrefixEnvironment } from './idempotency-table';
-import { LiveHealingClock, liveSinceEnvironmentBytes } from './live-healing-clock';
+import { LiveHealingClock } from './live-healing-clock';
 import type { Notices } from './notices';
 import {
   executionArnIn,
@@ -93,8 +94,6 @@ export class ExecutionRedrive extends Construct {
     const { config } = props;
     const keyPrefix = props.idempotencyKeyPrefix ?? DEFAULT_IDEMPOTENCY_KEY_PREFIX;
     refuseArnsElsewhere(this, config);
-    // Refuse a config too large for the environment before anything is built for it.
-    configEnvironment(ENV.redriveConfig, runtimeConfig(config), liveSinceEnvironmentBytes(config));
 
     this.buffer = new EventBuffer(this, 'Buffer', {
       purpose: 'redrive',
@@ -141,12 +140,8 @@ export class ExecutionRedrive extends Construct {
       serviceName: REDRIVE_SERVICE_NAME,
       timeout: Duration.seconds(30),
       alarmAction: props.notices.alarmAction,
+      config: { [CONFIG_SECTION.redrive]: runtimeConfig(config) },
       environment: {
-        ...configEnvironment(
-          ENV.redriveConfig,
-          runtimeConfig(config),
-          liveSinceEnvironmentBytes(config),
-        ),
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.noticeTopicArn]: props.notices.topic.topicArn,
         [ENV.statesArnPrefix]: statesArnPrefix(this),

@@ -7,16 +7,17 @@ import { Construct } from 'constructs';
 import { DEFAULT_DEADLINE_MARGIN_MS, sweepCoverage } from '../../lambda/redrive/sweep-plan';
 import type { RedriveConfig, SweeperHandlerConfig } from '../../lambda/shared/autoheal-config';
 import {
+  CONFIG_SECTION,
   DEFAULT_IDEMPOTENCY_KEY_PREFIX,
   ENV,
   idempotencyKeyPrefixes,
   SWEEPER_SERVICE_NAME,
 } from '../../lambda/shared/contract';
 import { nagResourceFinding } from '../nag';
-import { AutohealFunction, configEnvironment } from './autoheal-function';
+import { AutohealFunction } from './autoheal-function';
 import type { EventBuffer } from './event-buffer';
 import { type IdempotencyTable, keyPrefixEnvironment } from './idempotency-table';
-import { type LiveHealingClock, liveSinceEnvironmentBytes } from './live-healing-clock';
+import type { LiveHealingClock } from './live-healing-clock';
 import { scopedStateMachineArns, stateMachinePrefixPatterns } from './state-machine-arns';
 
 /**
@@ -90,12 +91,8 @@ export class ExecutionSweeper extends Construct {
       serviceName: SWEEPER_SERVICE_NAME,
       timeout: SWEEP_TIMEOUT,
       alarmAction: props.alarmAction,
+      config: { [CONFIG_SECTION.redrive]: runtimeConfig(config) },
       environment: {
-        ...configEnvironment(
-          ENV.redriveConfig,
-          runtimeConfig(config),
-          liveSinceEnvironmentBytes(config),
-        ),
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.workQueueUrl]: props.buffer.workQueue.queueUrl,
         [ENV.liveSince]: props.liveSince,

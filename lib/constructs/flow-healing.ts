@@ -3,11 +3,12 @@ import { Construct } from 'constructs';
 import { type AppflowConfig, flowsInScope } from '../../lambda/shared/autoheal-config';
 import {
   APPFLOW_EVENT,
+  CONFIG_SECTION,
   DEFAULT_IDEMPOTENCY_KEY_PREFIX,
   ENV,
   FLOW_HEALER_SERVICE_NAME,
 } from '../../lambda/shared/contract';
-import { AutohealFunction, configEnvironment } from './autoheal-function';
+import { AutohealFunction } from './autoheal-function';
 import { EventBuffer, shardedRules } from './event-buffer';
 import { grantStartFlows } from './flow-permissions';
 import { type IdempotencyTable, keyPrefixEnvironment } from './idempotency-table';
@@ -87,8 +88,8 @@ export class FlowHealing extends Construct {
       serviceName: FLOW_HEALER_SERVICE_NAME,
       timeout: Duration.seconds(30),
       alarmAction: notices.alarmAction,
+      config: { [CONFIG_SECTION.appflow]: config },
       environment: {
-        ...configEnvironment(ENV.appflowConfig, config),
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.noticeTopicArn]: notices.topic.topicArn,
         ...keyPrefixEnvironment(props.idempotencyKeyPrefix ?? DEFAULT_IDEMPOTENCY_KEY_PREFIX),

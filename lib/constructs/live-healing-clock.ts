@@ -1,41 +1,15 @@
-import { CustomResource, Names, Token, Validations } from 'aws-cdk-lib';
+import { CustomResource, Names, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import {
-  clockConfigOf,
-  clockRecordKey,
-  maxLiveSinceDocumentBytes,
-} from '../../lambda/redrive/live-healing';
+import { clockConfigOf, clockRecordKey } from '../../lambda/redrive/live-healing';
 import type { RedriveConfig } from '../../lambda/shared/autoheal-config';
 import { ENV, LIVE_HEALING_CLOCK } from '../../lambda/shared/contract';
 import { nagResourceFinding } from '../nag';
 import { AutohealFunction } from './autoheal-function';
 import type { IdempotencyTable } from './idempotency-table';
-
-/**
- * The most bytes the live-since document of `config` takes in a handler's
- * environment (it is at most this long whatever the times).
- */
-export function liveSinceEnvironmentBytes(config: RedriveConfig): number {
-  return maxLiveSinceDocumentBytes(clockConfigOf(config)) + unresolvedArnBytes(config);
-}
-
-/** The longest state machine ARN: partition, region, account and an 80-character name. */
-const MAX_STATE_MACHINE_ARN_BYTES = 160;
-
-/**
- * Room for the ARNs only known at deploy: at synth the config holds a short
- * token in their place, so the environment's size is measured with each one
- * as long as the longest ARN.
- */
-function unresolvedArnBytes(config: RedriveConfig): number {
-  return config.stateMachineArns
-    .filter((arn) => Token.isUnresolved(arn))
-    .reduce((bytes, arn) => bytes + Math.max(0, MAX_STATE_MACHINE_ARN_BYTES - arn.length), 0);
-}
 
 export interface LiveHealingClockProps {
   /** The validated redrive config: its scope and observe-only switches set the clock. */
@@ -69,8 +43,9 @@ export class LiveHealingClock extends Construct {
   public readonly resource: CustomResource;
   /**
    * The live-since document (a JSON string token): the handlers'
-   * `AUTOHEAL_LIVE_SINCE`. Give the handlers' config section
-   * {@link liveSinceEnvironmentBytes} of room beside it (see `configEnvironment`).
+   * `AUTOHEAL_LIVE_SINCE`. At most 1 KB: a larger document stays in the
+   * clock's record and this is a reference to it (see
+   * `lambda/redrive/live-since-source.ts`); the handlers need GetItem on the table.
    */
   public readonly liveSince: string;
   /** The key of the clock's record in the idempotency table. */

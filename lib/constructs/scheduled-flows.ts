@@ -13,6 +13,7 @@ import type {
   FlowSchedule,
 } from '../../lambda/shared/autoheal-config';
 import {
+  CONFIG_SECTION,
   DEFAULT_IDEMPOTENCY_KEY_PREFIX,
   ENV,
   FLOW_STARTER_SERVICE_NAME,
@@ -22,7 +23,7 @@ import { shardId, shardValues } from '../limits/shards';
 import { TEMPLATE_LIMITS } from '../limits/template-limits';
 import { nagResourceFinding } from '../nag';
 import { daylightSavingConflicts, daylightSavingWarning } from '../schedules/daylight-saving';
-import { AutohealFunction, configEnvironment } from './autoheal-function';
+import { AutohealFunction } from './autoheal-function';
 import { deadLetterAlarm } from './dead-letter-alarm';
 import { grantStartFlows } from './flow-permissions';
 import { type IdempotencyTable, keyPrefixEnvironment } from './idempotency-table';
@@ -102,8 +103,8 @@ export class ScheduledFlows extends Construct {
       serviceName: FLOW_STARTER_SERVICE_NAME,
       timeout: Duration.seconds(60),
       alarmAction: notices.alarmAction,
+      config: { [CONFIG_SECTION.appflow]: runtimeConfig(config) },
       environment: {
-        ...configEnvironment(ENV.appflowConfig, runtimeConfig(config)),
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.noticeTopicArn]: notices.topic.topicArn,
         ...keyPrefixEnvironment(props.idempotencyKeyPrefix ?? DEFAULT_IDEMPOTENCY_KEY_PREFIX),

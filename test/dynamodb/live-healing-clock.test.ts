@@ -6,9 +6,17 @@
 import { createHash } from 'node:crypto';
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
+  clockConfigDigest,
+  clockConfigOf,
+  liveSinceOf,
+  NOT_LIVE,
+} from '../../lambda/redrive/live-healing';
+import {
   type ClockResponse,
   createLiveHealingClock,
+  LIVE_SINCE_INLINE_BYTES,
 } from '../../lambda/redrive/live-healing-clock';
+import { liveSinceSource } from '../../lambda/redrive/live-since-source';
 import { parseRedriveConfig, type RedriveConfig } from '../../lambda/shared/autoheal-config';
 import { HEALING_STATE, IDEMPOTENCY_TABLE, LIVE_HEALING_CLOCK } from '../../lambda/shared/contract';
 import { createIdempotencyTable, type IdempotencyTable } from '../support/idempotency-table';
@@ -303,5 +311,63 @@ describe('the live-healing clock', () => {
     // Act & Assess
     await expect(clockAt(T0)(request)).rejects.toThrow(/ClockConfig: missing/);
     expect(await table.items()).toEqual([]);
+  });
+});
+
+describe('a document too large for the handlers environment', () => {
+  const manyArns = Array.from({ length: 1000 }, (_, i) => `${ORDERS}-${i}`);
+  const big = config({ stateMachineArns: manyArns });
+  const source = (response: ClockResponse) =>
+    liveSinceSource(response.Data?.[LIVE_HEALING_CLOCK.attribute] ?? '', {
+      dynamodb: table.client,
+      tableName: table.tableName,
+    });
+
+  it('is handed over as a reference to the record, from which the handlers read it', async () => {
+    // Act
+    const response = await clockAt(T0)(clockRequest('Create', big));
+    const read = source(response);
+    const document = 'load' in read ? await read.load() : read.document;
+
+    // Assess
+    const data = response.Data?.[LIVE_HEALING_CLOCK.attribute] ?? '';
+    expect(Buffer.byteLength(data)).toBeLessThanOrEqual(LIVE_SINCE_INLINE_BYTES);
+    expect(JSON.parse(data)).toEqual({
+      config: clockConfigDigest(clockConfigOf(big)),
+      record: response.PhysicalResourceId,
+      version: 1,
+    });
+    expect('load' in read).toBe(true);
+    expect(document.arns).toHaveLength(1000);
+    expect(liveSinceOf(document, big, { arn: manyArns[999], name: 'x' }, 'FAILED')).toBe(T0);
+  });
+
+  it('changes the reference on every write, so a redeploy starts fresh execution environments', async () => {
+    // Prepare
+    const first = await clockAt(T0)(clockRequest('Create', big));
+    const grown = config({ stateMachineArns: [...manyArns, `${ORDERS}-new`] });
+
+    // Act
+    const second = await clockAt(T1)(clockRequest('Update', grown));
+    const read = source(second);
+    const document = 'load' in read ? await read.load() : read.document;
+
+    // Assess
+    expect(second.Data).not.toEqual(first.Data);
+    expect(liveSinceOf(document, grown, { arn: manyArns[0], name: 'x' }, 'FAILED')).toBe(T0);
+    expect(liveSinceOf(document, grown, { arn: `${ORDERS}-new`, name: 'x' }, 'FAILED')).toBe(T1);
+  });
+
+  it('reads as not live when the record is gone: a broken deployment can only stop redrives', async () => {
+    // Prepare
+    const response = await clockAt(T0)(clockRequest('Create', big));
+    await clockAt(T0)(clockRequest('Delete', big));
+
+    // Act
+    const read = source(response);
+    const document = 'load' in read ? await read.load() : read.document;
+
+    // Assess
+    expect(document).toBe(NOT_LIVE);
   });
 });

@@ -4,6 +4,9 @@
  * asserts the exact calls made, and that no other call was made.
  */
 import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   DescribeExecutionCommand,
@@ -15,6 +18,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { App, Stack } from 'aws-cdk-lib';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { SQSRecord } from 'aws-lambda';
 import 'aws-sdk-client-mock-jest';
 import {
@@ -23,13 +28,23 @@ import {
   liveSinceDocument,
   NOT_LIVE,
 } from '../../lambda/redrive/live-healing';
+import { createLiveHealingClock } from '../../lambda/redrive/live-healing-clock';
+import { liveSinceSource } from '../../lambda/redrive/live-since-source';
 import { REDRIVE_DEFERRAL_LIMIT } from '../../lambda/redrive/redrive-processor';
-import { parseRedriveConfig } from '../../lambda/shared/autoheal-config';
+import { parseRedriveConfig, type RedriveConfig } from '../../lambda/shared/autoheal-config';
+import type { RedriveHandlerConfig } from '../../lambda/shared/config/redrive-config';
 import {
+  CONFIG_FILE_NAME,
+  CONFIG_SECTION,
+  ENV,
+  LIVE_HEALING_CLOCK,
   MESSAGE_ATTRIBUTES,
   REDRIVE_SERVICE_NAME,
   SWEEPER_ORIGIN,
 } from '../../lambda/shared/contract';
+import { readNormalisedConfig } from '../../lambda/shared/normalised-config';
+import { configFromProps } from '../../lib/config-from-props';
+import { stageConfigAsset } from '../../lib/constructs/config-asset';
 import { notices, snsMock, sqsMock, stringAttribute } from '../support/aws-mocks';
 import { expectedToken } from '../support/client-token';
 import {
@@ -48,7 +63,7 @@ import {
   REGION,
   TOPIC_ARN,
 } from '../support/lambda-env';
-import { liveSinceFor } from '../support/live-since';
+import { clockRequest, liveSinceFor } from '../support/live-since';
 import { captureLogs } from '../support/logs';
 import {
   DLQ_URL,
@@ -1214,5 +1229,80 @@ describe('redrive handler, on a message whose facts may be stale', () => {
     expect(result).toEqual({ batchItemFailures: [] });
     expect(sfnCalls()).toEqual(['RedriveExecutionCommand']);
     expect(metricsCounted).toEqual([{ name: 'Redriven' }]);
+  });
+});
+
+describe('a scope of 1,000 state machines by name, delivered in the config file', () => {
+  /** The redrive config as the construct stages it for an environment-agnostic stack: 1,000 home-relative ARNs, 200 overrides. */
+  function stagedScope() {
+    const stack = new Stack(new App(), 'Host');
+    const names = Array.from({ length: 1000 }, (_, i) => `machine-${i}`);
+    const { config } = configFromProps(stack, {
+      redrive: {
+        stateMachines: names.map((name, i) =>
+          sfn.StateMachine.fromStateMachineName(stack, `M${i}`, name),
+        ),
+        overrides: Object.fromEntries(
+          names.slice(0, 200).map((name) => [name, { maxRedrives: 2 }]),
+        ),
+      },
+    });
+    const parsed = config.redrive as RedriveConfig;
+    const { processing: _processing, sweeper: _sweeper, ...section } = parsed;
+    const bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'autoheal-bundle-'));
+    fs.writeFileSync(path.join(bundleDir, 'index.js'), '');
+    const staged = stageConfigAsset(stack, bundleDir, { [CONFIG_SECTION.redrive]: section });
+    return { dir: staged.dir, environment: staged.environment, processing: parsed.processing };
+  }
+
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it('redrives a failure of machine #999 and parks the event of an unlisted machine', async () => {
+    // Prepare: the handler reads the file as it does at init; the clock hands over its record
+    const { dir, environment, processing } = stagedScope();
+    process.env[ENV.configFile] = path.join(dir, CONFIG_FILE_NAME);
+    process.env[ENV.statesArnPrefix] = `arn:aws:states:${REGION}:${ACCOUNT}:`;
+    const fromFile = {
+      ...readNormalisedConfig<RedriveHandlerConfig>(CONFIG_SECTION.redrive),
+      processing,
+    } as RedriveConfig;
+    const clock = createLiveHealingClock({
+      dynamodb: table.client,
+      tableName: table.tableName,
+      now: () => NOW - HOUR_MS,
+    });
+    const deployed = await clock(clockRequest('Create', fromFile));
+    const source = liveSinceSource(deployed.Data?.[LIVE_HEALING_CLOCK.attribute] ?? '', {
+      dynamodb: table.client,
+      tableName: table.tableName,
+    });
+    const liveSince = 'load' in source ? await source.load() : source.document;
+    const { handler, counted } = redriveHandler(table, fromFile, undefined, liveSince);
+    const listed = sqsRecord(statusChange({ machine: 'machine-999' }).body);
+    const unlisted = sqsRecord(statusChange({ machine: 'machine-1000' }).body);
+
+    // Act
+    const result = await handler(sqsEvent(listed, unlisted), lambdaContext());
+
+    // Assess
+    expect(environment).not.toHaveProperty(ENV.configTokens);
+    expect('load' in source).toBe(true);
+    expect(fromFile.stateMachineArns[999]).toBe(
+      `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:machine-999`,
+    );
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
+    expect(sfnMock).toHaveReceivedCommandWith(RedriveExecutionCommand, {
+      executionArn: expect.stringContaining(':execution:machine-999:'),
+    });
+    expect(sqsMock).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+    expect(sqsMock).toHaveReceivedCommandWith(
+      SendMessageCommand,
+      parkedInvalidEvent(DLQ_URL, unlisted, 'detail.stateMachineArn'),
+    );
+    expect(counted).toEqual(expect.arrayContaining([{ name: 'Redriven' }]));
   });
 });

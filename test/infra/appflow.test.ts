@@ -1,5 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { ENV } from '../../lambda/shared/contract';
+import { CONFIG_SECTION } from '../../lambda/shared/contract';
+import { stagedConfigFile } from '../support/config-file';
 import { envRequiredBy } from '../support/handler-env';
 import { buildStack } from '../support/stack';
 
@@ -55,6 +56,7 @@ function functionNamed(template: Template, prefix: string) {
   };
   return {
     id,
+    resource: fn,
     variables: fn.Properties.Environment.Variables,
     statements: policy.Properties.PolicyDocument.Statement,
   };
@@ -171,14 +173,16 @@ describe('scheduled flows', () => {
 
   it('gives the starter every environment variable its handler requires', () => {
     // Prepare & Act
-    const { template } = buildStack(appflowConfig, { env });
+    const { stack, template } = buildStack(appflowConfig, { env });
 
     // Assess
     const starter = functionNamed(template, 'ScheduledFlowsStarterFunction');
     expect(Object.keys(starter.variables)).toEqual(
       expect.arrayContaining(envRequiredBy('appflow/flow-starter.handler.ts')),
     );
-    expect(JSON.parse(starter.variables[ENV.appflowConfig] as string)).toMatchObject({
+    expect(
+      stagedConfigFile(stack, starter.resource).sections[CONFIG_SECTION.appflow],
+    ).toMatchObject({
       schedules: [{ name: 'nightly' }, { name: 'hourly' }],
       healing: { maxReruns: 2 },
     });

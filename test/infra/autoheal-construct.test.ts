@@ -12,10 +12,11 @@ import {
   parseAutohealConfig,
   type RedriveConfig,
 } from '../../lambda/shared/autoheal-config';
-import { ENV } from '../../lambda/shared/contract';
+import { CONFIG_SECTION, ENV } from '../../lambda/shared/contract';
 import { Autoheal, type AutohealProps, RedrivableStatus } from '../../lib/autoheal';
 import { configFromProps } from '../../lib/config-from-props';
 import { NOTIFICATION_TOPIC_POLICY_WARNING } from '../../lib/constructs/notices';
+import { deployedConfigSections } from '../support/config-file';
 import { defaultContextConfig, templateOnlyApp } from '../support/stack';
 
 const ACCOUNT = '123456789012';
@@ -41,21 +42,22 @@ const logicalIdOf = (stack: Stack, construct: sfn.StateMachine) =>
   stack.getLogicalId(construct.node.defaultChild as sfn.CfnStateMachine);
 
 /** The handler's redrive config, with every `Ref` to a state machine replaced by a real ARN (what CloudFormation does). */
-function deployedRedriveConfig(template: Template, refs: Record<string, string>): RedriveConfig {
+function deployedRedriveConfig(
+  stack: Stack,
+  template: Template,
+  refs: Record<string, string>,
+): RedriveConfig {
   const functions = template.findResources('AWS::Lambda::Function', {
     Properties: { Description: 'Autoheal: redrives failed Step Functions executions' },
   });
   const [fn] = Object.values(functions);
-  const value = fn.Properties.Environment.Variables[ENV.redriveConfig];
   const resolve = (part: unknown): string => {
-    if (typeof part === 'string') return part;
     const ref = (part as { Ref?: string }).Ref;
     if (ref && refs[ref]) return refs[ref];
     throw new Error(`unexpected part ${JSON.stringify(part)}`);
   };
-  const json =
-    typeof value === 'string' ? value : (value['Fn::Join'][1] as unknown[]).map(resolve).join('');
-  return JSON.parse(json);
+  const home = { partition: 'aws', region: REGION, account: ACCOUNT };
+  return deployedConfigSections(stack, fn, home, resolve)[CONFIG_SECTION.redrive] as RedriveConfig;
 }
 
 describe('Autoheal in a host stack', () => {
@@ -138,7 +140,7 @@ describe('Autoheal in a host stack', () => {
     const realArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Orders-abc123`;
 
     // Act
-    const config = deployedRedriveConfig(Template.fromStack(stack), {
+    const config = deployedRedriveConfig(stack, Template.fromStack(stack), {
       [logicalIdOf(stack, machine)]: realArn,
     });
 
@@ -174,7 +176,7 @@ describe('Autoheal in a host stack', () => {
     });
   });
 
-  it('refuses at synth a scope of machine objects whose deployed ARNs would overflow the Lambda environment', () => {
+  it('refuses at synth a scope of machine objects of its own stack whose deployed ARNs would overflow the Lambda environment', () => {
     // Prepare: at synth each ARN is a short token; deployed, each is a full ARN
     const { stack } = hostStack();
     const machines = Array.from(
@@ -187,8 +189,42 @@ describe('Autoheal in a host stack', () => {
 
     // Act & Assess
     expect(() => new Autoheal(stack, 'Heal', { redrive: { stateMachines: machines } })).toThrow(
-      /Lambda environment variables allow/,
+      /^redrive\.stateMachineArns\[0\], .*\(25\): 25 values only known at deploy .* leaves 2048\. Scope such state machines by name \(StateMachine\.fromStateMachineName\) or by name prefix instead\.$/,
     );
+  });
+
+  it('fits any number of machines by name in an environment-agnostic stack: their ARNs are filled in by the handler', () => {
+    // Prepare: 1,000 machines by name, 200 of them with an override
+    const { stack } = hostStack();
+    const names = Array.from({ length: 1000 }, (_, i) => `generated-${i.toString(36)}-machine`);
+    const machines = names.map((name, i) =>
+      sfn.StateMachine.fromStateMachineName(stack, `Imported${i}`, name),
+    );
+    const overrides = Object.fromEntries(names.slice(0, 200).map((n) => [n, { maxRedrives: 1 }]));
+
+    // Act
+    new Autoheal(stack, 'Heal', { redrive: { stateMachines: machines, overrides } });
+    const template = Template.fromStack(stack);
+
+    // Assess
+    const [fn] = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: 'Autoheal: redrives failed Step Functions executions' },
+      }),
+    );
+    const variables = fn.Properties.Environment.Variables;
+    expect(variables[ENV.configTokens]).toBeUndefined();
+    const home = { partition: 'aws-cn', region: 'cn-north-1', account: ACCOUNT };
+    const config = deployedConfigSections(stack, fn, home)[CONFIG_SECTION.redrive] as RedriveConfig;
+    expect(config.stateMachineArns).toHaveLength(1000);
+    expect(config.stateMachineArns[999]).toBe(
+      `arn:aws-cn:states:cn-north-1:${ACCOUNT}:stateMachine:${names[999]}`,
+    );
+    expect(Object.keys(config.overrides)).toHaveLength(200);
+    const literalBytes = Object.entries(variables)
+      .filter(([, v]) => typeof v === 'string')
+      .reduce((sum, [k, v]) => sum + k.length + (v as string).length, 0);
+    expect(literalBytes).toBeLessThan(1024);
   });
 
   it('accepts flow names known only at deploy, and scopes the rules to them', () => {
@@ -371,7 +407,9 @@ describe('two installations', () => {
       const own = Object.entries(functions).filter(
         ([id, fn]) =>
           id.startsWith(install.node.id) &&
-          fn.Properties.Environment?.Variables?.[ENV.redriveConfig],
+          /^Autoheal: (redrives|finds) failed Step Functions executions/.test(
+            fn.Properties.Description,
+          ),
       );
       expect(own).toHaveLength(2);
       for (const [, fn] of own) {

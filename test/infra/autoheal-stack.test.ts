@@ -1,6 +1,12 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { DETERMINISTIC_ERRORS } from '../../lambda/shared/autoheal-config';
-import { ENV, LAMBDA_NODE_MAJOR } from '../../lambda/shared/contract';
+import {
+  CONFIG_FORMAT,
+  CONFIG_SECTION,
+  ENV,
+  LAMBDA_NODE_MAJOR,
+} from '../../lambda/shared/contract';
+import { stagedConfigFile } from '../support/config-file';
 import { envRequiredBy } from '../support/handler-env';
 import { buildStack, defaultContextConfig, normalisedTemplate } from '../support/stack';
 
@@ -34,6 +40,36 @@ function variablesOf(template: BuiltTemplate, prefix: string): Record<string, un
   const fn = resourceNamed(template, 'AWS::Lambda::Function', prefix);
   return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 }
+
+describe('the config delivery', () => {
+  it('leaves no config section in any environment: each handler reads it from its asset', () => {
+    // Prepare & Act
+    const { stack, template } = buildStack(defaultContextConfig());
+
+    // Assess
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
+    const sectionsByFunction: Record<string, string[]> = {};
+    for (const [id, fn] of functions) {
+      const variables = Object.keys(fn.Properties.Environment?.Variables ?? {});
+      expect(variables).not.toEqual(
+        expect.arrayContaining(['AUTOHEAL_REDRIVE_CONFIG', 'AUTOHEAL_APPFLOW_CONFIG']),
+      );
+      expect(variables).not.toContain('AUTOHEAL_CONFIG_FORMAT');
+      if (
+        /^(Redrive|FlowHealing|ScheduledFlows)\w*Handler|Starter|Healer/.test(id) &&
+        !id.includes('LiveHealingClock')
+      ) {
+        const file = stagedConfigFile(stack, fn);
+        expect(file.format).toBe(CONFIG_FORMAT);
+        sectionsByFunction[id.replace(/[0-9A-F]{8}$/, '')] = Object.keys(file.sections);
+      }
+    }
+    expect(sectionsByFunction).toMatchObject({
+      RedriveHandlerFunction: [CONFIG_SECTION.redrive],
+      RedriveSweeperHandlerFunction: [CONFIG_SECTION.redrive],
+    });
+  });
+});
 
 describe('the EventBridge rule', () => {
   it('matches only status changes of the scoped state machines in the configured statuses', () => {
@@ -246,14 +282,17 @@ describe('the redrive function', () => {
 
   it('receives the validated config and every name the handler requires', () => {
     // Prepare & Act
-    const { template } = buildStack(scopedConfig);
+    const { stack, template } = buildStack(scopedConfig);
 
     // Assess
     const variables = variablesOf(template, 'RedriveHandlerFunction');
     expect(Object.keys(variables)).toEqual(
       expect.arrayContaining(envRequiredBy('redrive/redrive.handler.ts')),
     );
-    const config = JSON.parse(variables[ENV.redriveConfig] as string);
+    const config = stagedConfigFile(
+      stack,
+      resourceNamed(template, 'AWS::Lambda::Function', 'RedriveHandlerFunction'),
+    ).sections[CONFIG_SECTION.redrive];
     expect(config).toMatchObject({
       stateMachineArns: [ORDERS_ARN],
       stateMachineNamePrefixes: ['billing-'],
@@ -423,7 +462,7 @@ describe('the sweeper', () => {
 
   it('receives the validated config with its sweeper options and every name the handler requires', () => {
     // Prepare & Act
-    const { template } = buildStack(scopedConfig);
+    const { stack, template } = buildStack(scopedConfig);
 
     // Assess
     const variables = variablesOf(template, 'RedriveSweeperHandlerFunction');
@@ -438,7 +477,10 @@ describe('the sweeper', () => {
     expect(variables[ENV.workQueueUrl]).toEqual({
       Ref: expect.stringMatching(/^RedriveBufferWorkQueue/),
     });
-    const config = JSON.parse(variables[ENV.redriveConfig] as string);
+    const config = stagedConfigFile(
+      stack,
+      resourceNamed(template, 'AWS::Lambda::Function', 'RedriveSweeperHandlerFunction'),
+    ).sections[CONFIG_SECTION.redrive];
     expect(config).toMatchObject({
       stateMachineArns: [ORDERS_ARN],
       stateMachineNamePrefixes: ['billing-'],
@@ -651,13 +693,28 @@ describe('the template', () => {
     expect(build).not.toThrow();
   });
 
-  it('refuses a config too large for the Lambda environment, saying what to do', () => {
-    // Prepare
-    const manyArns = Array.from({ length: 60 }, (_, i) => `${ORDERS_ARN}-${i}`);
-
-    // Act & Assess
-    expect(() => buildStack({ redrive: { stateMachineArns: manyArns } })).toThrow(
-      /Lambda environment variables allow about 3072.*name prefix/,
+  it('delivers a config far larger than the Lambda environment in the asset', () => {
+    // Prepare: 1,000 ARNs and 200 overrides, some 100 KB of JSON
+    const manyArns = Array.from({ length: 1000 }, (_, i) => `${ORDERS_ARN}-${i}`);
+    const overrides = Object.fromEntries(
+      manyArns.slice(0, 200).map((arn) => [arn.split(':').at(-1), { maxRedrives: 1 }]),
     );
+
+    // Act
+    const { stack, template } = buildStack({
+      redrive: { stateMachineArns: manyArns, overrides },
+    });
+
+    // Assess
+    for (const prefix of ['RedriveHandlerFunction', 'RedriveSweeperHandlerFunction']) {
+      const fn = resourceNamed(template, 'AWS::Lambda::Function', prefix);
+      const config = stagedConfigFile(stack, fn).sections[CONFIG_SECTION.redrive] as {
+        stateMachineArns: string[];
+        overrides: object;
+      };
+      expect(config.stateMachineArns).toEqual(manyArns);
+      expect(Object.keys(config.overrides)).toHaveLength(200);
+      expect(JSON.stringify(variablesOf(template, prefix)).length).toBeLessThan(2048);
+    }
   });
 });

@@ -6,10 +6,14 @@ import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { parseRedriveConfig } from '../../lambda/shared/autoheal-config';
-import { ENV, LAMBDA_NODE_MAJOR } from '../../lambda/shared/contract';
+import {
+  CONFIG_FILE_NAME,
+  CONFIG_SECTION,
+  ENV,
+  LAMBDA_NODE_MAJOR,
+} from '../../lambda/shared/contract';
 import {
   AutohealFunction,
-  configEnvironment,
   handlerAssetDir,
   handlerAssetsDir,
 } from '../../lib/constructs/autoheal-function';
@@ -164,11 +168,13 @@ describe('bundling', () => {
     // Prepare & Act (shared): one function synthesised by the construct, as `cdk synth` stages it
     const app = new App();
     const stack = new Stack(app, 'BundlingTest');
+    const config = parseRedriveConfig({ stateMachineNamePrefixes: ['orders-'] });
     const fn = new AutohealFunction(stack, 'Redrive', {
       entry: 'redrive/redrive.handler.ts',
       description: 'bundling test',
       serviceName: 'redrive',
       environment: {},
+      config: { [CONFIG_SECTION.redrive]: config },
     });
     const assembly = app.synth();
     const logicalId = stack.resolve((fn.function.node.defaultChild as CfnFunction).logicalId);
@@ -184,9 +190,9 @@ describe('bundling', () => {
       );
     });
 
-    it('is a single CommonJS file, which Lambda loads with require', () => {
+    it('is a single CommonJS file, which Lambda loads with require, beside its config file', () => {
       // Assess
-      expect(fs.readdirSync(assetDir)).toEqual(['index.js']);
+      expect(fs.readdirSync(assetDir).sort()).toEqual([CONFIG_FILE_NAME, 'index.js']);
       expect(bundle.startsWith('"use strict";')).toBe(true);
       expect(bundle).not.toMatch(/^(import|export)\s/m);
       expect(bundle).not.toContain('import.meta');
@@ -236,11 +242,7 @@ describe('bundling', () => {
         AWS_ENDPOINT_URL: endpoint.url,
         ...ROLE_CREDENTIALS,
         POWERTOOLS_LOG_LEVEL: 'SILENT',
-        // What the construct writes: the normalised section and its format.
-        ...configEnvironment(
-          ENV.redriveConfig,
-          parseRedriveConfig({ stateMachineNamePrefixes: ['orders-'] }),
-        ),
+        // No config variable: the bundle reads the config file staged beside it.
         [ENV.idempotencyTable]: 'autoheal-idempotency',
         [ENV.noticeTopicArn]: `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:autoheal-notices`,
         [ENV.workQueueUrl]: workQueueUrl,

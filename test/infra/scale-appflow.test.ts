@@ -2,26 +2,12 @@
  * Evidence for issue 13, AppFlow side: 500 flows on 50 schedules and 300
  * healed flows (and the same at 1.5×) synthesise within every deploy limit,
  * each limit measured on the template itself, independently of the
- * construct's own sizing code.
- *
- * Until the runtime config leaves the Lambda environment (scale-config), a
- * config this large fails synth on the environment check ("A config section
- * is 31981 bytes as JSON; Lambda environment variables allow about 3072"):
- * `configEnvironment` is replaced here by a stand-in that delivers an empty
- * section, so what is measured is everything but the config's delivery.
+ * construct's own sizing code. The config reaches the functions in their
+ * code assets (config-asset.ts), so no environment grows with the scope.
  */
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { MANAGED_POLICY_QUOTA_WARNING } from '../../lib/limits/template-limits';
 import { buildStack } from '../support/stack';
-
-jest.mock('../../lib/constructs/autoheal-function', () => {
-  const actual = jest.requireActual('../../lib/constructs/autoheal-function');
-  return {
-    ...actual,
-    // Stand-in for scale-config's delivery of the runtime config (see the file comment).
-    configEnvironment: (name: string) => ({ [name]: '{}' }),
-  };
-});
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-central-1';

@@ -5,14 +5,22 @@
  * because a handler refuses JSON not written in its config format.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   parseAppflowConfig,
   parseAutohealConfig,
   parseRedriveConfig,
 } from '../../lambda/shared/autoheal-config';
-import { CONFIG_FORMAT, ENV } from '../../lambda/shared/contract';
+import {
+  CONFIG_FILE_NAME,
+  CONFIG_FORMAT,
+  CONFIG_PLACEHOLDER,
+  CONFIG_SECTION,
+  ENV,
+} from '../../lambda/shared/contract';
 import { readNormalisedConfig } from '../../lambda/shared/normalised-config';
+import { writeConfigFile } from '../support/config-file';
 
 const DEFAULT_CONFIG = JSON.parse(
   fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'),
@@ -114,55 +122,100 @@ describe('readNormalisedConfig', () => {
   afterEach(() => {
     process.env = { ...saved };
   });
+  const HOME = { partition: 'aws-cn', region: 'cn-north-1', account: '210987654321' };
+  const writeRaw = (content: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autoheal-config-test-'));
+    const file = path.join(dir, CONFIG_FILE_NAME);
+    fs.writeFileSync(file, content);
+    return file;
+  };
 
-  it('reads the JSON the construct wrote, in its format', () => {
+  it('reads the section the construct wrote into the file, in its format', () => {
     // Prepare
     const redrive = parseRedriveConfig({ stateMachineNamePrefixes: ['orders-'] });
-    process.env[ENV.redriveConfig] = JSON.stringify(redrive);
-    process.env[ENV.configFormat] = CONFIG_FORMAT;
+    process.env[ENV.configFile] = writeConfigFile({ [CONFIG_SECTION.redrive]: redrive });
 
     // Act
-    const read = readNormalisedConfig(ENV.redriveConfig);
+    const read = readNormalisedConfig(CONFIG_SECTION.redrive);
 
     // Assess
     expect(read).toEqual(redrive);
   });
 
+  it('fills home-relative ARNs from the states ARN prefix and tokens from their variable', () => {
+    // Prepare
+    const { homeArn, pseudo, token } = CONFIG_PLACEHOLDER;
+    const imported = `arn:aws-cn:states:cn-north-1:111111111111:stateMachine:imported`;
+    process.env[ENV.configFile] = writeRaw(
+      JSON.stringify({
+        format: CONFIG_FORMAT,
+        placeholders: true,
+        sections: {
+          redrive: {
+            stateMachineArns: [
+              `${homeArn}arn:${pseudo}P:states:${pseudo}R:${pseudo}A:stateMachine:orders`,
+              `${token}0`,
+              'arn:aws:states:eu-west-1:123456789012:stateMachine:literal',
+            ],
+          },
+        },
+      }),
+    );
+    process.env[ENV.statesArnPrefix] =
+      `arn:${HOME.partition}:states:${HOME.region}:${HOME.account}:`;
+    process.env[ENV.configTokens] = JSON.stringify([imported]);
+
+    // Act
+    const read = readNormalisedConfig<{ stateMachineArns: string[] }>(CONFIG_SECTION.redrive);
+
+    // Assess
+    expect(read.stateMachineArns).toEqual([
+      `arn:aws-cn:states:cn-north-1:210987654321:stateMachine:orders`,
+      imported,
+      'arn:aws:states:eu-west-1:123456789012:stateMachine:literal',
+    ]);
+  });
+
   it.each([
     {
-      label: 'no format (a variable written by hand)',
-      format: undefined,
-      json: '{"stateMachineNamePrefixes":["orders-"]}',
-      message: `AUTOHEAL_REDRIVE_CONFIG cannot be trusted: AUTOHEAL_CONFIG_FORMAT is not set, this handler reads config format "${CONFIG_FORMAT}".`,
+      label: 'no file (a function deployed without the construct)',
+      content: undefined,
+      message:
+        'cannot be read (ENOENT): deploy the function with the Autoheal construct, or set AUTOHEAL_CONFIG_FILE.',
+    },
+    {
+      label: 'no format (a file written by hand)',
+      content: '{"sections":{"redrive":{}}}',
+      message: `cannot be trusted: its format is not set, this handler reads config format "${CONFIG_FORMAT}".`,
     },
     {
       label: 'another format (another Autoheal version)',
-      format: '0',
-      json: '{}',
-      message: `AUTOHEAL_REDRIVE_CONFIG cannot be trusted: AUTOHEAL_CONFIG_FORMAT is "0", this handler reads config format "${CONFIG_FORMAT}".`,
+      content: '{"format":"1","sections":{"redrive":{}}}',
+      message: `cannot be trusted: its format is "1", this handler reads config format "${CONFIG_FORMAT}".`,
     },
     {
       label: 'JSON that does not parse',
-      format: CONFIG_FORMAT,
-      json: '{"maxRedrives":',
-      message: 'AUTOHEAL_REDRIVE_CONFIG is not JSON',
+      content: '{"format":',
+      message: 'is not JSON',
     },
     {
-      label: 'JSON that is not an object',
-      format: CONFIG_FORMAT,
-      json: '[]',
-      message: 'AUTOHEAL_REDRIVE_CONFIG must be a JSON object',
+      label: 'a section that is not an object',
+      content: `{"format":"${CONFIG_FORMAT}","sections":{"redrive":[]}}`,
+      message: 'has no redrive section as a JSON object',
     },
-  ])('refuses $label with one line naming the variable', ({ format, json, message }) => {
+  ])('refuses $label with one line naming the file', ({ content, message }) => {
     // Prepare
-    if (format === undefined) delete process.env[ENV.configFormat];
-    else process.env[ENV.configFormat] = format;
-    process.env[ENV.redriveConfig] = json;
+    const file =
+      content === undefined
+        ? path.join(os.tmpdir(), 'no-such-dir', CONFIG_FILE_NAME)
+        : writeRaw(content);
+    process.env[ENV.configFile] = file;
 
     // Act
-    const act = () => readNormalisedConfig(ENV.redriveConfig);
+    const act = () => readNormalisedConfig(CONFIG_SECTION.redrive);
 
     // Assess
+    expect(act).toThrow(`The config file ${file} `);
     expect(act).toThrow(message);
     try {
       act();

@@ -8,7 +8,8 @@ import {
   sdkFloorSource,
 } from '../../bench/sdk-floor';
 import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
-import { CONFIG_FORMAT, ENV } from '../../lambda/shared/contract';
+import { CONFIG_SECTION, ENV } from '../../lambda/shared/contract';
+import { writeConfigFile } from '../support/config-file';
 import { liveSinceFor } from '../support/live-since';
 
 /**
@@ -52,15 +53,16 @@ function handlerEnvironment(): Record<string, string> {
   const config = parseAutohealConfig(cdkJson.context.autoheal);
   const section = (s: object | undefined) => {
     const { processing: _processing, ...rest } = (s ?? {}) as { processing?: unknown };
-    return JSON.stringify(rest);
+    return rest;
   };
   const env: Record<string, string> = {};
   for (const [key, name] of Object.entries(ENV)) env[name] = `test-${key}`;
   return {
     ...env,
-    [ENV.redriveConfig]: section(config.redrive),
-    [ENV.appflowConfig]: section(config.appflow),
-    [ENV.configFormat]: CONFIG_FORMAT,
+    [ENV.configFile]: writeConfigFile({
+      [CONFIG_SECTION.redrive]: section(config.redrive),
+      [CONFIG_SECTION.appflow]: section(config.appflow),
+    }),
     [ENV.noticeTopicArn]: 'arn:aws:sns:eu-central-1:123456789012:autoheal-notices',
     [ENV.workQueueUrl]: 'https://sqs.eu-central-1.amazonaws.com/123456789012/work',
     [ENV.deadLetterQueueUrl]: 'https://sqs.eu-central-1.amazonaws.com/123456789012/dlq',

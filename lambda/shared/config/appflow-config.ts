@@ -38,7 +38,7 @@ export const DEFAULT_FLOW_HEALING = {
 export const DEFAULT_MAX_CONCURRENT_STARTS = 5;
 
 /**
- * What the AppFlow handlers read from {@link ENV.appflowConfig}: the construct
+ * What the AppFlow handlers read from the config file's `appflow` section: the construct
  * leaves out the options only the infra reads.
  */
 export type AppflowHandlerConfig = Omit<AppflowConfig, 'processing'>;

@@ -75,7 +75,7 @@ export function applyOverride(base: RedrivePolicy, override: RedrivePolicyOverri
 }
 
 /**
- * What the redrive handler reads from {@link ENV.redriveConfig}: the construct
+ * What the redrive handler reads from the config file's `redrive` section: the construct
  * leaves out the options only the infra reads.
  */
 export type RedriveHandlerConfig = Omit<RedriveConfig, 'processing' | 'sweeper' | 'kmsKeyArns'>;
