@@ -11,7 +11,6 @@
  * names one).
  */
 
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -25,11 +24,8 @@ import { createExecutionSweeper, type SweepSummary } from '../lambda/redrive/exe
 import { sweepCoverage } from '../lambda/redrive/sweep-plan';
 import { parseRedriveConfig, type RedriveConfig } from '../lambda/shared/autoheal-config';
 import { isStateMachineInScope } from '../lambda/shared/config/redrive-config';
-import {
-  IDEMPOTENCY_TABLE,
-  METRICS_NAMESPACE,
-  SWEEPER_SERVICE_NAME,
-} from '../lambda/shared/contract';
+import { METRICS_NAMESPACE, SWEEPER_SERVICE_NAME } from '../lambda/shared/contract';
+import { autohealPersistenceStore } from '../lambda/shared/idempotency';
 import { startDynamoDbLocal, stopDynamoDbLocal } from '../test/support/dynamodb-local-setup';
 import { createIdempotencyTableOn } from '../test/support/idempotency-table';
 import { liveSinceFor } from '../test/support/live-since';
@@ -164,12 +160,7 @@ export async function measureSweepForAll(requestsPerSecond = QUOTA_PER_SECOND) {
       config,
       sfn: sfn.client,
       sqs: {} as SQSClient,
-      persistenceStore: new DynamoDBPersistenceLayer({
-        tableName,
-        keyAttr: IDEMPOTENCY_TABLE.partitionKey,
-        expiryAttr: IDEMPOTENCY_TABLE.timeToLive,
-        awsSdkV3Client: dynamodb,
-      }),
+      persistenceStore: autohealPersistenceStore(tableName, dynamodb),
       cursorTable: { dynamodb, tableName },
       workQueueUrl: 'https://sqs.eu-central-1.amazonaws.com/123456789012/unused',
       liveSince: liveSinceFor(config),

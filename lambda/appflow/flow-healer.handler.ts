@@ -3,7 +3,6 @@
  * and Metrics are created once per execution environment; the behaviour lives
  * in {@link createFlowHealerHandler}.
  */
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { AppflowClient } from '@aws-sdk/client-appflow';
@@ -19,6 +18,7 @@ import {
   METRICS_NAMESPACE,
 } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
+import { autohealPersistenceStore } from '../shared/idempotency';
 import { readNormalisedConfig } from '../shared/normalised-config';
 import { createFlowHealerHandler } from './flow-healer';
 
@@ -39,10 +39,7 @@ export const handler = createFlowHealerHandler({
   dynamodb,
   idempotencyTable,
   idempotencyKeyPrefix: process.env[ENV.idempotencyKeyPrefix] || undefined,
-  persistenceStore: new DynamoDBPersistenceLayer({
-    tableName: idempotencyTable,
-    awsSdkV3Client: dynamodb,
-  }),
+  persistenceStore: autohealPersistenceStore(idempotencyTable, dynamodb),
   noticeTopicArn: requireEnv(ENV.noticeTopicArn),
   workQueueUrl: requireEnv(ENV.workQueueUrl),
   deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl),

@@ -3,7 +3,6 @@
  * Metrics are created once per execution environment; the behaviour lives in
  * {@link createFlowStarterHandler}.
  */
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { AppflowClient } from '@aws-sdk/client-appflow';
@@ -16,10 +15,10 @@ import {
   CONFIG_SECTION,
   ENV,
   FLOW_STARTER_SERVICE_NAME,
-  IDEMPOTENCY_TABLE,
   METRICS_NAMESPACE,
 } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
+import { autohealPersistenceStore } from '../shared/idempotency';
 import { readNormalisedConfig } from '../shared/normalised-config';
 import { createFlowStarterHandler } from './flow-starter';
 
@@ -36,12 +35,10 @@ export const handler = createFlowStarterHandler({
   sns: autohealClient(SNSClient),
   sqs: autohealClient(SQSClient),
   idempotencyKeyPrefix: process.env[ENV.idempotencyKeyPrefix] || undefined,
-  persistenceStore: new DynamoDBPersistenceLayer({
-    tableName: requireEnv(ENV.idempotencyTable),
-    keyAttr: IDEMPOTENCY_TABLE.partitionKey,
-    expiryAttr: IDEMPOTENCY_TABLE.timeToLive,
-    awsSdkV3Client: autohealClient(DynamoDBClient),
-  }),
+  persistenceStore: autohealPersistenceStore(
+    requireEnv(ENV.idempotencyTable),
+    autohealClient(DynamoDBClient),
+  ),
   noticeTopicArn: requireEnv(ENV.noticeTopicArn),
   deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl),
   logger,

@@ -3,7 +3,6 @@
  * Metrics are created once per execution environment; the behaviour lives in
  * {@link createRedriveHandler}.
  */
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -14,6 +13,7 @@ import { autohealClient } from '../shared/aws-call';
 import type { RedriveHandlerConfig } from '../shared/config/redrive-config';
 import { CONFIG_SECTION, ENV, METRICS_NAMESPACE, REDRIVE_SERVICE_NAME } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
+import { autohealPersistenceStore } from '../shared/idempotency';
 import { readNormalisedConfig } from '../shared/normalised-config';
 import { liveSinceSource, withLiveSince } from './live-since-source';
 import { createRedriveHandler } from './redrive-processor';
@@ -31,7 +31,7 @@ const deps = {
   sns: autohealClient(SNSClient),
   sqs: autohealClient(SQSClient),
   idempotencyKeyPrefix: process.env[ENV.idempotencyKeyPrefix] || undefined,
-  persistenceStore: new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: dynamodb }),
+  persistenceStore: autohealPersistenceStore(tableName, dynamodb),
   noticeTopicArn: requireEnv(ENV.noticeTopicArn),
   workQueueUrl: requireEnv(ENV.workQueueUrl),
   deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl),

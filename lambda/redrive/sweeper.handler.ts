@@ -4,7 +4,6 @@
  * {@link createExecutionSweeper}. An EventBridge schedule invokes it; the
  * event carries nothing the sweep needs.
  */
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -13,14 +12,9 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { autohealClient } from '../shared/aws-call';
 import type { SweeperHandlerConfig } from '../shared/config/redrive-config';
-import {
-  CONFIG_SECTION,
-  ENV,
-  IDEMPOTENCY_TABLE,
-  METRICS_NAMESPACE,
-  SWEEPER_SERVICE_NAME,
-} from '../shared/contract';
+import { CONFIG_SECTION, ENV, METRICS_NAMESPACE, SWEEPER_SERVICE_NAME } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
+import { autohealPersistenceStore } from '../shared/idempotency';
 import { readNormalisedConfig } from '../shared/normalised-config';
 import { createExecutionSweeper, type SweepSummary } from './execution-sweeper';
 import { liveSinceSource, withLiveSince } from './live-since-source';
@@ -36,12 +30,7 @@ const deps = {
   sfn: autohealClient(SFNClient),
   sqs: autohealClient(SQSClient),
   idempotencyKeyPrefix: process.env[ENV.idempotencyKeyPrefix] || undefined,
-  persistenceStore: new DynamoDBPersistenceLayer({
-    tableName,
-    keyAttr: IDEMPOTENCY_TABLE.partitionKey,
-    expiryAttr: IDEMPOTENCY_TABLE.timeToLive,
-    awsSdkV3Client: dynamodb,
-  }),
+  persistenceStore: autohealPersistenceStore(tableName, dynamodb),
   cursorTable: { dynamodb, tableName },
   workQueueUrl: requireEnv(ENV.workQueueUrl),
   logger,

@@ -6,7 +6,9 @@
  */
 import type { JSONValue } from '@aws-lambda-powertools/commons/types';
 import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
-import { IDEMPOTENCY_RECORD_TTL_SECONDS } from './contract';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IDEMPOTENCY_RECORD_TTL_SECONDS, IDEMPOTENCY_TABLE } from './contract';
 
 /** Marks a result replayed from an idempotency record: the work had already been done. */
 export interface MaybeReplayed {
@@ -27,5 +29,26 @@ export function autohealIdempotencyConfig(keyField: string): IdempotencyConfig {
     throwOnNoIdempotencyKey: true,
     expiresAfterSeconds: IDEMPOTENCY_RECORD_TTL_SECONDS,
     responseHook: (response: JSONValue) => ({ ...(response as object), replayed: true }),
+  });
+}
+
+/**
+ * The idempotency table as Powertools' persistence layer, with the key and
+ * expiry attributes the table construct declares (`IDEMPOTENCY_TABLE`).
+ *
+ * @example
+ * ```ts
+ * const persistenceStore = autohealPersistenceStore(requireEnv(ENV.idempotencyTable), dynamodb);
+ * ```
+ */
+export function autohealPersistenceStore(
+  tableName: string,
+  dynamodb: DynamoDBClient,
+): DynamoDBPersistenceLayer {
+  return new DynamoDBPersistenceLayer({
+    tableName,
+    keyAttr: IDEMPOTENCY_TABLE.partitionKey,
+    expiryAttr: IDEMPOTENCY_TABLE.timeToLive,
+    awsSdkV3Client: dynamodb,
   });
 }
