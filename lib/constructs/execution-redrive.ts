@@ -152,7 +152,7 @@ export class ExecutionRedrive extends Construct {
         });
       }
     };
-    const executionPolicies = grantOnScope(this.handler, {
+    grantOnScope(this.handler, {
       sid: 'RedriveScopedExecutions',
       description: 'redrive and describe the executions of the state machines in scope',
       values: executionArns,
@@ -162,10 +162,9 @@ export class ExecutionRedrive extends Construct {
           actions: ['states:RedriveExecution', 'states:DescribeExecution'],
           resources: arns,
         }),
+      onInline: (arns) => acknowledgeExecutionWildcards(this.handler.role, arns),
       onManagedPolicy: acknowledgeExecutionWildcards,
     });
-    if (executionPolicies.length === 0)
-      acknowledgeExecutionWildcards(this.handler.role, executionArns);
     if (config.kmsKeyArns.length > 0) {
       // DescribeExecution on a state machine encrypted with a customer managed key
       // needs kms:Decrypt (Step Functions API reference); RedriveExecution lists no KMS error.

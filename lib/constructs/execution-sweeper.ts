@@ -130,7 +130,7 @@ export class ExecutionSweeper extends Construct {
         });
       }
     };
-    const listPolicies = grantOnScope(this.handler, {
+    grantOnScope(this.handler, {
       sid: 'ListScopedExecutions',
       description: 'list the executions of the state machines in scope',
       values: scopedStateMachineArns(this, config),
@@ -140,9 +140,9 @@ export class ExecutionSweeper extends Construct {
           actions: ['states:ListExecutions'],
           resources: arns,
         }),
+      onInline: (arns) => acknowledgePrefixWildcards(this.handler.role, arns),
       onManagedPolicy: acknowledgePrefixWildcards,
     });
-    if (listPolicies.length === 0) acknowledgePrefixWildcards(this.handler.role, machinePrefixArns);
     if (config.stateMachineNamePrefixes.length > 0) {
       fn.addToRolePolicy(
         new iam.PolicyStatement({

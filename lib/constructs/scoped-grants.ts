@@ -118,14 +118,17 @@ export interface ScopedStatement {
   readonly values: readonly string[];
   /** The statement for a slice of the values. */
   readonly statement: (slice: string[]) => iam.PolicyStatement;
+  /** Called with the values granted inline (to acknowledge nag findings on the role). */
+  readonly onInline?: (slice: readonly string[]) => void;
   /** Called with each managed policy created (to acknowledge nag findings on it). */
   readonly onManagedPolicy?: (policy: iam.ManagedPolicy, slice: readonly string[]) => void;
 }
 
 /**
  * Grants `grant.statement(values)` to the function's role: inline when it
- * fits {@link INLINE_SCOPED_GRANT_CHARS}, as before; otherwise split across
- * customer managed policies attached to the role, each within IAM's 6,144
+ * fits {@link INLINE_SCOPED_GRANT_CHARS}, as before; otherwise the first
+ * values that fit stay inline and the rest are split across customer managed
+ * policies attached to the role, each within IAM's 6,144
  * characters, listing the same exact values (never a wider wildcard).
  *
  * @returns the managed policies; none when the statement stayed inline
@@ -148,10 +151,20 @@ export function grantOnScope(fn: AutohealFunction, grant: ScopedStatement): iam.
   );
   if (inlineChars <= INLINE_SCOPED_GRANT_CHARS) {
     fn.function.addToRolePolicy(grant.statement([...grant.values]));
+    grant.onInline?.(grant.values);
     return [];
   }
-  const slices = sizer.shard(
+  // The inline budget holds the first slice; managed policies the rest.
+  const [inlineSlice] = sizer.shard(
     grant.values,
+    (slice) => grant.statement(slice).toStatementJson(),
+    INLINE_SCOPED_GRANT_CHARS,
+    'a policy statement',
+  );
+  fn.function.addToRolePolicy(grant.statement(inlineSlice));
+  grant.onInline?.(inlineSlice);
+  const slices = sizer.shard(
+    grant.values.slice(inlineSlice.length),
     document,
     TEMPLATE_LIMITS.managedPolicyChars - MANAGED_POLICY_HEADROOM,
     'a managed policy',

@@ -32,6 +32,8 @@ export const TEMPLATE_LIMITS = {
   managedPolicyChars: 6_144,
   /** IAM: managed policies attached to one role (the default quota; adjustable to 20). */
   managedPoliciesPerRole: 10,
+  /** IAM: the most managed policies a role may have once the quota is raised (20, not adjustable further). */
+  managedPoliciesPerRoleMax: 20,
   /**
    * EventBridge Scheduler: characters of a schedule's target `Input`. The
    * service model leaves `Input` unbounded (min 1); Scheduler's quota on a
@@ -89,6 +91,8 @@ export const TOKEN_BUDGET = {
 /** The longest `Fn::GetAtt` of a resource type's attribute, where shorter than {@link TOKEN_BUDGET.other}. */
 const GETATT_BUDGET: Record<string, number> = {
   'AWS::Events::Rule.Arn': TOKEN_BUDGET.ruleArn,
+  // Step Functions allows names of 80 characters.
+  'AWS::StepFunctions::StateMachine.Name': 80,
 };
 
 /** The longest `Ref` of a resource type, where shorter than {@link TOKEN_BUDGET.other}. */
@@ -413,18 +417,28 @@ export function checkLimitsAtSynth(scope: IConstruct): void {
   scope.node.addValidation({
     validate: () => {
       const template = synthesisedTemplate(stack);
+      const tooMany: string[] = [];
       for (const [role, count] of managedPolicyCounts(template)) {
         if (count <= TEMPLATE_LIMITS.managedPoliciesPerRole) continue;
+        if (count > TEMPLATE_LIMITS.managedPoliciesPerRoleMax) {
+          tooMany.push(
+            `Autoheal's stack ${stack.stackName} breaks a deploy limit: ${role} has ${count} managed policies, ${count - TEMPLATE_LIMITS.managedPoliciesPerRoleMax} over IAM's maximum of ${TEMPLATE_LIMITS.managedPoliciesPerRoleMax} per role (the raised quota): its grants name each state machine or flow in scope; scope by name prefix (one prefix replaces every ARN it covers), or split the scope across two Autoheal stacks.`,
+          );
+          continue;
+        }
         Annotations.of(scope).addWarningV2(
           MANAGED_POLICY_QUOTA_WARNING,
           `${role} has ${count} managed policies, ${count - TEMPLATE_LIMITS.managedPoliciesPerRole} over IAM's default quota of ${TEMPLATE_LIMITS.managedPoliciesPerRole} per role: raise "Managed policies per role" (up to 20) in Service Quotas before deploying.`,
         );
       }
       warnOfRulesPerBus(scope, eventRuleCounts(template));
-      return checkTemplateLimits(template).map(
-        (breach) =>
-          `Autoheal's stack ${stack.stackName} breaks a deploy limit: ${describeBreach(breach)}`,
-      );
+      return [
+        ...checkTemplateLimits(template).map(
+          (breach) =>
+            `Autoheal's stack ${stack.stackName} breaks a deploy limit: ${describeBreach(breach)}`,
+        ),
+        ...tooMany,
+      ];
     },
   });
 }
