@@ -28,12 +28,12 @@ export const MAX_RULES_WITH_OWN_GRANTS = 4;
 
 /**
  * Up to this many rules, the queue policies list each rule's ARN (119
- * characters budgeted each): 40 of them and the Deny fit SQS's 8,192 bytes.
+ * characters budgeted each): 48 of them and the Deny fit SQS's 8,192 bytes.
  * More rules (a scope of a thousand ARNs) get names sharing one prefix, unique
  * to this buffer, and the queue policies admit the first rule by its ARN and
  * the others by that prefix.
  */
-export const MAX_RULES_LISTED_IN_QUEUE_POLICY = 40;
+export const MAX_RULES_LISTED_IN_QUEUE_POLICY = 48;
 
 /**
  * CDK's SQS target without its per-rule grant; the buffer grants all its
