@@ -12,13 +12,16 @@
  */
 import { Fn, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AutohealStack } from '../../bin/autoheal-stack';
 import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
 import { Autoheal } from '../../lib/autoheal';
 import {
+  checkLimitsAtSynth,
   MANAGED_POLICY_QUOTA_WARNING,
+  RULES_PER_BUS_WARNING,
   synthesisedTemplate,
 } from '../../lib/limits/template-limits';
 import { templateOnlyApp } from '../support/stack';
@@ -427,4 +430,117 @@ describe('1,000 state machine objects with token ARNs (fromStateMachineName, fro
     expect(nagErrors.map((e) => `${e.id}: ${String(e.entry.data).slice(0, 160)}`)).toEqual([]);
     expect(() => app.synth()).not.toThrow();
   });
+});
+
+describe('where the failure rule splits', () => {
+  const build = (machines: number) => {
+    const app = templateOnlyApp();
+    const stack = new AutohealStack(app, 'Autoheal', {
+      config: parseAutohealConfig({
+        redrive: {
+          stateMachineArns: Array.from(
+            { length: machines },
+            (_, i) => `${HOME}stateMachine:${machineName(i)}`,
+          ),
+        },
+      }),
+      env: { account: ACCOUNT, region: REGION },
+    });
+    return redriveSide(stack);
+  };
+
+  it.each([
+    // With these names (about 85 characters an ARN), 20 fit one pattern.
+    [20, 1, true],
+    [38, 2, false],
+    [1_000, 50, false],
+  ])(
+    '%i ARNs: %i rule(s), each within 2,048 characters; the child filter only when it is one rule: %s',
+    (machines, expectedRules, childFilter) => {
+      // Act
+      const side = build(machines);
+      const patterns = side.rules.map(([, r]) => r.Properties.EventPattern);
+
+      // Assess
+      expect(side.rules).toHaveLength(expectedRules);
+      expect(side.rules[0][0]).toMatch(/^RedriveBufferFailedExecutions[0-9A-F]{8}$/);
+      expect(Math.max(...patterns.map(side.chars))).toBeLessThanOrEqual(2_048);
+      for (const pattern of patterns) {
+        expect(pattern.detail.executionArn !== undefined).toBe(childFilter);
+      }
+    },
+  );
+
+  it('lets the rules deliver to the queues by the first rule’s ARN and a name prefix the other rules carry, past 48 rules', () => {
+    // Prepare
+    const side = build(1_000);
+    const names = side.rules.map(([, r]) => r.Properties.Name as string | undefined);
+
+    // Act
+    const deliveries = side
+      .ofType('AWS::SQS::QueuePolicy')
+      .filter(([, p]) => key(p.Properties.Queues).includes('RedriveBuffer'))
+      .map(([, p]) =>
+        p.Properties.PolicyDocument.Statement.find(
+          (s: { Principal?: { Service?: string } }) =>
+            s.Principal?.Service === 'events.amazonaws.com',
+        ),
+      );
+
+    // Assess
+    expect(names[0]).toBeUndefined();
+    const prefix = names[1]?.replace(/2$/, '') ?? '';
+    expect(prefix).toMatch(/^AutohealRedriveBuffer.*-$/);
+    expect(names.slice(1)).toEqual(names.slice(1).map((_, i) => `${prefix}${i + 2}`));
+    expect(deliveries).toHaveLength(2);
+    for (const delivery of deliveries) {
+      const [first, others] = delivery.Condition.ArnLike['aws:SourceArn'];
+      expect(first).toEqual({ 'Fn::GetAtt': [side.rules[0][0], 'Arn'] });
+      expect(inAws(others)).toBe(`arn:aws:events:${REGION}:${ACCOUNT}:rule/${prefix}*`);
+    }
+  });
+});
+
+describe('the rules-per-bus budget', () => {
+  it.each([
+    [100, 0, 0],
+    [101, 1, 0],
+    [101, 1, 11],
+  ])(
+    '%i rules, %i warning(s) about rules; %i wildcard rules',
+    (ruleCount, _ruleWarnings, wildcardRules) => {
+      // Prepare
+      const app = templateOnlyApp();
+      const stack = new Stack(app, 'Bus');
+      for (let i = 0; i < ruleCount; i++) {
+        new events.Rule(stack, `Rule${i}`, {
+          eventPattern: {
+            source: ['aws.states'],
+            detail:
+              i < wildcardRules
+                ? { executionArn: [{ 'anything-but': { wildcard: '*/*' } }] }
+                : { status: ['FAILED'] },
+          },
+        });
+      }
+      checkLimitsAtSynth(stack);
+
+      // Act
+      const warnings = Annotations.fromStack(stack)
+        .findWarning('*', Match.stringLikeRegexp(RULES_PER_BUS_WARNING))
+        .map((w) => String(w.entry.data));
+
+      // Assess
+      expect(
+        warnings.filter((w) =>
+          w.includes(`${ruleCount} EventBridge rules on the default event bus`),
+        ),
+      ).toHaveLength(ruleCount > 100 ? 1 : 0);
+      expect(
+        warnings.filter((w) =>
+          w.includes(`${wildcardRules} EventBridge rules with wildcard filters`),
+        ),
+      ).toHaveLength(wildcardRules > 10 ? 1 : 0);
+    },
+  );
 });
