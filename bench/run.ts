@@ -212,6 +212,16 @@ async function main(): Promise<void> {
         'O(1): about the 1-ARN figure',
       ],
       [
+        'scale: redrive rules / longest pattern / largest policy (1,000 ARNs, 100 prefixes)',
+        `${scaleRuntime.rules} / ${scaleRuntime.maxPatternChars} / ${scaleRuntime.maxPolicyChars} chars, ${scaleRuntime.maxManagedPoliciesPerRole} managed policies per role`,
+        '<= 2,048 / <= 6,144 (10,240 inline per role)',
+      ],
+      [
+        'scale: synth seconds, 1,000 machines vs default config',
+        `${scaleRuntime.synthSeconds} vs ${scaleRuntime.synthSecondsDefault} s (${scaleRuntime.synthRatio}x)`,
+        'reported',
+      ],
+      [
         `scale: minutes to sweep 1,000 machines at ${scaleRuntime.sweepRequestsPerSecond}/s (simulated)`,
         `${scaleRuntime.sweepMinutesForAll} in ${scaleRuntime.sweepsForAll} sweeps every ${scaleRuntime.sweepPeriodMinutes} min`,
         'within lookbackHours (1,440)',

@@ -20,15 +20,22 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { AutohealStack } from '../bin/autoheal-stack';
 import { createExecutionSweeper, type SweepSummary } from '../lambda/redrive/execution-sweeper';
 import { sweepCoverage } from '../lambda/redrive/sweep-plan';
-import { parseRedriveConfig, type RedriveConfig } from '../lambda/shared/autoheal-config';
+import {
+  parseAutohealConfig,
+  parseRedriveConfig,
+  type RedriveConfig,
+} from '../lambda/shared/autoheal-config';
 import { isStateMachineInScope } from '../lambda/shared/config/redrive-config';
 import { METRICS_NAMESPACE, SWEEPER_SERVICE_NAME } from '../lambda/shared/contract';
 import { autohealPersistenceStore } from '../lambda/shared/idempotency';
+import * as limits from '../lib/limits/template-limits';
 import { startDynamoDbLocal, stopDynamoDbLocal } from '../test/support/dynamodb-local-setup';
 import { createIdempotencyTableOn } from '../test/support/idempotency-table';
 import { liveSinceFor } from '../test/support/live-since';
+import { defaultContextConfig, templateOnlyApp } from '../test/support/stack';
 
 const HOME = 'arn:aws:states:eu-central-1:123456789012:';
 const ELSEWHERE = 'arn:aws:states:us-east-1:123456789012:';
@@ -204,11 +211,80 @@ export async function measureSweepForAll(requestsPerSecond = QUOTA_PER_SECOND) {
   }
 }
 
+/** Generated names as platform teams have them (no shared prefix), as in test/infra/scale-redrive.test.ts. */
+const teamMachineName = (i: number) =>
+  `team-${String.fromCharCode(97 + (i % 26))}-${['orders', 'billing', 'inventory', 'shipping-label'][i % 4]}-ingest-${((i * 2_654_435_761) >>> 0).toString(16).slice(0, 6)}-${String(i).padStart(4, '0')}`;
+
+/**
+ * The redrive side's template at 1,000 machines (by ARN, 100 prefixes, 200
+ * overrides): rules, longest pattern, largest policy; and the synth time of
+ * that app and of the default config's app, in the same run (no bundling:
+ * the pre-built handlers; the config is staged into each function's asset).
+ */
+export function measureScaleSynth() {
+  const names = Array.from({ length: MACHINES }, (_, i) => teamMachineName(i));
+  const large = {
+    redrive: {
+      stateMachineArns: names.map((name) => `${HOME}stateMachine:${name}`),
+      stateMachineNamePrefixes: Array.from({ length: PREFIXES }, (_, i) => `platform-${i}-batch-`),
+      overrides: Object.fromEntries(names.slice(0, 200).map((name) => [name, { maxRedrives: 3 }])),
+    },
+  };
+  const env = { account: '123456789012', region: 'eu-central-1' };
+  const synth = (raw: unknown) => {
+    const started = process.hrtime.bigint();
+    const app = templateOnlyApp();
+    const stack = new AutohealStack(app, 'Autoheal', { config: parseAutohealConfig(raw), env });
+    app.synth();
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return { seconds, template: limits.synthesisedTemplate(stack) };
+  };
+  // Warm-up: module loading and the first synth's one-time costs are in neither figure.
+  synth(defaultContextConfig());
+  const small = synth(defaultContextConfig());
+  const big = synth(large);
+  const resources = Object.entries(big.template.Resources ?? {});
+  const types = Object.fromEntries(resources.map(([id, r]) => [id, r.Type]));
+  const rules = resources.filter(
+    ([id, r]) => r.Type === 'AWS::Events::Rule' && id.includes('FailedExecutions'),
+  );
+  const patternChars = rules.map(([, r]) =>
+    limits.budgetedLength(r.Properties?.EventPattern, types),
+  );
+  const inlineByRole = new Map<string, number>();
+  const managed: number[] = [];
+  for (const [, r] of resources) {
+    if (r.Type !== 'AWS::IAM::ManagedPolicy' && r.Type !== 'AWS::IAM::Policy') continue;
+    const chars = limits.budgetedLength(r.Properties?.PolicyDocument, types);
+    if (r.Type === 'AWS::IAM::ManagedPolicy') {
+      managed.push(chars);
+      continue;
+    }
+    for (const role of (r.Properties?.Roles as { Ref: string }[]) ?? []) {
+      inlineByRole.set(role.Ref, (inlineByRole.get(role.Ref) ?? 0) + chars);
+    }
+  }
+  const perRole = limits.managedPolicyCounts(big.template);
+  const round = (n: number) => Math.round(n * 1000) / 1000;
+  return {
+    rules: rules.length,
+    maxPatternChars: Math.max(...patternChars),
+    maxPolicyChars: Math.max(...managed, ...inlineByRole.values()),
+    maxManagedPoliciesPerRole: Math.max(...perRole.values()),
+    synthSeconds: round(big.seconds),
+    synthSecondsDefault: round(small.seconds),
+    synthRatio: round(big.seconds / small.seconds),
+    synthResources: resources.length,
+    synthTemplateBytes: Buffer.byteLength(JSON.stringify(big.template)),
+  };
+}
+
 /** Every `scale` figure of the runtime; needs AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local). */
 export async function measureScaleRuntime() {
   return {
     machines: MACHINES,
     prefixes: PREFIXES,
+    ...measureScaleSynth(),
     ...measureScopeCheck(),
     ...(await measureSweepForAll()),
   };

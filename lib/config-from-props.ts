@@ -89,6 +89,9 @@ function rawRedrive(
   }
   for (const arn of arns) {
     if (!Token.isUnresolved(arn) || executionArnPatterns.has(arn)) continue;
+    // Its name is literal (fromStateMachineName, a formatted ARN): the grant replaces `:stateMachine:`
+    // in the text, as for a literal ARN, with no Fn::Split to size at its longest.
+    if (arn.includes(':stateMachine:')) continue;
     // An imported token ARN: its parts are picked out at deploy (Fn::Split / Fn::Select).
     const parts = Arn.split(arn, ArnFormat.COLON_RESOURCE_NAME);
     executionArnPatterns.set(

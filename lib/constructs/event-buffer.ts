@@ -1,4 +1,4 @@
-import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, Names, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -25,6 +25,15 @@ const VISIBILITY_TIMEOUT = Duration.seconds(180);
  * statements and 8,192 bytes.
  */
 export const MAX_RULES_WITH_OWN_GRANTS = 4;
+
+/**
+ * Up to this many rules, the queue policies list each rule's ARN (119
+ * characters budgeted each): 48 of them and the Deny fit SQS's 8,192 bytes.
+ * More rules (a scope of a thousand ARNs) get names sharing one prefix, unique
+ * to this buffer, and the queue policies admit the first rule by its ARN and
+ * the others by that prefix.
+ */
+export const MAX_RULES_LISTED_IN_QUEUE_POLICY = 48;
 
 /**
  * CDK's SQS target without its per-rule grant; the buffer grants all its
@@ -147,6 +156,8 @@ export class EventBuffer extends Construct {
   private readonly senderRoles: iam.IRole[] = [];
   /** Whether each rule's target grants itself (CDK's way), or one statement per queue grants all rules. */
   private readonly grantsPerRule: boolean;
+  /** The name prefix of the rules after the first, when they are too many to list (see {@link MAX_RULES_LISTED_IN_QUEUE_POLICY}). */
+  private readonly ruleNamePrefix?: string;
 
   public constructor(scope: Construct, id: string, props: EventBufferProps) {
     super(scope, id);
@@ -169,11 +180,17 @@ export class EventBuffer extends Construct {
     });
 
     this.grantsPerRule = props.rules.length <= MAX_RULES_WITH_OWN_GRANTS;
+    if (props.rules.length > MAX_RULES_LISTED_IN_QUEUE_POLICY) {
+      // Rule names allow 64 characters: the prefix leaves room for `-` and a 4-digit index.
+      this.ruleNamePrefix = `${Names.uniqueResourceName(this, { maxLength: 58 })}-`;
+    }
     const retry = { retryAttempts: 185, maxEventAge: Duration.hours(24) };
-    this.rules = props.rules.map((rule) => {
+    this.rules = props.rules.map((rule, i) => {
       const created = new events.Rule(this, rule.id, {
         description: rule.description,
         eventPattern: rule.eventPattern,
+        // The first rule keeps its generated name (and logical id), so a growing scope does not replace it.
+        ruleName: this.ruleNamePrefix && i > 0 ? `${this.ruleNamePrefix}${i + 1}` : undefined,
       });
       created.addTarget(
         this.grantsPerRule
@@ -297,7 +314,21 @@ export class EventBuffer extends Construct {
       principals: [new iam.ServicePrincipal('events.amazonaws.com')],
       actions: ['sqs:SendMessage'],
       resources: [queue.queueArn],
-      conditions: { ArnEquals: { 'aws:SourceArn': this.rules.map((rule) => rule.ruleArn) } },
+      conditions: this.ruleNamePrefix
+        ? {
+            // The first rule exactly; the others by the name prefix only this buffer's rules carry.
+            ArnLike: {
+              'aws:SourceArn': [
+                this.rules[0].ruleArn,
+                Stack.of(this).formatArn({
+                  service: 'events',
+                  resource: 'rule',
+                  resourceName: `${this.ruleNamePrefix}*`,
+                }),
+              ],
+            },
+          }
+        : { ArnEquals: { 'aws:SourceArn': this.rules.map((rule) => rule.ruleArn) } },
     });
   }
 

@@ -15,14 +15,17 @@ import {
   SFN_EVENT,
 } from '../../lambda/shared/contract';
 import { ConfigError } from '../../lambda/shared/errors';
+import { shardId } from '../limits/shards';
+import { TEMPLATE_LIMITS } from '../limits/template-limits';
 import { nagResourceFinding } from '../nag';
 import { warnUncheckedArns } from '../unchecked-environment';
 import { AutohealFunction } from './autoheal-function';
-import { EventBuffer } from './event-buffer';
+import { type BufferedRule, EventBuffer } from './event-buffer';
 import { ExecutionSweeper } from './execution-sweeper';
 import { type IdempotencyTable, keyPrefixEnvironment } from './idempotency-table';
 import { LiveHealingClock } from './live-healing-clock';
 import type { Notices } from './notices';
+import { grantOnScope, ScopeSizer } from './scoped-grants';
 import {
   executionArnIn,
   scopedStateMachineArns,
@@ -100,33 +103,15 @@ export class ExecutionRedrive extends Construct {
       processing: config.processing,
       alarmAction: props.notices.alarmAction,
       operatorPrincipalArns: props.operatorPrincipalArns,
-      rules: [
-        {
-          id: 'FailedExecutions',
-          description: 'Step Functions executions that ended in a status Autoheal redrives',
-          eventPattern: {
-            source: [SFN_EVENT.source],
-            detailType: [SFN_EVENT.detailType],
-            detail: {
-              status: allConfiguredStatuses(config),
-              stateMachineArn: [
-                ...config.stateMachineArns,
-                // Raw matcher objects: events.Match.prefix() renders as an array of its own.
-                ...config.stateMachineNamePrefixes.map((prefix) => ({
-                  prefix: stateMachineArnIn(this, prefix),
-                })),
-              ],
-              executionArn: [NOT_A_MAP_RUN_CHILD],
-            },
-          },
-        },
-      ],
+      rules: failedExecutionRules(this, config),
     });
-    Validations.of(this.buffer.rules[0]).acknowledge({
-      id: 'CloudFormation-Validate::E9014',
-      reason:
-        'The stateMachineArn prefix is built with Fn::Join from the stack partition, region and account; CloudFormation resolves it to a plain string before EventBridge sees it.',
-    });
+    for (const rule of this.buffer.rules) {
+      Validations.of(rule).acknowledge({
+        id: 'CloudFormation-Validate::E9014',
+        reason:
+          'The stateMachineArn prefix is built with Fn::Join from the stack partition, region and account; CloudFormation resolves it to a plain string before EventBridge sees it.',
+      });
+    }
 
     this.liveHealingClock = new LiveHealingClock(this, 'LiveHealingClock', {
       config,
@@ -153,40 +138,47 @@ export class ExecutionRedrive extends Construct {
     const fn = this.handler.function;
 
     const executionArns = scopedExecutionArns(this, config, props.executionArnPatterns);
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'RedriveScopedExecutions',
-        actions: ['states:RedriveExecution', 'states:DescribeExecution'],
-        resources: executionArns,
-      }),
-    );
-    for (const arn of executionArns) {
-      Validations.of(this.handler.role).acknowledge({
-        id: `AwsSolutions::AwsSolutions-IAM5[${nagResourceFinding(this, arn)}]`,
-        reason:
-          'Execution ARNs are created per execution, so the grant names the configured state machine and ends in a wildcard for its executions only.',
-      });
-    }
+    const acknowledgeExecutionWildcards = (on: Construct, arns: readonly string[]) => {
+      for (const arn of arns) {
+        Validations.of(on).acknowledge({
+          id: `AwsSolutions::AwsSolutions-IAM5[${nagResourceFinding(this, arn)}]`,
+          reason:
+            'Execution ARNs are created per execution, so the grant names the configured state machine and ends in a wildcard for its executions only.',
+        });
+      }
+    };
+    grantOnScope(this.handler, {
+      sid: 'RedriveScopedExecutions',
+      description: 'redrive and describe the executions of the state machines in scope',
+      values: executionArns,
+      statement: (arns) =>
+        new iam.PolicyStatement({
+          sid: 'RedriveScopedExecutions',
+          actions: ['states:RedriveExecution', 'states:DescribeExecution'],
+          resources: arns,
+        }),
+      onInline: (arns) => acknowledgeExecutionWildcards(this.handler.role, arns),
+      onManagedPolicy: acknowledgeExecutionWildcards,
+    });
     if (config.kmsKeyArns.length > 0) {
       // DescribeExecution on a state machine encrypted with a customer managed key
       // needs kms:Decrypt (Step Functions API reference); RedriveExecution lists no KMS error.
       const { region, urlSuffix } = Stack.of(this);
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'DecryptScopedExecutions',
-          actions: ['kms:Decrypt'],
-          resources: [...config.kmsKeyArns],
-          conditions: {
-            StringEquals: { 'kms:ViaService': `states.${region}.${urlSuffix}` },
-            StringLike: {
-              'kms:EncryptionContext:aws:states:stateMachineArn': scopedStateMachineArns(
-                this,
-                config,
-              ),
+      grantOnScope(this.handler, {
+        sid: 'DecryptScopedExecutions',
+        description: 'decrypt the executions of the state machines in scope',
+        values: scopedStateMachineArns(this, config),
+        statement: (machineArns) =>
+          new iam.PolicyStatement({
+            sid: 'DecryptScopedExecutions',
+            actions: ['kms:Decrypt'],
+            resources: [...config.kmsKeyArns],
+            conditions: {
+              StringEquals: { 'kms:ViaService': `states.${region}.${urlSuffix}` },
+              StringLike: { 'kms:EncryptionContext:aws:states:stateMachineArn': machineArns },
             },
-          },
-        }),
-      );
+          }),
+      });
     }
     props.idempotencyTable.grantIdempotency(fn);
     props.notices.grantPublish(this.handler);
@@ -283,6 +275,68 @@ const HOW_TO_TARGET: Record<string, (value: string) => string> = {
   account: (value) =>
     `use that account's credentials (e.g. --profile with a profile of account ${value})`,
 };
+
+/**
+ * The failure rules of the scope: one rule when its pattern fits
+ * EventBridge's 2,048 characters (as before: the logical id
+ * `FailedExecutions`), otherwise as many as it takes, each matching a
+ * consecutive slice of the ARNs and name prefixes, all into one buffer.
+ *
+ * Sized with each token ARN at its longest as the template holds it (see
+ * {@link ScopeSizer}), not with the flat token budget of `shardedRules`: a
+ * state machine object of another construct is 149 characters at most, and
+ * `fromStateMachineName` leaves only the partition, region and account to
+ * budget.
+ *
+ * The Distributed Map child filter ({@link NOT_A_MAP_RUN_CHILD}) holds a
+ * `wildcard`, and EventBridge allows 30 such rules per bus and account (not
+ * adjustable). A split scope keeps it only on the rules with name prefixes,
+ * which match children's `MACHINE/LABEL` ARNs; a rule of exact ARNs rarely
+ * sees a child, and the handler ignores the ones that arrive.
+ */
+export function failedExecutionRules(scope: Construct, config: RedriveConfig): BufferedRule[] {
+  const prefixArns = config.stateMachineNamePrefixes.map((prefix) =>
+    stateMachineArnIn(scope, prefix),
+  );
+  const isPrefix = new Set(prefixArns);
+  const status = allConfiguredStatuses(config);
+  const pattern = (values: readonly string[], withChildFilter: boolean) => ({
+    source: [SFN_EVENT.source],
+    detailType: [SFN_EVENT.detailType],
+    detail: {
+      status,
+      stateMachineArn: values.map((value) =>
+        // Raw matcher objects: events.Match.prefix() renders as an array of its own.
+        isPrefix.has(value) ? { prefix: value } : value,
+      ),
+      ...(withChildFilter && { executionArn: [NOT_A_MAP_RUN_CHILD] }),
+    },
+  });
+  const slices = new ScopeSizer(scope).shard(
+    [...config.stateMachineArns, ...prefixArns],
+    (slice, original) => {
+      // As CloudFormation holds it (detail-type), with the child filter: the longest a slice renders.
+      const { detailType, ...rest } = pattern(slice.map(original), true);
+      const rendered = rest.detail.stateMachineArn.map((value, i) =>
+        typeof value === 'string' ? slice[i] : { prefix: slice[i] },
+      );
+      return {
+        ...rest,
+        'detail-type': detailType,
+        detail: { ...rest.detail, stateMachineArn: rendered },
+      };
+    },
+    TEMPLATE_LIMITS.eventPatternChars,
+    'an event pattern',
+  );
+  const description = 'Step Functions executions that ended in a status Autoheal redrives';
+  return slices.map((slice, i) => ({
+    id: shardId('FailedExecutions', i),
+    description:
+      slices.length === 1 ? description : `${description} (${i + 1} of ${slices.length})`,
+    eventPattern: pattern(slice, slices.length === 1 || slice.some((value) => isPrefix.has(value))),
+  }));
+}
 
 /** Execution ARNs of exactly the scoped state machines (execution ARNs carry the machine name). */
 export function scopedExecutionArns(

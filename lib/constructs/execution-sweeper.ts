@@ -18,6 +18,7 @@ import { AutohealFunction } from './autoheal-function';
 import type { EventBuffer } from './event-buffer';
 import { type IdempotencyTable, keyPrefixEnvironment } from './idempotency-table';
 import type { LiveHealingClock } from './live-healing-clock';
+import { grantOnScope } from './scoped-grants';
 import { scopedStateMachineArns, stateMachinePrefixPatterns } from './state-machine-arns';
 
 /**
@@ -116,20 +117,29 @@ export class ExecutionSweeper extends Construct {
     );
 
     const machinePrefixArns = stateMachinePrefixPatterns(this, config.stateMachineNamePrefixes);
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ListScopedExecutions',
-        actions: ['states:ListExecutions'],
-        resources: scopedStateMachineArns(this, config),
-      }),
-    );
-    for (const arn of machinePrefixArns) {
-      Validations.of(this.handler.role).acknowledge({
-        id: `AwsSolutions::AwsSolutions-IAM5[${nagResourceFinding(this, arn)}]`,
-        reason:
-          'The scope names state machines by prefix, so ListExecutions is granted on the state machines whose names start with it, in this account and region only.',
-      });
-    }
+    const acknowledgePrefixWildcards = (on: Construct, arns: readonly string[]) => {
+      for (const arn of arns) {
+        if (!machinePrefixArns.includes(arn)) continue;
+        Validations.of(on).acknowledge({
+          id: `AwsSolutions::AwsSolutions-IAM5[${nagResourceFinding(this, arn)}]`,
+          reason:
+            'The scope names state machines by prefix, so ListExecutions is granted on the state machines whose names start with it, in this account and region only.',
+        });
+      }
+    };
+    grantOnScope(this.handler, {
+      sid: 'ListScopedExecutions',
+      description: 'list the executions of the state machines in scope',
+      values: scopedStateMachineArns(this, config),
+      statement: (arns) =>
+        new iam.PolicyStatement({
+          sid: 'ListScopedExecutions',
+          actions: ['states:ListExecutions'],
+          resources: arns,
+        }),
+      onInline: (arns) => acknowledgePrefixWildcards(this.handler.role, arns),
+      onManagedPolicy: acknowledgePrefixWildcards,
+    });
     if (config.stateMachineNamePrefixes.length > 0) {
       fn.addToRolePolicy(
         new iam.PolicyStatement({

@@ -32,6 +32,8 @@ export const TEMPLATE_LIMITS = {
   managedPolicyChars: 6_144,
   /** IAM: managed policies attached to one role (the default quota; adjustable to 20). */
   managedPoliciesPerRole: 10,
+  /** IAM: the most managed policies a role may have once the quota is raised (20, not adjustable further). */
+  managedPoliciesPerRoleMax: 20,
   /**
    * EventBridge Scheduler: characters of a schedule's target `Input`. The
    * service model leaves `Input` unbounded (min 1); Scheduler's quota on a
@@ -45,6 +47,20 @@ export const TEMPLATE_LIMITS = {
   queuePolicyBytes: 8_192,
   /** SQS: statements of a queue's access policy. */
   queuePolicyStatements: 20,
+  /**
+   * EventBridge: rules per event bus (the default quota is 300, adjustable;
+   * 100 in af-south-1 and eu-south-1). Autoheal's rules share the bus with
+   * every other rule of the account, so it budgets 100: the whole default
+   * quota of the smallest regions, a third of it elsewhere. Past it, synth
+   * warns ({@link RULES_PER_BUS_WARNING}).
+   */
+  eventRulesPerBusBudget: 100,
+  /**
+   * EventBridge: rules per event bus whose pattern holds a `wildcard` filter
+   * (30, not adjustable, shared with the account's other rules). Autoheal
+   * budgets a third of it.
+   */
+  wildcardRulesPerBusBudget: 10,
 } as const;
 
 /**
@@ -55,6 +71,9 @@ export const TEMPLATE_LIMITS = {
  * - `AWS::URLSuffix`: `amazonaws.com.cn` (16); budgeted 20.
  * - `Fn::GetAtt` of an EventBridge rule's `Arn`: 119, `arn:aws-us-gov:events:`,
  *   a 14-character region, the account, `:rule/` and a 64-character rule name.
+ * - a state machine's ARN (`Ref` of an `AWS::StepFunctions::StateMachine`):
+ *   149, `arn:aws-us-gov:states:`, the region at 20, `:`, the account,
+ *   `:stateMachine:` and an 80-character name (the longest Step Functions allows).
  * - any other `Ref`, `Fn::GetAtt`, `Fn::ImportValue`, ...: 256, the length
  *   most ARN-typed API fields allow, and more than any name, URL or ARN of
  *   Autoheal's own resources (their names are at most 80 characters).
@@ -65,12 +84,20 @@ export const TOKEN_BUDGET = {
   accountId: 12,
   urlSuffix: 20,
   ruleArn: 119,
+  stateMachineArn: 149,
   other: 256,
 } as const;
 
 /** The longest `Fn::GetAtt` of a resource type's attribute, where shorter than {@link TOKEN_BUDGET.other}. */
 const GETATT_BUDGET: Record<string, number> = {
   'AWS::Events::Rule.Arn': TOKEN_BUDGET.ruleArn,
+  // Step Functions allows names of 80 characters.
+  'AWS::StepFunctions::StateMachine.Name': 80,
+};
+
+/** The longest `Ref` of a resource type, where shorter than {@link TOKEN_BUDGET.other}. */
+const REF_BUDGET: Record<string, number> = {
+  'AWS::StepFunctions::StateMachine': TOKEN_BUDGET.stateMachineArn,
 };
 
 const PSEUDO_BUDGET: Record<string, number> = {
@@ -101,7 +128,13 @@ export function budgetedValue(
   const entries = Object.entries(value as Record<string, unknown>);
   if (entries.length === 1) {
     const [key, arg] = entries[0];
-    if (key === 'Ref') return placeholder(PSEUDO_BUDGET[arg as string] ?? TOKEN_BUDGET.other);
+    if (key === 'Ref') {
+      const budget =
+        PSEUDO_BUDGET[arg as string] ??
+        REF_BUDGET[resourceTypes[arg as string]] ??
+        TOKEN_BUDGET.other;
+      return placeholder(budget);
+    }
     if (key === 'Fn::Join' && Array.isArray(arg) && Array.isArray(arg[1])) {
       const [separator, parts] = arg as [string, unknown[]];
       return parts.map((part) => budgetedString(budgeted(part))).join(separator);
@@ -180,8 +213,8 @@ function attachedRoles(properties: Record<string, unknown> | undefined): string[
 }
 
 /** Event patterns of a rule; CloudFormation takes an object or a JSON string. */
-function patternLength(pattern: unknown): number {
-  return typeof pattern === 'string' ? pattern.length : budgetedLength(pattern);
+function patternLength(pattern: unknown, types: Readonly<Record<string, string>>): number {
+  return typeof pattern === 'string' ? pattern.length : budgetedLength(pattern, types);
 }
 
 /**
@@ -230,7 +263,7 @@ export function checkTemplateLimits(template: TemplateJson): LimitBreach[] {
           breach(
             'the event pattern (EventBridge)',
             id,
-            patternLength(props.EventPattern),
+            patternLength(props.EventPattern, types),
             TEMPLATE_LIMITS.eventPatternChars,
             'characters',
           );
@@ -238,18 +271,18 @@ export function checkTemplateLimits(template: TemplateJson): LimitBreach[] {
         break;
       case 'AWS::IAM::Role':
         for (const policy of (props.Policies as { PolicyDocument: unknown }[] | undefined) ?? []) {
-          addInline(id, budgetedLength(policy.PolicyDocument));
+          addInline(id, budgetedLength(policy.PolicyDocument, types));
         }
         break;
       case 'AWS::IAM::Policy':
         for (const role of attachedRoles(props))
-          addInline(role, budgetedLength(props.PolicyDocument));
+          addInline(role, budgetedLength(props.PolicyDocument, types));
         break;
       case 'AWS::IAM::ManagedPolicy':
         breach(
           'the managed policy document (IAM)',
           id,
-          budgetedLength(props.PolicyDocument),
+          budgetedLength(props.PolicyDocument, types),
           TEMPLATE_LIMITS.managedPolicyChars,
           'characters',
         );
@@ -338,6 +371,20 @@ export function managedPolicyCounts(template: TemplateJson): Map<string, number>
 /** CDK warning id of a role with more managed policies than IAM's default quota; acknowledge it once the quota is raised. */
 export const MANAGED_POLICY_QUOTA_WARNING = '@autoheal/limits:managedPoliciesPerRole';
 
+/** CDK warning id of a stack whose EventBridge rules pass Autoheal's budget of the rules-per-bus quota. */
+export const RULES_PER_BUS_WARNING = '@autoheal/limits:rulesPerBus';
+
+/** The stack's EventBridge rules, and those whose pattern holds a `wildcard` filter. */
+export function eventRuleCounts(template: TemplateJson): { rules: number; wildcardRules: number } {
+  const rules = Object.values(template.Resources ?? {}).filter(
+    (resource) => resource.Type === 'AWS::Events::Rule',
+  );
+  const wildcardRules = rules.filter((rule) =>
+    JSON.stringify(rule.Properties?.EventPattern ?? {}).includes('"wildcard"'),
+  ).length;
+  return { rules: rules.length, wildcardRules };
+}
+
 /** The template of `stack` as CloudFormation will get it, built from its elements. */
 export function synthesisedTemplate(stack: Stack): TemplateJson & Record<string, unknown> {
   const template: Record<string, Record<string, unknown>> = {};
@@ -370,17 +417,53 @@ export function checkLimitsAtSynth(scope: IConstruct): void {
   scope.node.addValidation({
     validate: () => {
       const template = synthesisedTemplate(stack);
+      const tooMany: string[] = [];
       for (const [role, count] of managedPolicyCounts(template)) {
         if (count <= TEMPLATE_LIMITS.managedPoliciesPerRole) continue;
+        if (count > TEMPLATE_LIMITS.managedPoliciesPerRoleMax) {
+          tooMany.push(
+            `Autoheal's stack ${stack.stackName} breaks a deploy limit: ${role} has ${count} managed policies, ${count - TEMPLATE_LIMITS.managedPoliciesPerRoleMax} over IAM's maximum of ${TEMPLATE_LIMITS.managedPoliciesPerRoleMax} per role (the raised quota): its grants name each state machine or flow in scope; scope by name prefix (one prefix replaces every ARN it covers), or split the scope across two Autoheal stacks.`,
+          );
+          continue;
+        }
         Annotations.of(scope).addWarningV2(
           MANAGED_POLICY_QUOTA_WARNING,
           `${role} has ${count} managed policies, ${count - TEMPLATE_LIMITS.managedPoliciesPerRole} over IAM's default quota of ${TEMPLATE_LIMITS.managedPoliciesPerRole} per role: raise "Managed policies per role" (up to 20) in Service Quotas before deploying.`,
         );
       }
-      return checkTemplateLimits(template).map(
-        (breach) =>
-          `Autoheal's stack ${stack.stackName} breaks a deploy limit: ${describeBreach(breach)}`,
-      );
+      warnOfRulesPerBus(scope, eventRuleCounts(template));
+      return [
+        ...checkTemplateLimits(template).map(
+          (breach) =>
+            `Autoheal's stack ${stack.stackName} breaks a deploy limit: ${describeBreach(breach)}`,
+        ),
+        ...tooMany,
+      ];
     },
   });
+}
+
+/**
+ * Warns when the stack's EventBridge rules (all on the default bus) pass
+ * {@link TEMPLATE_LIMITS.eventRulesPerBusBudget} or, with wildcard filters,
+ * {@link TEMPLATE_LIMITS.wildcardRulesPerBusBudget}: the quotas are per bus
+ * and account, so what else the account runs decides whether they are met.
+ */
+function warnOfRulesPerBus(
+  scope: IConstruct,
+  counts: { rules: number; wildcardRules: number },
+): void {
+  const { eventRulesPerBusBudget, wildcardRulesPerBusBudget } = TEMPLATE_LIMITS;
+  if (counts.rules > eventRulesPerBusBudget) {
+    Annotations.of(scope).addWarningV2(
+      RULES_PER_BUS_WARNING,
+      `The stack has ${counts.rules} EventBridge rules on the default event bus, over Autoheal's budget of ${eventRulesPerBusBudget}: the bus allows 300 rules per account by default (100 in af-south-1 and eu-south-1), shared with every other rule of the account. Check "Number of rules" in Service Quotas before deploying, or scope by name prefix (one prefix replaces every ARN it covers).`,
+    );
+  }
+  if (counts.wildcardRules > wildcardRulesPerBusBudget) {
+    Annotations.of(scope).addWarningV2(
+      RULES_PER_BUS_WARNING,
+      `The stack has ${counts.wildcardRules} EventBridge rules with wildcard filters, over Autoheal's budget of ${wildcardRulesPerBusBudget}: a bus allows 30 such rules per account (not adjustable), shared with every other rule of the account.`,
+    );
+  }
 }

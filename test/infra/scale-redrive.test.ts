@@ -1,0 +1,532 @@
+/**
+ * Evidence for issue 13, redrive side: 1,000 state machines by ARN, 100 name
+ * prefixes and 200 overrides (and the same at 1.5×), and 1,000 state machine
+ * objects with token ARNs, synthesise within every deploy limit, each limit
+ * measured on the template itself, independently of the construct's sizing.
+ * The config reaches the functions in their code assets (config-asset.ts).
+ */
+import { Fn, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { AutohealStack } from '../../bin/autoheal-stack';
+import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
+import { Autoheal } from '../../lib/autoheal';
+import {
+  checkLimitsAtSynth,
+  MANAGED_POLICY_QUOTA_WARNING,
+  RULES_PER_BUS_WARNING,
+  synthesisedTemplate,
+} from '../../lib/limits/template-limits';
+import { templateOnlyApp } from '../support/stack';
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-central-1';
+const HOME = `arn:aws:states:${REGION}:${ACCOUNT}:`;
+
+/** Generated names as platform teams have them (30-50 characters, no shared prefix to scope by). */
+const machineName = (i: number) =>
+  `team-${String.fromCharCode(97 + (i % 26))}-${['orders', 'billing', 'inventory', 'shipping-label'][i % 4]}-ingest-${((i * 2_654_435_761) >>> 0).toString(16).slice(0, 6)}-${String(i).padStart(4, '0')}`;
+const prefix = (i: number) => `platform-${String(i).padStart(3, '0')}-batch-`;
+
+function scaleConfig(machines: number, prefixes: number, overrides: number) {
+  const names = Array.from({ length: machines }, (_, i) => machineName(i));
+  return {
+    names,
+    prefixes: Array.from({ length: prefixes }, (_, i) => prefix(i)),
+    raw: {
+      redrive: {
+        stateMachineArns: names.map((name) => `${HOME}stateMachine:${name}`),
+        stateMachineNamePrefixes: Array.from({ length: prefixes }, (_, i) => prefix(i)),
+        overrides: Object.fromEntries(
+          names.slice(0, overrides).map((name, i) => [name, { maxRedrives: 1 + (i % 5) }]),
+        ),
+      },
+    },
+  };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: template JSON, read field by field by the assertions
+type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
+
+/**
+ * A template value with every intrinsic at its longest: the partition at 10
+ * (`aws-us-gov`), a region at 20, an account at 12, a state machine's `Ref`
+ * (its ARN) at 149 and its name at 80, a rule's ARN at 119, anything else at 256.
+ */
+function longest(value: unknown, resources: Resources): unknown {
+  const at = (n: number) => 'x'.repeat(n);
+  if (Array.isArray(value)) return value.map((v) => longest(v, resources));
+  if (value === null || typeof value !== 'object') return value;
+  const record = value as Record<string, unknown>;
+  if ('Ref' in record) {
+    const pseudo: Record<string, number> = {
+      'AWS::Partition': 10,
+      'AWS::Region': 20,
+      'AWS::AccountId': 12,
+      'AWS::URLSuffix': 20,
+    };
+    const ref = record.Ref as string;
+    if (pseudo[ref]) return at(pseudo[ref]);
+    return at(resources[ref]?.Type === 'AWS::StepFunctions::StateMachine' ? 149 : 256);
+  }
+  if ('Fn::GetAtt' in record) {
+    const [id, attribute] = record['Fn::GetAtt'] as [string, string];
+    const type = resources[id]?.Type;
+    if (type === 'AWS::Events::Rule') return at(119);
+    // Step Functions names have at most 80 characters.
+    return at(type === 'AWS::StepFunctions::StateMachine' && attribute === 'Name' ? 80 : 256);
+  }
+  if ('Fn::Join' in record) {
+    const [separator, parts] = record['Fn::Join'] as [string, unknown[]];
+    return parts
+      .map((part) => {
+        const v = longest(part, resources);
+        return typeof v === 'string' ? v : JSON.stringify(v);
+      })
+      .join(separator);
+  }
+  if (Object.keys(record).some((key) => key.startsWith('Fn::'))) return at(256);
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, longest(v, resources)]));
+}
+
+/** What a synthesised template holds on the redrive side, read from the template alone. */
+function redriveSide(stack: Stack) {
+  // The template as CloudFormation gets it, without the synth's validations (which refuse 1.5×).
+  const json = synthesisedTemplate(stack) as unknown as { Resources: Resources };
+  const resources = json.Resources;
+  const chars = (value: unknown) => JSON.stringify(longest(value, resources)).length;
+  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  const rules = ofType('AWS::Events::Rule').filter(([id]) =>
+    id.includes('RedriveBufferFailedExecutions'),
+  );
+  const roleOf = (idPrefix: string) => {
+    const found = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith(idPrefix));
+    if (!found) throw new Error(`no function ${idPrefix}*`);
+    return found[1].Properties.Role['Fn::GetAtt'][0] as string;
+  };
+  const attachedTo = (role: string) => (r: { Properties: Record<string, unknown> }) =>
+    JSON.stringify(r.Properties.Roles ?? []).includes(`"${role}"`);
+  /** Every value of `key` (Resource, or a condition's values) of the role's statements with `action`. */
+  const granted = (role: string, action: string, pick: (s: Statement) => unknown) =>
+    [...ofType('AWS::IAM::Policy'), ...ofType('AWS::IAM::ManagedPolicy')]
+      .filter(([, r]) => attachedTo(role)(r))
+      .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Statement[])
+      .filter((s) => [s.Action].flat().includes(action))
+      .flatMap((s) => [pick(s)].flat());
+  return { json, resources, chars, ofType, rules, roleOf, attachedTo, granted };
+}
+
+interface Statement {
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+
+const key = (value: unknown) => JSON.stringify(value);
+
+/** A template value as CloudFormation resolves it in partition `aws` (the stack's own account and region are literal). */
+function inAws(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(inAws);
+  if (value === null || typeof value !== 'object') return value;
+  const record = value as Record<string, unknown>;
+  if (record.Ref === 'AWS::Partition') return 'aws';
+  if ('Fn::Join' in record) {
+    const [separator, parts] = record['Fn::Join'] as [string, unknown[]];
+    return parts.map(inAws).join(separator);
+  }
+  return value;
+}
+
+describe.each([
+  ['the issue’s scope: 1,000 ARNs, 100 prefixes, 200 overrides', 1],
+  ['1.5× that scope: 1,500 ARNs, 150 prefixes, 300 overrides', 1.5],
+])('%s', (_, scale) => {
+  const { names, prefixes, raw } = scaleConfig(1_000 * scale, 100 * scale, 200 * scale);
+  // Not buildStack: its Template.fromStack synthesises, and at 1.5× the synth refuses (asserted below).
+  const app = templateOnlyApp();
+  const stack = new AutohealStack(app, 'Autoheal', {
+    config: parseAutohealConfig(raw),
+    env: { account: ACCOUNT, region: REGION },
+  });
+  const side = redriveSide(stack);
+  const machineArns = names.map((name) => `${HOME}stateMachine:${name}`);
+  const prefixArns = prefixes.map((p) => `${HOME}stateMachine:${p}`);
+
+  it('fits every event pattern within 2,048 characters, and the failure rules match exactly the scope, once each, into one queue', () => {
+    // Act
+    const patterns = side.rules.map(([, r]) => r.Properties.EventPattern);
+    const matched = patterns.flatMap((p) =>
+      p.detail.stateMachineArn.map((v: string | { prefix: unknown }) =>
+        typeof v === 'string' ? v : `prefix:${inAws(v.prefix)}`,
+      ),
+    );
+    const queues = new Set(side.rules.map(([, r]) => key(r.Properties.Targets[0].Arn)));
+
+    // Assess
+    expect(side.rules.length).toBeGreaterThan(1);
+    expect(Math.max(...patterns.map(side.chars))).toBeLessThanOrEqual(2_048);
+    expect(matched).toHaveLength(new Set(matched).size);
+    expect(new Set(matched)).toEqual(
+      new Set([...machineArns, ...prefixArns.map((p) => `prefix:${p}`)]),
+    );
+    expect(queues.size).toBe(1);
+    console.info(
+      `scale ${scale}: ${side.rules.length} failure rules, longest pattern ${Math.max(...patterns.map(side.chars))}`,
+    );
+  });
+
+  it('keeps the Distributed Map child filter (a wildcard) on the rules with name prefixes only, within 10 wildcard rules', () => {
+    // Act
+    const withFilter = side.rules.filter(([, r]) => r.Properties.EventPattern.detail.executionArn);
+    const withPrefixes = side.rules.filter(([, r]) =>
+      r.Properties.EventPattern.detail.stateMachineArn.some((v: unknown) => typeof v !== 'string'),
+    );
+
+    // Assess
+    expect(withFilter.map(([id]) => id)).toEqual(withPrefixes.map(([id]) => id));
+    expect(withFilter.length).toBeLessThanOrEqual(10);
+  });
+
+  it("fits every role's inline policies within 10,240 characters and every managed policy within 6,144", () => {
+    // Act
+    const inline = side.ofType('AWS::IAM::Role').map(([role]) =>
+      side
+        .ofType('AWS::IAM::Policy')
+        .filter(([, p]) => side.attachedTo(role)(p))
+        .reduce((sum, [, p]) => sum + side.chars(p.Properties.PolicyDocument), 0),
+    );
+    const managed = side
+      .ofType('AWS::IAM::ManagedPolicy')
+      .map(([, p]) => side.chars(p.Properties.PolicyDocument));
+
+    // Assess
+    expect(Math.max(...inline)).toBeLessThanOrEqual(10_240);
+    expect(managed.length).toBeGreaterThan(0);
+    expect(Math.max(...managed)).toBeLessThanOrEqual(6_144);
+    const perRole = new Map<string, number>();
+    for (const [, policy] of side.ofType('AWS::IAM::ManagedPolicy')) {
+      for (const { Ref } of policy.Properties.Roles) perRole.set(Ref, (perRole.get(Ref) ?? 0) + 1);
+    }
+    console.info(
+      `scale ${scale}: largest inline total ${Math.max(...inline)}, largest managed ${Math.max(...managed)}, managed policies per role`,
+      Object.fromEntries(perRole),
+    );
+  });
+
+  it('grants RedriveExecution and ListExecutions on exactly the scope, each once, no wider wildcard', () => {
+    // Prepare
+    const redriveRole = side.roleOf('RedriveHandler');
+    const sweeperRole = side.roleOf('RedriveSweeperHandler');
+    const executionPatterns = [
+      ...names.map((name) => `${HOME}execution:${name}:*`),
+      ...prefixes.map((p) => `${HOME}execution:${p}*`),
+    ];
+    const machinePatterns = [...machineArns, ...prefixArns.map((p) => `${p}*`)];
+
+    // Act
+    const redrive = side
+      .granted(redriveRole, 'states:RedriveExecution', (s) => s.Resource)
+      .map(inAws);
+    const describe = side
+      .granted(redriveRole, 'states:DescribeExecution', (s) => s.Resource)
+      .map(inAws);
+    const list = side.granted(sweeperRole, 'states:ListExecutions', (s) => s.Resource).map(inAws);
+
+    // Assess
+    expect(redrive).toHaveLength(executionPatterns.length);
+    expect(new Set(redrive)).toEqual(new Set(executionPatterns));
+    expect(describe).toEqual(redrive);
+    expect(list).toHaveLength(machinePatterns.length);
+    expect(new Set(list)).toEqual(new Set(machinePatterns));
+  });
+
+  it("warns, naming the role, wherever a role needs more managed policies than IAM's default quota of 10", () => {
+    // Prepare
+    const perRole = new Map<string, number>();
+    for (const [, policy] of side.ofType('AWS::IAM::ManagedPolicy')) {
+      for (const { Ref } of policy.Properties.Roles) perRole.set(Ref, (perRole.get(Ref) ?? 0) + 1);
+    }
+    const crowded = [...perRole].filter(([, count]) => count > 10);
+    // Past IAM's maximum of 20 the synth refuses instead (asserted below): no warnings to read.
+    expect(crowded.some(([, count]) => count > 20)).toBe(scale > 1);
+    if (scale > 1) return;
+
+    // Act
+    const warnings = Annotations.fromStack(stack)
+      .findWarning('*', Match.stringLikeRegexp(MANAGED_POLICY_QUOTA_WARNING))
+      .map((warning) => String(warning.entry.data));
+
+    // Assess
+    expect(warnings).toHaveLength(crowded.length);
+    for (const [role, count] of crowded) {
+      expect(warnings).toContainEqual(
+        expect.stringContaining(`${role} has ${count} managed policies`),
+      );
+    }
+  });
+
+  it('stays within 500 resources and 1,000,000 template bytes', () => {
+    // Act
+    const count = Object.keys(side.resources).length;
+    const bytes = Buffer.byteLength(JSON.stringify(side.json));
+
+    // Assess
+    expect(count).toBeLessThanOrEqual(500);
+    expect(bytes).toBeLessThanOrEqual(1_000_000);
+    console.info(`scale ${scale}: ${count} resources, ${bytes} template bytes`);
+  });
+
+  it('synthesises within every limit, or names the role past IAM’s maximum of 20 managed policies and by how much', () => {
+    // Prepare
+    const perRole = new Map<string, number>();
+    for (const [, policy] of side.ofType('AWS::IAM::ManagedPolicy')) {
+      for (const { Ref } of policy.Properties.Roles) perRole.set(Ref, (perRole.get(Ref) ?? 0) + 1);
+    }
+    const overMax = [...perRole].filter(([, count]) => count > 20);
+
+    // Act
+    const synth = () => app.synth();
+
+    // Assess
+    if (overMax.length === 0) {
+      expect(synth).not.toThrow();
+      return;
+    }
+    expect(scale).toBe(1.5);
+    for (const [role, count] of overMax) {
+      expect(synth).toThrow(
+        `${role} has ${count} managed policies, ${count - 20} over IAM's maximum of 20`,
+      );
+    }
+  });
+});
+
+describe('1,000 state machine objects with token ARNs (fromStateMachineName, fromStateMachineArn of an import, StateMachine), 200 overrides, in a stack of its account and region', () => {
+  const byName = 970;
+  const imported = 10;
+  const built = 20;
+  const app = templateOnlyApp();
+  const stack = new Stack(app, 'Consumer', { env: { account: ACCOUNT, region: REGION } });
+  const machines: sfn.IStateMachine[] = [
+    ...Array.from({ length: byName }, (_, i) =>
+      sfn.StateMachine.fromStateMachineName(stack, `ByName${i}`, machineName(i)),
+    ),
+    ...Array.from({ length: imported }, (_, i) =>
+      sfn.StateMachine.fromStateMachineArn(
+        stack,
+        `Imported${i}`,
+        Fn.importValue(`machine-${i}-arn`),
+      ),
+    ),
+    ...Array.from(
+      { length: built },
+      (_, i) =>
+        new sfn.StateMachine(stack, `Built${i}`, {
+          definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, `Pass${i}`)),
+        }),
+    ),
+  ];
+  const props = {
+    redrive: {
+      stateMachines: machines,
+      stateMachineNamePrefixes: Array.from({ length: 100 }, (_, i) => prefix(i)),
+      overrides: Object.fromEntries(
+        Array.from({ length: 200 }, (_, i) => [machineName(i), { maxRedrives: 2 }]),
+      ),
+    },
+  };
+  for (const machine of machines.slice(byName + imported)) {
+    // The consumer's own machines, stand-ins here: only Autoheal's findings are under test.
+    for (const rule of ['SF1', 'SF2']) {
+      Validations.of(machine).acknowledge({
+        id: `AwsSolutions::AwsSolutions-${rule}`,
+        reason: 'A stand-in state machine of the test, not part of Autoheal',
+      });
+    }
+  }
+  new Autoheal(stack, 'Autoheal', props);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const side = redriveSide(stack);
+  const resolved = (values: readonly string[]) => values.map((v) => key(stack.resolve(v)));
+
+  it('fits every event pattern within 2,048 characters, each token ARN at its longest, and the rules match exactly the scope, once each', () => {
+    // Act
+    const patterns = side.rules.map(([, r]) => r.Properties.EventPattern);
+    const matched = patterns.flatMap((p) => p.detail.stateMachineArn.map((v: unknown) => key(v)));
+    const expected = [
+      ...resolved(machines.map((m) => m.stateMachineArn)),
+      ...Array.from({ length: 100 }, (_, i) =>
+        key({
+          prefix: stack.resolve(
+            `arn:${stack.partition}:states:${stack.region}:${stack.account}:stateMachine:${prefix(i)}`,
+          ),
+        }),
+      ),
+    ];
+
+    // Assess
+    expect(Math.max(...patterns.map(side.chars))).toBeLessThanOrEqual(2_048);
+    expect(matched).toHaveLength(expected.length);
+    expect(new Set(matched)).toEqual(new Set(expected));
+    expect(new Set(side.rules.map(([, r]) => key(r.Properties.Targets[0].Arn))).size).toBe(1);
+    console.info(`token ARNs: ${side.rules.length} failure rules`);
+  });
+
+  it('grants RedriveExecution on one execution pattern per machine and prefix, exactly as the construct scopes it', () => {
+    // Prepare
+    const redriveRole = side.roleOf('AutohealRedriveHandler');
+
+    // Act
+    const redrive = side
+      .granted(redriveRole, 'states:RedriveExecution', (s) => s.Resource)
+      .map(key);
+
+    // Assess
+    expect(redrive).toHaveLength(machines.length + 100);
+    expect(new Set(redrive).size).toBe(redrive.length);
+    const byNameGrants = machines
+      .slice(0, byName)
+      .map((m) =>
+        key(stack.resolve(`${m.stateMachineArn.replace(':stateMachine:', ':execution:')}:*`)),
+      );
+    expect(redrive).toEqual(expect.arrayContaining(byNameGrants));
+  });
+
+  it("fits every role's inline policies within 10,240 characters and every managed policy within 6,144, and passes the synth limit check and cdk-nag", () => {
+    // Act
+    const inline = side.ofType('AWS::IAM::Role').map(([role]) =>
+      side
+        .ofType('AWS::IAM::Policy')
+        .filter(([, p]) => side.attachedTo(role)(p))
+        .reduce((sum, [, p]) => sum + side.chars(p.Properties.PolicyDocument), 0),
+    );
+    const managed = side
+      .ofType('AWS::IAM::ManagedPolicy')
+      .map(([, p]) => side.chars(p.Properties.PolicyDocument));
+    const nagErrors = Annotations.fromStack(stack).findError(
+      '*',
+      Match.stringLikeRegexp('AwsSolutions-'),
+    );
+
+    // Assess
+    expect(Math.max(...inline)).toBeLessThanOrEqual(10_240);
+    expect(Math.max(...managed)).toBeLessThanOrEqual(6_144);
+    expect(nagErrors.map((e) => `${e.id}: ${String(e.entry.data).slice(0, 160)}`)).toEqual([]);
+    expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe('where the failure rule splits', () => {
+  const build = (machines: number) => {
+    const app = templateOnlyApp();
+    const stack = new AutohealStack(app, 'Autoheal', {
+      config: parseAutohealConfig({
+        redrive: {
+          stateMachineArns: Array.from(
+            { length: machines },
+            (_, i) => `${HOME}stateMachine:${machineName(i)}`,
+          ),
+        },
+      }),
+      env: { account: ACCOUNT, region: REGION },
+    });
+    return redriveSide(stack);
+  };
+
+  it.each([
+    // With these names (about 85 characters an ARN), 20 fit one pattern.
+    [20, 1, true],
+    [38, 2, false],
+    [1_000, 50, false],
+  ])(
+    '%i ARNs: %i rule(s), each within 2,048 characters; the child filter only when it is one rule: %s',
+    (machines, expectedRules, childFilter) => {
+      // Act
+      const side = build(machines);
+      const patterns = side.rules.map(([, r]) => r.Properties.EventPattern);
+
+      // Assess
+      expect(side.rules).toHaveLength(expectedRules);
+      expect(side.rules[0][0]).toMatch(/^RedriveBufferFailedExecutions[0-9A-F]{8}$/);
+      expect(Math.max(...patterns.map(side.chars))).toBeLessThanOrEqual(2_048);
+      for (const pattern of patterns) {
+        expect(pattern.detail.executionArn !== undefined).toBe(childFilter);
+      }
+    },
+  );
+
+  it('lets the rules deliver to the queues by the first rule’s ARN and a name prefix the other rules carry, past 48 rules', () => {
+    // Prepare
+    const side = build(1_000);
+    const names = side.rules.map(([, r]) => r.Properties.Name as string | undefined);
+
+    // Act
+    const deliveries = side
+      .ofType('AWS::SQS::QueuePolicy')
+      .filter(([, p]) => key(p.Properties.Queues).includes('RedriveBuffer'))
+      .map(([, p]) =>
+        p.Properties.PolicyDocument.Statement.find(
+          (s: { Principal?: { Service?: string } }) =>
+            s.Principal?.Service === 'events.amazonaws.com',
+        ),
+      );
+
+    // Assess
+    expect(names[0]).toBeUndefined();
+    const prefix = names[1]?.replace(/2$/, '') ?? '';
+    expect(prefix).toMatch(/^AutohealRedriveBuffer.*-$/);
+    expect(names.slice(1)).toEqual(names.slice(1).map((_, i) => `${prefix}${i + 2}`));
+    expect(deliveries).toHaveLength(2);
+    for (const delivery of deliveries) {
+      const [first, others] = delivery.Condition.ArnLike['aws:SourceArn'];
+      expect(first).toEqual({ 'Fn::GetAtt': [side.rules[0][0], 'Arn'] });
+      expect(inAws(others)).toBe(`arn:aws:events:${REGION}:${ACCOUNT}:rule/${prefix}*`);
+    }
+  });
+});
+
+describe('the rules-per-bus budget', () => {
+  it.each([
+    [100, 0, 0],
+    [101, 1, 0],
+    [101, 1, 11],
+  ])(
+    '%i rules, %i warning(s) about rules; %i wildcard rules',
+    (ruleCount, _ruleWarnings, wildcardRules) => {
+      // Prepare
+      const app = templateOnlyApp();
+      const stack = new Stack(app, 'Bus');
+      for (let i = 0; i < ruleCount; i++) {
+        new events.Rule(stack, `Rule${i}`, {
+          eventPattern: {
+            source: ['aws.states'],
+            detail:
+              i < wildcardRules
+                ? { executionArn: [{ 'anything-but': { wildcard: '*/*' } }] }
+                : { status: ['FAILED'] },
+          },
+        });
+      }
+      checkLimitsAtSynth(stack);
+
+      // Act
+      const warnings = Annotations.fromStack(stack)
+        .findWarning('*', Match.stringLikeRegexp(RULES_PER_BUS_WARNING))
+        .map((w) => String(w.entry.data));
+
+      // Assess
+      expect(
+        warnings.filter((w) =>
+          w.includes(`${ruleCount} EventBridge rules on the default event bus`),
+        ),
+      ).toHaveLength(ruleCount > 100 ? 1 : 0);
+      expect(
+        warnings.filter((w) =>
+          w.includes(`${wildcardRules} EventBridge rules with wildcard filters`),
+        ),
+      ).toHaveLength(wildcardRules > 10 ? 1 : 0);
+    },
+  );
+});
