@@ -231,7 +231,6 @@ describe.each([
         expect.stringContaining(`${role} has ${count} managed policies`),
       );
     }
-    console.info(`scale ${scale}: managed policies per role`, Object.fromEntries(attached));
   });
 
   it("fits every queue policy within SQS's 20 statements and 8,192 bytes, and lets exactly the buffer's rules deliver", () => {

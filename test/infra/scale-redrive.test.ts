@@ -172,9 +172,6 @@ describe.each([
       new Set([...machineArns, ...prefixArns.map((p) => `prefix:${p}`)]),
     );
     expect(queues.size).toBe(1);
-    console.info(
-      `scale ${scale}: ${side.rules.length} failure rules, longest pattern ${Math.max(...patterns.map(side.chars))}`,
-    );
   });
 
   it('keeps the Distributed Map child filter (a wildcard) on the rules with name prefixes only, within 10 wildcard rules', () => {
@@ -209,10 +206,6 @@ describe.each([
     for (const [, policy] of side.ofType('AWS::IAM::ManagedPolicy')) {
       for (const { Ref } of policy.Properties.Roles) perRole.set(Ref, (perRole.get(Ref) ?? 0) + 1);
     }
-    console.info(
-      `scale ${scale}: largest inline total ${Math.max(...inline)}, largest managed ${Math.max(...managed)}, managed policies per role`,
-      Object.fromEntries(perRole),
-    );
   });
 
   it('grants RedriveExecution and ListExecutions on exactly the scope, each once, no wider wildcard', () => {
@@ -275,7 +268,6 @@ describe.each([
     // Assess
     expect(count).toBeLessThanOrEqual(500);
     expect(bytes).toBeLessThanOrEqual(1_000_000);
-    console.info(`scale ${scale}: ${count} resources, ${bytes} template bytes`);
   });
 
   it('synthesises within every limit, or names the role past IAM’s maximum of 20 managed policies and by how much', () => {
@@ -371,7 +363,6 @@ describe('1,000 state machine objects with token ARNs (994 fromStateMachineName,
     expect(matched).toHaveLength(expected.length);
     expect(new Set(matched)).toEqual(new Set(expected));
     expect(new Set(side.rules.map(([, r]) => key(r.Properties.Targets[0].Arn))).size).toBe(1);
-    console.info(`token ARNs: ${side.rules.length} failure rules`);
   });
 
   it('grants RedriveExecution on one execution pattern per machine and prefix, exactly as the construct scopes it', () => {
