@@ -188,15 +188,7 @@ describe.each([
 
   it("fits every role's inline policies within 10,240 characters and every managed policy within 6,144", () => {
     // Act
-    const inline = side.ofType('AWS::IAM::Role').map(([role]) =>
-      side
-        .ofType('AWS::IAM::Policy')
-        .filter(([, p]) => side.attachedTo(role)(p))
-        .reduce((sum, [, p]) => sum + side.chars(p.Properties.PolicyDocument), 0),
-    );
-    const managed = side
-      .ofType('AWS::IAM::ManagedPolicy')
-      .map(([, p]) => side.chars(p.Properties.PolicyDocument));
+    const { inline, managed } = policySizes(side);
 
     // Assess
     expect(Math.max(...inline)).toBeLessThanOrEqual(10_240);
@@ -295,6 +287,23 @@ describe.each([
   });
 });
 
+/** Each role's inline policies added up, and each managed policy, in characters (tokens at their longest). */
+function policySizes(side: ReturnType<typeof redriveSide>): {
+  inline: number[];
+  managed: number[];
+} {
+  const inline = side.ofType('AWS::IAM::Role').map(([role]) =>
+    side
+      .ofType('AWS::IAM::Policy')
+      .filter(([, p]) => side.attachedTo(role)(p))
+      .reduce((sum, [, p]) => sum + side.chars(p.Properties.PolicyDocument), 0),
+  );
+  const managed = side
+    .ofType('AWS::IAM::ManagedPolicy')
+    .map(([, p]) => side.chars(p.Properties.PolicyDocument));
+  return { inline, managed };
+}
+
 describe('1,000 state machine objects with token ARNs (994 fromStateMachineName, and 6 opaque tokens: 2 fromStateMachineArn of an import, 4 StateMachine; each opaque token travels in the environment), 200 overrides, in a stack of its account and region', () => {
   const byName = 994;
   const imported = 2;
@@ -387,15 +396,7 @@ describe('1,000 state machine objects with token ARNs (994 fromStateMachineName,
 
   it("fits every role's inline policies within 10,240 characters and every managed policy within 6,144, and passes the synth limit check and cdk-nag", () => {
     // Act
-    const inline = side.ofType('AWS::IAM::Role').map(([role]) =>
-      side
-        .ofType('AWS::IAM::Policy')
-        .filter(([, p]) => side.attachedTo(role)(p))
-        .reduce((sum, [, p]) => sum + side.chars(p.Properties.PolicyDocument), 0),
-    );
-    const managed = side
-      .ofType('AWS::IAM::ManagedPolicy')
-      .map(([, p]) => side.chars(p.Properties.PolicyDocument));
+    const { inline, managed } = policySizes(side);
     const nagErrors = Annotations.fromStack(stack).findError(
       '*',
       Match.stringLikeRegexp('AwsSolutions-'),
