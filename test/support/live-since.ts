@@ -22,7 +22,10 @@ export const LONG_AGO = 0;
  * The document the clock returns for `config` when it was first deployed at
  * `since` (by default {@link LONG_AGO}).
  */
-export function liveSinceFor(config: RedriveConfig, since = LONG_AGO): LiveSinceDocument {
+export function liveSinceFor(
+  config: Parameters<typeof clockConfigOf>[0],
+  since = LONG_AGO,
+): LiveSinceDocument {
   const clockConfig = clockConfigOf(config);
   return liveSinceDocument(advanceClock(undefined, clockConfig, since), clockConfig);
 }

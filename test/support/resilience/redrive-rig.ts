@@ -14,8 +14,9 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createRedriveHandler } from '../../../lambda/redrive/redrive-processor';
-import { parseRedriveConfig, type RedriveConfig } from '../../../lambda/shared/autoheal-config';
+import { parseRedriveConfig } from '../../../lambda/shared/autoheal-config';
 import { boundByDeadline } from '../../../lambda/shared/aws-call';
+import type { RedriveHandlerConfig } from '../../../lambda/shared/config/redrive-config';
 import {
   MESSAGE_ATTRIBUTES,
   METRICS_NAMESPACE,
@@ -61,8 +62,11 @@ export interface RedriveRigOptions {
    * scale the timeouts down with the rest. @default production's
    */
   readonly clientConfig?: AutohealClientConfig;
-  /** @default {@link RIG_CONFIG} */
-  readonly config?: RedriveConfig;
+  /**
+   * The config the handlers run with: a parsed config, or the section a
+   * handler reads from its config file. @default {@link RIG_CONFIG}
+   */
+  readonly config?: RedriveHandlerConfig;
   /** The handlers' Powertools log level. @default 'SILENT' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }

@@ -1,0 +1,266 @@
+/**
+ * A scope of 1,000 state machines listed by ARN (generated names, no shared
+ * prefix) with 200 overrides, end to end: the config is staged into a
+ * directory as the construct stages it (`stageConfigAsset`), the handler reads
+ * it at init through `AUTOHEAL_CONFIG_FILE`, and runs with the real AWS SDK
+ * against the local AWS endpoint (Step Functions, SQS) and DynamoDB Local. A
+ * failure of the last listed machine is redriven once; the event of a machine
+ * of the same account and region that is not listed is parked with its reason,
+ * without any Step Functions call.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { App, Stack } from 'aws-cdk-lib';
+import { createExecutionSweeper } from '../../lambda/redrive/execution-sweeper';
+import { parseRedriveConfig } from '../../lambda/shared/autoheal-config';
+import type {
+  RedriveHandlerConfig,
+  SweeperHandlerConfig,
+} from '../../lambda/shared/config/redrive-config';
+import {
+  CONFIG_FILE_NAME,
+  CONFIG_SECTION,
+  ENV,
+  IDEMPOTENCY_TABLE,
+  MESSAGE_ATTRIBUTES,
+  METRICS_NAMESPACE,
+  SWEEPER_SERVICE_NAME,
+} from '../../lambda/shared/contract';
+import { readNormalisedConfig } from '../../lambda/shared/normalised-config';
+import { AUTOHEAL_CLIENT_CONFIG } from '../../lambda/shared/sdk-clients';
+import { handlerAssetDir } from '../../lib/constructs/autoheal-function';
+import { stageConfigAsset } from '../../lib/constructs/config-asset';
+import { liveSinceFor } from '../support/live-since';
+import {
+  machineArnOf,
+  type RedriveRig,
+  RIG_ACCOUNT,
+  RIG_REGION,
+  startRedriveRig,
+} from '../support/resilience/redrive-rig';
+
+jest.setTimeout(60_000);
+
+const MACHINES = 1000;
+const OVERRIDES = 200;
+/** Stopped long enough ago that the first redrive's delay has passed: the handler acts at once. */
+const STOPPED_AGO_MS = 30 * 60_000;
+
+/**
+ * The generated name of machine #`index`: 30-50 characters of hex, as a
+ * platform team's tooling names them, so no two share a usable prefix.
+ */
+function generatedName(index: number): string {
+  const hex = createHash('sha256').update(`machine-${index}`).digest('hex');
+  return hex.slice(0, 30 + (index % 21));
+}
+
+const names = Array.from({ length: MACHINES }, (_, i) => generatedName(i));
+const LAST_LISTED = names[MACHINES - 1];
+/** Of the rig's account and region, as the listed machines are, but not listed. */
+const UNLISTED = generatedName(MACHINES);
+
+/**
+ * The config file of the redrive handler (or, with `forSweeper`, of the
+ * sweeper) for `machineNames`, staged as the construct stages it (the real
+ * handler bundle beside it), and the variables the function gets with it.
+ */
+function stagedConfig(machineNames: readonly string[], forSweeper = false) {
+  const config = parseRedriveConfig({
+    stateMachineArns: machineNames.map(machineArnOf),
+    // The last 200 listed machines, #999 among them, have their own policy.
+    overrides: Object.fromEntries(
+      machineNames.slice(-OVERRIDES).map((name) => [name, { maxRedrives: 2 }]),
+    ),
+    // At ListExecutions' quota: one pass over 1,000 machines takes 500 s, inside one invocation.
+    sweeper: { requestsPerSecond: 2 },
+  });
+  // What each function's construct leaves out of its file (see runtimeConfig in lib/constructs).
+  const { processing: _processing, sweeper, kmsKeyArns: _kmsKeyArns, ...handlerSection } = config;
+  const stack = new Stack(new App(), 'Host');
+  const staged = stageConfigAsset(
+    stack,
+    handlerAssetDir(forSweeper ? 'redrive/sweeper.handler.ts' : 'redrive/redrive.handler.ts'),
+    { [CONFIG_SECTION.redrive]: forSweeper ? { ...handlerSection, sweeper } : handlerSection },
+  );
+  return { file: path.join(staged.dir, CONFIG_FILE_NAME), environment: staged.environment };
+}
+
+/** The redrive section as the handler reads it at init: from the file `AUTOHEAL_CONFIG_FILE` names. */
+function readAtInit<T extends RedriveHandlerConfig>(
+  file: string,
+  environment: Record<string, string>,
+): T {
+  process.env = { ...process.env, ...environment, [ENV.configFile]: file };
+  return readNormalisedConfig<T>(CONFIG_SECTION.redrive);
+}
+
+/** The idempotency records in the rig's table: their key and status. */
+async function idempotencyRecords(tableName: string) {
+  const client = new DynamoDBClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
+  try {
+    const { Items = [] } = await client.send(new ScanCommand({ TableName: tableName }));
+    return Items.map((item) => ({
+      id: item[IDEMPOTENCY_TABLE.partitionKey]?.S,
+      status: item.status?.S,
+    }));
+  } finally {
+    client.destroy();
+  }
+}
+
+const savedEnv = { ...process.env };
+let rig: RedriveRig | undefined;
+const clients: { destroy(): void }[] = [];
+
+afterEach(async () => {
+  process.env = { ...savedEnv };
+  for (const client of clients.splice(0)) client.destroy();
+  await rig?.stop();
+  rig = undefined;
+});
+
+describe('a scope of 1,000 state machines by ARN and 200 overrides, read from the config file', () => {
+  it('redrives a failure of machine #999 once and parks the event of an unlisted machine', async () => {
+    // Prepare
+    const { file, environment } = stagedConfig(names);
+    const config = readAtInit(file, environment);
+    rig = await startRedriveRig({ environments: 2, config });
+    const [listedFailure] = rig.seedFailures(1, {
+      machine: LAST_LISTED,
+      stoppedAgoMs: STOPPED_AGO_MS,
+    });
+    const [unlistedFailure] = rig.seedFailures(1, {
+      machine: UNLISTED,
+      stoppedAgoMs: STOPPED_AGO_MS,
+    });
+
+    // Act
+    await rig.enqueue([rig.failureEventBody(listedFailure), rig.failureEventBody(unlistedFailure)]);
+    const run = await rig.drain(15_000);
+
+    // Assess: the scope travelled in the file, far past what the 4 KB environment holds
+    expect(fs.statSync(file).size).toBeGreaterThan(40 * 1024);
+    expect(environment).toEqual({});
+    expect(config.stateMachineArns).toHaveLength(MACHINES);
+    expect(Object.keys(config.overrides)).toHaveLength(OVERRIDES);
+    expect(run.abandoned).toBe(false);
+    // Machine #999: redriven once through the endpoint, its record completed in DynamoDB Local
+    expect(rig.endpoint.execution(listedFailure)?.redrives).toHaveLength(1);
+    const sfnCalls = rig.endpoint.calls
+      .filter((call) => call.service === 'sfn')
+      .map(({ operation, target }) => ({ operation, target }));
+    expect(sfnCalls.filter((call) => call.operation === 'RedriveExecution')).toEqual([
+      { operation: 'RedriveExecution', target: listedFailure },
+    ]);
+    // Every Step Functions call was about #999 (a 30-minute-old event is confirmed first)
+    expect(sfnCalls.filter((call) => call.target !== listedFailure)).toEqual([]);
+    expect(await idempotencyRecords(rig.tableName)).toEqual([
+      { id: expect.any(String), status: 'COMPLETED' },
+    ]);
+    // The unlisted machine: parked with the field that put it out of scope, never redriven
+    expect(rig.endpoint.execution(unlistedFailure)?.redrives).toEqual([]);
+    const parked = rig.parked();
+    expect(parked).toHaveLength(1);
+    expect(JSON.parse(parked[0].body).detail).toMatchObject({
+      executionArn: unlistedFailure,
+      stateMachineArn: `arn:aws:states:${RIG_REGION}:${RIG_ACCOUNT}:stateMachine:${UNLISTED}`,
+    });
+    expect(parked[0].messageAttributes[MESSAGE_ATTRIBUTES.parkedReason]?.StringValue).toMatch(
+      /^invalid-event: detail\.stateMachineArn: /,
+    );
+    expect(rig.tally([listedFailure, unlistedFailure])).toMatchObject({
+      redriven: 1,
+      duplicates: 0,
+      parkedWithReason: 1,
+      lost: 0,
+    });
+  });
+
+  it('sweeps the lost failure of machine #999 once, at the quota, and not the unlisted machine', async () => {
+    // Prepare: both failures' events were lost; the sweeper paces on a simulated clock
+    const { file, environment } = stagedConfig(names, true);
+    const config = readAtInit<SweeperHandlerConfig>(file, environment);
+    rig = await startRedriveRig({ environments: 2, config });
+    const [listedFailure] = rig.seedFailures(1, {
+      machine: LAST_LISTED,
+      stoppedAgoMs: STOPPED_AGO_MS,
+    });
+    const [unlistedFailure] = rig.seedFailures(1, {
+      machine: UNLISTED,
+      stoppedAgoMs: STOPPED_AGO_MS,
+    });
+    const sweep = sweeperOn(rig, config);
+
+    // Act
+    const summary = await sweep();
+    await rig.drain(15_000);
+
+    // Assess
+    // One pass over all 1,000 machines, paced at 2 calls a second (some 500 simulated seconds)
+    expect(summary).toMatchObject({ enqueued: 1, truncated: false, failed: 0 });
+    expect(sweep.simulatedSeconds()).toBeGreaterThanOrEqual((MACHINES - 1) / 2);
+    const listed = rig.endpoint.calls
+      .filter((call) => call.operation === 'ListExecutions')
+      .map((call) => call.target);
+    expect(new Set(listed)).toEqual(new Set(names.map(machineArnOf)));
+    expect(rig.tally([listedFailure, unlistedFailure])).toMatchObject({
+      redriven: 1,
+      duplicates: 0,
+      lost: 1,
+    });
+    expect(rig.endpoint.execution(unlistedFailure)?.redrives).toEqual([]);
+  });
+});
+
+/**
+ * The real sweeper with `config`, on the rig's endpoint and table, in one
+ * 15-minute invocation whose time is simulated: the pacer's waits advance the
+ * clock instead of the test's wall time.
+ */
+function sweeperOn(on: RedriveRig, config: SweeperHandlerConfig) {
+  const sfn = new SFNClient({ ...AUTOHEAL_CLIENT_CONFIG, endpoint: on.endpoint.url });
+  const sqs = new SQSClient({ ...AUTOHEAL_CLIENT_CONFIG, endpoint: on.endpoint.url });
+  const dynamodb = new DynamoDBClient({
+    ...AUTOHEAL_CLIENT_CONFIG,
+    endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB,
+  });
+  clients.push(sfn, sqs, dynamodb);
+  let sleptMs = 0;
+  const now = () => Date.now() + sleptMs;
+  const started = now();
+  const logger = new Logger({ serviceName: SWEEPER_SERVICE_NAME, logLevel: 'SILENT' });
+  const sweep = createExecutionSweeper({
+    config,
+    sfn,
+    sqs,
+    persistenceStore: new DynamoDBPersistenceLayer({
+      tableName: on.tableName,
+      awsSdkV3Client: dynamodb,
+    }),
+    cursorTable: { dynamodb, tableName: on.tableName },
+    workQueueUrl: on.workQueueUrl,
+    liveSince: liveSinceFor(config),
+    logger,
+    metrics: new Metrics({
+      namespace: METRICS_NAMESPACE,
+      serviceName: SWEEPER_SERVICE_NAME,
+      logger,
+    }),
+    now,
+    sleep: async (ms) => {
+      sleptMs += ms;
+    },
+  });
+  return Object.assign(
+    () => sweep({ getRemainingTimeInMillis: () => 900_000 - (now() - started) }),
+    { simulatedSeconds: () => (now() - started) / 1000 },
+  );
+}
