@@ -66,6 +66,15 @@ export interface BufferedRule {
   readonly eventPattern: events.EventPattern;
 }
 
+/**
+ * An event pattern as CloudFormation holds it, for sizing: CDK writes
+ * `detailType` as `detail-type`, one character longer.
+ */
+export function asTemplatePattern(pattern: events.EventPattern): Record<string, unknown> {
+  const { detailType, ...rest } = pattern;
+  return detailType === undefined ? rest : { ...rest, 'detail-type': detailType };
+}
+
 /** A rule whose pattern lists many values, for {@link shardedRules}. */
 export interface ShardableRule {
   /** Construct id of the first rule; the others get `2`, `3`, ... appended. */
@@ -93,7 +102,11 @@ export interface ShardableRule {
  * });
  */
 export function shardedRules(values: readonly string[], rule: ShardableRule): BufferedRule[] {
-  const slices = shardEventPattern(values, rule.eventPattern, rule.tokenChars);
+  const slices = shardEventPattern(
+    values,
+    (slice) => asTemplatePattern(rule.eventPattern(slice)),
+    rule.tokenChars,
+  );
   return slices.map((slice, i) => ({
     id: shardId(rule.id, i),
     description:

@@ -20,7 +20,7 @@ import { TEMPLATE_LIMITS } from '../limits/template-limits';
 import { nagResourceFinding } from '../nag';
 import { warnUncheckedArns } from '../unchecked-environment';
 import { AutohealFunction } from './autoheal-function';
-import { type BufferedRule, EventBuffer } from './event-buffer';
+import { asTemplatePattern, type BufferedRule, EventBuffer } from './event-buffer';
 import { ExecutionSweeper } from './execution-sweeper';
 import { type IdempotencyTable, keyPrefixEnvironment } from './idempotency-table';
 import { LiveHealingClock } from './live-healing-clock';
@@ -315,16 +315,12 @@ export function failedExecutionRules(scope: Construct, config: RedriveConfig): B
   const slices = new ScopeSizer(scope).shard(
     [...config.stateMachineArns, ...prefixArns],
     (slice, original) => {
-      // As CloudFormation holds it (detail-type), with the child filter: the longest a slice renders.
-      const { detailType, ...rest } = pattern(slice.map(original), true);
-      const rendered = rest.detail.stateMachineArn.map((value, i) =>
+      // With the child filter (the longest a slice renders), each value as its sized stand-in.
+      const full = pattern(slice.map(original), true);
+      const stateMachineArn = full.detail.stateMachineArn.map((value, i) =>
         typeof value === 'string' ? slice[i] : { prefix: slice[i] },
       );
-      return {
-        ...rest,
-        'detail-type': detailType,
-        detail: { ...rest.detail, stateMachineArn: rendered },
-      };
+      return asTemplatePattern({ ...full, detail: { ...full.detail, stateMachineArn } });
     },
     TEMPLATE_LIMITS.eventPatternChars,
     'an event pattern',
