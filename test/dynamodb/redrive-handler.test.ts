@@ -160,6 +160,15 @@ function buildHandler(logger?: Logger) {
   return { invoke, metricsCounted };
 }
 
+/** Asserts the handler called neither Step Functions nor SQS and published exactly one notice; returns it. */
+function theOnlyNotice() {
+  expect(sfnMock).not.toHaveReceivedAnyCommand();
+  expect(sqsMock).not.toHaveReceivedAnyCommand();
+  expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+  const [notice] = notices();
+  return notice;
+}
+
 describe('redrive handler', () => {
   it.each(['FAILED', 'TIMED_OUT'])(
     'redrives an eligible %s execution once, with a client token derived from the failure',
@@ -311,10 +320,7 @@ describe('redrive handler', () => {
 
     // Assess
     expect(result).toEqual({ batchItemFailures: [] });
-    expect(sfnMock).not.toHaveReceivedAnyCommand();
-    expect(sqsMock).not.toHaveReceivedAnyCommand();
-    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
-    const [notice] = notices();
+    const notice = theOnlyNotice();
     expect(notice).toMatchObject({
       TopicArn: TOPIC_ARN,
       MessageAttributes: {
@@ -353,10 +359,7 @@ describe('redrive handler', () => {
       // Assess
       expect(first).toEqual({ batchItemFailures: [] });
       expect(replayed).toEqual({ batchItemFailures: [] });
-      expect(sfnMock).not.toHaveReceivedAnyCommand();
-      expect(sqsMock).not.toHaveReceivedAnyCommand();
-      expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
-      const [notice] = notices();
+      const notice = theOnlyNotice();
       expect(notice.MessageAttributes).toEqual({
         kind: stringAttribute('redrive-skipped'),
         reason: stringAttribute('before-live-healing'),
@@ -475,10 +478,7 @@ describe('redrive handler', () => {
 
       // Assess
       expect(result).toEqual({ batchItemFailures: [] });
-      expect(sfnMock).not.toHaveReceivedAnyCommand();
-      expect(sqsMock).not.toHaveReceivedAnyCommand();
-      expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
-      const [notice] = notices();
+      const notice = theOnlyNotice();
       expect(notice.MessageAttributes).toEqual({
         kind: stringAttribute('redrive-skipped'),
         reason: stringAttribute('error-denied'),
