@@ -285,6 +285,20 @@ async function handledByTheRedrivePath(execution: ExecutionListItem, redriveConf
   expect(result).toEqual({ batchItemFailures: [] });
 }
 
+/** DescribeExecution tells the handler that `lost` failed, was never redriven and can be. */
+function describesAsRedrivable(lost: ReturnType<typeof failure>): void {
+  sfnMock.on(DescribeExecutionCommand).resolves({
+    executionArn: lost.executionArn,
+    stateMachineArn: lost.stateMachineArn,
+    status: 'FAILED',
+    startDate: lost.startDate,
+    stopDate: lost.stopDate,
+    redriveCount: 0,
+    redriveStatus: 'REDRIVABLE',
+    error: 'States.TaskFailed',
+  });
+}
+
 describe('the sweeper', () => {
   it('enqueues each failure whose event never arrived, as a status-change event from the sweeper', async () => {
     // Prepare
@@ -405,16 +419,7 @@ describe('the sweeper', () => {
     const redriveConfig = arnConfig();
     await buildSweeper(redriveConfig, clock).sweep();
     const [swept] = sentMessages();
-    sfnMock.on(DescribeExecutionCommand).resolves({
-      executionArn: lost.executionArn,
-      stateMachineArn: lost.stateMachineArn,
-      status: 'FAILED',
-      startDate: lost.startDate,
-      stopDate: lost.stopDate,
-      redriveCount: 0,
-      redriveStatus: 'REDRIVABLE',
-      error: 'States.TaskFailed',
-    });
+    describesAsRedrivable(lost);
     const { handler } = redriveHandler(table, redriveConfig);
 
     // Act
@@ -598,16 +603,7 @@ describe('the sweeper', () => {
       fakeStepFunctions([lost], { clock, machines: [stateMachine(machine)] });
       await buildSweeper(config, clock).sweep();
       const swept = sentMessages();
-      sfnMock.on(DescribeExecutionCommand).resolves({
-        executionArn: lost.executionArn,
-        stateMachineArn: lost.stateMachineArn,
-        status: 'FAILED',
-        startDate: lost.startDate,
-        stopDate: lost.stopDate,
-        redriveCount: 0,
-        redriveStatus: 'REDRIVABLE',
-        error: 'States.TaskFailed',
-      });
+      describesAsRedrivable(lost);
       const { handler } = redriveHandler(table, config);
 
       // Act
