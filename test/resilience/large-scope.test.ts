@@ -11,14 +11,8 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { App, Stack } from 'aws-cdk-lib';
-import { createExecutionSweeper } from '../../lambda/redrive/execution-sweeper';
 import { parseRedriveConfig } from '../../lambda/shared/autoheal-config';
 import type {
   RedriveHandlerConfig,
@@ -30,14 +24,10 @@ import {
   ENV,
   IDEMPOTENCY_TABLE,
   MESSAGE_ATTRIBUTES,
-  METRICS_NAMESPACE,
-  SWEEPER_SERVICE_NAME,
 } from '../../lambda/shared/contract';
 import { readNormalisedConfig } from '../../lambda/shared/normalised-config';
-import { AUTOHEAL_CLIENT_CONFIG } from '../../lambda/shared/sdk-clients';
 import { handlerAssetDir } from '../../lib/constructs/autoheal-function';
 import { stageConfigAsset } from '../../lib/constructs/config-asset';
-import { liveSinceFor } from '../support/live-since';
 import {
   machineArnOf,
   type RedriveRig,
@@ -45,6 +35,7 @@ import {
   RIG_REGION,
   startRedriveRig,
 } from '../support/resilience/redrive-rig';
+import { rigSweeper } from '../support/resilience/rig-sweeper';
 
 jest.setTimeout(60_000);
 
@@ -197,16 +188,18 @@ describe('a scope of 1,000 state machines by ARN and 200 overrides, read from th
       machine: UNLISTED,
       stoppedAgoMs: STOPPED_AGO_MS,
     });
-    const sweep = sweeperOn(rig, config);
+    // One 15-minute invocation whose time is simulated: the pacer's waits advance the clock.
+    const sweeper = rigSweeper(rig, config, { simulatedClock: true, invocationMs: 900_000 });
+    clients.push(sweeper);
 
     // Act
-    const summary = await sweep();
+    const summary = await sweeper.sweep();
     await rig.drain(15_000);
 
     // Assess
     // One pass over all 1,000 machines, paced at 2 calls a second (some 500 simulated seconds)
     expect(summary).toMatchObject({ enqueued: 1, truncated: false, failed: 0 });
-    expect(sweep.simulatedSeconds()).toBeGreaterThanOrEqual((MACHINES - 1) / 2);
+    expect(sweeper.simulatedSeconds()).toBeGreaterThanOrEqual((MACHINES - 1) / 2);
     const listed = rig.endpoint.calls
       .filter((call) => call.operation === 'ListExecutions')
       .map((call) => call.target);
@@ -219,48 +212,3 @@ describe('a scope of 1,000 state machines by ARN and 200 overrides, read from th
     expect(rig.endpoint.execution(unlistedFailure)?.redrives).toEqual([]);
   });
 });
-
-/**
- * The real sweeper with `config`, on the rig's endpoint and table, in one
- * 15-minute invocation whose time is simulated: the pacer's waits advance the
- * clock instead of the test's wall time.
- */
-function sweeperOn(on: RedriveRig, config: SweeperHandlerConfig) {
-  const sfn = new SFNClient({ ...AUTOHEAL_CLIENT_CONFIG, endpoint: on.endpoint.url });
-  const sqs = new SQSClient({ ...AUTOHEAL_CLIENT_CONFIG, endpoint: on.endpoint.url });
-  const dynamodb = new DynamoDBClient({
-    ...AUTOHEAL_CLIENT_CONFIG,
-    endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB,
-  });
-  clients.push(sfn, sqs, dynamodb);
-  let sleptMs = 0;
-  const now = () => Date.now() + sleptMs;
-  const started = now();
-  const logger = new Logger({ serviceName: SWEEPER_SERVICE_NAME, logLevel: 'SILENT' });
-  const sweep = createExecutionSweeper({
-    config,
-    sfn,
-    sqs,
-    persistenceStore: new DynamoDBPersistenceLayer({
-      tableName: on.tableName,
-      awsSdkV3Client: dynamodb,
-    }),
-    cursorTable: { dynamodb, tableName: on.tableName },
-    workQueueUrl: on.workQueueUrl,
-    liveSince: liveSinceFor(config),
-    logger,
-    metrics: new Metrics({
-      namespace: METRICS_NAMESPACE,
-      serviceName: SWEEPER_SERVICE_NAME,
-      logger,
-    }),
-    now,
-    sleep: async (ms) => {
-      sleptMs += ms;
-    },
-  });
-  return Object.assign(
-    () => sweep({ getRemainingTimeInMillis: () => 900_000 - (now() - started) }),
-    { simulatedSeconds: () => (now() - started) / 1000 },
-  );
-}

@@ -6,28 +6,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import {
-  createExecutionSweeper,
-  type SweepSummary,
-} from '../../../lambda/redrive/execution-sweeper';
+import type { SweepSummary } from '../../../lambda/redrive/execution-sweeper';
 import { parseRedriveConfig } from '../../../lambda/shared/autoheal-config';
-import {
-  MESSAGE_ATTRIBUTES,
-  METRICS_NAMESPACE,
-  SWEEPER_SERVICE_NAME,
-} from '../../../lambda/shared/contract';
-import { AUTOHEAL_CLIENT_CONFIG } from '../../../lambda/shared/sdk-clients';
+import { MESSAGE_ATTRIBUTES } from '../../../lambda/shared/contract';
 import { BAD_INPUT_SCOPE, generateMalformedEvents } from '../bad-input';
 import { startDynamoDbLocal, stopDynamoDbLocal } from '../dynamodb-local-setup';
-import { liveSinceFor } from '../live-since';
 import type { TokenBucketQuota } from '../local-aws/local-aws-endpoint';
 import { type RedriveRig, type RedriveTally, RIG_CONFIG, startRedriveRig } from './redrive-rig';
+import { rigSweeper } from './rig-sweeper';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -296,33 +282,9 @@ export function lostEventsRun(options: {
     await r.enqueue(delivered.map((arn) => r.failureEventBody(arn)));
     await r.drain(600_000);
 
-    const sfn = new SFNClient({ ...AUTOHEAL_CLIENT_CONFIG, endpoint: r.endpoint.url });
-    const sqs = new SQSClient({ ...AUTOHEAL_CLIENT_CONFIG, endpoint: r.endpoint.url });
-    const dynamodb = new DynamoDBClient({
-      ...AUTOHEAL_CLIENT_CONFIG,
-      endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB,
-    });
+    const sweeper = rigSweeper(r, RIG_CONFIG);
     try {
-      const logger = new Logger({ serviceName: SWEEPER_SERVICE_NAME, logLevel: 'SILENT' });
-      const sweep = createExecutionSweeper({
-        config: RIG_CONFIG,
-        liveSince: liveSinceFor(RIG_CONFIG),
-        sfn,
-        sqs,
-        persistenceStore: new DynamoDBPersistenceLayer({
-          tableName: r.tableName,
-          awsSdkV3Client: dynamodb,
-        }),
-        cursorTable: { dynamodb, tableName: r.tableName },
-        workQueueUrl: r.workQueueUrl,
-        logger,
-        metrics: new Metrics({
-          namespace: METRICS_NAMESPACE,
-          serviceName: SWEEPER_SERVICE_NAME,
-          logger,
-        }),
-      });
-      const summary = await sweep({ getRemainingTimeInMillis: () => 300_000 });
+      const summary = await sweeper.sweep();
       await r.drain(600_000);
       const tally = r.tally(failures);
       return {
@@ -334,9 +296,7 @@ export function lostEventsRun(options: {
         sweep: summary,
       };
     } finally {
-      sfn.destroy();
-      sqs.destroy();
-      dynamodb.destroy();
+      sweeper.destroy();
     }
   });
 }
