@@ -60,6 +60,11 @@ export const ENV = {
    * written before installations had prefixes of their own.
    */
   idempotencyKeyPrefix: 'AUTOHEAL_IDEMPOTENCY_KEY_PREFIX',
+  /**
+   * Name of the healing state table ({@link STATE_TABLE}): breaker state, held
+   * failures and notice digests.
+   */
+  stateTable: 'AUTOHEAL_STATE_TABLE',
 } as const;
 
 /**
@@ -282,3 +287,55 @@ export const HEALING_STATE = {
    */
   clockDocument: 'liveSince',
 } as const;
+
+/**
+ * The healing state table: what the storm brake and the notice digests keep
+ * between invocations. Items are small (a breaker item is updated at redrive
+ * rate, and one DynamoDB partition takes about 1,000 writes of 1 KB a second).
+ * Keys come from {@link stateKeys}.
+ */
+export const STATE_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  timeToLive: 'expiration',
+  /** `sk` of a state machine's breaker item. */
+  breakerSortKey: 'state',
+} as const;
+
+/**
+ * Key builders of one installation's items in the healing state table. Every
+ * `pk` starts with the installation's idempotency key prefix, so two
+ * installations never read each other's items, even on one table.
+ *
+ * @example
+ * ```ts
+ * stateKeys('autoheal').breaker('arn:aws:states:eu-west-1:123456789012:stateMachine:orders');
+ * // { pk: 'autoheal#breaker#arn:aws:states:...:orders', sk: 'state' }
+ * ```
+ */
+export function stateKeys(prefix: string = DEFAULT_IDEMPOTENCY_KEY_PREFIX) {
+  return {
+    /** A state machine's breaker item. */
+    breaker: (stateMachineArn: string) => ({
+      pk: `${prefix}#breaker#${stateMachineArn}`,
+      sk: STATE_TABLE.breakerSortKey,
+    }),
+    /** The item that makes one relapse or recovery count once. */
+    signal: (stateMachineArn: string, failureKey: string) => ({
+      pk: `${prefix}#breaker#${stateMachineArn}`,
+      sk: `signal#${failureKey}`,
+    }),
+    /** `pk` of a state machine's held failures; `sk` orders them oldest first. */
+    heldPartition: (stateMachineArn: string) => `${prefix}#held#${stateMachineArn}`,
+    /** `sk` of one held failure: its stop time first, so a Query reads the oldest first. */
+    heldSortKey: (stopDate: number, executionArn: string) =>
+      `${new Date(stopDate).toISOString()}#${executionArn}`,
+    /** `pk` of the registry of state machines whose breaker is not closed or that hold failures. */
+    watchedMachines: `${prefix}#breakers`,
+    /** `pk` of the digest of one (subject, kind, reason); `sk` is the window's start (ISO). */
+    digestPartition: (subject: string, kind: string, reason: string) =>
+      `${prefix}#digest#${subject}#${kind}#${reason}`,
+    /** `pk` of the registry of digest windows, `sk` starting with the window's end (ISO), for the flush. */
+    dueDigests: `${prefix}#digests`,
+  } as const;
+}
