@@ -352,6 +352,22 @@ describe('held failures', () => {
     expect(await environment.oldestHeld(OTHER_MACHINE, 10)).toEqual([]);
   });
 
+  it('gives a held failure a TTL a week past its redrive window (the keeper reports it at the window, TTL never first)', async () => {
+    // Prepare
+    const environment = store();
+    const held = heldFailure('order-1', NOW - DAY);
+
+    // Act
+    await environment.hold(held, NOW);
+
+    // Assess
+    const items = await table.items();
+    const heldItem = items.find((item) => String(item.pk).includes('#held#'));
+    const registry = items.find((item) => String(item.pk).endsWith('#breakers'));
+    expect(heldItem?.expiration).toBe(Math.floor((held.stopDate + 21 * DAY) / 1000));
+    expect(Number(registry?.expiration)).toBeGreaterThan(Number(heldItem?.expiration));
+  });
+
   it('lists only the held failures that stopped before a time, oldest first', async () => {
     // Prepare
     const environment = store();

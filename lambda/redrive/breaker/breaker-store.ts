@@ -211,10 +211,15 @@ const ERROR_ATTRIBUTE_PREFIX = 'e:';
 /** Transaction attempts of one signal (bucket rolled over, or another transaction on the item). */
 const SIGNAL_ATTEMPTS = 6;
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Held items expire (TTL) one day after their redrive window closed: the keeper reports them first. */
-const HELD_TTL_MS = (REDRIVE_WINDOW_DAYS + 1) * DAY_MS;
-/** Registry items outlive any held failure (a safety net: the keeper removes them). */
-const REGISTRY_TTL_MS = (REDRIVE_WINDOW_DAYS + 2) * DAY_MS;
+/**
+ * Held items expire (TTL) a week after their redrive window closed: the keeper
+ * reports and removes them at the window's end, so TTL only cleans up after a
+ * keeper that was down for a week (a shorter margin would drop a held failure
+ * in silence after a short outage).
+ */
+const HELD_TTL_MS = (REDRIVE_WINDOW_DAYS + 7) * DAY_MS;
+/** Registry items outlive every held failure registered with them (a safety net: the keeper removes them). */
+const REGISTRY_TTL_MS = (REDRIVE_WINDOW_DAYS + 8) * DAY_MS;
 /** Signal items outlive the window by this much (a duplicate arriving later counts nowhere anyway). */
 const SIGNAL_TTL_MARGIN_MS = 60 * 60 * 1000;
 
