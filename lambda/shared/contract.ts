@@ -88,7 +88,7 @@ export const CONFIG_FILE_NAME = 'autoheal-config.json';
 export const CONFIG_SECTION = {
   redrive: 'redrive',
   appflow: 'appflow',
-  /** The normalised `notices` section: how give-up, skip and breaker notices are digested. */
+  /** The notice digest options (`DigestOptions`); a file without it means the defaults. */
   notices: 'notices',
 } as const;
 
@@ -173,6 +173,9 @@ export const REDRIVE_SERVICE_NAME = 'redrive';
 
 /** Powertools service name of the sweeper (a metric dimension and log field). */
 export const SWEEPER_SERVICE_NAME = 'redrive-sweeper';
+
+/** Powertools service name of the brake keeper (a metric dimension and log field). */
+export const BRAKE_KEEPER_SERVICE_NAME = 'brake-keeper';
 
 /**
  * The app's idempotency key prefix, and every record's before installations
