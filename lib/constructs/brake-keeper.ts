@@ -19,7 +19,6 @@ import type { ExecutionRedrive } from './execution-redrive';
 import { HEALING_STATE_ACTIONS, type HealingStateTable } from './healing-state-table';
 import { keyPrefixEnvironment } from './idempotency-table';
 import type { Notices } from './notices';
-import { statesArnPrefix } from './state-machine-arns';
 
 /**
  * The keeper's period: a digest is sent at most a minute after its window
@@ -103,10 +102,7 @@ export class BrakeKeeper extends Construct {
       },
       environment: {
         [ENV.noticeTopicArn]: props.notices.topic.topicArn,
-        ...(redrive && {
-          [ENV.workQueueUrl]: redrive.buffer.workQueue.queueUrl,
-          [ENV.statesArnPrefix]: statesArnPrefix(this),
-        }),
+        ...(redrive && { [ENV.workQueueUrl]: redrive.buffer.workQueue.queueUrl }),
         ...keyPrefixEnvironment(keyPrefix),
       },
     });
