@@ -338,6 +338,31 @@ describe('Autoheal in a host stack', () => {
       },
       'operators.principalArns[0]',
     ],
+    [
+      'a breaker cool-down cap below its base',
+      {
+        redrive: {
+          stateMachineArns: [arn],
+          breaker: { cooldown: Duration.minutes(30), maxCooldown: Duration.minutes(10) },
+        },
+      },
+      'redrive.breaker.maxCooldownMinutes',
+    ],
+    [
+      'a breaker window of seconds in an override',
+      {
+        redrive: {
+          stateMachineArns: [arn],
+          overrides: { orders: { breaker: { window: Duration.seconds(90) } } },
+        },
+      },
+      'redrive.overrides.orders.breaker.windowMinutes',
+    ],
+    [
+      'a digest window longer than a day',
+      { redrive: { stateMachineArns: [arn] }, notices: { digestWindow: Duration.hours(25) } },
+      'notices.digestWindowMinutes',
+    ],
   ])('refuses %s with a one-line error naming its field', (_name, props, field) => {
     // Prepare
     const { stack } = hostStack({ account: ACCOUNT, region: REGION });
