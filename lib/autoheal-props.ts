@@ -522,10 +522,11 @@ export interface AutohealProps {
    */
   readonly notificationTopic?: sns.ITopic;
   /**
-   * Customer managed key for Autoheal's own notice topic and idempotency
-   * table. The work and dead-letter queues stay SQS-managed encrypted.
+   * Customer managed key for Autoheal's own notice topic, idempotency table
+   * and healing state table. The work and dead-letter queues stay SQS-managed
+   * encrypted.
    * @example new kms.Key(this, 'AutohealKey', { enableKeyRotation: true })
-   * @default - a key of its own for the topic; the AWS managed key `aws/dynamodb` for the table
+   * @default - a key of its own for the topic; the AWS managed key `aws/dynamodb` for the tables
    */
   readonly encryptionKey?: kms.IKey;
   /**
@@ -535,7 +536,7 @@ export interface AutohealProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * What happens to the idempotency table and the queues when they leave the stack.
+   * What happens to the idempotency table, the healing state table and the queues when they leave the stack.
    * @example RemovalPolicy.RETAIN
    * @default RemovalPolicy.DESTROY
    */
