@@ -43,6 +43,8 @@ export const HANDLER_SDK_CLIENTS: Readonly<Record<string, readonly SdkClientName
   sweeper: ['SFNClient', 'SQSClient', 'DynamoDBClient'],
   flowStarter: ['AppflowClient', 'SNSClient', 'SQSClient', 'DynamoDBClient'],
   flowHealer: ['AppflowClient', 'SNSClient', 'SQSClient', 'DynamoDBClient'],
+  /** Runs once a minute on a schedule: measured, but its cold start delays no event. */
+  brakeKeeper: ['DynamoDBClient', 'SNSClient', 'SQSClient'],
   /** Runs only at deploy (a custom resource): measured, but its cold start costs no event any latency. */
   liveHealingClock: ['DynamoDBClient'],
 };

@@ -168,6 +168,13 @@ describe('scheduled flows', () => {
         Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         Resource: arnOf('NoticesKey'),
       },
+      {
+        Sid: 'OwnHealingStateOnly',
+        Effect: 'Allow',
+        Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: arnOf('HealingStateTable'),
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['autoheal#*'] } },
+      },
     ]);
   });
 

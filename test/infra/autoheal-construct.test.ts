@@ -338,6 +338,31 @@ describe('Autoheal in a host stack', () => {
       },
       'operators.principalArns[0]',
     ],
+    [
+      'a breaker cool-down cap below its base',
+      {
+        redrive: {
+          stateMachineArns: [arn],
+          breaker: { cooldown: Duration.minutes(30), maxCooldown: Duration.minutes(10) },
+        },
+      },
+      'redrive.breaker.maxCooldownMinutes',
+    ],
+    [
+      'a breaker window of seconds in an override',
+      {
+        redrive: {
+          stateMachineArns: [arn],
+          overrides: { orders: { breaker: { window: Duration.seconds(90) } } },
+        },
+      },
+      'redrive.overrides.orders.breaker.windowMinutes',
+    ],
+    [
+      'a digest window longer than a day',
+      { redrive: { stateMachineArns: [arn] }, notices: { digestWindow: Duration.hours(25) } },
+      'notices.digestWindowMinutes',
+    ],
   ])('refuses %s with a one-line error naming its field', (_name, props, field) => {
     // Prepare
     const { stack } = hostStack({ account: ACCOUNT, region: REGION });
@@ -535,8 +560,23 @@ describe('the app mapping', () => {
           errors: { deny: ['States.Runtime'], allow: ['Lambda.*'] },
           delay: { baseSeconds: 30, factor: 2, capSeconds: 600, jitterRatio: 0.1 },
           observeOnly: true,
+          breaker: {
+            enabled: false,
+            windowMinutes: 15,
+            minRelapses: 50,
+            relapseRatio: 0.9,
+            cooldownMinutes: 10,
+            cooldownFactor: 1.5,
+            maxCooldownMinutes: 120,
+            probes: 5,
+          },
           overrides: {
-            orders: { maxRedrives: 1, delay: { capSeconds: 900 }, errors: { allow: [] } },
+            orders: {
+              maxRedrives: 1,
+              delay: { capSeconds: 900 },
+              errors: { allow: [] },
+              breaker: { enabled: true, cooldownMinutes: 20, probes: 1 },
+            },
           },
           processing: { batchSize: 5, maxConcurrency: 3, maxReceiveCount: 4 },
           sweeper: { enabled: false, periodMinutes: 30, lookbackHours: 6, requestsPerSecond: 0.5 },
@@ -563,6 +603,7 @@ describe('the app mapping', () => {
           processing: { batchSize: 1 },
         },
         operators: { principalArns: [`arn:aws:iam::${ACCOUNT}:role/ops`] },
+        notices: { digestWindowMinutes: 0, immediateNotices: 3, digestExamples: 25 },
       },
     ],
   ])('maps %s to props the construct validates back to the same config', (_name, raw) => {

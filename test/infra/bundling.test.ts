@@ -117,7 +117,10 @@ describe('bundling', () => {
 
       // Assess
       expect(fs.readdirSync(HANDLER_ASSETS_DIR).sort()).toEqual(
-        handlerSources().map((h) => h.name),
+        // handlerSources() is in path order (appflow/, brake/, redrive/), the listing in name order.
+        handlerSources()
+          .map((h) => h.name)
+          .sort(),
       );
     });
 
