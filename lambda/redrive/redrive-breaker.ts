@@ -56,6 +56,8 @@ export const BREAKER_METRIC = {
   recovery: 'BreakerRecovery',
   /** A transition's notice could not be published (logged with the notice). */
   noticeFailed: 'BreakerNoticeFailed',
+  /** A signal could not be recorded on a redelivery; the failure was handled without it. */
+  signalLost: 'BreakerSignalLost',
 } as const;
 
 /** Dimension (`reason`) of the breaker metrics of an observe-only machine: reported, not enforced. */
@@ -234,7 +236,7 @@ export function createRedriveBreaker(
     }
   };
 
-  const observe: RedriveBreaker['observe'] = async (
+  const observeSignal: RedriveBreaker['observe'] = async (
     machine,
     record,
     change,
@@ -294,6 +296,32 @@ export function createRedriveBreaker(
     count(to === 'open' ? BREAKER_METRIC.opened : BREAKER_METRIC.closed, machine);
     await announce(machine, basis, to, at, openings, log);
     return to;
+  };
+
+  /**
+   * A signal that cannot be recorded (the hot breaker item under contention, a throttle)
+   * fails the record on its first receive, so SQS brings it back and it is counted then.
+   * On a later receive the failure's own handling comes first: it goes on without the
+   * signal (logged and counted), rather than towards the dead-letter queue for a count.
+   */
+  const observe: RedriveBreaker['observe'] = async (
+    machine,
+    record,
+    change,
+    decision,
+    trusted,
+    log,
+  ) => {
+    try {
+      return await observeSignal(machine, record, change, decision, trusted, log);
+    } catch (error) {
+      if (Number(record.attributes?.ApproximateReceiveCount ?? 1) <= 1) throw error;
+      log.warn('The breaker signal could not be recorded; handling the failure without it', {
+        error,
+      });
+      countMetric(metrics, BREAKER_METRIC.signalLost);
+      return undefined;
+    }
   };
 
   const admit: RedriveBreaker['admit'] = async (machine, record, change, log, known) => {

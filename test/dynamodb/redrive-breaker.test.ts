@@ -10,6 +10,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RedriveExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import 'aws-sdk-client-mock-jest';
 import type { BreakerOptions } from '../../lambda/redrive/breaker/breaker-policy';
@@ -24,7 +25,8 @@ import {
   MESSAGE_ATTRIBUTES,
   REDRIVE_SERVICE_NAME,
 } from '../../lambda/shared/contract';
-import { notices, snsMock } from '../support/aws-mocks';
+import { RetryableError } from '../../lambda/shared/errors';
+import { notices, snsMock, sqsMock } from '../support/aws-mocks';
 import {
   createIdempotencyTable,
   type IdempotencyTable,
@@ -194,7 +196,14 @@ interface Environment {
  * layer and breaker store with its own cache (5 s, as deployed).
  * `braked: false` builds it without a store.
  */
-function environment(options: { braked?: boolean; logger?: Logger } = {}): Environment {
+function environment(
+  options: {
+    braked?: boolean;
+    logger?: Logger;
+    /** Stands in for the store the handler uses (fault injection). */
+    storeAs?: (store: BreakerStore) => BreakerStore;
+  } = {},
+): Environment {
   const dynamodb = boundByDeadline(new DynamoDBClient({}));
   clients.push(dynamodb);
   const dynamoDbCalls: Record<string, number> = {};
@@ -230,7 +239,7 @@ function environment(options: { braked?: boolean; logger?: Logger } = {}): Envir
     sfn: boundByDeadline(new SFNClient({})),
     statesArnPrefix: STATES_ARN_PREFIX,
     liveSince: liveSinceFor(config),
-    breakerStore: options.braked === false ? undefined : store,
+    breakerStore: options.braked === false ? undefined : (options.storeAs?.(store) ?? store),
   });
   return {
     invoke: (...records) => handler(sqsEvent(...records), lambdaContext()),
@@ -519,6 +528,38 @@ describe('storm brake in the redrive handler (DynamoDB Local, concurrent environ
     expect(sfnMock).toHaveReceivedCommandWith(RedriveExecutionCommand, {
       executionArn: failure.executionArn,
     });
+  });
+});
+
+describe('a signal that cannot be recorded', () => {
+  it.each([
+    { receive: 1, outcome: 'is retried by SQS, to be counted then', retried: true },
+    { receive: 2, outcome: 'no longer stops the failure from being handled', retried: false },
+  ])('on receive $receive $outcome', async ({ receive, retried }) => {
+    // Prepare: the breaker item is too contended to count the relapse
+    const env = environment({
+      storeAs: (store) => ({
+        ...store,
+        recordSignal: () =>
+          Promise.reject(new RetryableError('Could not count the relapse after 6 attempts')),
+      }),
+    });
+    const change = relapse(BRAKED, clock);
+    const record = sqsRecord(change.body, { receiveCount: receive });
+
+    // Act
+    const result = await env.invoke(record);
+
+    // Assess
+    if (retried) {
+      expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
+      expect(sqsMock).not.toHaveReceivedCommand(SendMessageCommand);
+    } else {
+      expect(result).toEqual({ batchItemFailures: [] });
+      // Deferred until its next redrive is due, as without the breaker.
+      expect(sqsMock).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+      expect(env.counted).toContainEqual({ name: 'BreakerSignalLost' });
+    }
   });
 });
 
