@@ -47,6 +47,13 @@ export interface RedriveProcessorDeps extends BufferedHealerDeps {
   readonly config: RedriveHandlerConfig;
   readonly sfn: SFNClient;
   /**
+   * The storm brake's state (`AUTOHEAL_STATE_TABLE`): with it, each machine whose
+   * `breaker` is enabled records relapses and recoveries and holds failures while
+   * its breaker is open.
+   * @default undefined (no breaker anywhere)
+   */
+  readonly breakerStore?: BreakerStore;
+  /**
    * `arn:PARTITION:states:REGION:ACCOUNT:` of the deployment (the
    * `AUTOHEAL_STATES_ARN_PREFIX` variable): name-prefix scope covers only the
    * state machines under it.
@@ -63,13 +70,6 @@ export interface RedriveProcessorDeps extends BufferedHealerDeps {
    * @default [] (the sender check is off)
    */
   readonly autohealRoleIds?: readonly string[];
-  /**
-   * The storm brake's state (`AUTOHEAL_STATE_TABLE`): with it, each machine whose
-   * `breaker` is enabled records relapses and recoveries and holds failures while
-   * its breaker is open.
-   * @default undefined (no breaker anywhere)
-   */
-  readonly breakerStore?: BreakerStore;
 }
 
 /** The idempotent unit of work: what to do about one failure. Plain JSON. */
