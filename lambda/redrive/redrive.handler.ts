@@ -25,25 +25,14 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: REDRIVE
 
 const dynamodb = autohealClient(DynamoDBClient);
 const tableName = requireEnv(ENV.idempotencyTable);
-const config = readNormalisedConfig<RedriveHandlerConfig>(CONFIG_SECTION.redrive);
-const idempotencyKeyPrefix = process.env[ENV.idempotencyKeyPrefix] || undefined;
-// The storm brake's state: required when a breaker is enabled anywhere, absent when none is.
-const breakerStore = breakerEnabledAnywhere(config)
-  ? createBreakerStore({
-      dynamodb,
-      tableName: requireEnv(ENV.stateTable),
-      keyPrefix: idempotencyKeyPrefix,
-      optionsFor: breakerOptionsByArn(config),
-    })
-  : undefined;
 const deps = {
-  config,
+  config: readNormalisedConfig<RedriveHandlerConfig>(CONFIG_SECTION.redrive),
   sfn: autohealClient(SFNClient),
   statesArnPrefix: requireEnv(ENV.statesArnPrefix),
   autohealRoleIds: requireEnv(ENV.senderRoleIds).split(','),
   sns: autohealClient(SNSClient),
   sqs: autohealClient(SQSClient),
-  idempotencyKeyPrefix,
+  idempotencyKeyPrefix: process.env[ENV.idempotencyKeyPrefix] || undefined,
   persistenceStore: autohealPersistenceStore(tableName, dynamodb),
   noticeTopicArn: requireEnv(ENV.noticeTopicArn),
   workQueueUrl: requireEnv(ENV.workQueueUrl),
@@ -51,10 +40,19 @@ const deps = {
   maxReceiveCount: Number(requireEnv(ENV.maxReceiveCount)),
   logger,
   metrics,
-  breakerStore,
 };
+
+// The storm brake's state: the table is required when a breaker is enabled anywhere; none, no store.
+const breakerStore = breakerEnabledAnywhere(deps.config)
+  ? createBreakerStore({
+      dynamodb,
+      tableName: requireEnv(ENV.stateTable),
+      keyPrefix: deps.idempotencyKeyPrefix,
+      optionsFor: breakerOptionsByArn(deps.config),
+    })
+  : undefined;
 
 export const handler = withLiveSince(
   liveSinceSource(requireEnv(ENV.liveSince), { dynamodb, tableName }),
-  (liveSince) => createRedriveHandler({ ...deps, liveSince }),
+  (liveSince) => createRedriveHandler({ ...deps, liveSince, breakerStore }),
 );
