@@ -26,6 +26,8 @@ import type { SQSRecord } from 'aws-lambda';
 import {
   type BreakerConfigSource,
   type BreakerOptions,
+  breakerEnabledAnywhere,
+  breakerOptionsByArn,
   breakerOptionsFor,
 } from '../shared/config/breaker-config';
 import { MESSAGE_ATTRIBUTES, SWEEPER_ORIGIN } from '../shared/contract';
@@ -39,7 +41,11 @@ import {
   evaluateBreaker,
   openingsAfter,
 } from './breaker/breaker-policy';
-import type { BreakerStore } from './breaker/breaker-store';
+import {
+  type BreakerStore,
+  type BreakerStoreDeps,
+  createBreakerStore,
+} from './breaker/breaker-store';
 import { breakerSignalOf, failureKey, type RedriveDecision } from './decide';
 import type { ExecutionStatusChange } from './failure-event';
 
@@ -376,4 +382,25 @@ export function createRedriveBreaker(
     state: async (machine) => effectiveState(await readCached(machine.stateMachineArn, now())),
     admit,
   };
+}
+
+/**
+ * The breaker store the redrive handler runs with: when a breaker is enabled
+ * for some state machine, a store on the healing state table (`storeDeps` is
+ * called then, so the handler requires the table's variable only then), with
+ * each machine's options; otherwise none, and the handler runs without a brake.
+ *
+ * @example
+ * ```ts
+ * const breakerStore = breakerStoreFor(config, () => ({
+ *   dynamodb, tableName: requireEnv(ENV.stateTable), keyPrefix,
+ * }));
+ * ```
+ */
+export function breakerStoreFor(
+  config: BreakerConfigSource,
+  storeDeps: () => Omit<BreakerStoreDeps, 'optionsFor'>,
+): BreakerStore | undefined {
+  if (!breakerEnabledAnywhere(config)) return undefined;
+  return createBreakerStore({ ...storeDeps(), optionsFor: breakerOptionsByArn(config) });
 }

@@ -10,14 +10,13 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { autohealClient } from '../shared/aws-call';
-import { breakerEnabledAnywhere, breakerOptionsByArn } from '../shared/config/breaker-config';
 import type { RedriveHandlerConfig } from '../shared/config/redrive-config';
 import { CONFIG_SECTION, ENV, METRICS_NAMESPACE, REDRIVE_SERVICE_NAME } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
 import { autohealPersistenceStore } from '../shared/idempotency';
 import { readNormalisedConfig } from '../shared/normalised-config';
-import { createBreakerStore } from './breaker/breaker-store';
 import { liveSinceSource, withLiveSince } from './live-since-source';
+import { breakerStoreFor } from './redrive-breaker';
 import { createRedriveHandler } from './redrive-processor';
 
 const logger = new Logger({ serviceName: REDRIVE_SERVICE_NAME });
@@ -43,14 +42,11 @@ const deps = {
 };
 
 // The storm brake's state: the table is required when a breaker is enabled anywhere; none, no store.
-const breakerStore = breakerEnabledAnywhere(deps.config)
-  ? createBreakerStore({
-      dynamodb,
-      tableName: requireEnv(ENV.stateTable),
-      keyPrefix: deps.idempotencyKeyPrefix,
-      optionsFor: breakerOptionsByArn(deps.config),
-    })
-  : undefined;
+const breakerStore = breakerStoreFor(deps.config, () => ({
+  dynamodb,
+  tableName: requireEnv(ENV.stateTable),
+  keyPrefix: deps.idempotencyKeyPrefix,
+}));
 
 export const handler = withLiveSince(
   liveSinceSource(requireEnv(ENV.liveSince), { dynamodb, tableName }),

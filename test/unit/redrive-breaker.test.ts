@@ -3,8 +3,10 @@
  * breaker options a state machine runs under, and which messages are a
  * failure's first sight (the only ones whose signal is recorded).
  */
+
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_BREAKER_OPTIONS } from '../../lambda/redrive/breaker/breaker-policy';
-import { isFirstSight, isProbe } from '../../lambda/redrive/redrive-breaker';
+import { breakerStoreFor, isFirstSight, isProbe } from '../../lambda/redrive/redrive-breaker';
 import {
   type BreakerConfigSource,
   breakerEnabledAnywhere,
@@ -93,6 +95,23 @@ describe('breaker options of a state machine', () => {
     },
   ])('the breaker is $when: the state table is needed: $needed', ({ config, needed }) => {
     expect(breakerEnabledAnywhere(config)).toBe(needed);
+  });
+});
+
+describe('the breaker store of the handler', () => {
+  it.each([
+    { breaker: 'enabled', config: { overrides: {} }, built: true },
+    { breaker: 'disabled', config: { breaker: { enabled: false }, overrides: {} }, built: false },
+  ])('is built only when a breaker is $breaker anywhere', ({ config, built }) => {
+    // Prepare: the state table's variable is read only when asked for
+    const storeDeps = jest.fn(() => ({ dynamodb: new DynamoDBClient({}), tableName: 'state' }));
+
+    // Act
+    const store = breakerStoreFor(config, storeDeps);
+
+    // Assess
+    expect(store !== undefined).toBe(built);
+    expect(storeDeps).toHaveBeenCalledTimes(built ? 1 : 0);
   });
 });
 
