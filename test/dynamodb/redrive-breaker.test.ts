@@ -202,6 +202,8 @@ function environment(
     logger?: Logger;
     /** Stands in for the store the handler uses (fault injection). */
     storeAs?: (store: BreakerStore) => BreakerStore;
+    /** Role ids of the Autoheal senders (the sender check). @default none: the check is off */
+    autohealRoleIds?: readonly string[];
   } = {},
 ): Environment {
   const dynamodb = boundByDeadline(new DynamoDBClient({}));
@@ -239,6 +241,7 @@ function environment(
     sfn: boundByDeadline(new SFNClient({})),
     statesArnPrefix: STATES_ARN_PREFIX,
     liveSince: liveSinceFor(config),
+    autohealRoleIds: options.autohealRoleIds,
     breakerStore: options.braked === false ? undefined : (options.storeAs?.(store) ?? store),
   });
   return {
@@ -394,6 +397,22 @@ describe('storm brake in the redrive handler (DynamoDB Local, concurrent environ
       expect(sfnMock).not.toHaveReceivedCommand(RedriveExecutionCommand);
       expect(held.map((h) => h.executionArn)).toEqual([failure.executionArn]);
     }
+  });
+
+  it('does not close on a success that claims to come from Autoheal but was sent by someone else', async () => {
+    // Prepare: the message says the sweeper sent it; SQS says another principal did
+    await halfOpenBreaker();
+    const env = environment({ autohealRoleIds: ['AROAAUTOHEALSWEEPER'] });
+    const forged = sqsRecord(recovery(BRAKED, clock).body, {
+      messageAttributes: { [MESSAGE_ATTRIBUTES.origin]: 'sweeper' },
+    });
+
+    // Act
+    await env.invoke(forged);
+
+    // Assess
+    expect((await breakerOf(BRAKED)).state).toBe('half-open');
+    expect(noticesOf('breaker-closed')).toEqual([]);
   });
 
   it('closes the breaker with one notice when probes recover, and redrives again', async () => {
