@@ -245,6 +245,44 @@ describe('signals', () => {
   });
 });
 
+describe('cost while closed', () => {
+  it.each([
+    // redrives a second in one environment, their outcome, most DynamoDB calls per redrive
+    [10, 'recovery', 1.25],
+    [1, 'recovery', 1.25],
+    [10, 'relapse', 1.25],
+    // a relapse reads the breaker after counting, at most once a second
+    [1, 'relapse', 2],
+  ] as const)(
+    'at %d redrives a second per environment, each a %s: at most %d DynamoDB calls per redrive',
+    async (perSecond, outcome, maxCallsPerRedrive) => {
+      // Prepare: the store as the redrive handler builds it (default caches), counting its calls
+      const client = table.newClient();
+      const calls: string[] = [];
+      client.middlewareStack.add(
+        (next, context) => (args) => {
+          calls.push(String(context.commandName));
+          return next(args);
+        },
+        { step: 'initialize' },
+      );
+      const environment = createBreakerStore({ dynamodb: client, tableName: table.tableName });
+      const redrives = 60;
+
+      // Act: per redrive, the decision reads the breaker; its outcome (a recovery) is one signal
+      for (let i = 0; i < redrives; i++) {
+        const at = NOW + Math.floor((i * 1000) / perSecond);
+        await environment.read(MACHINE, at);
+        await environment.recordSignal(MACHINE, failureKey(`order-${i}`), outcome, 'Boom', at + 10);
+      }
+
+      // Assess
+      expect(calls.filter((name) => name === 'TransactWriteItemsCommand')).toHaveLength(redrives);
+      expect(calls.length / redrives).toBeLessThanOrEqual(maxCallsPerRedrive);
+    },
+  );
+});
+
 describe('forced state', () => {
   it('holds through signals, transitions and the cool-down until released', async () => {
     // Prepare

@@ -189,11 +189,13 @@ export interface BreakerStoreDeps {
    */
   readonly cacheMs?: number;
   /**
-   * After counting a signal, the store reads the breaker again when its view
-   * is older than this (milliseconds), so the view `recordSignal` returns
-   * counts the other environments' signals: a storm is seen within a second.
-   * Under load that is one GetItem per machine per second per environment,
-   * whatever the signal rate; a younger view is updated in memory.
+   * After counting a relapse (or any signal while the breaker is not
+   * closed), the store reads the breaker again when its view is older than
+   * this (milliseconds), so the view `recordSignal` returns counts the other
+   * environments' signals: a storm is seen within a second. Under load that is
+   * one GetItem per machine per second per environment, whatever the signal
+   * rate; a younger view is updated in memory. A recovery of a closed breaker
+   * (it cannot open it) never reads.
    * @default 1000 (at most `cacheMs`)
    */
   readonly signalFreshMs?: number;
@@ -521,7 +523,10 @@ export function createBreakerStore(deps: BreakerStoreDeps): KeeperBreakerStore {
           }),
         );
         const cached = cache.get(machineArn);
-        if (!cached || now - cached.readAt >= signalFreshMs || now < cached.readAt) {
+        // A recovery cannot open a closed breaker: only a relapse, or any signal while not
+        // closed, needs the other environments' signals in the view.
+        const matters = kind === 'relapse' || cached?.view.state !== 'closed';
+        if (!cached || now < cached.readAt || (matters && now - cached.readAt >= signalFreshMs)) {
           // Read after the write: the view then holds every signal written before ours, so of
           // concurrent signals the last one's view crosses a threshold if they cross it together.
           return { counted: true, view: await readThrough(machineArn, now) };
