@@ -120,7 +120,10 @@ const SEND_RETRY_BASE_MS = 200;
 const DRAIN_PAGE = 100;
 /** Expiring held failures handled per machine and run (the rest on the next run, a minute later). */
 const EXPIRY_PAGE = 500;
-/** A machine registered this recently stays in the registry (a hold may be writing its item). */
+/**
+ * A machine registered this recently stays in the registry (a hold may be
+ * writing its item). Far above the store's `REREGISTER_AFTER_MS`.
+ */
 const REGISTRY_RACE_MARGIN_MS = 60_000;
 /** Stop starting new work when less than this is left of the invocation. */
 const DEADLINE_MARGIN_MS = 10_000;
@@ -263,22 +266,27 @@ export function createBrakeKeeper(
           }
         }
         const retry: typeof pending = [];
+        const accepted: HeldFailure[] = [];
         for (const p of pending) {
           const failure = failures.get(p.entry.Id);
-          if (!failure) {
-            // Accepted by SQS: only now is it no longer held. A failed release sends it again next run (harmless).
+          if (!failure) accepted.push(p.held);
+          else if (failure.retryable && attempt < SEND_ATTEMPTS) retry.push(p);
+          else unsent.push({ held: p.held, errorName: failure.errorName });
+        }
+        // Accepted by SQS: only now are they no longer held. A failed release sends one again next run (harmless).
+        await Promise.all(
+          accepted.map(async (h) => {
             try {
-              await store.release(machineArn, p.held);
+              await store.release(machineArn, h);
             } catch (error) {
               logger.warn('Sent a held failure but could not release it; it will be sent again', {
-                executionArn: p.held.executionArn,
+                executionArn: h.executionArn,
                 errorName: awsErrorName(error),
               });
             }
-            sent.push(p.held);
-          } else if (failure.retryable && attempt < SEND_ATTEMPTS) retry.push(p);
-          else unsent.push({ held: p.held, errorName: failure.errorName });
-        }
+          }),
+        );
+        sent.push(...accepted);
         pending = retry;
         if (pending.length > 0) await sleep(SEND_RETRY_BASE_MS * 2 ** (attempt - 1));
       }

@@ -352,6 +352,22 @@ describe('held failures', () => {
     expect(await environment.oldestHeld(OTHER_MACHINE, 10)).toEqual([]);
   });
 
+  it('gives a held failure a TTL a week past its redrive window (the keeper reports it at the window, TTL never first)', async () => {
+    // Prepare
+    const environment = store();
+    const held = heldFailure('order-1', NOW - DAY);
+
+    // Act
+    await environment.hold(held, NOW);
+
+    // Assess
+    const items = await table.items();
+    const heldItem = items.find((item) => String(item.pk).includes('#held#'));
+    const registry = items.find((item) => String(item.pk).endsWith('#breakers'));
+    expect(heldItem?.expiration).toBe(Math.floor((held.stopDate + 21 * DAY) / 1000));
+    expect(Number(registry?.expiration)).toBeGreaterThan(Number(heldItem?.expiration));
+  });
+
   it('lists only the held failures that stopped before a time, oldest first', async () => {
     // Prepare
     const environment = store();
@@ -386,6 +402,33 @@ describe('held failures', () => {
     expect(claims.filter(Boolean)).toHaveLength(1);
     expect(again).toBe(true);
     expect(listed.reportedNearExpiry).toBe(NOW + 1);
+  });
+
+  it('a storm of holds writes the registry once per 10 s per environment, and keeps it fresh', async () => {
+    // Prepare
+    const client = table.newClient();
+    const updates: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        if (context.commandName === 'UpdateItemCommand') updates.push(context.commandName);
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const environment = createBreakerStore({ dynamodb: client, tableName: table.tableName });
+
+    // Act: 20 holds in 5 s, then one 10 s after the first
+    for (let i = 0; i < 20; i++)
+      await environment.hold(heldFailure(`order-${i}`, NOW - DAY + i), NOW + i * 250);
+    const afterStorm = updates.length;
+    await environment.hold(heldFailure('order-late', NOW - DAY), NOW + 10_000);
+
+    // Assess
+    expect(afterStorm).toBe(1);
+    expect(updates).toHaveLength(2);
+    const registry = (await table.items()).find((item) => String(item.pk).endsWith('#breakers'));
+    expect(registry?.registeredAt).toBe(NOW + 10_000);
+    expect(await environment.oldestHeld(MACHINE, 100)).toHaveLength(21);
   });
 
   it('registers machines on hold, opening and force; unwatch spares one registered since', async () => {

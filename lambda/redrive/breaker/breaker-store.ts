@@ -211,10 +211,23 @@ const ERROR_ATTRIBUTE_PREFIX = 'e:';
 /** Transaction attempts of one signal (bucket rolled over, or another transaction on the item). */
 const SIGNAL_ATTEMPTS = 6;
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Held items expire (TTL) one day after their redrive window closed: the keeper reports them first. */
-const HELD_TTL_MS = (REDRIVE_WINDOW_DAYS + 1) * DAY_MS;
-/** Registry items outlive any held failure (a safety net: the keeper removes them). */
-const REGISTRY_TTL_MS = (REDRIVE_WINDOW_DAYS + 2) * DAY_MS;
+/**
+ * Held items expire (TTL) a week after their redrive window closed: the keeper
+ * reports and removes them at the window's end, so TTL only cleans up after a
+ * keeper that was down for a week (a shorter margin would drop a held failure
+ * in silence after a short outage).
+ */
+const HELD_TTL_MS = (REDRIVE_WINDOW_DAYS + 7) * DAY_MS;
+/** Registry items outlive every held failure registered with them (a safety net: the keeper removes them). */
+const REGISTRY_TTL_MS = (REDRIVE_WINDOW_DAYS + 8) * DAY_MS;
+/**
+ * A hold re-registers its machine when this store registered it longer ago
+ * than this: well inside the keeper's race margin (`REGISTRY_RACE_MARGIN_MS`
+ * in `brake-keeper.ts`, a minute), so a machine is never unwatched while a
+ * hold is on its way, and a storm of holds writes the registry item once
+ * every 10 s per environment, not once per hold.
+ */
+export const REREGISTER_AFTER_MS = 10_000;
 /** Signal items outlive the window by this much (a duplicate arriving later counts nowhere anyway). */
 const SIGNAL_TTL_MARGIN_MS = 60 * 60 * 1000;
 
@@ -393,6 +406,9 @@ export function createBreakerStore(deps: BreakerStoreDeps): KeeperBreakerStore {
     return readThrough(machineArn, now);
   };
 
+  /** When this store last registered each machine (epoch ms). */
+  const registeredAt = new Map<string, number>();
+
   const register = async (machineArn: string, now: number): Promise<void> => {
     await dynamodb.send(
       new UpdateItemCommand({
@@ -406,6 +422,7 @@ export function createBreakerStore(deps: BreakerStoreDeps): KeeperBreakerStore {
         },
       }),
     );
+    registeredAt.set(machineArn, now);
   };
 
   /**
@@ -622,8 +639,13 @@ export function createBreakerStore(deps: BreakerStoreDeps): KeeperBreakerStore {
   };
 
   const hold: BreakerStore['hold'] = async (failure, now) => {
-    // Registry first: a held failure is never left where the keeper does not look.
-    await register(failure.stateMachineArn, now);
+    // Registry first: a held failure is never left where the keeper does not look. In a storm
+    // this environment registered the machine a moment ago: the keeper keeps a machine
+    // registered within its race margin (a minute), far longer than REREGISTER_AFTER_MS.
+    const last = registeredAt.get(failure.stateMachineArn);
+    if (last === undefined || now - last >= REREGISTER_AFTER_MS || now < last) {
+      await register(failure.stateMachineArn, now);
+    }
     const item: Item = {
       ...heldKey(failure),
       [A.executionArn]: S(failure.executionArn),
