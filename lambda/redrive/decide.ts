@@ -6,7 +6,7 @@
  */
 import type { RedrivePolicy } from '../shared/autoheal-config';
 import { delayBeforeAttempt } from '../shared/backoff';
-import { REDRIVE_WINDOW_DAYS } from '../shared/contract';
+import { REDRIVE_WINDOW_DAYS, SFN_EVENT } from '../shared/contract';
 import { firstMatchingEntry } from '../shared/error-names';
 import type { ExecutionStatusChange } from './failure-event';
 
@@ -192,10 +192,13 @@ const NO_NEWS: ReadonlySet<string> = new Set([
  * does about it (defer, redrive, give up, skip for its error). A `SUCCEEDED`
  * event stays `ignore`d as an action; this only reads it.
  *
- * No signal for a Distributed Map child, for a failure Autoheal knows nothing
- * current about (stopped before live healing, past the redrive window, gone),
- * or for an outcome older than the breaker's window, `windowMs`: a relapse the
- * sweeper finds hours late says nothing about the downstream now.
+ * Only Step Functions' own events are signals (as the breaker policy's
+ * `signalOf` says): a failure the sweeper found or the brake keeper re-sent
+ * was counted when its own event came, or is too old to say anything about the
+ * downstream now. No signal either for a Distributed Map child, for a failure
+ * Autoheal knows nothing current about (stopped before live healing, past the
+ * redrive window, gone), or for an outcome older than the breaker's window,
+ * `windowMs`.
  *
  * @param change the (confirmed) facts
  * @param decision what {@link decideRedrive} decided on them
@@ -213,9 +216,8 @@ export function breakerSignalOf(
   now: number,
   windowMs: number,
 ): BreakerSignal | undefined {
-  if (change.isMapRunChild || change.redriveCount === undefined || change.redriveCount < 1) {
-    return undefined;
-  }
+  if (change.source !== SFN_EVENT.source || change.isMapRunChild) return undefined;
+  if (change.redriveCount === undefined || change.redriveCount < 1) return undefined;
   const outcomeAt = change.stopDate ?? change.eventTime;
   if (outcomeAt === undefined || now - outcomeAt > windowMs) return undefined;
   if (change.status === 'SUCCEEDED') return 'recovery';
