@@ -16,6 +16,7 @@ import { requireEnv } from '../shared/errors';
 import { autohealPersistenceStore } from '../shared/idempotency';
 import { readNormalisedConfig } from '../shared/normalised-config';
 import { liveSinceSource, withLiveSince } from './live-since-source';
+import { breakerStoreFor } from './redrive-breaker';
 import { createRedriveHandler } from './redrive-processor';
 
 const logger = new Logger({ serviceName: REDRIVE_SERVICE_NAME });
@@ -40,7 +41,14 @@ const deps = {
   metrics,
 };
 
+// The storm brake's state: the table is required when a breaker is enabled anywhere; none, no store.
+const breakerStore = breakerStoreFor(deps.config, () => ({
+  dynamodb,
+  tableName: requireEnv(ENV.stateTable),
+  keyPrefix: deps.idempotencyKeyPrefix,
+}));
+
 export const handler = withLiveSince(
   liveSinceSource(requireEnv(ENV.liveSince), { dynamodb, tableName }),
-  (liveSince) => createRedriveHandler({ ...deps, liveSince }),
+  (liveSince) => createRedriveHandler({ ...deps, liveSince, breakerStore }),
 );
