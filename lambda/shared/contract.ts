@@ -88,6 +88,8 @@ export const CONFIG_FILE_NAME = 'autoheal-config.json';
 export const CONFIG_SECTION = {
   redrive: 'redrive',
   appflow: 'appflow',
+  /** The notice digest options (`DigestOptions`); a file without it means the defaults. */
+  notices: 'notices',
 } as const;
 
 /**
