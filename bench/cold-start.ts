@@ -651,6 +651,7 @@ export function processEnv(projectRoot: string, b: BuiltBundle): Record<string, 
     configFile: '',
     configTokens: '[]',
     idempotencyTable: 'autoheal-bench-idempotency',
+    stateTable: 'autoheal-bench-state',
     noticeTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:autoheal-bench-notices`,
     // SQS sends to the queue URL's host, so the queues live on the closed port too.
     workQueueUrl: `${UNREACHABLE_ENDPOINT}/${ACCOUNT}/autoheal-bench-work`,
