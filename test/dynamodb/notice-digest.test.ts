@@ -259,6 +259,40 @@ describe('notice digests', () => {
     expect(topic.digests()).toEqual([expect.objectContaining({ counted: 3, noticesInWindow: 4 })]);
   });
 
+  it('publishes the digest once when a flush dies after taking it, once the lease of that flush has run out', async () => {
+    // Prepare: SNS refuses the digest, and giving the claim back fails too (the flush died)
+    const dynamodb = new DynamoDBClient({});
+    const send = dynamodb.send.bind(dynamodb);
+    let releaseFailures = 1;
+    dynamodb.send = ((command: { input: { UpdateExpression?: string } }) => {
+      if (command.input.UpdateExpression?.startsWith('REMOVE #token') && releaseFailures-- > 0) {
+        return Promise.reject(new Error('the environment was frozen'));
+      }
+      return send(command as never);
+    }) as typeof dynamodb.send;
+    const sender = createNoticeSender({
+      sns: topic.client(),
+      topicArn: TOPIC_ARN,
+      dynamodb,
+      tableName: table.tableName,
+      keyPrefix: 'autoheal',
+      options: OPTIONS,
+    });
+    await sendInOrder(sender, 'orders', 4);
+    topic.failNext(1);
+
+    // Act: the keeper every minute
+    await expect(sender.flushDueDigests(FLUSH_AT)).rejects.toThrow(RetryableError);
+    const flushes: number[] = [];
+    for (let minute = 1; minute <= 4; minute++) {
+      flushes.push(await sender.flushDueDigests(FLUSH_AT + minute * MINUTE_MS));
+    }
+
+    // Assess: the claim holds for DIGEST_CLAIM_LEASE_MS (2 minutes), then the digest goes out once
+    expect(flushes).toEqual([0, 0, 1, 0]);
+    expect(topic.digests()).toEqual([expect.objectContaining({ counted: 3, noticesInWindow: 4 })]);
+  });
+
   it('counts a notice whose immediate publish failed once, when it is sent again', async () => {
     // Prepare
     const sender = environment();
