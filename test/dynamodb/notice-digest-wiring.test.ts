@@ -5,21 +5,30 @@
  * mocked; idempotency records and digests live in DynamoDB Local.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   AppflowClient,
+  ConflictException,
   DescribeFlowCommand,
   type DescribeFlowResponse,
+  StartFlowCommand,
 } from '@aws-sdk/client-appflow';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
+import { createFlowHealerHandler } from '../../lambda/appflow/flow-healer';
 import { createFlowStarterHandler } from '../../lambda/appflow/flow-starter';
 import { createRedriveHandler } from '../../lambda/redrive/redrive-processor';
 import { parseAppflowConfig, parseRedriveConfig } from '../../lambda/shared/autoheal-config';
 import { boundByDeadline } from '../../lambda/shared/aws-call';
-import { FLOW_STARTER_SERVICE_NAME, REDRIVE_SERVICE_NAME } from '../../lambda/shared/contract';
+import {
+  FLOW_HEALER_SERVICE_NAME,
+  FLOW_STARTER_SERVICE_NAME,
+  REDRIVE_SERVICE_NAME,
+} from '../../lambda/shared/contract';
 import {
   createNoticeSender,
   DIGEST_FLUSH_GRACE_MS,
@@ -52,6 +61,9 @@ const FLUSH_AT = NOW + 15 * MINUTE_MS + DIGEST_FLUSH_GRACE_MS;
 const OPTIONS = { digestWindowMinutes: 15, immediateNotices: 1, digestExamples: 10 };
 
 const appflowMock = mockClient(AppflowClient);
+
+// Several DynamoDB Local round trips per notice: generous on a busy machine.
+jest.setTimeout(30_000);
 
 let idempotency: IdempotencyTable;
 let state: StateTable;
@@ -215,6 +227,64 @@ describe('the flow starter with notice digests', () => {
         subject: 'crm-export',
         counted: 3,
         examples: scheduledTimes.slice(1).map((t) => `crm-export@${t}`),
+      }),
+    ]);
+  });
+});
+
+describe('the flow healer with notice digests', () => {
+  const flow = 'crm-accounts-export';
+  const config = parseAppflowConfig({
+    schedules: [{ name: 'nightly', expression: 'cron(0 2 * * ? *)', flows: [flow] }],
+  });
+
+  /** A failed OnDemand run of the flow (the fixture's), with its own execution id. */
+  function failedRun(executionId: string): string {
+    const path = join(__dirname, '..', 'fixtures', 'appflow', 'run-failed-on-demand.json');
+    const event = JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.stringify({
+      ...event,
+      id: randomUUID(),
+      detail: { ...event.detail, 'execution-id': executionId },
+    });
+  }
+
+  it('reports 4 refused re-runs of one flow with one notice at once and one digest of the other 3', async () => {
+    // Prepare: every re-run is refused; the runs' delays have passed
+    appflowMock
+      .on(StartFlowCommand)
+      .rejects(new ConflictException({ message: 'busy', $metadata: { httpStatusCode: 409 } }));
+    const { deps } = bufferedHealer(idempotency, {
+      serviceName: FLOW_HEALER_SERVICE_NAME,
+      workQueueUrl: queueUrl('autoheal-flow-healer-work'),
+      deadLetterQueueUrl: queueUrl('autoheal-flow-healer-dlq'),
+      now: () => NOW,
+    });
+    const sender = digestSender();
+    const handler = createFlowHealerHandler({
+      ...deps,
+      config,
+      appflow: new AppflowClient({}),
+      dynamodb: idempotency.client,
+      idempotencyTable: idempotency.tableName,
+      notices: sender,
+    });
+    const runs = ['run-1', 'run-2', 'run-3', 'run-4'];
+
+    // Act
+    for (const run of runs) await handler(sqsEvent(sqsRecord(failedRun(run))), lambdaContext());
+    const beforeFlush = notices().length;
+    await sender.flushDueDigests(FLUSH_AT);
+
+    // Assess
+    expect(beforeFlush).toBe(1);
+    expect(digestsPublished()).toEqual([
+      expect.objectContaining({
+        kind: 'flow-rerun-failed',
+        reason: 'start-flow-refused',
+        subject: flow,
+        counted: 3,
+        examples: runs.slice(1),
       }),
     ]);
   });
