@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { AUTOHEAL_DEFAULT_MEMORY_MB } from '../lib/constructs/autoheal-function';
 import { startDynamoDbLocal, stopDynamoDbLocal } from '../test/support/dynamodb-local-setup';
 import { runTickStorm } from '../test/support/resilience/flow-tick-rig';
+import { noticeStorm } from '../test/support/resilience/notice-storm';
 import {
   badInputRun,
   costRun,
@@ -78,6 +79,10 @@ async function main(): Promise<void> {
         environments: 4,
         faults: { serverErrorRate: 0.2, services: ['appflow'] },
       }),
+    );
+    const noticeRun = await timed(
+      'notice storm (10,000 notices, 3 machines x 2 reasons, 5 minutes, 4 environments)',
+      () => noticeStorm({ notices: 10_000, machines: 3, reasons: 2, minutes: 5, environments: 4 }),
     );
     const cost = await timed('cost of a redrive (1,000 failures)', () =>
       costRun({ failures: 1_000 }),
@@ -153,6 +158,17 @@ async function main(): Promise<void> {
         awsCalls: badInput.awsCalls,
       },
       appflow,
+      notices: {
+        total: noticeRun.total,
+        sent: noticeRun.sent,
+        sentImmediately: noticeRun.sentImmediately,
+        digests: noticeRun.digests,
+        suppressedButCounted: noticeRun.suppressedButCounted,
+        uncounted: noticeRun.uncounted,
+        windows: noticeRun.windows,
+        maxSentPerKeyAndWindow: noticeRun.maxSentPerKeyAndWindow,
+        targetSent: 2 * noticeRun.keys * noticeRun.windows,
+      },
       callsPerRedrive: Number(cost.callsPerRedrive.toFixed(3)),
       coldInit: cold.coldInit,
       bundle: cold.bundle,
@@ -204,6 +220,11 @@ async function main(): Promise<void> {
         'AppFlow: once / twice / not started',
         `${appflow.startedOnce} / ${appflow.startedTwice} / ${appflow.notStarted}`,
         `${appflow.flowTicks} / 0 / 0`,
+      ],
+      [
+        'notice storm: sent / suppressed but counted / uncounted',
+        `${noticeRun.sent} / ${noticeRun.suppressedButCounted} / ${noticeRun.uncounted} of ${noticeRun.total}`,
+        `sent <= ${results.notices.targetSent} (2 x ${noticeRun.keys} keys x ${noticeRun.windows} windows), uncounted 0`,
       ],
       ['AWS calls per redrive', String(results.callsPerRedrive), '3'],
       [

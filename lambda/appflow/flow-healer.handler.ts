@@ -20,6 +20,7 @@ import {
 import { requireEnv } from '../shared/errors';
 import { autohealPersistenceStore } from '../shared/idempotency';
 import { readNormalisedConfig } from '../shared/normalised-config';
+import { handlerNoticeSender } from '../shared/notice-digest-config';
 import { createFlowHealerHandler } from './flow-healer';
 
 const logger = new Logger({ serviceName: FLOW_HEALER_SERVICE_NAME });
@@ -29,18 +30,30 @@ const metrics = new Metrics({
 });
 const idempotencyTable = requireEnv(ENV.idempotencyTable);
 const dynamodb = autohealClient(DynamoDBClient);
+const sns = autohealClient(SNSClient);
+const noticeTopicArn = requireEnv(ENV.noticeTopicArn);
+const idempotencyKeyPrefix = process.env[ENV.idempotencyKeyPrefix] || undefined;
 
 export const handler = createFlowHealerHandler({
   // Normalised at synth (time zones resolved); read as written, without zod (normalised-config.ts).
   config: readNormalisedConfig<AppflowHandlerConfig>(CONFIG_SECTION.appflow),
   appflow: autohealClient(AppflowClient),
-  sns: autohealClient(SNSClient),
+  sns,
   sqs: autohealClient(SQSClient),
   dynamodb,
   idempotencyTable,
-  idempotencyKeyPrefix: process.env[ENV.idempotencyKeyPrefix] || undefined,
+  idempotencyKeyPrefix,
   persistenceStore: autohealPersistenceStore(idempotencyTable, dynamodb),
-  noticeTopicArn: requireEnv(ENV.noticeTopicArn),
+  noticeTopicArn,
+  // Digests per the config file's `notices` options, on the healing state table.
+  notices: handlerNoticeSender({
+    sns,
+    topicArn: noticeTopicArn,
+    dynamodb,
+    tableName: process.env[ENV.stateTable],
+    keyPrefix: idempotencyKeyPrefix,
+    logger,
+  }),
   workQueueUrl: requireEnv(ENV.workQueueUrl),
   deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl),
   maxReceiveCount: Number(requireEnv(ENV.maxReceiveCount)),

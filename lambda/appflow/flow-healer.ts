@@ -30,7 +30,8 @@ import { idempotencyKeyPrefixes } from '../shared/contract';
 import { InvalidInputError } from '../shared/errors';
 import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempotency';
 import { countMetric } from '../shared/metrics';
-import { type Notice, publishNotice } from '../shared/notices';
+import { type NoticeSender, plainNoticeSender } from '../shared/notice-digest';
+import type { Notice } from '../shared/notices';
 import { deferralLimit } from '../shared/sqs-buffer';
 import {
   type BufferedHealerDeps,
@@ -64,6 +65,11 @@ export interface FlowHealerDeps extends BufferedHealerDeps {
   readonly dynamodb: DynamoDBClient;
   /** Name of the idempotency table (the persistence store's table). */
   readonly idempotencyTable: string;
+  /**
+   * Sends the healer's notices, at once or into digests.
+   * @default every notice published on its own (`plainNoticeSender`)
+   */
+  readonly notices?: NoticeSender;
 }
 
 /** The idempotent unit of work: what to do about one failed run or one deactivation. Plain JSON. */
@@ -146,7 +152,9 @@ export function createFlowHealerHandler(
   const state = new HealingStateStore(deps.dynamodb, deps.idempotencyTable, now, prefixes);
 
   const idempotencyConfig = autohealIdempotencyConfig('idempotencyKey');
-  const notify = (notice: Notice) => publishNotice(sns, deps.noticeTopicArn, notice);
+  const notices = deps.notices ?? plainNoticeSender(sns, deps.noticeTopicArn);
+  /** `example`: the run id or deactivation event id a digest may list for the notice. */
+  const notify = (notice: Notice, example: string) => notices.send(notice, example, now());
 
   const rerun = async (request: Extract<HealAction, { action: 'rerun' }>): Promise<HealOutcome> => {
     const { flowName, executionId, originExecutionId, rerunNumber } = request;
@@ -156,18 +164,21 @@ export function createFlowHealerHandler(
       flowClientToken(originExecutionId, 'rerun', String(rerunNumber)),
     );
     if (result.outcome === 'refused') {
-      await notify({
-        kind: 'flow-rerun-failed',
-        reason: 'start-flow-refused',
-        subject: `Autoheal could not re-run AppFlow flow ${flowName}`,
-        facts: {
-          flowName,
-          executionId,
-          originExecutionId,
-          rerunNumber,
-          detail: `StartFlow answered ${result.errorName}`,
+      await notify(
+        {
+          kind: 'flow-rerun-failed',
+          reason: 'start-flow-refused',
+          subject: `Autoheal could not re-run AppFlow flow ${flowName}`,
+          facts: {
+            flowName,
+            executionId,
+            originExecutionId,
+            rerunNumber,
+            detail: `StartFlow answered ${result.errorName}`,
+          },
         },
-      });
+        executionId,
+      );
       return { outcome: 'failed', reason: `start-flow-refused:${result.errorName}` };
     }
     // Without its lineage, the re-run's failure would start a fresh count: so a failed
@@ -182,12 +193,15 @@ export function createFlowHealerHandler(
     request: Extract<HealAction, { action: 'give-up-reruns' }>,
   ): Promise<HealOutcome> => {
     const { flowName, executionId, originExecutionId, reruns, detail } = request;
-    await notify({
-      kind: 'flow-rerun-gave-up',
-      reason: 'max-reruns',
-      subject: `Autoheal gave up re-running AppFlow flow ${flowName}`,
-      facts: { flowName, executionId, originExecutionId, reruns, detail },
-    });
+    await notify(
+      {
+        kind: 'flow-rerun-gave-up',
+        reason: 'max-reruns',
+        subject: `Autoheal gave up re-running AppFlow flow ${flowName}`,
+        facts: { flowName, executionId, originExecutionId, reruns, detail },
+      },
+      executionId,
+    );
     return { outcome: 'gave-up', reason: 'max-reruns' };
   };
 
@@ -201,29 +215,35 @@ export function createFlowHealerHandler(
     const decision = decideReactivation(flow, recentReactivations, policy, now());
     switch (decision.action) {
       case 'skip':
-        await notify({
-          kind: 'flow-reactivation-skipped',
-          reason: decision.reason,
-          subject: `Autoheal will not re-activate AppFlow flow ${flowName}`,
-          facts: { flowName, deactivatedAt, eventId, detail: decision.detail },
-        });
+        await notify(
+          {
+            kind: 'flow-reactivation-skipped',
+            reason: decision.reason,
+            subject: `Autoheal will not re-activate AppFlow flow ${flowName}`,
+            facts: { flowName, deactivatedAt, eventId, detail: decision.detail },
+          },
+          eventId,
+        );
         return { outcome: 'skipped', reason: decision.reason };
       case 'ignore':
         return { outcome: 'ignored', reason: decision.reason };
       case 'give-up':
-        await notify({
-          kind: 'flow-reactivation-gave-up',
-          reason: decision.reason,
-          subject: `Autoheal gave up re-activating AppFlow flow ${flowName}`,
-          facts: {
-            flowName,
-            deactivatedAt,
-            eventId,
-            reactivations: decision.recent,
-            windowHours: policy.reactivationWindowHours,
-            detail: decision.detail,
+        await notify(
+          {
+            kind: 'flow-reactivation-gave-up',
+            reason: decision.reason,
+            subject: `Autoheal gave up re-activating AppFlow flow ${flowName}`,
+            facts: {
+              flowName,
+              deactivatedAt,
+              eventId,
+              reactivations: decision.recent,
+              windowHours: policy.reactivationWindowHours,
+              detail: decision.detail,
+            },
           },
-        });
+          eventId,
+        );
         return { outcome: 'gave-up', reason: decision.reason };
       default:
         break;
@@ -234,17 +254,20 @@ export function createFlowHealerHandler(
       flowClientToken(flowName, 'reactivate', eventId),
     );
     if (result.outcome === 'refused') {
-      await notify({
-        kind: 'flow-reactivation-failed',
-        reason: 'start-flow-refused',
-        subject: `Autoheal could not re-activate AppFlow flow ${flowName}`,
-        facts: {
-          flowName,
-          deactivatedAt,
-          eventId,
-          detail: `StartFlow answered ${result.errorName}`,
+      await notify(
+        {
+          kind: 'flow-reactivation-failed',
+          reason: 'start-flow-refused',
+          subject: `Autoheal could not re-activate AppFlow flow ${flowName}`,
+          facts: {
+            flowName,
+            deactivatedAt,
+            eventId,
+            detail: `StartFlow answered ${result.errorName}`,
+          },
         },
-      });
+        eventId,
+      );
       return { outcome: 'failed', reason: `start-flow-refused:${result.errorName}` };
     }
     // The flow is Active now, so a retry of this action would only find it active and
@@ -260,20 +283,23 @@ export function createFlowHealerHandler(
       incomplete.push(`re-activation not recorded (${underlyingErrorName(error)})`);
     }
     try {
-      await notify({
-        kind: 'flow-reactivated',
-        reason: 'scheduled-flow-deactivated',
-        subject: `Autoheal re-activated AppFlow flow ${flowName}`,
-        facts: {
-          flowName,
-          deactivatedAt,
-          eventId,
-          previousStatus: flow?.flowStatus,
-          reactivations: decision.recent + 1,
-          maxReactivations: policy.maxReactivations,
-          windowHours: policy.reactivationWindowHours,
+      await notify(
+        {
+          kind: 'flow-reactivated',
+          reason: 'scheduled-flow-deactivated',
+          subject: `Autoheal re-activated AppFlow flow ${flowName}`,
+          facts: {
+            flowName,
+            deactivatedAt,
+            eventId,
+            previousStatus: flow?.flowStatus,
+            reactivations: decision.recent + 1,
+            maxReactivations: policy.maxReactivations,
+            windowHours: policy.reactivationWindowHours,
+          },
         },
-      });
+        eventId,
+      );
     } catch (error) {
       incomplete.push(`notice not sent (${underlyingErrorName(error)})`);
     }

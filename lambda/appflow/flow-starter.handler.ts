@@ -20,6 +20,7 @@ import {
 import { requireEnv } from '../shared/errors';
 import { autohealPersistenceStore } from '../shared/idempotency';
 import { readNormalisedConfig } from '../shared/normalised-config';
+import { handlerNoticeSender } from '../shared/notice-digest-config';
 import { createFlowStarterHandler } from './flow-starter';
 
 const logger = new Logger({ serviceName: FLOW_STARTER_SERVICE_NAME });
@@ -27,19 +28,29 @@ const metrics = new Metrics({
   namespace: METRICS_NAMESPACE,
   serviceName: FLOW_STARTER_SERVICE_NAME,
 });
+const dynamodb = autohealClient(DynamoDBClient);
+const sns = autohealClient(SNSClient);
+const noticeTopicArn = requireEnv(ENV.noticeTopicArn);
+const idempotencyKeyPrefix = process.env[ENV.idempotencyKeyPrefix] || undefined;
 
 export const handler = createFlowStarterHandler({
   // Normalised at synth (time zones resolved); read as written, without zod (normalised-config.ts).
   config: readNormalisedConfig<AppflowHandlerConfig>(CONFIG_SECTION.appflow),
   appflow: autohealClient(AppflowClient),
-  sns: autohealClient(SNSClient),
+  sns,
   sqs: autohealClient(SQSClient),
-  idempotencyKeyPrefix: process.env[ENV.idempotencyKeyPrefix] || undefined,
-  persistenceStore: autohealPersistenceStore(
-    requireEnv(ENV.idempotencyTable),
-    autohealClient(DynamoDBClient),
-  ),
-  noticeTopicArn: requireEnv(ENV.noticeTopicArn),
+  idempotencyKeyPrefix,
+  persistenceStore: autohealPersistenceStore(requireEnv(ENV.idempotencyTable), dynamodb),
+  noticeTopicArn,
+  // Digests per the config file's `notices` options, on the healing state table.
+  notices: handlerNoticeSender({
+    sns,
+    topicArn: noticeTopicArn,
+    dynamodb,
+    tableName: process.env[ENV.stateTable],
+    keyPrefix: idempotencyKeyPrefix,
+    logger,
+  }),
   deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl),
   logger,
   metrics,

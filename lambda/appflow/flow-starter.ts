@@ -33,7 +33,7 @@ import { InvalidInputError, RetryableError } from '../shared/errors';
 import { describeValue } from '../shared/fields';
 import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempotency';
 import { countMetric, flushMetrics } from '../shared/metrics';
-import { publishNotice } from '../shared/notices';
+import { type NoticeSender, plainNoticeSender } from '../shared/notice-digest';
 import { parkBody } from '../shared/sqs-buffer';
 import { invocationEnd } from '../shared/throttle-patience';
 import { describeFlow, flowClientToken, startFlow } from './flow-api';
@@ -56,6 +56,13 @@ export interface FlowStarterDeps {
   readonly deadLetterQueueUrl: string;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /**
+   * Sends the skip and start-failure notices, at once or into digests.
+   * @default every notice published on its own (`plainNoticeSender`)
+   */
+  readonly notices?: NoticeSender;
+  /** The clock that picks a notice's digest window. @default Date.now */
+  readonly now?: () => number;
 }
 
 /** The idempotent unit of work: start one flow for one tick. Plain JSON, never mutated. */
@@ -126,18 +133,24 @@ export function createFlowStarterHandler(
 ): (event: unknown, context: Context) => Promise<TickResult> {
   const { config, appflow, sns, sqs, logger, metrics } = deps;
   const idempotencyConfig = autohealIdempotencyConfig('idempotencyKey');
+  const notices = deps.notices ?? plainNoticeSender(sns, deps.noticeTopicArn);
+  const now = deps.now ?? Date.now;
 
   /** The side effect for one flow of one tick. Runs at most once per flow and tick. */
   const startFlowOfTick = async (request: FlowStartRequest): Promise<FlowStartResult> => {
     const { flowName, schedule, scheduledTime } = request;
     const decision = decideStart(await describeFlow(appflow, flowName));
     if (decision.action === 'skip') {
-      await publishNotice(sns, deps.noticeTopicArn, {
-        kind: 'flow-start-skipped',
-        reason: decision.reason,
-        subject: `Autoheal did not start flow ${flowName}`,
-        facts: { flowName, schedule, scheduledTime, detail: decision.detail },
-      });
+      await notices.send(
+        {
+          kind: 'flow-start-skipped',
+          reason: decision.reason,
+          subject: `Autoheal did not start flow ${flowName}`,
+          facts: { flowName, schedule, scheduledTime, detail: decision.detail },
+        },
+        `${flowName}@${scheduledTime}`,
+        now(),
+      );
       return { flowName, outcome: 'skipped', reason: decision.reason };
     }
     const started = await startFlow(appflow, flowName, flowClientToken(flowName, scheduledTime));
@@ -149,17 +162,21 @@ export function createFlowStarterHandler(
       };
     }
     const reason = `start-refused:${started.errorName}`;
-    await publishNotice(sns, deps.noticeTopicArn, {
-      kind: 'flow-start-failed',
-      reason,
-      subject: `Autoheal could not start flow ${flowName}`,
-      facts: {
-        flowName,
-        schedule,
-        scheduledTime,
-        detail: `StartFlow answered ${started.errorName}; not retried`,
+    await notices.send(
+      {
+        kind: 'flow-start-failed',
+        reason,
+        subject: `Autoheal could not start flow ${flowName}`,
+        facts: {
+          flowName,
+          schedule,
+          scheduledTime,
+          detail: `StartFlow answered ${started.errorName}; not retried`,
+        },
       },
-    });
+      `${flowName}@${scheduledTime}`,
+      now(),
+    );
     return { flowName, outcome: 'failed', reason };
   };
 

@@ -30,7 +30,8 @@ import {
 } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
 import { readNormalisedConfig } from '../shared/normalised-config';
-import { type Notice, publishNotice } from '../shared/notices';
+import { handlerNoticeSender } from '../shared/notice-digest-config';
+import type { Notice } from '../shared/notices';
 import { parseStateMachineArn } from '../shared/state-machine-names';
 import { createBrakeKeeper } from './brake-keeper';
 
@@ -54,17 +55,34 @@ const NO_REDRIVE = { breaker: { ...DEFAULT_BREAKER, enabled: false }, overrides:
 const optionsFor = (machineArn: string) =>
   breakerFor(redrive ?? NO_REDRIVE, parseStateMachineArn(machineArn)?.stateMachineName ?? '');
 
+const dynamodb = autohealClient(DynamoDBClient);
+const tableName = requireEnv(ENV.stateTable);
+const keyPrefix = process.env[ENV.idempotencyKeyPrefix] || undefined;
+// The keeper's own notices (breaker opened or closed, held failures nearing or past their
+// window) are digested like every other; it also flushes every handler's due digests.
+const notices = handlerNoticeSender({
+  sns,
+  topicArn: noticeTopicArn,
+  dynamodb,
+  tableName,
+  keyPrefix,
+  logger,
+});
+/** The id a digest lists for a notice: the execution it is about, else its state machine. */
+const exampleOf = (notice: Notice): string =>
+  String(notice.facts.executionArn ?? notice.facts.stateMachineArn ?? notice.subject);
+
 const keep = createBrakeKeeper({
-  store: createBreakerStore({
-    dynamodb: autohealClient(DynamoDBClient),
-    tableName: requireEnv(ENV.stateTable),
-    keyPrefix: process.env[ENV.idempotencyKeyPrefix] || undefined,
-    optionsFor,
-  }),
+  store: createBreakerStore({ dynamodb, tableName, keyPrefix, optionsFor }),
   optionsFor,
   sqs: autohealClient(SQSClient),
   workQueueUrl: workQueueUrl ?? '',
-  notify: (notice: Notice) => publishNotice(sns, noticeTopicArn, notice),
+  notify: async (notice: Notice) => {
+    await notices.send(notice, exampleOf(notice), Date.now());
+  },
+  flushDigests: async (now: number) => {
+    await notices.flushDueDigests(now);
+  },
   logger,
   metrics,
 });

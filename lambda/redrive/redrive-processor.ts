@@ -23,7 +23,7 @@ import { idempotencyKeyPrefixes, MESSAGE_ATTRIBUTES } from '../shared/contract';
 import { InvalidInputError, RetryableError } from '../shared/errors';
 import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempotency';
 import { countMetric } from '../shared/metrics';
-import { publishNotice } from '../shared/notices';
+import { type NoticeSender, plainNoticeSender } from '../shared/notice-digest';
 import { deferralLimit } from '../shared/sqs-buffer';
 import {
   type BufferedHealerDeps,
@@ -70,6 +70,11 @@ export interface RedriveProcessorDeps extends BufferedHealerDeps {
    * @default [] (the sender check is off)
    */
   readonly autohealRoleIds?: readonly string[];
+  /**
+   * Sends the give-up and skip notices, at once or into digests.
+   * @default every notice published on its own (`plainNoticeSender`)
+   */
+  readonly notices?: NoticeSender;
 }
 
 /** The idempotent unit of work: what to do about one failure. Plain JSON. */
@@ -133,6 +138,7 @@ export function createRedriveHandler(
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const { config, sfn, sns, sqs, logger, metrics } = deps;
   const now = deps.now ?? Date.now;
+  const notices = deps.notices ?? plainNoticeSender(sns, deps.noticeTopicArn);
   const liveSinceDocument = documentForConfig(deps.liveSince, config);
   if (liveSinceDocument !== deps.liveSince) {
     logger.warn('The live-since document belongs to another config; no failure will be redriven');
@@ -172,21 +178,29 @@ export function createRedriveHandler(
       );
       if (result.outcome === 'redriven')
         return { outcome: 'redriven', redriveDate: result.redriveDate };
-      await publishNotice(sns, deps.noticeTopicArn, {
-        kind: 'redrive-skipped',
-        reason: 'redrive-refused',
-        subject: `Autoheal could not redrive ${request.executionArn.split(':').at(-1)}`,
-        facts: { ...facts, detail: `RedriveExecution answered ${result.errorName}` },
-      });
+      await notices.send(
+        {
+          kind: 'redrive-skipped',
+          reason: 'redrive-refused',
+          subject: `Autoheal could not redrive ${request.executionArn.split(':').at(-1)}`,
+          facts: { ...facts, detail: `RedriveExecution answered ${result.errorName}` },
+        },
+        request.executionArn,
+        now(),
+      );
       return { outcome: 'skipped', reason: `redrive-refused:${result.errorName}` };
     }
     const gaveUp = request.action === 'give-up';
-    await publishNotice(sns, deps.noticeTopicArn, {
-      kind: gaveUp ? 'redrive-gave-up' : 'redrive-skipped',
-      reason: request.reason,
-      subject: `Autoheal ${gaveUp ? 'gave up on' : 'will not redrive'} ${request.executionArn.split(':').at(-1)}`,
-      facts,
-    });
+    await notices.send(
+      {
+        kind: gaveUp ? 'redrive-gave-up' : 'redrive-skipped',
+        reason: request.reason,
+        subject: `Autoheal ${gaveUp ? 'gave up on' : 'will not redrive'} ${request.executionArn.split(':').at(-1)}`,
+        facts,
+      },
+      request.executionArn,
+      now(),
+    );
     return { outcome: gaveUp ? 'gave-up' : 'skipped', reason: request.reason };
   };
 

@@ -15,6 +15,7 @@ import { CONFIG_SECTION, ENV, METRICS_NAMESPACE, REDRIVE_SERVICE_NAME } from '..
 import { requireEnv } from '../shared/errors';
 import { autohealPersistenceStore } from '../shared/idempotency';
 import { readNormalisedConfig } from '../shared/normalised-config';
+import { handlerNoticeSender } from '../shared/notice-digest-config';
 import { liveSinceSource, withLiveSince } from './live-since-source';
 import { breakerStoreFor } from './redrive-breaker';
 import { createRedriveHandler } from './redrive-processor';
@@ -24,16 +25,28 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: REDRIVE
 
 const dynamodb = autohealClient(DynamoDBClient);
 const tableName = requireEnv(ENV.idempotencyTable);
+const sns = autohealClient(SNSClient);
+const noticeTopicArn = requireEnv(ENV.noticeTopicArn);
+const idempotencyKeyPrefix = process.env[ENV.idempotencyKeyPrefix] || undefined;
 const deps = {
   config: readNormalisedConfig<RedriveHandlerConfig>(CONFIG_SECTION.redrive),
   sfn: autohealClient(SFNClient),
   statesArnPrefix: requireEnv(ENV.statesArnPrefix),
   autohealRoleIds: requireEnv(ENV.senderRoleIds).split(','),
-  sns: autohealClient(SNSClient),
+  sns,
   sqs: autohealClient(SQSClient),
-  idempotencyKeyPrefix: process.env[ENV.idempotencyKeyPrefix] || undefined,
+  idempotencyKeyPrefix,
   persistenceStore: autohealPersistenceStore(tableName, dynamodb),
-  noticeTopicArn: requireEnv(ENV.noticeTopicArn),
+  noticeTopicArn,
+  // Digests per the config file's `notices` options, on the healing state table.
+  notices: handlerNoticeSender({
+    sns,
+    topicArn: noticeTopicArn,
+    dynamodb,
+    tableName: process.env[ENV.stateTable],
+    keyPrefix: idempotencyKeyPrefix,
+    logger,
+  }),
   workQueueUrl: requireEnv(ENV.workQueueUrl),
   deadLetterQueueUrl: requireEnv(ENV.deadLetterQueueUrl),
   maxReceiveCount: Number(requireEnv(ENV.maxReceiveCount)),

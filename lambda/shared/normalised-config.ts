@@ -139,3 +139,26 @@ export function readNormalisedConfig<T extends object>(section: string): T {
   }
   return value as T;
 }
+
+/**
+ * Reads the normalised config section `section` like {@link readNormalisedConfig},
+ * or undefined when the file has no such section (a file written before the
+ * section existed: the caller's defaults apply).
+ *
+ * @throws Error naming the file when it cannot be read, its format is not
+ *   {@link CONFIG_FORMAT}, or the section is there but not a JSON object
+ * @example
+ * ```ts
+ * const notices = readOptionalNormalisedConfig<DigestOptions>(CONFIG_SECTION.notices) ?? DEFAULT_DIGEST_OPTIONS;
+ * ```
+ */
+export function readOptionalNormalisedConfig<T extends object>(section: string): T | undefined {
+  const value = readConfigFile().sections?.[section];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error(
+      `The config file ${configFilePath()} has a ${section} section that is not a JSON object: deploy the config with the Autoheal construct.`,
+    );
+  }
+  return value as T;
+}

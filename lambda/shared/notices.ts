@@ -19,7 +19,7 @@ export interface Notice {
 }
 
 /** SNS subjects are ASCII, at most 100 characters, and may not contain line breaks. */
-function toSubject(text: string): string {
+export function toSubject(text: string): string {
   const ascii = text.replace(/[^\x20-\x7e]/g, '?');
   return ascii.length <= 100 ? ascii : `${ascii.slice(0, 97)}...`;
 }

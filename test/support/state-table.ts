@@ -4,8 +4,14 @@
  * attribute `expiration`, on-demand billing.
  */
 import { randomUUID } from 'node:crypto';
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type AttributeValue,
+  CreateTableCommand,
+  DeleteTableCommand,
+  DynamoDBClient,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { STATE_TABLE } from '../../lambda/shared/contract';
 import { dynamoDbLocalEndpoint } from './idempotency-table';
 
@@ -16,6 +22,8 @@ export interface StateTable {
   newClient(): DynamoDBClient;
   /** Every stored item, unmarshalled. */
   items(): Promise<Record<string, unknown>[]>;
+  /** Every stored item as DynamoDB holds it (for sizes). */
+  rawItems(): Promise<Record<string, AttributeValue>[]>;
   /** Deletes the table and releases the clients. */
   dispose(): Promise<void>;
 }
@@ -56,6 +64,22 @@ export async function createStateTable(): Promise<StateTable> {
   const client = new DynamoDBClient({});
   const extra: DynamoDBClient[] = [];
   const tableName = await createStateTableOn(client);
+  const rawItems = async () => {
+    const items: Record<string, AttributeValue>[] = [];
+    let exclusiveStartKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await client.send(
+        new ScanCommand({
+          TableName: tableName,
+          ConsistentRead: true,
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey !== undefined);
+    return items;
+  };
   return {
     tableName,
     client,
@@ -64,13 +88,8 @@ export async function createStateTable(): Promise<StateTable> {
       extra.push(another);
       return another;
     },
-    items: async () => {
-      const documents = DynamoDBDocumentClient.from(client);
-      const result = await documents.send(
-        new ScanCommand({ TableName: tableName, ConsistentRead: true }),
-      );
-      return result.Items ?? [];
-    },
+    items: async () => (await rawItems()).map((item) => unmarshall(item)),
+    rawItems,
     dispose: async () => {
       try {
         await client.send(new DeleteTableCommand({ TableName: tableName }));
