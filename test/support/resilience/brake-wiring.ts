@@ -60,12 +60,20 @@ export interface BrakeWiring {
   attach(rig: RedriveRig): Promise<AttachedBrake>;
 }
 
+/** The breaker-on runs cannot run on this branch: the storm brake is not wired in yet. */
+export class BrakeNotWiredError extends Error {
+  constructor() {
+    super(
+      'The breaker-on runs need the storm brake (branches brake-core, brake-runtime, brake-infra): not merged yet',
+    );
+    this.name = 'BrakeNotWiredError';
+  }
+}
+
 /**
  * The storm brake for a breaker-on run: the healing state table on DynamoDB
  * Local, the real handler integration and the real keeper.
  */
 export async function createBrakeWiring(): Promise<BrakeWiring> {
-  throw new Error(
-    'The breaker-on runs need the storm brake (branches brake-core, brake-runtime, brake-infra): not merged yet',
-  );
+  throw new BrakeNotWiredError();
 }
