@@ -79,6 +79,99 @@ export interface BackoffDelay {
 }
 
 /**
+ * The storm brake: a circuit breaker per state machine. When redriven
+ * executions keep failing again (relapses) the breaker opens: no more
+ * redrives for that state machine, its failures are held (not lost, not
+ * counted as attempts) and one `breaker-opened` notice is sent. After a
+ * cool-down, a few held failures are redriven as probes; if they succeed the
+ * breaker closes and the held backlog is redriven, otherwise it opens again
+ * with a longer cool-down. Times are whole minutes, at most 1 day.
+ *
+ * @example
+ * const breaker: RedriveBreakerOptions = { minRelapses: 10, cooldown: Duration.minutes(10) };
+ */
+export interface RedriveBreakerOptions {
+  /**
+   * Install the brake for these state machines.
+   * @example false
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * Sliding window of settled redrives the breaker counts (JSON `windowMinutes`).
+   * @example Duration.minutes(15)
+   * @default Duration.minutes(10)
+   */
+  readonly window?: Duration;
+  /**
+   * Relapses (redriven executions that failed again) within the window needed to open, 1-10000.
+   * @example 50
+   * @default 20
+   */
+  readonly minRelapses?: number;
+  /**
+   * Share of relapses among the window's settled redrives needed to open, above 0 and at most 1.
+   * @example 0.9
+   * @default 0.8
+   */
+  readonly relapseRatio?: number;
+  /**
+   * Wait of an opened breaker before its probes (JSON `cooldownMinutes`).
+   * @example Duration.minutes(10)
+   * @default Duration.minutes(5)
+   */
+  readonly cooldown?: Duration;
+  /**
+   * Growth of the cool-down on each re-open, 1-10.
+   * @example 3
+   * @default 2
+   */
+  readonly cooldownFactor?: number;
+  /**
+   * Longest cool-down, at least `cooldown` (JSON `maxCooldownMinutes`).
+   * @example Duration.hours(2)
+   * @default Duration.minutes(60)
+   */
+  readonly maxCooldown?: Duration;
+  /**
+   * Held failures redriven (oldest first) when the cool-down ends, 1-50.
+   * @example 5
+   * @default 3
+   */
+  readonly probes?: number;
+}
+
+/**
+ * How give-up, skip and breaker notices (redrive and AppFlow) are sent in a
+ * storm: the first `immediateNotices` of each (state machine or flow, kind,
+ * reason) at once, the rest counted into one digest per window.
+ *
+ * @example
+ * const notices: NoticeOptions = { digestWindow: Duration.minutes(30), digestExamples: 5 };
+ */
+export interface NoticeOptions {
+  /**
+   * Digest window: whole minutes, at most 1 day; `Duration.minutes(0)` turns
+   * digests off (one notice per failure) (JSON `digestWindowMinutes`).
+   * @example Duration.minutes(30)
+   * @default Duration.minutes(15)
+   */
+  readonly digestWindow?: Duration;
+  /**
+   * Notices of one (state machine or flow, kind, reason) sent at once in each window, 1-1000.
+   * @example 3
+   * @default 1
+   */
+  readonly immediateNotices?: number;
+  /**
+   * Example execution ARNs or flow run ids a digest lists, 0-100.
+   * @example 5
+   * @default 10
+   */
+  readonly digestExamples?: number;
+}
+
+/**
  * How failures of state machines are redriven. Every option left out keeps
  * the value of the level above (the defaults, or the `redrive` options for an override).
  *
@@ -116,6 +209,14 @@ export interface RedrivePolicyOptions {
    * @default false
    */
   readonly observeOnly?: boolean;
+  /**
+   * The storm brake. In an override, the options set replace those of the
+   * `redrive` options for that state machine only. With `observeOnly`, the
+   * breaker is computed and reported but holds nothing.
+   * @example { cooldown: Duration.minutes(10), probes: 5 }
+   * @default - enabled: opens at 20 relapses making 80 % of 10 minutes' settled redrives; cool-down 5 minutes, ×2 per re-open, at most 60; 3 probes
+   */
+  readonly breaker?: RedriveBreakerOptions;
 }
 
 /**
@@ -404,6 +505,12 @@ export interface AutohealProps {
    * @default - not installed
    */
   readonly appflow?: AppflowOptions;
+  /**
+   * How give-up, skip and breaker notices are sent in a storm (digests).
+   * @example { digestWindow: Duration.minutes(30) }
+   * @default - the first notice of each (state machine or flow, kind, reason) at once, the rest in one digest per 15 minutes with up to 10 examples
+   */
+  readonly notices?: NoticeOptions;
   /**
    * Where give-up and skip notices and the alarms go. Autoheal adds the
    * statement that lets CloudWatch alarms of this account and region publish

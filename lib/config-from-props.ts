@@ -26,6 +26,8 @@ import type {
   BackoffDelay,
   EventProcessingOptions,
   FlowHealingOptions,
+  NoticeOptions,
+  RedriveBreakerOptions,
   RedriveOptions,
   RedrivePolicyOptions,
 } from './autoheal-props';
@@ -61,6 +63,7 @@ export function configFromProps(scope: Construct, props: AutohealProps): ConfigF
       props.operatorPrincipalArns === undefined
         ? undefined
         : { principalArns: props.operatorPrincipalArns },
+    notices: props.notices && rawNotices(props.notices),
   });
   const parsed = parseAutohealConfig(raw);
   return { config: placeholders.restore(parsed), executionArnPatterns };
@@ -167,6 +170,28 @@ function rawPolicy(options: RedrivePolicyOptions): Record<string, unknown> {
       options.errors && dropUndefined({ deny: options.errors.deny, allow: options.errors.allow }),
     delay: rawDelay(options.delay),
     observeOnly: options.observeOnly,
+    breaker: options.breaker && rawBreaker(options.breaker),
+  });
+}
+
+function rawBreaker(breaker: RedriveBreakerOptions): unknown {
+  return dropUndefined({
+    enabled: breaker.enabled,
+    windowMinutes: minutes(breaker.window),
+    minRelapses: breaker.minRelapses,
+    relapseRatio: breaker.relapseRatio,
+    cooldownMinutes: minutes(breaker.cooldown),
+    cooldownFactor: breaker.cooldownFactor,
+    maxCooldownMinutes: minutes(breaker.maxCooldown),
+    probes: breaker.probes,
+  });
+}
+
+function rawNotices(notices: NoticeOptions): unknown {
+  return dropUndefined({
+    digestWindowMinutes: minutes(notices.digestWindow),
+    immediateNotices: notices.immediateNotices,
+    digestExamples: notices.digestExamples,
   });
 }
 
@@ -221,6 +246,11 @@ function rawHealing(healing: FlowHealingOptions): unknown {
     maxReactivations: healing.maxReactivations,
     reactivationWindowHours: healing.reactivationWindow?.toHours({ integral: false }),
   });
+}
+
+/** Minutes of a duration, fractions kept so the parser names the field of a non-integer. */
+function minutes(duration: Duration | undefined): number | undefined {
+  return duration?.toMinutes({ integral: false });
 }
 
 /** Seconds of a duration, fractions kept so the parser names the field of a non-integer. */

@@ -2,6 +2,7 @@ import { Duration, TimeZone } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type {
   AutohealConfig,
+  BreakerOverride,
   DelayPolicy,
   ErrorPolicy,
   ProcessingOptions,
@@ -12,6 +13,7 @@ import type {
   BackoffDelay,
   EventProcessingOptions,
   RedrivableStatus,
+  RedriveBreakerOptions,
   RedrivePolicyOptions,
 } from '../../lib/autoheal-props';
 
@@ -28,7 +30,7 @@ import type {
  * ```
  */
 export function autohealPropsFromConfig(config: AutohealConfig): AutohealProps {
-  const { redrive, appflow, operators } = config;
+  const { redrive, appflow, operators, notices } = config;
   return {
     ...(redrive && {
       redrive: {
@@ -77,6 +79,11 @@ export function autohealPropsFromConfig(config: AutohealConfig): AutohealProps {
       },
     }),
     ...(operators && { operatorPrincipalArns: [...operators.principalArns] }),
+    notices: {
+      digestWindow: Duration.minutes(notices.digestWindowMinutes),
+      immediateNotices: notices.immediateNotices,
+      digestExamples: notices.digestExamples,
+    },
   };
 }
 
@@ -87,6 +94,22 @@ function policyOptions(policy: RedrivePolicyOverride): RedrivePolicyOptions {
     errors: policy.errors && errorFilter(policy.errors),
     delay: policy.delay && backoffDelay(policy.delay),
     observeOnly: policy.observeOnly,
+    breaker: policy.breaker && breakerOptions(policy.breaker),
+  };
+}
+
+function breakerOptions(breaker: BreakerOverride): RedriveBreakerOptions {
+  const minutes = (value: number | undefined) =>
+    value === undefined ? undefined : Duration.minutes(value);
+  return {
+    enabled: breaker.enabled,
+    window: minutes(breaker.windowMinutes),
+    minRelapses: breaker.minRelapses,
+    relapseRatio: breaker.relapseRatio,
+    cooldown: minutes(breaker.cooldownMinutes),
+    cooldownFactor: breaker.cooldownFactor,
+    maxCooldown: minutes(breaker.maxCooldownMinutes),
+    probes: breaker.probes,
   };
 }
 

@@ -174,3 +174,52 @@ export function decideRedrive(
 export function redriveIdempotencyKey(key: string, observeOnly: boolean): string {
   return observeOnly ? `${key}#observe-only` : key;
 }
+
+/** What a redriven execution's outcome says about its downstream (the storm brake's signals). */
+export type BreakerSignal = 'relapse' | 'recovery';
+
+/** Skips about old or unknown failures: no news about the downstream now. */
+const NO_NEWS: ReadonlySet<string> = new Set([
+  'before-live-healing',
+  'redrive-window-expired',
+  'execution-not-found',
+]);
+
+/**
+ * The breaker signal an execution status change carries, if any: a redriven
+ * execution (`redriveCount` ≥ 1) that succeeded is a recovery; one that failed
+ * again with a status its policy redrives is a relapse, whatever Autoheal then
+ * does about it (defer, redrive, give up, skip for its error). A `SUCCEEDED`
+ * event stays `ignore`d as an action; this only reads it.
+ *
+ * No signal for a Distributed Map child, for a failure Autoheal knows nothing
+ * current about (stopped before live healing, past the redrive window, gone),
+ * or for an outcome older than the breaker's window, `windowMs`: a relapse the
+ * sweeper finds hours late says nothing about the downstream now.
+ *
+ * @param change the (confirmed) facts
+ * @param decision what {@link decideRedrive} decided on them
+ * @param now epoch milliseconds
+ * @param windowMs the breaker's sliding window
+ * @example
+ * ```ts
+ * breakerSignalOf(change, decideRedrive(change, policy, now, liveSince), now, 10 * 60_000);
+ * // 'relapse' for a FAILED event with redriveCount 1 that stopped a minute ago
+ * ```
+ */
+export function breakerSignalOf(
+  change: ExecutionStatusChange,
+  decision: RedriveDecision,
+  now: number,
+  windowMs: number,
+): BreakerSignal | undefined {
+  if (change.isMapRunChild || change.redriveCount === undefined || change.redriveCount < 1) {
+    return undefined;
+  }
+  const outcomeAt = change.stopDate ?? change.eventTime;
+  if (outcomeAt === undefined || now - outcomeAt > windowMs) return undefined;
+  if (change.status === 'SUCCEEDED') return 'recovery';
+  if (decision.action === 'ignore' || decision.action === 'describe') return undefined;
+  if (decision.action === 'skip' && NO_NEWS.has(decision.reason)) return undefined;
+  return 'relapse';
+}

@@ -30,11 +30,13 @@ import {
   createSqsEventHandler,
   deferOrPark,
 } from '../shared/sqs-event-handler';
+import type { BreakerStore } from './breaker/breaker-store';
 import { decideRedrive, failureKey, type RedriveDecision, redriveIdempotencyKey } from './decide';
 import { clientTokenFor, describeStatusChange, redriveExecution } from './execution-api';
 import { type ExecutionStatusChange, parseExecutionStatusChange } from './failure-event';
 import { documentForConfig, type LiveSinceDocument, liveSinceOf } from './live-healing';
 import { judgeFreshness } from './message-freshness';
+import { createRedriveBreaker } from './redrive-breaker';
 
 export interface RedriveProcessorDeps extends BufferedHealerDeps {
   /**
@@ -61,6 +63,13 @@ export interface RedriveProcessorDeps extends BufferedHealerDeps {
    * @default [] (the sender check is off)
    */
   readonly autohealRoleIds?: readonly string[];
+  /**
+   * The storm brake's state (`AUTOHEAL_STATE_TABLE`): with it, each machine whose
+   * `breaker` is enabled records relapses and recoveries and holds failures while
+   * its breaker is open.
+   * @default undefined (no breaker anywhere)
+   */
+  readonly breakerStore?: BreakerStore;
 }
 
 /** The idempotent unit of work: what to do about one failure. Plain JSON. */
@@ -128,6 +137,13 @@ export function createRedriveHandler(
   if (liveSinceDocument !== deps.liveSince) {
     logger.warn('The live-since document belongs to another config; no failure will be redriven');
   }
+
+  const breaker =
+    deps.breakerStore &&
+    createRedriveBreaker(
+      { store: deps.breakerStore, config, sns, noticeTopicArn: deps.noticeTopicArn, metrics },
+      now,
+    );
 
   const idempotencyConfig = autohealIdempotencyConfig('idempotencyKey');
   const count = (name: string, dimension?: { reason: string }): void =>
@@ -238,12 +254,21 @@ export function createRedriveHandler(
       }
     }
 
+    // The storm brake: the signal this outcome carries first, then the breaker state decisions run under.
+    const machine = change.isMapRunChild ? undefined : breaker?.machine(change, policy.observeOnly);
+    const signalled =
+      machine &&
+      (await breaker?.observe(machine, record, change, decision, freshness.fresh || confirm, log));
+    const breakerState = async () =>
+      machine && breaker ? { breaker: signalled ?? (await breaker.state(machine)) } : {};
+
     switch (decision.action) {
       case 'ignore':
         log.info('Ignored', {
           decision: 'ignore',
           reason: decision.reason,
           detail: decision.detail,
+          ...(signalled ? { breaker: signalled } : {}),
         });
         count(METRIC.ignored);
         return;
@@ -262,11 +287,20 @@ export function createRedriveHandler(
           decision: 'defer',
           dueAt: new Date(decision.dueAt).toISOString(),
           hopSeconds,
+          ...(await breakerState()),
         });
         count(METRIC.deferred);
         return;
       }
       default: {
+        let breakerFacts: { breaker?: string } = {};
+        if (decision.action === 'redrive' && machine && breaker) {
+          const admission = await breaker.admit(machine, record, change, log, signalled);
+          if (admission.verdict === 'hold') return;
+          breakerFacts = { breaker: admission.breaker };
+        } else {
+          breakerFacts = await breakerState();
+        }
         const redriveCount = change.redriveCount ?? 0;
         const key = failureKey(change.executionArn, redriveCount);
         const result = await actOnce(
@@ -287,6 +321,7 @@ export function createRedriveHandler(
         log.info(result.replayed ? 'Duplicate delivery; already handled' : 'Handled failure', {
           decision: decision.action,
           ...result,
+          ...breakerFacts,
         });
         if (result.replayed) {
           count(METRIC.duplicate);

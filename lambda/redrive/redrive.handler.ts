@@ -10,11 +10,13 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { autohealClient } from '../shared/aws-call';
+import { breakerEnabledAnywhere, breakerOptionsByArn } from '../shared/config/breaker-config';
 import type { RedriveHandlerConfig } from '../shared/config/redrive-config';
 import { CONFIG_SECTION, ENV, METRICS_NAMESPACE, REDRIVE_SERVICE_NAME } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
 import { autohealPersistenceStore } from '../shared/idempotency';
 import { readNormalisedConfig } from '../shared/normalised-config';
+import { createBreakerStore } from './breaker/breaker-store';
 import { liveSinceSource, withLiveSince } from './live-since-source';
 import { createRedriveHandler } from './redrive-processor';
 
@@ -23,14 +25,25 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: REDRIVE
 
 const dynamodb = autohealClient(DynamoDBClient);
 const tableName = requireEnv(ENV.idempotencyTable);
+const config = readNormalisedConfig<RedriveHandlerConfig>(CONFIG_SECTION.redrive);
+const idempotencyKeyPrefix = process.env[ENV.idempotencyKeyPrefix] || undefined;
+// The storm brake's state: required when a breaker is enabled anywhere, absent when none is.
+const breakerStore = breakerEnabledAnywhere(config)
+  ? createBreakerStore({
+      dynamodb,
+      tableName: requireEnv(ENV.stateTable),
+      keyPrefix: idempotencyKeyPrefix,
+      optionsFor: breakerOptionsByArn(config),
+    })
+  : undefined;
 const deps = {
-  config: readNormalisedConfig<RedriveHandlerConfig>(CONFIG_SECTION.redrive),
+  config,
   sfn: autohealClient(SFNClient),
   statesArnPrefix: requireEnv(ENV.statesArnPrefix),
   autohealRoleIds: requireEnv(ENV.senderRoleIds).split(','),
   sns: autohealClient(SNSClient),
   sqs: autohealClient(SQSClient),
-  idempotencyKeyPrefix: process.env[ENV.idempotencyKeyPrefix] || undefined,
+  idempotencyKeyPrefix,
   persistenceStore: autohealPersistenceStore(tableName, dynamodb),
   noticeTopicArn: requireEnv(ENV.noticeTopicArn),
   workQueueUrl: requireEnv(ENV.workQueueUrl),
@@ -38,6 +51,7 @@ const deps = {
   maxReceiveCount: Number(requireEnv(ENV.maxReceiveCount)),
   logger,
   metrics,
+  breakerStore,
 };
 
 export const handler = withLiveSince(

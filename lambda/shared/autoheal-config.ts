@@ -20,10 +20,14 @@ export * from './config/common';
 export type { DelayDefaults } from './config/common-schema';
 export { delaySchema, processingSchema } from './config/common-schema';
 export { configErrorOf, fieldOf } from './config/config-issues';
+export * from './config/notices-config';
+export { noticesSchema, parseNoticesConfig } from './config/notices-schema';
 export * from './config/operators-config';
 export { operatorsSchema, parseOperatorsConfig } from './config/operators-schema';
 export * from './config/redrive-config';
 export {
+  breakerOverrideSchema,
+  breakerSchema,
   parseRedriveConfig,
   parseSweeper,
   redrivePolicyOverrideSchema,

@@ -74,7 +74,7 @@ export const ENV = {
  * added, removed or changes meaning, or the file's layout changes, so a
  * handler never trusts a file written for another format.
  */
-export const CONFIG_FORMAT = '2';
+export const CONFIG_FORMAT = '3';
 
 /** The config file in a function's asset, beside `index.js`. */
 export const CONFIG_FILE_NAME = 'autoheal-config.json';
@@ -88,6 +88,8 @@ export const CONFIG_FILE_NAME = 'autoheal-config.json';
 export const CONFIG_SECTION = {
   redrive: 'redrive',
   appflow: 'appflow',
+  /** The normalised `notices` section: how give-up, skip and breaker notices are digested. */
+  notices: 'notices',
 } as const;
 
 /**

@@ -535,8 +535,23 @@ describe('the app mapping', () => {
           errors: { deny: ['States.Runtime'], allow: ['Lambda.*'] },
           delay: { baseSeconds: 30, factor: 2, capSeconds: 600, jitterRatio: 0.1 },
           observeOnly: true,
+          breaker: {
+            enabled: false,
+            windowMinutes: 15,
+            minRelapses: 50,
+            relapseRatio: 0.9,
+            cooldownMinutes: 10,
+            cooldownFactor: 1.5,
+            maxCooldownMinutes: 120,
+            probes: 5,
+          },
           overrides: {
-            orders: { maxRedrives: 1, delay: { capSeconds: 900 }, errors: { allow: [] } },
+            orders: {
+              maxRedrives: 1,
+              delay: { capSeconds: 900 },
+              errors: { allow: [] },
+              breaker: { enabled: true, cooldownMinutes: 20, probes: 1 },
+            },
           },
           processing: { batchSize: 5, maxConcurrency: 3, maxReceiveCount: 4 },
           sweeper: { enabled: false, periodMinutes: 30, lookbackHours: 6, requestsPerSecond: 0.5 },
@@ -563,6 +578,7 @@ describe('the app mapping', () => {
           processing: { batchSize: 1 },
         },
         operators: { principalArns: [`arn:aws:iam::${ACCOUNT}:role/ops`] },
+        notices: { digestWindowMinutes: 0, immediateNotices: 3, digestExamples: 25 },
       },
     ],
   ])('maps %s to props the construct validates back to the same config', (_name, raw) => {

@@ -62,11 +62,22 @@ describe('parseAutohealConfig', () => {
           },
           delay: { baseSeconds: 60, factor: 4, capSeconds: 3600, jitterRatio: 0.2 },
           observeOnly: false,
+          breaker: {
+            enabled: true,
+            windowMinutes: 10,
+            minRelapses: 20,
+            relapseRatio: 0.8,
+            cooldownMinutes: 5,
+            cooldownFactor: 2,
+            maxCooldownMinutes: 60,
+            probes: 3,
+          },
           overrides: {},
           processing: { batchSize: 10, maxConcurrency: 5, maxReceiveCount: 5 },
           sweeper: { enabled: true, periodMinutes: 60, lookbackHours: 24, requestsPerSecond: 1 },
           kmsKeyArns: [],
         },
+        notices: { digestWindowMinutes: 15, immediateNotices: 1, digestExamples: 10 },
       });
     });
 

@@ -8,12 +8,13 @@ import { z } from 'zod';
 import { appflowSchema } from './appflow-schema';
 import type { Immutable } from './common';
 import { parseWith } from './config-issues';
+import { noticesSchema } from './notices-schema';
 import { operatorsSchema } from './operators-schema';
 import { redriveSchema } from './redrive-schema';
 import { cleanAt, list, section, text } from './zod-rules';
 
-/** The sections of the config: the two healers, and who operates them. */
-export const CONFIG_SECTIONS = ['redrive', 'appflow', 'operators'] as const;
+/** The sections of the config: the two healers, who operates them, and how their notices are sent. */
+export const CONFIG_SECTIONS = ['redrive', 'appflow', 'operators', 'notices'] as const;
 
 /** A 12-digit AWS account id. */
 export const ACCOUNT_ID = /^\d{12}$/;
@@ -104,6 +105,8 @@ export const autohealConfigSchema = section(
     redrive: redriveSchema.nullish(),
     appflow: appflowSchema.nullish(),
     operators: operatorsSchema.nullish(),
+    // null is the defaults, like an absent section: the notices are always sent somehow.
+    notices: noticesSchema.nullish(),
     environments: environmentsSchema.optional(),
   },
   [...CONFIG_SECTIONS, 'environments'],
@@ -126,14 +129,15 @@ export const autohealConfigSchema = section(
         !Array.isArray(payload.value),
     },
   )
-  .transform(({ redrive, appflow, operators, environments }) => ({
+  .transform(({ redrive, appflow, operators, notices, environments }) => ({
     ...(redrive != null && { redrive }),
     ...(appflow != null && { appflow }),
     ...(operators != null && { operators }),
+    notices: notices ?? noticesSchema.parse({}),
     ...(environments !== undefined && { environments }),
   }))
   .describe(
-    'The Autoheal configuration: one section per healer (redrive, appflow; at least one), who operates them, and where the app deploys.',
+    'The Autoheal configuration: one section per healer (redrive, appflow; at least one), who operates them, how their notices are sent, and where the app deploys.',
   );
 
 /** The whole Autoheal configuration, with every default filled in. */

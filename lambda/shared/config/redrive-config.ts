@@ -6,10 +6,17 @@
  * pure helpers over a parsed config. The schema, its types and
  * `parseRedriveConfig` are in `redrive-schema.ts`.
  */
-import type { RedriveConfig, RedrivePolicy, RedrivePolicyOverride } from './redrive-schema';
+import type {
+  BreakerOptions,
+  RedriveConfig,
+  RedrivePolicy,
+  RedrivePolicyOverride,
+} from './redrive-schema';
 import { scopeIndexOf } from './scope-index';
 
 export type {
+  BreakerOptions,
+  BreakerOverride,
   ErrorPolicy,
   RedriveConfig,
   RedrivePolicy,
@@ -42,6 +49,30 @@ export const DEFAULT_SWEEPER = {
   lookbackHours: 24,
   requestsPerSecond: 1,
 };
+
+/**
+ * The storm brake (circuit breaker per state machine) unless the config says
+ * otherwise: it opens when, within `windowMinutes`, at least `minRelapses`
+ * redriven executions failed again and they make up at least `relapseRatio`
+ * of the settled redrives; it lets `probes` held failures through after a
+ * cool-down of `min(cooldownMinutes × cooldownFactor^(openings − 1), maxCooldownMinutes)`.
+ */
+export const DEFAULT_BREAKER = {
+  enabled: true,
+  windowMinutes: 10,
+  minRelapses: 20,
+  relapseRatio: 0.8,
+  cooldownMinutes: 5,
+  cooldownFactor: 2,
+  maxCooldownMinutes: 60,
+  probes: 3,
+};
+
+/**
+ * The longest breaker window and cool-down: a day. A held failure must be
+ * probed well within the 14 days Step Functions allows a redrive.
+ */
+export const MAX_BREAKER_MINUTES = 1440;
 
 /** The redrive policy unless the config says otherwise. */
 export const DEFAULT_REDRIVE_POLICY = {
@@ -135,6 +166,38 @@ export function policyFor(
 ): RedrivePolicy {
   const override = config.overrides[stateMachineName];
   return override ? applyOverride(config, override) : config;
+}
+
+/**
+ * The breaker options of one state machine: the section's `breaker` with its
+ * override's `breaker` (a partial) on top.
+ *
+ * @example
+ * ```ts
+ * breakerFor(config, 'orders-nightly').cooldownMinutes; // 5 unless configured
+ * ```
+ */
+export function breakerFor(
+  config: Pick<RedriveConfig, 'breaker' | 'overrides'>,
+  stateMachineName: string,
+): BreakerOptions {
+  const override = config.overrides[stateMachineName]?.breaker;
+  return override ? { ...config.breaker, ...override } : config.breaker;
+}
+
+/**
+ * True when the breaker is enabled for some state machine in scope (the
+ * section's, or an override's): the redrive rule then also matches the
+ * successes of redriven executions (recoveries), and the healing state table
+ * and the brake keeper are installed.
+ */
+export function isBreakerEnabledAnywhere(
+  config: Pick<RedriveConfig, 'breaker' | 'overrides'>,
+): boolean {
+  return (
+    config.breaker.enabled ||
+    Object.values(config.overrides).some((override) => override.breaker?.enabled === true)
+  );
 }
 
 /** Every status any state machine in scope redrives: what the EventBridge rule must match. */

@@ -17,14 +17,28 @@ import {
 import { parseWith } from './config-issues';
 import {
   applyOverride,
+  breakerFor,
+  DEFAULT_BREAKER,
   DEFAULT_REDRIVE_POLICY,
   DEFAULT_SWEEPER,
   isNameInScope,
   KMS_KEY_ARN,
+  MAX_BREAKER_MINUTES,
   NAME_RULE,
   REDRIVABLE_STATUSES,
 } from './redrive-config';
-import { cleanAt, flag, inOrder, integer, list, namedMap, oneOf, section, text } from './zod-rules';
+import {
+  cleanAt,
+  decimal,
+  flag,
+  inOrder,
+  integer,
+  list,
+  namedMap,
+  oneOf,
+  section,
+  text,
+} from './zod-rules';
 
 const statusesSchema = list(oneOf(REDRIVABLE_STATUSES))
   .min(1, { error: `must list at least one of ${REDRIVABLE_STATUSES.join(', ')}` })
@@ -47,6 +61,102 @@ const POLICY_DOCS = {
   observeOnly: 'Decide, log and count, but never call RedriveExecution.',
 } as const;
 
+const BREAKER_DOCS = {
+  enabled:
+    'Stop redriving a state machine whose redrives keep failing again (the storm brake); its failures are held and redriven once probes succeed.',
+  windowMinutes: `Sliding window of settled redrives the breaker counts, in minutes (1-${MAX_BREAKER_MINUTES}).`,
+  minRelapses:
+    'Relapses (redriven executions that failed again) within the window needed to open the breaker (1-10000).',
+  relapseRatio:
+    'Share of relapses among the settled redrives of the window (relapses / (relapses + recoveries)) needed to open the breaker, above 0 and at most 1.',
+  cooldownMinutes: `Minutes an opened breaker waits before probing (1-${MAX_BREAKER_MINUTES}); grows by cooldownFactor on each re-open.`,
+  cooldownFactor: 'Growth of the cool-down on each re-open (1-10).',
+  maxCooldownMinutes: `Longest cool-down, in minutes (1-${MAX_BREAKER_MINUTES}); at least cooldownMinutes.`,
+  probes:
+    'Held failures redriven (oldest first) when the cool-down ends; the breaker closes if they succeed (1-50).',
+} as const;
+
+const relapseRatio = () =>
+  z
+    .number({ error: (issue) => `must be a number, got ${describeValue(issue.input)}` })
+    .gt(0, { error: aboveZeroAtMostOne })
+    .lte(1, { error: aboveZeroAtMostOne });
+
+function aboveZeroAtMostOne(issue: { readonly input?: unknown }): string {
+  return `must be a number above 0 and at most 1, got ${String(issue.input)}`;
+}
+
+const breakerMinutes = () => integer(1, MAX_BREAKER_MINUTES);
+
+/** The breaker as written in an override: any subset, merged over the section's `breaker`. */
+export const breakerOverrideSchema = section({
+  enabled: flag().describe(BREAKER_DOCS.enabled).optional(),
+  windowMinutes: breakerMinutes().describe(BREAKER_DOCS.windowMinutes).optional(),
+  minRelapses: integer(1, 10000).describe(BREAKER_DOCS.minRelapses).optional(),
+  relapseRatio: relapseRatio().describe(BREAKER_DOCS.relapseRatio).optional(),
+  cooldownMinutes: breakerMinutes().describe(BREAKER_DOCS.cooldownMinutes).optional(),
+  cooldownFactor: decimal(1, 10).describe(BREAKER_DOCS.cooldownFactor).optional(),
+  maxCooldownMinutes: breakerMinutes().describe(BREAKER_DOCS.maxCooldownMinutes).optional(),
+  probes: integer(1, 50).describe(BREAKER_DOCS.probes).optional(),
+}).describe("Any subset of the breaker options, merged over the redrive section's breaker.");
+
+/**
+ * The cross-field rule of a breaker: the cool-down cap is at least the base
+ * cool-down. Adds its problem at `maxCooldownMinutes` of the breaker checked.
+ */
+function checkCooldownCap(
+  breaker: { readonly cooldownMinutes: number; readonly maxCooldownMinutes: number },
+  ctx: z.RefinementCtx,
+  path: readonly PropertyKey[] = [],
+): void {
+  if (breaker.maxCooldownMinutes < breaker.cooldownMinutes) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...path, 'maxCooldownMinutes'],
+      message: `must be at least cooldownMinutes (${breaker.cooldownMinutes}), got ${breaker.maxCooldownMinutes}`,
+    });
+  }
+}
+
+/**
+ * The storm brake: a circuit breaker per state machine that stops redriving
+ * into a broken downstream, holds its failures, probes after a growing
+ * cool-down and redrives the held backlog once probes succeed.
+ */
+export const breakerSchema = section({
+  enabled: flag().default(DEFAULT_BREAKER.enabled).describe(BREAKER_DOCS.enabled),
+  windowMinutes: breakerMinutes()
+    .default(DEFAULT_BREAKER.windowMinutes)
+    .describe(BREAKER_DOCS.windowMinutes),
+  minRelapses: integer(1, 10000)
+    .default(DEFAULT_BREAKER.minRelapses)
+    .describe(BREAKER_DOCS.minRelapses),
+  relapseRatio: relapseRatio()
+    .default(DEFAULT_BREAKER.relapseRatio)
+    .describe(BREAKER_DOCS.relapseRatio),
+  cooldownMinutes: breakerMinutes()
+    .default(DEFAULT_BREAKER.cooldownMinutes)
+    .describe(BREAKER_DOCS.cooldownMinutes),
+  cooldownFactor: decimal(1, 10)
+    .default(DEFAULT_BREAKER.cooldownFactor)
+    .describe(BREAKER_DOCS.cooldownFactor),
+  maxCooldownMinutes: breakerMinutes()
+    .default(DEFAULT_BREAKER.maxCooldownMinutes)
+    .describe(BREAKER_DOCS.maxCooldownMinutes),
+  probes: integer(1, 50).default(DEFAULT_BREAKER.probes).describe(BREAKER_DOCS.probes),
+})
+  .superRefine((breaker, ctx) => checkCooldownCap(breaker, ctx), { when: cleanAt() })
+  .prefault({})
+  .describe(
+    'The storm brake: a circuit breaker per state machine that stops redriving while redriven executions keep failing again, holds the failures, and redrives them once probes succeed.',
+  );
+
+/** The breaker options of a state machine, with every value filled in. */
+export type BreakerOptions = Immutable<z.output<typeof breakerSchema>>;
+
+/** The breaker options of an override: any subset of {@link BreakerOptions}. */
+export type BreakerOverride = Immutable<z.output<typeof breakerOverrideSchema>>;
+
 /** A per-state-machine override: any subset of the redrive policy. */
 export const redrivePolicyOverrideSchema = section({
   statuses: statusesSchema.optional(),
@@ -59,6 +169,7 @@ export const redrivePolicyOverrideSchema = section({
     .optional(),
   delay: delayOverrideSchema.optional(),
   observeOnly: flag().describe(POLICY_DOCS.observeOnly).optional(),
+  breaker: breakerOverrideSchema.optional(),
 }).describe('A per-state-machine override: any subset of the redrive policy.');
 
 /** A per-state-machine override: any subset of {@link RedrivePolicy}. */
@@ -116,6 +227,7 @@ const POLICY_KEYS = ['statuses', 'maxRedrives', 'errors', 'delay', 'observeOnly'
 /** The redrive section's options, in the order the message of an unknown key lists them. */
 const REDRIVE_KEYS: (keyof typeof redriveShape)[] = [
   ...POLICY_KEYS,
+  'breaker',
   'stateMachineArns',
   'stateMachineNamePrefixes',
   'overrides',
@@ -162,6 +274,7 @@ const redriveShape = {
     .describe(POLICY_DOCS.errors),
   delay: delaySchema(DEFAULT_REDRIVE_POLICY.delay),
   observeOnly: flag().default(DEFAULT_REDRIVE_POLICY.observeOnly).describe(POLICY_DOCS.observeOnly),
+  breaker: breakerSchema,
   overrides: namedMap(
     z.string().regex(STATE_MACHINE_NAME),
     redrivePolicyOverrideSchema,
@@ -234,6 +347,16 @@ export const redriveSchema = section(redriveShape, REDRIVE_KEYS)
       }
     },
     { when: cleanAt(...POLICY, ['overrides']) },
+  )
+  .superRefine(
+    (redrive, ctx) => {
+      for (const [name, override] of Object.entries(redrive.overrides)) {
+        // The section's own breaker was checked on its own; an override is checked merged over it.
+        if (!override.breaker) continue;
+        checkCooldownCap(breakerFor(redrive, name), ctx, ['overrides', name, 'breaker']);
+      }
+    },
+    { when: cleanAt(['breaker'], ['overrides']) },
   )
   .transform(inOrder(REDRIVE_KEYS))
   .describe('Auto-redrive of Step Functions executions.');
