@@ -323,6 +323,7 @@ export function createRedriveBreaker(
         redriveCount: change.redriveCount ?? 0,
         stopDate: change.stopDate ?? at,
         errorName: change.errorName ?? '',
+        status: change.status,
         heldAt: at,
       },
       at,

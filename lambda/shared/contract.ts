@@ -160,10 +160,19 @@ export const MESSAGE_ATTRIBUTES = {
    * again when it comes due. The value is the stale reason.
    */
   unconfirmed: 'autoheal-unconfirmed',
+  /**
+   * Set (value `true`) on a probe redrive the brake keeper sends while a
+   * state machine's breaker is half-open: the redrive handler lets it through
+   * where it would hold any other failure.
+   */
+  probe: 'autoheal-probe',
 } as const;
 
 /** Value of the `autoheal-origin` message attribute on the messages the sweeper sends. */
 export const SWEEPER_ORIGIN = 'sweeper';
+
+/** Value of the `autoheal-origin` message attribute on the held failures and probes the brake keeper re-sends. */
+export const BRAKE_KEEPER_ORIGIN = 'brake-keeper';
 
 /** CloudWatch namespace of every Autoheal metric. */
 export const METRICS_NAMESPACE = 'Autoheal';
@@ -173,6 +182,9 @@ export const REDRIVE_SERVICE_NAME = 'redrive';
 
 /** Powertools service name of the sweeper (a metric dimension and log field). */
 export const SWEEPER_SERVICE_NAME = 'redrive-sweeper';
+
+/** Powertools service name of the brake keeper (a metric dimension and log field). */
+export const BRAKE_KEEPER_SERVICE_NAME = 'brake-keeper';
 
 /**
  * The app's idempotency key prefix, and every record's before installations

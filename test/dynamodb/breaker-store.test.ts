@@ -12,9 +12,9 @@ import {
   openingsAfter,
 } from '../../lambda/redrive/breaker/breaker-policy';
 import {
-  type BreakerStore,
   createBreakerStore,
   type HeldFailure,
+  type KeeperBreakerStore,
 } from '../../lambda/redrive/breaker/breaker-store';
 import { stateKeys } from '../../lambda/shared/contract';
 import { createStateTable, type StateTable } from '../support/state-table';
@@ -32,7 +32,9 @@ const failureKey = (name: string, redriveCount = 1) => `${executionArn(name)}#${
 
 let table: StateTable;
 
-function store(options: { cacheMs?: number; client?: StateTable['client'] } = {}): BreakerStore {
+function store(
+  options: { cacheMs?: number; client?: StateTable['client'] } = {},
+): KeeperBreakerStore {
   return createBreakerStore({
     dynamodb: options.client ?? table.client,
     tableName: table.tableName,
@@ -57,7 +59,7 @@ function heldFailure(name: string, stopDate: number, machine = MACHINE): HeldFai
  * evaluates, and opens the breaker when the rule says so. True when it won the opening.
  */
 async function environmentRecordsRelapse(
-  environment: BreakerStore,
+  environment: KeeperBreakerStore,
   name: string,
   now: number,
 ): Promise<boolean> {
@@ -96,7 +98,8 @@ describe('one opening under concurrency', () => {
     expect(wins.filter(Boolean)).toHaveLength(1);
     const view = await store().read(MACHINE, NOW + 100, { fresh: true });
     expect(view).toMatchObject({ state: 'open', openings: 1, version: 1 });
-  });
+    // DynamoDB Local runs concurrent transactions slowly (seconds); DynamoDB takes milliseconds.
+  }, 60_000);
 
   it.each([['open'], ['half-open'], ['closed']] as const)(
     'only one of 8 concurrent transitions to %s from the same view wins',
@@ -309,6 +312,20 @@ describe('held failures', () => {
     expect(all[0]).toMatchObject({ errorName: 'States.TaskFailed', heldAt: NOW, redriveCount: 1 });
     expect(afterRelease.map((h) => h.stopDate)).toEqual([4, 3, 2, 1].map((m) => NOW - m * DAY));
     expect(await environment.oldestHeld(OTHER_MACHINE, 10)).toEqual([]);
+  });
+
+  it('lists only the held failures that stopped before a time, oldest first', async () => {
+    // Prepare
+    const environment = store();
+    for (const days of [14, 1, 13.5, 2, 13]) {
+      await environment.hold(heldFailure(`order-${days}`, NOW - days * DAY), NOW);
+    }
+
+    // Act
+    const nearing = await environment.heldBefore(MACHINE, NOW - 13 * DAY + 1, 10);
+
+    // Assess
+    expect(nearing.map((h) => h.stopDate)).toEqual([14, 13.5, 13].map((d) => NOW - d * DAY));
   });
 
   it('claims the nearing-expiry notice of a held failure once, and gives it back', async () => {

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RedriveExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { SQSRecord } from 'aws-lambda';
@@ -39,6 +40,7 @@ import {
   STATES_ARN_PREFIX,
 } from '../support/lambda-env';
 import { liveSinceFor } from '../support/live-since';
+import { captureLogs } from '../support/logs';
 import type { CountedMetric } from '../support/metrics';
 import {
   DLQ_URL,
@@ -55,6 +57,8 @@ jest.setTimeout(30_000);
 const BRAKED = 'orders-fulfilment';
 const OBSERVED = 'orders-observed';
 const UNBRAKED = 'orders-unbraked';
+/** A braked machine whose downstream is fine. */
+const HEALTHY = 'orders-billing';
 const DOWNSTREAM_ERROR = 'Downstream.Unavailable';
 
 /** Small thresholds, so a handful of events opens a breaker. */
@@ -190,7 +194,7 @@ interface Environment {
  * layer and breaker store with its own cache (5 s, as deployed).
  * `braked: false` builds it without a store.
  */
-function environment(options: { braked?: boolean } = {}): Environment {
+function environment(options: { braked?: boolean; logger?: Logger } = {}): Environment {
   const dynamodb = boundByDeadline(new DynamoDBClient({}));
   clients.push(dynamodb);
   const dynamoDbCalls: Record<string, number> = {};
@@ -206,6 +210,7 @@ function environment(options: { braked?: boolean } = {}): Environment {
     serviceName: REDRIVE_SERVICE_NAME,
     workQueueUrl: WORK_QUEUE_URL,
     deadLetterQueueUrl: DLQ_URL,
+    logger: options.logger,
     now: () => clock,
   });
   const store = createBreakerStore({
@@ -514,6 +519,38 @@ describe('storm brake in the redrive handler (DynamoDB Local, concurrent environ
     expect(sfnMock).toHaveReceivedCommandWith(RedriveExecutionCommand, {
       executionArn: failure.executionArn,
     });
+  });
+});
+
+describe('breaker state in the logs', () => {
+  it('logs the breaker state with each decision', async () => {
+    // Prepare
+    await openBreaker(BRAKED);
+    const env = environment({
+      logger: new Logger({ serviceName: REDRIVE_SERVICE_NAME, logLevel: 'INFO' }),
+    });
+    const held = dueFailure(BRAKED, clock);
+    const deferred = relapse(BRAKED, clock);
+    const redriven = dueFailure(HEALTHY, clock);
+    const captured = captureLogs();
+
+    // Act
+    await env.invoke(sqsRecord(held.body), sqsRecord(deferred.body), sqsRecord(redriven.body));
+    captured.restore();
+
+    // Assess
+    // One JSON document per log entry (pretty-printed in POWERTOOLS_DEV).
+    const entries = captured
+      .lines()
+      .filter((entry) => entry.trimStart().startsWith('{'))
+      .map((entry) => JSON.parse(entry) as Record<string, unknown>);
+    const about = (change: Change) =>
+      entries
+        .filter((entry) => entry.executionArn === change.executionArn && 'decision' in entry)
+        .map(({ decision, breaker }) => ({ decision, breaker }));
+    expect(about(held)).toEqual([{ decision: 'hold', breaker: 'open' }]);
+    expect(about(deferred)).toEqual([{ decision: 'defer', breaker: 'open' }]);
+    expect(about(redriven)).toEqual([{ decision: 'redrive', breaker: 'closed' }]);
   });
 });
 

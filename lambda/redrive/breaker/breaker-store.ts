@@ -78,8 +78,35 @@ export interface HeldFailure {
   readonly startDate?: number;
 }
 
-/** The store of the design (`/tmp/ctx/brake-design.md`), plus a few optional extensions. */
-export interface BreakerStore {
+/**
+ * What the brake keeper needs beyond the design's store: optional on
+ * {@link BreakerStore} (fakes written against the design stay valid),
+ * always there on {@link createBreakerStore}'s.
+ */
+export interface BreakerStoreExtensions {
+  /**
+   * The machine's held failures that stopped before `stoppedBefore` (epoch
+   * ms), oldest first, at most `limit`: those nearing or past the end of
+   * their redrive window, read without reading the rest.
+   */
+  heldBefore(machineArn: string, stoppedBefore: number, limit: number): Promise<HeldFailure[]>;
+  /**
+   * Claims the nearing-expiry notice of a held failure: true once per held
+   * failure (the caller sends the notice); call `unclaimNearExpiry` if it
+   * could not be sent.
+   */
+  claimNearExpiry(held: HeldFailure, now: number): Promise<boolean>;
+  /** Gives a claimed nearing-expiry notice back (it could not be sent; the next run tries again). */
+  unclaimNearExpiry(held: HeldFailure): Promise<void>;
+  /**
+   * Removes a machine from the registry unless it was registered again at or
+   * after `registeredBefore` (a hold racing the removal keeps it). True when removed.
+   */
+  unwatch(machineArn: string, registeredBefore: number): Promise<boolean>;
+}
+
+/** The breaker store (the shared design's interface; the extensions are optional). */
+export interface BreakerStore extends Partial<BreakerStoreExtensions> {
   /**
    * A machine's breaker: cached per store for `cacheMs` (the redrive handler
    * reads it for every failure). `{ fresh: true }` reads through the cache
@@ -89,8 +116,9 @@ export interface BreakerStore {
   /**
    * Counts one relapse or recovery, once per `failureKey` (one
    * TransactWriteItems: the signal item, conditional, and the window bucket).
-   * `counted` is false for a duplicate. `view` is the cached view with this
-   * signal added (other environments' signals are at most `cacheMs` old).
+   * `counted` is false for a duplicate. `view` counts this signal; other
+   * environments' signals are at most `signalFreshMs` old in it (a read after
+   * the write, at most one per `signalFreshMs`).
    */
   recordSignal(
     machineArn: string,
@@ -131,20 +159,10 @@ export interface BreakerStore {
   ): Promise<void>;
   /** Releases a forced state; the computed state applies again. */
   releaseForce(machineArn: string, now: number): Promise<void>;
-  /**
-   * Claims the nearing-expiry notice of a held failure: true once per held
-   * failure (the caller sends the notice); call `unclaimNearExpiry` if it
-   * could not be sent.
-   */
-  claimNearExpiry(held: HeldFailure, now: number): Promise<boolean>;
-  /** Gives a claimed nearing-expiry notice back (it could not be sent; the next run tries again). */
-  unclaimNearExpiry(held: HeldFailure): Promise<void>;
-  /**
-   * Removes a machine from the registry unless it was registered again at or
-   * after `registeredBefore` (a hold racing the removal keeps it). True when removed.
-   */
-  unwatch(machineArn: string, registeredBefore: number): Promise<boolean>;
 }
+
+/** A store with the extensions: what {@link createBreakerStore} returns and the brake keeper takes. */
+export type KeeperBreakerStore = BreakerStore & BreakerStoreExtensions;
 
 /** What a breaker store is built from. */
 export interface BreakerStoreDeps {
@@ -170,6 +188,15 @@ export interface BreakerStoreDeps {
    * @default 5000
    */
   readonly cacheMs?: number;
+  /**
+   * After counting a signal, the store reads the breaker again when its view
+   * is older than this (milliseconds), so the view `recordSignal` returns
+   * counts the other environments' signals: a storm is seen within a second.
+   * Under load that is one GetItem per machine per second per environment,
+   * whatever the signal rate; a younger view is updated in memory.
+   * @default 1000 (at most `cacheMs`)
+   */
+  readonly signalFreshMs?: number;
 }
 
 /** Distinct error names counted on a breaker item (the item stays < 1 KB). */
@@ -320,11 +347,12 @@ function withSignal(
  * const view = await store.read(stateMachineArn, Date.now());
  * ```
  */
-export function createBreakerStore(deps: BreakerStoreDeps): BreakerStore {
+export function createBreakerStore(deps: BreakerStoreDeps): KeeperBreakerStore {
   const { dynamodb, tableName } = deps;
   const keys = stateKeys(deps.keyPrefix);
   const optionsFor = deps.optionsFor ?? (() => DEFAULT_BREAKER_OPTIONS);
   const cacheMs = deps.cacheMs ?? 5000;
+  const signalFreshMs = Math.min(deps.signalFreshMs ?? 1000, cacheMs);
   const cache = new Map<string, { view: BreakerView; readAt: number }>();
 
   const breakerKey = (machineArn: string): Item => {
@@ -460,7 +488,7 @@ export function createBreakerStore(deps: BreakerStoreDeps): BreakerStore {
     now,
   ) => {
     const options = optionsFor(machineArn);
-    let view = await read(machineArn, now);
+    const view = await read(machineArn, now);
     const signalKey = keys.signal(machineArn, failureKey);
     const signal: Item = {
       [STATE_TABLE.partitionKey]: S(signalKey.pk),
@@ -492,9 +520,14 @@ export function createBreakerStore(deps: BreakerStoreDeps): BreakerStore {
             ],
           }),
         );
-        const counted = withSignal(view, kind, options.windowMinutes, now, errors);
         const cached = cache.get(machineArn);
-        if (cached) cache.set(machineArn, { view: counted, readAt: cached.readAt });
+        if (!cached || now - cached.readAt >= signalFreshMs || now < cached.readAt) {
+          // Read after the write: the view then holds every signal written before ours, so of
+          // concurrent signals the last one's view crosses a threshold if they cross it together.
+          return { counted: true, view: await readThrough(machineArn, now) };
+        }
+        const counted = withSignal(cached.view, kind, options.windowMinutes, now, errors);
+        cache.set(machineArn, { view: counted, readAt: cached.readAt });
         return { counted: true, view: counted };
       } catch (error) {
         const reasons = (error as { CancellationReasons?: { Code?: string }[] })
@@ -510,9 +543,8 @@ export function createBreakerStore(deps: BreakerStoreDeps): BreakerStore {
           );
         }
         if (reasons[1]?.Code === 'ConditionalCheckFailed') {
-          // The slot holds another bucket than we thought: switch form with a fresh view.
+          // The slot holds another bucket than the view said (another environment started it): switch form.
           form = form === 'add' ? 'reset' : 'add';
-          view = await readThrough(machineArn, now);
         } else if (reasons.some((r) => r.Code === 'ValidationError')) {
           throw error;
         } else {
@@ -626,16 +658,30 @@ export function createBreakerStore(deps: BreakerStoreDeps): BreakerStore {
     startDate: num(item[A.startDate]),
   });
 
-  const oldestHeld: BreakerStore['oldestHeld'] = async (machineArn, limit) => {
+  const queryHeld = async (
+    machineArn: string,
+    limit: number,
+    stoppedBefore?: number,
+  ): Promise<HeldFailure[]> => {
     const held: HeldFailure[] = [];
+    const values: Item = { ':pk': S(keys.heldPartition(machineArn)) };
+    let condition = '#pk = :pk';
+    if (stoppedBefore !== undefined) {
+      // Sort keys start with the stop time in ISO form, which sorts as the time does.
+      condition += ' AND #sk < :before';
+      values[':before'] = S(new Date(stoppedBefore).toISOString());
+    }
     let startKey: Item | undefined;
     do {
       const page = await dynamodb.send(
         new QueryCommand({
           TableName: tableName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': STATE_TABLE.partitionKey },
-          ExpressionAttributeValues: { ':pk': S(keys.heldPartition(machineArn)) },
+          KeyConditionExpression: condition,
+          ExpressionAttributeNames: {
+            '#pk': STATE_TABLE.partitionKey,
+            ...(stoppedBefore === undefined ? {} : { '#sk': STATE_TABLE.sortKey }),
+          },
+          ExpressionAttributeValues: values,
           ScanIndexForward: true,
           ConsistentRead: true,
           Limit: Math.max(1, limit - held.length),
@@ -647,6 +693,11 @@ export function createBreakerStore(deps: BreakerStoreDeps): BreakerStore {
     } while (startKey && held.length < limit);
     return held.slice(0, limit);
   };
+
+  const oldestHeld: BreakerStore['oldestHeld'] = (machineArn, limit) =>
+    queryHeld(machineArn, limit);
+  const heldBefore: KeeperBreakerStore['heldBefore'] = (machineArn, stoppedBefore, limit) =>
+    queryHeld(machineArn, limit, stoppedBefore);
 
   const release: BreakerStore['release'] = async (_machineArn, held) => {
     await dynamodb.send(new DeleteItemCommand({ TableName: tableName, Key: heldKey(held) }));
@@ -731,7 +782,7 @@ export function createBreakerStore(deps: BreakerStoreDeps): BreakerStore {
     await register(machineArn, now);
   };
 
-  const claimNearExpiry: BreakerStore['claimNearExpiry'] = async (held, now) => {
+  const claimNearExpiry: KeeperBreakerStore['claimNearExpiry'] = async (held, now) => {
     try {
       await dynamodb.send(
         new UpdateItemCommand({
@@ -750,7 +801,7 @@ export function createBreakerStore(deps: BreakerStoreDeps): BreakerStore {
     }
   };
 
-  const unclaimNearExpiry: BreakerStore['unclaimNearExpiry'] = async (held) => {
+  const unclaimNearExpiry: KeeperBreakerStore['unclaimNearExpiry'] = async (held) => {
     try {
       await dynamodb.send(
         new UpdateItemCommand({
@@ -766,7 +817,7 @@ export function createBreakerStore(deps: BreakerStoreDeps): BreakerStore {
     }
   };
 
-  const unwatch: BreakerStore['unwatch'] = async (machineArn, registeredBefore) => {
+  const unwatch: KeeperBreakerStore['unwatch'] = async (machineArn, registeredBefore) => {
     try {
       await dynamodb.send(
         new DeleteItemCommand({
@@ -790,6 +841,7 @@ export function createBreakerStore(deps: BreakerStoreDeps): BreakerStore {
     transition,
     hold,
     oldestHeld,
+    heldBefore,
     release,
     machinesToWatch,
     force,
