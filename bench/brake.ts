@@ -11,7 +11,7 @@
  */
 import { startDynamoDbLocal, stopDynamoDbLocal } from '../test/support/dynamodb-local-setup';
 import {
-  BrakeNotWiredError,
+  BRAKE_KEEPER_WIRED,
   type BreakerMode,
   type BrokenDownstreamFigures,
   brokenDownstream,
@@ -49,7 +49,7 @@ export interface BrakeResults {
   readonly failures: number;
   readonly brokenMinutes: number;
   readonly quota: typeof REDRIVE_QUOTA;
-  /** False while the breaker-on runs cannot run (the storm brake is not merged). */
+  /** False while the breaker-on runs cannot run (the brake keeper is not wired in). */
   readonly breakerWired: boolean;
   readonly wastedRedrives: number | null;
   readonly wastedRedrivesWithoutBreaker: number;
@@ -90,14 +90,9 @@ export interface BrakeTimelines {
   readonly withBreaker?: readonly TimelineSecond[];
 }
 
-/** Runs `run` with the breaker on; undefined while the brake is not wired in. */
+/** Runs `run` with the breaker on; undefined while its keeper is not wired in (nothing would heal). */
 async function breakerOn<T>(run: (breaker: BreakerMode) => Promise<T>): Promise<T | undefined> {
-  try {
-    return await run('on');
-  } catch (error) {
-    if (error instanceof BrakeNotWiredError) return undefined;
-    throw error;
-  }
+  return BRAKE_KEEPER_WIRED ? run('on') : undefined;
 }
 
 /** Runs the brake scenarios at `size`; needs DynamoDB Local at AWS_ENDPOINT_URL_DYNAMODB. */

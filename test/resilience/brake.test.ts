@@ -5,7 +5,9 @@
  * made during the outage fails again and its relapse event comes back through
  * the rule into the work queue, as in AWS. The naive baseline (no breaker)
  * is what the brake is measured against: it redrives into the outage until it
- * gives up.
+ * gives up. With the breaker on, the real handler records each relapse in
+ * the healing state table on DynamoDB Local, opens the machine's breaker and
+ * holds the failures that follow.
  */
 import { brokenDownstream } from '../support/resilience/brake-scenarios';
 
@@ -34,5 +36,44 @@ describe('a broken downstream, without the breaker (the naive baseline)', () => 
     expect(timeline.every((s) => s.breaker === 'off')).toBe(true);
     // The rule lets no RUNNING event in, and without the breaker no success either.
     expect(figures.eventsFiltered).toBe(figures.redrives + figures.healedAfterRecovery);
+  });
+});
+
+describe('a broken downstream, with the breaker (the handler: opening and holding)', () => {
+  it('opens once the relapses reach minRelapses, then holds every failure instead of redriving it, with one notice', async () => {
+    // Prepare / Act: the same outage; the breaker's defaults (20 relapses, 80% of the settled
+    // redrives of 10 minutes). Without the keeper nothing half-opens: the run ends with the
+    // failures held, which is the handler's part of the brake alone.
+    const figures = await brokenDownstream({
+      failures: 100,
+      brokenMinutes: 2,
+      breaker: 'on',
+      withKeeper: false,
+    });
+
+    // Assess: one opening, one notice, and every failure is held, none lost, none given up.
+    expect(figures).toMatchObject({
+      failures: 100,
+      lost: 0,
+      duplicates: 0,
+      gaveUp: 0,
+      healedAfterRecovery: 0,
+      held: 100,
+      notices: { 'breaker-opened': 1 },
+      abandoned: false,
+    });
+    // The redrives made before it opened: each came back as a relapse, the 20th opened it.
+    const { timeline } = figures;
+    expect(sum(timeline.map((s) => s.relapses))).toBe(figures.wastedRedrives);
+    expect(figures.wastedRedrives).toBeGreaterThanOrEqual(20);
+    expect(figures.wastedRedrives).toBeLessThan(60);
+    // Once open, it stays open (no keeper) and no redrive is made after the relapses it saw.
+    const opened = timeline.findIndex((s) => s.breaker === 'open');
+    expect(opened).toBeGreaterThan(0);
+    expect(timeline.slice(opened).every((s) => s.breaker === 'open')).toBe(true);
+    expect(sum(timeline.slice(opened + 10).map((s) => s.redrives))).toBe(0);
+    // The recovery signal's rule: successes of redriven executions reach the queue only with
+    // the breaker on; here none succeeded, so only the RUNNING events were kept out.
+    expect(figures.eventsFiltered).toBe(figures.redrives);
   });
 });

@@ -37,7 +37,7 @@ import {
 } from './redrive-rig';
 import { SimulatedClock } from './simulated-clock';
 
-export { BrakeNotWiredError, type BreakerMode, type BreakerTimelineState } from './brake-wiring';
+export { BRAKE_KEEPER_WIRED, type BreakerMode, type BreakerTimelineState } from './brake-wiring';
 
 /** RedriveExecution's quota in most regions (aws-facts): 800 burst, 150 a second. */
 export const REDRIVE_QUOTA: TokenBucketQuota = { burst: 800, perSecond: 150 };
@@ -75,6 +75,12 @@ export interface BrakeRunOptions {
   readonly lightTimeScale?: number;
   /** Give up (and report `abandoned`) after this many simulated minutes. @default 120 */
   readonly maxSimulatedMinutes?: number;
+  /**
+   * With the breaker on: run its keeper every simulated minute. Without it,
+   * the run shows the handler's part alone (opening and holding), and ends
+   * with the failures held. @default true (when the keeper is wired in)
+   */
+  readonly withKeeper?: boolean;
 }
 
 /** One state machine of a run: its failures and its downstream. */
@@ -115,6 +121,9 @@ interface RunRecord {
   }[];
   /** Breaker state changes of the broken machine. */
   readonly breakerChanges: readonly { readonly at: number; readonly state: BreakerTimelineState }[];
+  /** Executions whose failure the breaker holds at the end (only while the keeper is not wired in). */
+  readonly held: ReadonlySet<string>;
+  readonly keeperWired: boolean;
   /** Events the rule let through / kept out. */
   readonly routed: number;
   readonly filtered: number;
@@ -256,7 +265,7 @@ async function runMachines(
           .catch((error: unknown) => errors.push(error))
           .finally(() => pending--);
       }
-      if (brake && now >= nextTick) {
+      if (brake?.keeperWired && options.withKeeper !== false && now >= nextTick) {
         await brake.keeperTick(nextTick);
         nextTick += MINUTE_MS;
       }
@@ -275,10 +284,12 @@ async function runMachines(
           rig.endpoint.nextSettlementAt(),
           arrivals[nextArrival]?.at,
         ].filter((at): at is number => at !== undefined);
-        if (waiting.length === 0 && (!brake || (await brake.heldCount()) === 0)) {
+        // Without its keeper, nothing would ever take back what the breaker holds.
+        const keeper = brake?.keeperWired === true && options.withKeeper !== false;
+        if (waiting.length === 0 && (!keeper || (await brake?.heldExecutions())?.size === 0)) {
           done = true;
         } else {
-          clock.skipTo(Math.min(...waiting, brake ? nextTick : Number.POSITIVE_INFINITY));
+          clock.skipTo(Math.min(...waiting, keeper ? nextTick : Number.POSITIVE_INFINITY));
         }
       }
       if (now > horizon) {
@@ -306,6 +317,8 @@ async function runMachines(
       ),
       notices: rig.notices(),
       parked,
+      held: (await brake?.heldExecutions()) ?? new Set(),
+      keeperWired: (brake?.keeperWired ?? false) && options.withKeeper !== false,
       settled,
       breakerChanges,
       routed,
@@ -329,8 +342,10 @@ interface MachineOutcome {
   readonly healed: number;
   /** Executions Autoheal gave up on, each with a give-up notice. */
   readonly gaveUp: number;
-  /** Neither healed nor given up with a notice nor parked with a reason. */
+  /** Neither healed nor given up with a notice nor parked with a reason nor held by the breaker. */
   readonly lost: number;
+  /** Held by the breaker at the end (only while the keeper is not wired in). */
+  readonly held: number;
   /** Redrives of a failure already redriven (a client token used twice). */
   readonly duplicates: number;
   /** When its last execution succeeded, epoch ms (undefined when none did). */
@@ -355,6 +370,7 @@ function outcomeOf(run: RunRecord, machine: string, broken: readonly TimeSpan[])
   let healed = 0;
   let gaveUp = 0;
   let lost = 0;
+  let held = 0;
   let duplicates = 0;
   let lastHealedAt: number | undefined;
   for (const e of executions) {
@@ -366,6 +382,7 @@ function outcomeOf(run: RunRecord, machine: string, broken: readonly TimeSpan[])
       healed++;
       lastHealedAt = Math.max(lastHealedAt ?? 0, e.stopDate ?? 0);
     } else if (gaveUpOn.has(e.executionArn)) gaveUp++;
+    else if (run.held.has(e.executionArn)) held++;
     else if (!noticed.has(e.executionArn) && !run.parked.has(e.executionArn)) lost++;
   }
   return {
@@ -375,6 +392,7 @@ function outcomeOf(run: RunRecord, machine: string, broken: readonly TimeSpan[])
     healed,
     gaveUp,
     lost,
+    held,
     duplicates,
     lastHealedAt,
   };
@@ -425,6 +443,9 @@ export interface BrokenDownstreamFigures {
   /** Executions that end SUCCEEDED. */
   readonly healedAfterRecovery: number;
   readonly gaveUp: number;
+  /** Failures the breaker still holds at the end: only while its keeper is not wired in. */
+  readonly held: number;
+  readonly keeperWired: boolean;
   /** From the recovery to the last execution's success, simulated s; undefined when none healed. */
   readonly secondsToHealAfterRecovery: number | undefined;
   /** The quota-limited optimum: every failure redriven from a full bucket at the recovery, plus one run. */
@@ -474,6 +495,8 @@ export async function brokenDownstream(
     redrives: outcome.redrives,
     healedAfterRecovery: outcome.healed,
     gaveUp: outcome.gaveUp,
+    held: outcome.held,
+    keeperWired: run.keeperWired,
     secondsToHealAfterRecovery:
       outcome.lastHealedAt === undefined ? undefined : (outcome.lastHealedAt - recoveredAt) / 1000,
     optimumSeconds:

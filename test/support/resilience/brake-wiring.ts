@@ -5,9 +5,14 @@
  * breaker's state and the held failures, read from the healing state table on
  * DynamoDB Local.
  */
+import { type AttributeValue, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { createBreakerStore } from '../../../lambda/redrive/breaker/breaker-store';
 import type { RedriveProcessorDeps } from '../../../lambda/redrive/redrive-processor';
 import { parseRedriveConfig } from '../../../lambda/shared/autoheal-config';
+import { breakerOptionsByArn } from '../../../lambda/shared/config/breaker-config';
 import type { RedriveHandlerConfig } from '../../../lambda/shared/config/redrive-config';
+import { STATE_TABLE, stateKeys } from '../../../lambda/shared/contract';
+import { createStateTableOn } from '../state-table';
 import type { RedriveRig, RigEnvironmentClients } from './redrive-rig';
 
 export type BreakerMode = 'on' | 'off';
@@ -31,23 +36,25 @@ export const BRAKE_SCENARIO_DELAY = {
 /** The state machines the scenarios scope: every name under the rig's demo prefix. */
 export const BRAKE_SCENARIO_PREFIX = 'autoheal-demo-';
 
-/** The redrive config of a brake scenario. */
-export function brakeScenarioConfig(_breaker: BreakerMode): RedriveHandlerConfig {
-  // TODO(storm brake): `breaker: { enabled: _breaker === 'on' }` once brake-infra's schema has it.
+/** The redrive config of a brake scenario: the breaker's defaults, enabled or not. */
+export function brakeScenarioConfig(breaker: BreakerMode): RedriveHandlerConfig {
   return parseRedriveConfig({
     stateMachineNamePrefixes: [BRAKE_SCENARIO_PREFIX],
     maxRedrives: 3,
     delay: { ...BRAKE_SCENARIO_DELAY },
+    breaker: { enabled: breaker === 'on' },
   });
 }
 
 /** The breaker of one run, attached to its rig. */
 export interface AttachedBrake {
+  /** False while the keeper is not wired in: nothing half-opens, probes or re-sends held failures. */
+  readonly keeperWired: boolean;
   /** One invocation of the keeper at `now` (simulated epoch ms). */
   keeperTick(now: number): Promise<void>;
   breakerState(stateMachineArn: string): Promise<BreakerTimelineState>;
-  /** Failures held by the breaker, across machines. */
-  heldCount(): Promise<number>;
+  /** The executions whose failure the breaker holds, across machines. */
+  heldExecutions(): Promise<ReadonlySet<string>>;
   destroy(): void;
 }
 
@@ -60,20 +67,76 @@ export interface BrakeWiring {
   attach(rig: RedriveRig): Promise<AttachedBrake>;
 }
 
-/** The breaker-on runs cannot run on this branch: the storm brake is not wired in yet. */
-export class BrakeNotWiredError extends Error {
-  constructor() {
-    super(
-      'The breaker-on runs need the storm brake (branches brake-core, brake-runtime, brake-infra): not merged yet',
-    );
-    this.name = 'BrakeNotWiredError';
-  }
-}
+/**
+ * Whether the keeper is wired into the breaker-on runs. Until it is, an open
+ * breaker never half-opens, probes or re-sends what it holds: a breaker-on
+ * run ends with the failures held, and the benchmark reports no breaker-on
+ * figures.
+ */
+export const BRAKE_KEEPER_WIRED = false;
 
 /**
- * The storm brake for a breaker-on run: the healing state table on DynamoDB
- * Local, the real handler integration and the real keeper.
+ * The storm brake for a breaker-on run: a healing state table on DynamoDB
+ * Local, each environment's handler with its own breaker store on it (as each
+ * Lambda environment builds one), and the keeper.
  */
 export async function createBrakeWiring(): Promise<BrakeWiring> {
-  throw new BrakeNotWiredError();
+  const config = brakeScenarioConfig('on');
+  const admin = new DynamoDBClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
+  const tableName = await createStateTableOn(admin);
+  const keys = stateKeys();
+  return {
+    config,
+    handlerDeps: (clients) => ({
+      breakerStore: createBreakerStore({
+        dynamodb: clients.dynamodb,
+        tableName,
+        optionsFor: breakerOptionsByArn(config),
+      }),
+    }),
+    async attach(rig) {
+      const reader = createBreakerStore({
+        dynamodb: admin,
+        tableName,
+        optionsFor: breakerOptionsByArn(config),
+      });
+      return {
+        // TODO(storm brake): the keeper (lambda/brake/brake-keeper.ts) every simulated minute, once it exists.
+        keeperWired: BRAKE_KEEPER_WIRED,
+        keeperTick: async () => undefined,
+        async breakerState(stateMachineArn) {
+          const view = await reader.read(stateMachineArn, rig.now(), { fresh: true });
+          return view.forced ?? view.state;
+        },
+        async heldExecutions() {
+          const held = new Set<string>();
+          for (const machineArn of await reader.machinesToWatch()) {
+            let startKey: Record<string, AttributeValue> | undefined;
+            do {
+              const page = await admin.send(
+                new QueryCommand({
+                  TableName: tableName,
+                  KeyConditionExpression: '#pk = :pk',
+                  ExpressionAttributeNames: {
+                    '#pk': STATE_TABLE.partitionKey,
+                    '#arn': 'executionArn',
+                  },
+                  ExpressionAttributeValues: { ':pk': { S: keys.heldPartition(machineArn) } },
+                  ProjectionExpression: '#arn',
+                  ConsistentRead: true,
+                  ExclusiveStartKey: startKey,
+                }),
+              );
+              for (const item of page.Items ?? []) {
+                if (item.executionArn?.S) held.add(item.executionArn.S);
+              }
+              startKey = page.LastEvaluatedKey;
+            } while (startKey);
+          }
+          return held;
+        },
+        destroy: () => admin.destroy(),
+      };
+    },
+  };
 }
