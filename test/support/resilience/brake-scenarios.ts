@@ -7,6 +7,7 @@
  * relapse event comes back through the rule into the work queue, as in AWS.
  * Each scenario returns plain figures; the caller asserts or reports them.
  */
+import { BREAKER_NOTICE } from '../../../lambda/redrive/breaker/breaker-policy';
 import {
   isStateMachineInScope,
   type RedriveHandlerConfig,
@@ -648,8 +649,8 @@ export async function flappingDownstream(
   return {
     breaker: options.breaker,
     failures: outcome.failures,
-    breakerOpenedNotices: byKind['breaker-opened'] ?? 0,
-    breakerClosedNotices: byKind['breaker-closed'] ?? 0,
+    breakerOpenedNotices: byKind[BREAKER_NOTICE.opened] ?? 0,
+    breakerClosedNotices: byKind[BREAKER_NOTICE.closed] ?? 0,
     notices: run.notices.length,
     noticesByKind: byKind,
     wastedRedrives: outcome.wastedRedrives,
