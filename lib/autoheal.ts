@@ -9,6 +9,7 @@ import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { digestsEnabled, isBreakerEnabledAnywhere } from '../lambda/shared/autoheal-config';
 import { DEFAULT_IDEMPOTENCY_KEY_PREFIX } from '../lambda/shared/contract';
 import { ConfigError } from '../lambda/shared/errors';
 import type { AutohealProps } from './autoheal-props';
@@ -17,8 +18,10 @@ export * from './autoheal-props';
 
 import { configFromProps } from './config-from-props';
 import type { AutohealFunction } from './constructs/autoheal-function';
+import { BrakeKeeper } from './constructs/brake-keeper';
 import { ExecutionRedrive } from './constructs/execution-redrive';
 import { FlowHealing } from './constructs/flow-healing';
+import { HealingStateTable } from './constructs/healing-state-table';
 import { IdempotencyTable } from './constructs/idempotency-table';
 import { Notices } from './constructs/notices';
 import { ScheduledFlows } from './constructs/scheduled-flows';
@@ -45,6 +48,12 @@ export class Autoheal extends Construct {
   public readonly notificationTopic: sns.ITopic;
   /** The idempotency table: a record per failure acted on, and the healing state. */
   public readonly table: dynamodb.ITable;
+  /**
+   * The healing state table: storm brake state, held failures and notice
+   * digests; present when the breaker is enabled for some state machine or
+   * notices are digested (both by default).
+   */
+  public readonly stateTable?: dynamodb.ITable;
   /** Every Lambda function Autoheal installs. */
   public readonly functions: lambda.IFunction[];
   /** Every EventBridge rule Autoheal installs (event rules and the sweeper's schedule). */
@@ -83,6 +92,10 @@ export class Autoheal extends Construct {
   public readonly _scheduledFlows?: ScheduledFlows;
   /** @internal */
   public readonly _flowHealing?: FlowHealing;
+  /** @internal */
+  public readonly _healingStateTable?: HealingStateTable;
+  /** @internal */
+  public readonly _brakeKeeper?: BrakeKeeper;
 
   public constructor(scope: Construct, id: string, props: AutohealProps) {
     super(scope, id);
@@ -98,6 +111,17 @@ export class Autoheal extends Construct {
       encryptionKey: props.encryptionKey,
     });
     this.table = this._idempotencyTable.table;
+    const noticesConfig = config.notices;
+    if (
+      (config.redrive && isBreakerEnabledAnywhere(config.redrive)) ||
+      digestsEnabled(noticesConfig)
+    ) {
+      this._healingStateTable = new HealingStateTable(this, 'HealingState', {
+        encryptionKey: props.encryptionKey,
+      });
+      this.stateTable = this._healingStateTable.table;
+    }
+    const stateTable = this._healingStateTable;
     const operatorPrincipalArns = config.operators?.principalArns ?? [];
     refuseOperatorsElsewhere(this, operatorPrincipalArns);
     const handlers: AutohealFunction[] = [];
@@ -111,6 +135,8 @@ export class Autoheal extends Construct {
         notices: this._notices,
         executionArnPatterns,
         idempotencyKeyPrefix: keyPrefix,
+        noticesConfig,
+        stateTable,
       });
       const { buffer, sweeper } = this._redrive;
       this.redriveWorkQueue = buffer.workQueue;
@@ -135,6 +161,8 @@ export class Autoheal extends Construct {
         idempotencyTable: this._idempotencyTable,
         notices: this._notices,
         idempotencyKeyPrefix: keyPrefix,
+        noticesConfig,
+        stateTable,
       };
       if (appflow.schedules.length > 0) {
         this._scheduledFlows = new ScheduledFlows(this, 'ScheduledFlows', {
@@ -165,6 +193,18 @@ export class Autoheal extends Construct {
         value: this._flowHealing.buffer.deadLetterQueue.queueUrl,
       });
     }
+    if (stateTable) {
+      this._brakeKeeper = new BrakeKeeper(this, 'BrakeKeeper', {
+        stateTable,
+        notices: this._notices,
+        noticesConfig,
+        redrive: this._redrive,
+        idempotencyKeyPrefix: keyPrefix,
+        alarmAction: this._notices.alarmAction,
+      });
+      handlers.push(this._brakeKeeper.handler);
+      rules.push(this._brakeKeeper.schedule);
+    }
     this.functions = handlers.map((handler) => handler.function);
     this.rules = rules;
     this.schedules = this._scheduledFlows?.schedules ?? [];
@@ -175,6 +215,7 @@ export class Autoheal extends Construct {
 
     if (props.removalPolicy !== undefined) {
       this._idempotencyTable.table.applyRemovalPolicy(props.removalPolicy);
+      this._healingStateTable?.table.applyRemovalPolicy(props.removalPolicy);
       for (const queue of queues) queue.applyRemovalPolicy(props.removalPolicy);
     }
     if (props.logRetention !== undefined) applyLogRetention(this, props.logRetention);

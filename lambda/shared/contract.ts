@@ -88,7 +88,7 @@ export const CONFIG_FILE_NAME = 'autoheal-config.json';
 export const CONFIG_SECTION = {
   redrive: 'redrive',
   appflow: 'appflow',
-  /** The normalised `notices` section: how give-up, skip and breaker notices are digested. */
+  /** The notice digest options (`DigestOptions`); a file without it means the defaults. */
   notices: 'notices',
 } as const;
 

@@ -1,9 +1,12 @@
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import {
   allConfiguredStatuses,
   ConfigProblems,
+  DEFAULT_NOTICES,
+  isBreakerEnabledAnywhere,
+  type NoticesConfig,
   type RedriveConfig,
   type RedriveHandlerConfig,
 } from '../../lambda/shared/autoheal-config';
@@ -22,6 +25,7 @@ import { warnUncheckedArns } from '../unchecked-environment';
 import { AutohealFunction } from './autoheal-function';
 import { asTemplatePattern, type BufferedRule, EventBuffer } from './event-buffer';
 import { ExecutionSweeper } from './execution-sweeper';
+import { HEALING_STATE_ACTIONS, type HealingStateTable } from './healing-state-table';
 import { type IdempotencyTable, keyPrefixEnvironment } from './idempotency-table';
 import { LiveHealingClock } from './live-healing-clock';
 import type { Notices } from './notices';
@@ -43,6 +47,17 @@ import {
  * `wildcard`; the handler still ignores any child that arrives.)
  */
 export const NOT_A_MAP_RUN_CHILD = { 'anything-but': { wildcard: '*/*' } } as const;
+
+/**
+ * What the failure rules also match when the storm brake is enabled for some
+ * state machine: a redriven execution that succeeded (a recovery), and no
+ * other success. Filtered in the pattern (numeric matching on the event's
+ * `redriveCount`), so first-run successes never reach Autoheal.
+ */
+export const RECOVERY_MATCH = {
+  status: ['SUCCEEDED'],
+  redriveCount: [{ numeric: ['>=', 1] }],
+} as const;
 
 export interface ExecutionRedriveProps {
   /** The validated redrive config (see `parseRedriveConfig`). */
@@ -66,6 +81,16 @@ export interface ExecutionRedriveProps {
    * @default 'autoheal' (the app's)
    */
   readonly idempotencyKeyPrefix?: string;
+  /**
+   * The normalised `notices` section, for the handler's notice digests.
+   * @default - the defaults
+   */
+  readonly noticesConfig?: NoticesConfig;
+  /**
+   * The healing state table (breakers, held failures, notice digests).
+   * @default - none: the breaker and the digests are off
+   */
+  readonly stateTable?: HealingStateTable;
 }
 
 /**
@@ -85,16 +110,21 @@ export interface ExecutionRedriveProps {
  * ```
  */
 export class ExecutionRedrive extends Construct {
+  /** The validated redrive config the construct was built from. */
+  public readonly config: RedriveConfig;
   public readonly buffer: EventBuffer;
   public readonly handler: AutohealFunction;
   /** Present unless the config's `sweeper.enabled` is false. */
   public readonly sweeper?: ExecutionSweeper;
   /** Since when each scoped state machine has been under live healing (handler and sweeper read it). */
   public readonly liveHealingClock: LiveHealingClock;
+  /** The functions besides the handler that send to the work queue as Autoheal. */
+  private readonly senders: AutohealFunction[] = [];
 
   public constructor(scope: Construct, id: string, props: ExecutionRedriveProps) {
     super(scope, id);
     const { config } = props;
+    this.config = config;
     const keyPrefix = props.idempotencyKeyPrefix ?? DEFAULT_IDEMPOTENCY_KEY_PREFIX;
     refuseArnsElsewhere(this, config);
 
@@ -125,7 +155,10 @@ export class ExecutionRedrive extends Construct {
       serviceName: REDRIVE_SERVICE_NAME,
       timeout: Duration.seconds(30),
       alarmAction: props.notices.alarmAction,
-      config: { [CONFIG_SECTION.redrive]: runtimeConfig(config) },
+      config: {
+        [CONFIG_SECTION.redrive]: runtimeConfig(config),
+        [CONFIG_SECTION.notices]: props.noticesConfig ?? DEFAULT_NOTICES,
+      },
       environment: {
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.noticeTopicArn]: props.notices.topic.topicArn,
@@ -182,6 +215,7 @@ export class ExecutionRedrive extends Construct {
     }
     props.idempotencyTable.grantIdempotency(fn);
     props.notices.grantPublish(this.handler);
+    props.stateTable?.grantItems(this.handler, HEALING_STATE_ACTIONS.redrive, keyPrefix);
 
     if (config.sweeper.enabled) {
       this.sweeper = new ExecutionSweeper(this, 'Sweeper', {
@@ -193,13 +227,26 @@ export class ExecutionRedrive extends Construct {
         idempotencyKeyPrefix: keyPrefix,
       });
     }
-    // Who may claim to be Autoheal on the work queue: its deferral hops and the sweeper's messages.
+    if (this.sweeper) this.senders.push(this.sweeper.handler);
+    // Who may claim to be Autoheal on the work queue: its deferral hops, the sweeper's messages
+    // and the brake keeper's probes and released failures.
     fn.addEnvironment(
       ENV.senderRoleIds,
-      [this.handler.role.roleId, ...(this.sweeper ? [this.sweeper.handler.role.roleId] : [])].join(
-        ',',
-      ),
+      Lazy.string({
+        produce: () =>
+          [this.handler.role.roleId, ...this.senders.map((sender) => sender.role.roleId)].join(','),
+      }),
     );
+  }
+
+  /**
+   * Lets another Autoheal function (the brake keeper) send to the work queue
+   * as Autoheal: `sqs:SendMessage`, an exemption from the queue policy's deny,
+   * and its role among those the handler trusts as senders.
+   */
+  public admitSender(sender: AutohealFunction): void {
+    this.buffer.grantSend(sender);
+    this.senders.push(sender);
   }
 }
 
@@ -300,11 +347,15 @@ export function failedExecutionRules(scope: Construct, config: RedriveConfig): B
   );
   const isPrefix = new Set(prefixArns);
   const status = allConfiguredStatuses(config);
+  // With the breaker: the failures, or a redriven execution's success (a recovery), and nothing else.
+  const outcome = isBreakerEnabledAnywhere(config)
+    ? { $or: [{ status }, RECOVERY_MATCH] }
+    : { status };
   const pattern = (values: readonly string[], withChildFilter: boolean) => ({
     source: [SFN_EVENT.source],
     detailType: [SFN_EVENT.detailType],
     detail: {
-      status,
+      ...outcome,
       stateMachineArn: values.map((value) =>
         // Raw matcher objects: events.Match.prefix() renders as an array of its own.
         isPrefix.has(value) ? { prefix: value } : value,
@@ -325,7 +376,9 @@ export function failedExecutionRules(scope: Construct, config: RedriveConfig): B
     TEMPLATE_LIMITS.eventPatternChars,
     'an event pattern',
   );
-  const description = 'Step Functions executions that ended in a status Autoheal redrives';
+  const description = isBreakerEnabledAnywhere(config)
+    ? 'Step Functions executions that ended in a status Autoheal redrives, and redriven executions that succeeded'
+    : 'Step Functions executions that ended in a status Autoheal redrives';
   return slices.map((slice, i) => ({
     id: shardId('FailedExecutions', i),
     description:

@@ -1,6 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { type AppflowConfig, flowsInScope } from '../../lambda/shared/autoheal-config';
+import {
+  type AppflowConfig,
+  DEFAULT_NOTICES,
+  flowsInScope,
+  type NoticesConfig,
+} from '../../lambda/shared/autoheal-config';
 import {
   APPFLOW_EVENT,
   CONFIG_SECTION,
@@ -11,6 +16,7 @@ import {
 import { AutohealFunction } from './autoheal-function';
 import { EventBuffer, shardedRules } from './event-buffer';
 import { grantStartFlows } from './flow-permissions';
+import { HEALING_STATE_ACTIONS, type HealingStateTable } from './healing-state-table';
 import { type IdempotencyTable, keyPrefixEnvironment } from './idempotency-table';
 import type { Notices } from './notices';
 
@@ -31,6 +37,16 @@ export interface FlowHealingProps {
    * @default 'autoheal' (the app's)
    */
   readonly idempotencyKeyPrefix?: string;
+  /**
+   * The normalised `notices` section, for the notice digests.
+   * @default - the defaults
+   */
+  readonly noticesConfig?: NoticesConfig;
+  /**
+   * The healing state table, where notices are counted into digests.
+   * @default - none: one notice per failure
+   */
+  readonly stateTable?: HealingStateTable;
 }
 
 /**
@@ -88,7 +104,10 @@ export class FlowHealing extends Construct {
       serviceName: FLOW_HEALER_SERVICE_NAME,
       timeout: Duration.seconds(30),
       alarmAction: notices.alarmAction,
-      config: { [CONFIG_SECTION.appflow]: config },
+      config: {
+        [CONFIG_SECTION.appflow]: config,
+        [CONFIG_SECTION.notices]: props.noticesConfig ?? DEFAULT_NOTICES,
+      },
       environment: {
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.noticeTopicArn]: notices.topic.topicArn,
@@ -99,5 +118,10 @@ export class FlowHealing extends Construct {
     grantStartFlows(this.healer, flows);
     props.idempotencyTable.grantIdempotency(this.healer.function);
     notices.grantPublish(this.healer);
+    props.stateTable?.grantItems(
+      this.healer,
+      HEALING_STATE_ACTIONS.digests,
+      props.idempotencyKeyPrefix ?? DEFAULT_IDEMPOTENCY_KEY_PREFIX,
+    );
   }
 }

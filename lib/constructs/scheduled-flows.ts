@@ -7,10 +7,12 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type {
-  AppflowConfig,
-  AppflowHandlerConfig,
-  FlowSchedule,
+import {
+  type AppflowConfig,
+  type AppflowHandlerConfig,
+  DEFAULT_NOTICES,
+  type FlowSchedule,
+  type NoticesConfig,
 } from '../../lambda/shared/autoheal-config';
 import {
   CONFIG_SECTION,
@@ -26,6 +28,7 @@ import { daylightSavingConflicts, daylightSavingWarning } from '../schedules/day
 import { AutohealFunction } from './autoheal-function';
 import { deadLetterAlarm } from './dead-letter-alarm';
 import { grantStartFlows } from './flow-permissions';
+import { HEALING_STATE_ACTIONS, type HealingStateTable } from './healing-state-table';
 import { type IdempotencyTable, keyPrefixEnvironment } from './idempotency-table';
 import type { Notices } from './notices';
 
@@ -47,6 +50,16 @@ export interface ScheduledFlowsProps {
    * @default 'autoheal' (the app's)
    */
   readonly idempotencyKeyPrefix?: string;
+  /**
+   * The normalised `notices` section, for the notice digests.
+   * @default - the defaults
+   */
+  readonly noticesConfig?: NoticesConfig;
+  /**
+   * The healing state table, where notices are counted into digests.
+   * @default - none: one notice per failure
+   */
+  readonly stateTable?: HealingStateTable;
   /**
    * Name of the schedule group.
    * @default - a name CDK derives from the construct path, unique per installation
@@ -103,7 +116,10 @@ export class ScheduledFlows extends Construct {
       serviceName: FLOW_STARTER_SERVICE_NAME,
       timeout: Duration.seconds(60),
       alarmAction: notices.alarmAction,
-      config: { [CONFIG_SECTION.appflow]: runtimeConfig(config) },
+      config: {
+        [CONFIG_SECTION.appflow]: runtimeConfig(config),
+        [CONFIG_SECTION.notices]: props.noticesConfig ?? DEFAULT_NOTICES,
+      },
       environment: {
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.noticeTopicArn]: notices.topic.topicArn,
@@ -121,6 +137,11 @@ export class ScheduledFlows extends Construct {
     grantStartFlows(this.starter, scheduledFlows);
     props.idempotencyTable.grantIdempotency(this.starter.function);
     notices.grantPublish(this.starter);
+    props.stateTable?.grantItems(
+      this.starter,
+      HEALING_STATE_ACTIONS.digests,
+      props.idempotencyKeyPrefix ?? DEFAULT_IDEMPOTENCY_KEY_PREFIX,
+    );
     this.deadLetterQueue.grantSendMessages(this.starter.function);
 
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', {

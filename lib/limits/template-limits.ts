@@ -91,6 +91,8 @@ export const TOKEN_BUDGET = {
 /** The longest `Fn::GetAtt` of a resource type's attribute, where shorter than {@link TOKEN_BUDGET.other}. */
 const GETATT_BUDGET: Record<string, number> = {
   'AWS::Events::Rule.Arn': TOKEN_BUDGET.ruleArn,
+  // IAM's RoleId has at most 128 characters (IAM API reference, Role); in practice 21 (AROA…).
+  'AWS::IAM::Role.RoleId': 128,
   // Step Functions allows names of 80 characters.
   'AWS::StepFunctions::StateMachine.Name': 80,
 };
@@ -324,7 +326,9 @@ export function checkTemplateLimits(template: TemplateJson): LimitBreach[] {
           {};
         const bytes = Object.entries(variables).reduce(
           (sum, [key, value]) =>
-            sum + Buffer.byteLength(key) + Buffer.byteLength(budgetedString(budgetedValue(value))),
+            sum +
+            Buffer.byteLength(key) +
+            Buffer.byteLength(budgetedString(budgetedValue(value, types))),
           0,
         );
         breach(

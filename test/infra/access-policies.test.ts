@@ -14,7 +14,7 @@ const ACCOUNT = '123456789012';
 const REGION = 'eu-central-1';
 const env = { account: ACCOUNT, region: REGION };
 
-/** Both healers with schedules: all seven alarms (three dead-letter, four function errors). */
+/** Both healers with schedules: every alarm (three dead-letter, six function errors). */
 const fullConfig = {
   redrive: { stateMachineNamePrefixes: ['orders-'] },
   appflow: {
@@ -65,9 +65,9 @@ describe('alarm notifications', () => {
     );
 
     // Assess
-    // Three dead-letter alarms and five function error alarms (the live-healing clock's included).
-    expect(alarms).toHaveLength(8);
-    expect(topicActions).toHaveLength(8);
+    // Three dead-letter alarms and six function error alarms (the live-healing clock's and the brake keeper's included).
+    expect(alarms).toHaveLength(9);
+    expect(topicActions).toHaveLength(9);
     for (const { alarmId, topicId } of topicActions) {
       const statements = topicPolicies
         .filter((p) => (p.Properties.Topics as { Ref: string }[]).some((t) => t.Ref === topicId))
@@ -233,7 +233,7 @@ describe('who may send to a work queue', () => {
     [
       'redrive',
       'RedriveBufferWorkQueue',
-      ['RedriveHandlerRole', 'RedriveSweeperHandlerRole'],
+      ['RedriveHandlerRole', 'RedriveSweeperHandlerRole', 'BrakeKeeperHandlerRole'],
       ['RedriveBufferFailedExecutions'],
     ],
     [

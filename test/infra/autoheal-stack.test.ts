@@ -26,6 +26,9 @@ const scopedConfig = {
 
 type BuiltTemplate = ReturnType<typeof buildStack>['template'];
 
+/** What the failure rule matches besides failures while the breaker is on: redriven executions that succeeded. */
+const RECOVERIES = { status: ['SUCCEEDED'], redriveCount: [{ numeric: ['>=', 1] }] };
+
 /** The one resource of `type` whose logical id starts with `prefix`. */
 function resourceNamed(template: BuiltTemplate, type: string, prefix: string) {
   const resources = Object.entries(template.findResources(type)).filter(([id]) =>
@@ -56,7 +59,7 @@ describe('the config delivery', () => {
       );
       expect(variables).not.toContain('AUTOHEAL_CONFIG_FORMAT');
       if (
-        /^(Redrive|FlowHealing|ScheduledFlows)\w*Handler|Starter|Healer/.test(id) &&
+        /^(Redrive|FlowHealing|ScheduledFlows|BrakeKeeper)\w*Handler|Starter|Healer/.test(id) &&
         !id.includes('LiveHealingClock')
       ) {
         const file = stagedConfigFile(stack, fn);
@@ -65,8 +68,9 @@ describe('the config delivery', () => {
       }
     }
     expect(sectionsByFunction).toMatchObject({
-      RedriveHandlerFunction: [CONFIG_SECTION.redrive],
+      RedriveHandlerFunction: [CONFIG_SECTION.redrive, CONFIG_SECTION.notices],
       RedriveSweeperHandlerFunction: [CONFIG_SECTION.redrive],
+      BrakeKeeperHandlerFunction: [CONFIG_SECTION.redrive, CONFIG_SECTION.notices],
     });
   });
 });
@@ -82,7 +86,7 @@ describe('the EventBridge rule', () => {
         source: ['aws.states'],
         'detail-type': ['Step Functions Execution Status Change'],
         detail: {
-          status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+          $or: [{ status: ['FAILED', 'TIMED_OUT', 'ABORTED'] }, RECOVERIES],
           stateMachineArn: [
             ORDERS_ARN,
             {
@@ -170,7 +174,10 @@ describe('the EventBridge rule', () => {
       1,
     );
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.states'], detail: { status: ['FAILED', 'TIMED_OUT'] } },
+      EventPattern: {
+        source: ['aws.states'],
+        detail: { $or: [{ status: ['FAILED', 'TIMED_OUT'] }, RECOVERIES] },
+      },
     });
   });
 
@@ -318,8 +325,11 @@ describe('the redrive function', () => {
   });
 
   it.each([
-    { sweeper: true, roles: ['RedriveHandlerRole', 'RedriveSweeperHandlerRole'] },
-    { sweeper: false, roles: ['RedriveHandlerRole'] },
+    {
+      sweeper: true,
+      roles: ['RedriveHandlerRole', 'RedriveSweeperHandlerRole', 'BrakeKeeperHandlerRole'],
+    },
+    { sweeper: false, roles: ['RedriveHandlerRole', 'BrakeKeeperHandlerRole'] },
   ])(
     "tells the handler the role ids of Autoheal's own senders (sweeper $sweeper), to recognise its messages",
     ({ sweeper, roles }) => {
@@ -333,10 +343,12 @@ describe('the redrive function', () => {
       const roleId = (prefix: string) => ({
         'Fn::GetAtt': [Match.stringLikeRegexp(`^${prefix}[0-9A-F]{8}$`), 'RoleId'],
       });
-      const expected =
-        roles.length === 1
-          ? roleId(roles[0])
-          : { 'Fn::Join': ['', [roleId(roles[0]), ',', roleId(roles[1])]] };
+      const expected = {
+        'Fn::Join': [
+          '',
+          roles.flatMap((role, i) => (i === 0 ? [roleId(role)] : [',', roleId(role)])),
+        ],
+      };
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: { Variables: Match.objectLike({ [ENV.senderRoleIds]: expected }) },
       });
@@ -418,11 +430,18 @@ describe('the redrive function', () => {
             Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
             Resource: getAtt('NoticesKey'),
           },
+          {
+            Sid: 'OwnHealingStateOnly',
+            Effect: 'Allow',
+            Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+            Resource: getAtt('HealingStateTable'),
+            Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['autoheal#*'] } },
+          },
         ],
       },
     });
-    // The redrive handler's, the sweeper's, and the live-healing clock's and its provider's.
-    template.resourceCountIs('AWS::IAM::Policy', 4);
+    // The redrive handler's, the sweeper's, the brake keeper's, and the live-healing clock's and its provider's.
+    template.resourceCountIs('AWS::IAM::Policy', 5);
     template.hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
   });
 });
@@ -581,14 +600,20 @@ describe('the sweeper', () => {
     const { template } = buildStack(config);
 
     // Assess
-    // The redrive handler, and the live-healing clock with its provider framework function.
-    template.resourceCountIs('AWS::Lambda::Function', 3);
+    // The redrive handler, the brake keeper, and the live-healing clock with its provider framework function.
+    template.resourceCountIs('AWS::Lambda::Function', 4);
     expect(Object.keys(template.findResources('AWS::Lambda::Function'))).not.toContainEqual(
       expect.stringMatching(/Sweeper/),
     );
+    // The brake keeper's schedule only.
     template.resourcePropertiesCountIs(
       'AWS::Events::Rule',
       { ScheduleExpression: Match.anyValue() },
+      1,
+    );
+    template.resourcePropertiesCountIs(
+      'AWS::Events::Rule',
+      { ScheduleExpression: Match.anyValue(), Description: Match.stringLikeRegexp('sweeps') },
       0,
     );
   });
@@ -608,6 +633,335 @@ describe('the idempotency table', () => {
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true },
     });
+  });
+});
+
+describe('the storm brake and notice digests', () => {
+  const env = { account: ACCOUNT, region: REGION };
+  const getAtt = (prefix: string) => ({
+    'Fn::GetAtt': [Match.stringLikeRegexp(`^${prefix}`), 'Arn'],
+  });
+  const stateTables = (template: BuiltTemplate) =>
+    Object.values(
+      template.findResources('AWS::DynamoDB::Table', {
+        Properties: { KeySchema: Match.arrayWith([{ AttributeName: 'pk', KeyType: 'HASH' }]) },
+      }),
+    );
+  const keepers = (template: BuiltTemplate) =>
+    Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) =>
+      id.startsWith('BrakeKeeperHandlerFunction'),
+    );
+  const appflow = {
+    schedules: [{ name: 'nightly', expression: 'cron(0 3 * * ? *)', flows: ['crm-export'] }],
+    healedFlows: ['erp-sync'],
+  };
+
+  it('keeps its state in a table keyed on pk and sk with TTL on expiration, on demand, with point-in-time recovery and encryption', () => {
+    // Prepare & Act
+    const { template } = buildStack(scopedConfig);
+
+    // Assess
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+
+  it.each([
+    { label: 'the defaults (breaker on, digests on)', extra: {}, installed: true },
+    {
+      label: 'breaker off, digests on',
+      extra: { redrive: { breaker: { enabled: false } } },
+      installed: true,
+    },
+    {
+      label: 'breaker on, digests off',
+      extra: { notices: { digestWindowMinutes: 0 } },
+      installed: true,
+    },
+    {
+      label: 'breaker off but on for one machine, digests off',
+      extra: {
+        redrive: {
+          breaker: { enabled: false },
+          overrides: { 'billing-close': { breaker: { enabled: true } } },
+        },
+        notices: { digestWindowMinutes: 0 },
+      },
+      installed: true,
+    },
+    {
+      label: 'breaker off, digests off',
+      extra: { redrive: { breaker: { enabled: false } }, notices: { digestWindowMinutes: 0 } },
+      installed: false,
+    },
+  ])('installs the state table and the keeper with $label: $installed', ({ extra, installed }) => {
+    // Prepare
+    const config = {
+      redrive: { ...scopedConfig.redrive, ...(extra as { redrive?: object }).redrive },
+      ...((extra as { notices?: object }).notices && {
+        notices: (extra as { notices: object }).notices,
+      }),
+    };
+
+    // Act
+    const { template } = buildStack(config, { env });
+
+    // Assess
+    expect(stateTables(template)).toHaveLength(installed ? 1 : 0);
+    expect(keepers(template)).toHaveLength(installed ? 1 : 0);
+    expect(variablesOf(template, 'RedriveHandlerFunction')[ENV.stateTable] !== undefined).toBe(
+      installed,
+    );
+  });
+
+  it.each([
+    {
+      label: 'on (the default)',
+      redrive: scopedConfig.redrive,
+      outcome: { $or: [{ status: ['FAILED', 'TIMED_OUT', 'ABORTED'] }, RECOVERIES] },
+    },
+    {
+      label: 'off for the section, on for one override',
+      redrive: {
+        ...scopedConfig.redrive,
+        breaker: { enabled: false },
+        overrides: { 'billing-close': { statuses: ['ABORTED'], breaker: { enabled: true } } },
+      },
+      outcome: { $or: [{ status: ['FAILED', 'TIMED_OUT', 'ABORTED'] }, RECOVERIES] },
+    },
+    {
+      label: 'off everywhere',
+      redrive: { ...scopedConfig.redrive, breaker: { enabled: false } },
+      outcome: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+    },
+  ])(
+    'matches the failures, and redriven successes only while the breaker is $label, in the pattern itself',
+    ({ redrive, outcome }) => {
+      // Prepare & Act
+      const { template } = buildStack({ redrive }, { env });
+
+      // Assess
+      const rule = resourceNamed(template, 'AWS::Events::Rule', 'RedriveBufferFailedExecutions');
+      expect(rule.Properties.EventPattern).toEqual({
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: {
+          ...outcome,
+          stateMachineArn: [
+            ORDERS_ARN,
+            {
+              prefix: {
+                'Fn::Join': [
+                  '',
+                  [
+                    'arn:',
+                    { Ref: 'AWS::Partition' },
+                    `:states:${REGION}:${ACCOUNT}:stateMachine:billing-`,
+                  ],
+                ],
+              },
+            },
+          ],
+          executionArn: [{ 'anything-but': { wildcard: '*/*' } }],
+        },
+      });
+    },
+  );
+
+  it('runs the keeper every minute from an EventBridge rule, a tick superseded by the next, within the minute', () => {
+    // Prepare & Act
+    const { template } = buildStack(scopedConfig);
+
+    // Assess
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [
+        {
+          Arn: getAtt('BrakeKeeperHandlerFunction'),
+          RetryPolicy: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 2 },
+        },
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: Match.stringLikeRegexp('^BrakeKeeperHandlerFunction') },
+      MaximumRetryAttempts: 0,
+    });
+    const fn = resourceNamed(template, 'AWS::Lambda::Function', 'BrakeKeeperHandlerFunction');
+    expect(fn.Properties).toMatchObject({ Timeout: 50, Runtime: `nodejs${LAMBDA_NODE_MAJOR}.x` });
+  });
+
+  it('gives the keeper its config and every name its handler requires', () => {
+    // Prepare & Act
+    const { stack, template } = buildStack(scopedConfig, { env });
+
+    // Assess
+    const variables = variablesOf(template, 'BrakeKeeperHandlerFunction');
+    expect(Object.keys(variables).sort()).toEqual(
+      [
+        ...envRequiredBy('brake/brake-keeper.handler.ts'),
+        ENV.workQueueUrl,
+        'POWERTOOLS_SERVICE_NAME',
+        'POWERTOOLS_METRICS_NAMESPACE',
+        'POWERTOOLS_LOG_LEVEL',
+      ].sort(),
+    );
+    const { sections } = stagedConfigFile(
+      stack,
+      resourceNamed(template, 'AWS::Lambda::Function', 'BrakeKeeperHandlerFunction'),
+    );
+    expect(sections[CONFIG_SECTION.notices]).toEqual({
+      digestWindowMinutes: 15,
+      immediateNotices: 1,
+      digestExamples: 10,
+    });
+    expect(sections[CONFIG_SECTION.redrive]).toMatchObject({
+      stateMachineArns: [ORDERS_ARN],
+      breaker: { enabled: true, cooldownMinutes: 5, probes: 3 },
+    });
+    expect(sections[CONFIG_SECTION.redrive]).not.toHaveProperty('processing');
+  });
+
+  it('lets the keeper use its own state items, publish notices and send to the work queue, and nothing else', () => {
+    // Prepare & Act
+    const { template } = buildStack(scopedConfig, { env });
+
+    // Assess
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^BrakeKeeperHandlerRole') }],
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: getAtt('BrakeKeeperHandlerLogs'),
+          },
+          {
+            Sid: 'OwnHealingStateOnly',
+            Effect: 'Allow',
+            Action: [
+              'dynamodb:GetItem',
+              'dynamodb:Query',
+              'dynamodb:PutItem',
+              'dynamodb:UpdateItem',
+              'dynamodb:DeleteItem',
+            ],
+            Resource: getAtt('HealingStateTable'),
+            Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['autoheal#*'] } },
+          },
+          {
+            Effect: 'Allow',
+            Action: 'sns:Publish',
+            Resource: { Ref: Match.stringLikeRegexp('^NoticesTopic') },
+          },
+          {
+            Effect: 'Allow',
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Resource: getAtt('NoticesKey'),
+          },
+          {
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
+            Resource: getAtt('RedriveBufferWorkQueue'),
+          },
+        ],
+      },
+    });
+    // Exempt from the work queue's deny, as Autoheal's other senders are.
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'OnlyAutohealItsRulesAndOperatorsSend',
+            Condition: {
+              ArnNotEquals: Match.objectLike({
+                'aws:PrincipalArn': Match.arrayWith([getAtt('BrakeKeeperHandlerRole')]),
+              }),
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('pages the topic when the keeper fails', () => {
+    // Prepare & Act
+    const { template } = buildStack(scopedConfig);
+
+    // Assess
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Dimensions: [
+        {
+          Name: 'FunctionName',
+          Value: { Ref: Match.stringLikeRegexp('^BrakeKeeperHandlerFunction') },
+        },
+      ],
+      Threshold: 1,
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^NoticesTopic') }],
+    });
+  });
+
+  it.each(['FlowHealingHealer', 'ScheduledFlowsStarter'])(
+    'lets the AppFlow handler %s count notices into digests, its own items only',
+    (prefix) => {
+      // Prepare & Act
+      const { stack, template } = buildStack({ appflow }, { env });
+
+      // Assess
+      const fn = resourceNamed(template, 'AWS::Lambda::Function', `${prefix}Function`);
+      expect(variablesOf(template, `${prefix}Function`)[ENV.stateTable]).toEqual({
+        Ref: expect.stringMatching(/^HealingStateTable/),
+      });
+      expect(Object.keys(stagedConfigFile(stack, fn).sections)).toEqual([
+        CONFIG_SECTION.appflow,
+        CONFIG_SECTION.notices,
+      ]);
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: Match.stringLikeRegexp(`^${prefix}Role`) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Sid: 'OwnHealingStateOnly',
+              Effect: 'Allow',
+              Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+              Resource: getAtt('HealingStateTable'),
+              Condition: {
+                'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['autoheal#*'] },
+              },
+            },
+          ]),
+        },
+      });
+    },
+  );
+
+  it('runs a keeper for the digests alone in an AppFlow-only installation: no work queue, no redrive config', () => {
+    // Prepare & Act
+    const { stack, template } = buildStack({ appflow }, { env });
+
+    // Assess
+    const variables = variablesOf(template, 'BrakeKeeperHandlerFunction');
+    expect(variables).not.toHaveProperty(ENV.workQueueUrl);
+    const fn = resourceNamed(template, 'AWS::Lambda::Function', 'BrakeKeeperHandlerFunction');
+    expect(Object.keys(stagedConfigFile(stack, fn).sections)).toEqual([CONFIG_SECTION.notices]);
+    const keeperPolicy = JSON.stringify(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^BrakeKeeperHandlerRole') }] },
+      }),
+    );
+    expect(keeperPolicy).not.toContain('sqs:');
   });
 });
 

@@ -56,12 +56,20 @@ describe('the resources an installation exposes', () => {
     String(properties.Description ?? '').startsWith('AWS CDK resource provider framework');
 
   it.each([
-    ['functions: the five handlers', 'AWS::Lambda::Function', () => heal.functions],
-    ['rules: the event rules and the sweeper schedule', 'AWS::Events::Rule', () => heal.rules],
+    ['functions: the six handlers', 'AWS::Lambda::Function', () => heal.functions],
+    [
+      'rules: the event rules, the sweeper schedule and the brake keeper schedule',
+      'AWS::Events::Rule',
+      () => heal.rules,
+    ],
     ['schedules', 'AWS::Scheduler::Schedule', () => heal.schedules],
     ['scheduleGroup', 'AWS::Scheduler::ScheduleGroup', () => [heal.scheduleGroup]],
     ['alarms', 'AWS::CloudWatch::Alarm', () => heal.alarms],
-    ['table', 'AWS::DynamoDB::Table', () => [heal.table]],
+    [
+      'table and stateTable',
+      'AWS::DynamoDB::Table',
+      () => [heal.table, heal.stateTable].filter((table) => table !== undefined),
+    ],
     ['notificationTopic', 'AWS::SNS::Topic', () => [heal.notificationTopic]],
     [
       'the five queues',
@@ -88,8 +96,8 @@ describe('the resources an installation exposes', () => {
     expect(fromFields).toEqual(created);
   });
 
-  it('counts five handler functions', () => {
-    expect(heal.functions).toHaveLength(5);
+  it('counts six handler functions (the brake keeper the sixth)', () => {
+    expect(heal.functions).toHaveLength(6);
   });
 
   it('lets a host grant its own role on an exposed queue', () => {
@@ -111,7 +119,7 @@ describe('the resources an installation exposes', () => {
 });
 
 describe('encryptionKey', () => {
-  it('encrypts the topic and the table, and leaves every queue SQS-managed encrypted', () => {
+  it('encrypts the topic and both tables, and leaves every queue SQS-managed encrypted', () => {
     // Act
     const { stack, template } = fullInstallation({ encryptionKey: true });
 
@@ -123,9 +131,12 @@ describe('encryptionKey', () => {
       ],
     };
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: keyArn });
-    template.hasResourceProperties('AWS::DynamoDB::Table', {
-      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn },
-    });
+    // The idempotency table and the healing state table.
+    template.resourcePropertiesCountIs(
+      'AWS::DynamoDB::Table',
+      { SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn } },
+      2,
+    );
     const queues = Object.values(template.findResources('AWS::SQS::Queue'));
     expect(queues).toHaveLength(5);
     for (const queue of queues) {

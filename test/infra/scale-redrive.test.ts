@@ -411,7 +411,7 @@ describe('1,000 state machine objects with token ARNs (994 fromStateMachineName,
 });
 
 describe('where the failure rule splits', () => {
-  const build = (machines: number) => {
+  const build = (machines: number, breaker = true) => {
     const app = templateOnlyApp();
     const stack = new AutohealStack(app, 'Autoheal', {
       config: parseAutohealConfig({
@@ -420,6 +420,7 @@ describe('where the failure rule splits', () => {
             { length: machines },
             (_, i) => `${HOME}stateMachine:${machineName(i)}`,
           ),
+          breaker: { enabled: breaker },
         },
       }),
       env: { account: ACCOUNT, region: REGION },
@@ -428,15 +429,19 @@ describe('where the failure rule splits', () => {
   };
 
   it.each([
-    // With these names (about 85 characters an ARN), 20 fit one pattern.
-    [20, 1, true],
-    [38, 2, false],
-    [1_000, 50, false],
+    // With these names (about 85 characters an ARN), 19 fit one pattern that also matches
+    // redriven successes (the breaker's recoveries, some 90 characters more), 20 without them.
+    [19, true, 1, true],
+    [20, true, 2, false],
+    [20, false, 1, true],
+    [38, true, 2, false],
+    [1_000, true, 53, false],
+    [1_000, false, 50, false],
   ])(
-    '%i ARNs: %i rule(s), each within 2,048 characters; the child filter only when it is one rule: %s',
-    (machines, expectedRules, childFilter) => {
+    '%i ARNs, breaker %s: %i rule(s), each within 2,048 characters; the child filter only when it is one rule: %s',
+    (machines, breaker, expectedRules, childFilter) => {
       // Act
-      const side = build(machines);
+      const side = build(machines, breaker);
       const patterns = side.rules.map(([, r]) => r.Properties.EventPattern);
 
       // Assess

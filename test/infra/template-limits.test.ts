@@ -92,6 +92,28 @@ describe('checkTemplateLimits', () => {
       'Fn: the environment variables, keys and values together (Lambda) is 4214 bytes, 118 over the limit of 4096',
     ],
     [
+      'a Lambda environment past 4 KiB with role ids counted at their longest, 128 (31 keys of 8 bytes, 31 values of 128)',
+      templateOf({
+        ...Object.fromEntries(
+          Array.from({ length: 31 }, (_, i) => [`Role${i}`, { Type: 'AWS::IAM::Role' }]),
+        ),
+        Fn: {
+          Type: 'AWS::Lambda::Function',
+          Properties: {
+            Environment: {
+              Variables: Object.fromEntries(
+                Array.from({ length: 31 }, (_, i) => [
+                  `ROLE_${String(i).padStart(3, '0')}`,
+                  { 'Fn::GetAtt': [`Role${i}`, 'RoleId'] },
+                ]),
+              ),
+            },
+          },
+        },
+      }),
+      'Fn: the environment variables, keys and values together (Lambda) is 4216 bytes, 120 over the limit of 4096',
+    ],
+    [
       'a queue policy of 21 statements',
       templateOf({
         QueuePolicy: {
@@ -144,6 +166,7 @@ describe('checkTemplateLimits', () => {
     [{ Ref: 'SomeQueue' }, 'x'.repeat(256)],
     [{ 'Fn::GetAtt': ['SomeQueue', 'Arn'] }, 'x'.repeat(256)],
     [{ 'Fn::GetAtt': ['SomeRule', 'Arn'] }, 'x'.repeat(119)],
+    [{ 'Fn::GetAtt': ['SomeRole', 'RoleId'] }, 'x'.repeat(128)],
     [
       { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':appflow:eu-west-1:1:flow/a']] },
       `arn:${'x'.repeat(10)}:appflow:eu-west-1:1:flow/a`,
@@ -155,7 +178,11 @@ describe('checkTemplateLimits', () => {
     ],
   ])('budgets %j at its longest', (value, budgeted) => {
     expect(
-      budgetedValue(value, { SomeQueue: 'AWS::SQS::Queue', SomeRule: 'AWS::Events::Rule' }),
+      budgetedValue(value, {
+        SomeQueue: 'AWS::SQS::Queue',
+        SomeRule: 'AWS::Events::Rule',
+        SomeRole: 'AWS::IAM::Role',
+      }),
     ).toBe(budgeted);
   });
 });
