@@ -5,13 +5,22 @@
  * breaker's state and the held failures, read from the healing state table on
  * DynamoDB Local.
  */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { type AttributeValue, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { createBrakeKeeper } from '../../../lambda/brake/brake-keeper';
 import { createBreakerStore } from '../../../lambda/redrive/breaker/breaker-store';
 import type { RedriveProcessorDeps } from '../../../lambda/redrive/redrive-processor';
 import { parseRedriveConfig } from '../../../lambda/shared/autoheal-config';
 import { breakerOptionsByArn } from '../../../lambda/shared/config/breaker-config';
 import type { RedriveHandlerConfig } from '../../../lambda/shared/config/redrive-config';
-import { STATE_TABLE, stateKeys } from '../../../lambda/shared/contract';
+import {
+  BRAKE_KEEPER_SERVICE_NAME,
+  METRICS_NAMESPACE,
+  STATE_TABLE,
+  stateKeys,
+} from '../../../lambda/shared/contract';
 import { createStateTableOn } from '../state-table';
 import type { RedriveRig, RigEnvironmentClients } from './redrive-rig';
 
@@ -68,12 +77,12 @@ export interface BrakeWiring {
 }
 
 /**
- * Whether the keeper is wired into the breaker-on runs. Until it is, an open
+ * Whether the keeper is wired into the breaker-on runs. Without it, an open
  * breaker never half-opens, probes or re-sends what it holds: a breaker-on
  * run ends with the failures held, and the benchmark reports no breaker-on
  * figures.
  */
-export const BRAKE_KEEPER_WIRED = false;
+export const BRAKE_KEEPER_WIRED = true;
 
 /**
  * The storm brake for a breaker-on run: a healing state table on DynamoDB
@@ -95,15 +104,31 @@ export async function createBrakeWiring(): Promise<BrakeWiring> {
       }),
     }),
     async attach(rig) {
-      const reader = createBreakerStore({
-        dynamodb: admin,
-        tableName,
-        optionsFor: breakerOptionsByArn(config),
+      const optionsFor = breakerOptionsByArn(config);
+      const reader = createBreakerStore({ dynamodb: admin, tableName, optionsFor });
+      // The keeper as its schedule runs it: its own clients, the rig's clock, notices on the rig's topic.
+      const keeperDynamoDb = new DynamoDBClient({
+        endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB,
+      });
+      const keeperSqs = new SQSClient({ endpoint: rig.endpoint.url });
+      const logger = new Logger({ serviceName: BRAKE_KEEPER_SERVICE_NAME, logLevel: 'SILENT' });
+      const keep = createBrakeKeeper({
+        store: createBreakerStore({ dynamodb: keeperDynamoDb, tableName, optionsFor }),
+        optionsFor,
+        sqs: keeperSqs,
+        workQueueUrl: rig.workQueueUrl,
+        notify: async (notice) => rig.recordNotice(notice),
+        logger,
+        metrics: new Metrics({
+          namespace: METRICS_NAMESPACE,
+          serviceName: BRAKE_KEEPER_SERVICE_NAME,
+          logger,
+        }),
+        now: rig.now,
       });
       return {
-        // TODO(storm brake): the keeper (lambda/brake/brake-keeper.ts) every simulated minute, once it exists.
         keeperWired: BRAKE_KEEPER_WIRED,
-        keeperTick: async () => undefined,
+        keeperTick: () => keep({}, { getRemainingTimeInMillis: () => 60_000 }),
         async breakerState(stateMachineArn) {
           const view = await reader.read(stateMachineArn, rig.now(), { fresh: true });
           return view.forced ?? view.state;
@@ -135,7 +160,9 @@ export async function createBrakeWiring(): Promise<BrakeWiring> {
           }
           return held;
         },
-        destroy: () => admin.destroy(),
+        destroy: () => {
+          for (const client of [admin, keeperDynamoDb, keeperSqs]) client.destroy();
+        },
       };
     },
   };

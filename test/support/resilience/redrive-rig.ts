@@ -25,6 +25,7 @@ import {
   METRICS_NAMESPACE,
   REDRIVE_SERVICE_NAME,
 } from '../../../lambda/shared/contract';
+import type { Notice } from '../../../lambda/shared/notices';
 import {
   AUTOHEAL_CLIENT_CONFIG,
   type AutohealClientConfig,
@@ -151,6 +152,8 @@ export interface RedriveRig {
   snsCalls(): number;
   /** The notices published, in order. */
   notices(): readonly PublishedNotice[];
+  /** Records a notice another function (e.g. the brake keeper) published on the topic. */
+  recordNotice(notice: Notice): void;
   /** The rig's clock, epoch ms (simulated when the rig has a simulated clock). */
   now(): number;
   /** Items in the idempotency table. */
@@ -337,6 +340,14 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
     dynamoDbCallsByCommand: () => ({ ...dynamoDbCallsByCommand }),
     snsCalls: () => snsCalls,
     notices: () => [...notices],
+    recordNotice: (notice) =>
+      notices.push({
+        subject: notice.subject,
+        kind: notice.kind,
+        reason: notice.reason,
+        message: { kind: notice.kind, reason: notice.reason, ...notice.facts },
+        at: now(),
+      }),
     now,
     async idempotencyItems() {
       const result = await admin.send(new ScanCommand({ TableName: tableName, Select: 'COUNT' }));
