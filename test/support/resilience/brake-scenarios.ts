@@ -61,7 +61,7 @@ export interface BrakeRunOptions {
   readonly runSeconds?: number;
   /**
    * Real ms per simulated second while the work queue holds a backlog (more
-   * than a batch per environment): the quota-paced drains.
+   * messages receivable or in flight than environments): the drains.
    * @default 1000 (real time, so RedriveExecution's quota paces them as in AWS)
    */
   readonly timeScale?: number;
@@ -169,7 +169,7 @@ async function runMachines(
   const start = Math.ceil(Date.now() / 1000) * 1000;
   const busyTimeScale = options.timeScale ?? 1000;
   const lightTimeScale = options.lightTimeScale ?? 250;
-  const backlog = (options.environments ?? 5) * 10;
+  const backlog = options.environments ?? 5;
   const clock = new SimulatedClock(start, lightTimeScale);
   const rig = await startRedriveRig({
     environments: options.environments ?? 5,
@@ -179,6 +179,7 @@ async function runMachines(
     ...(wiring && { extraDeps: (clients) => wiring.handlerDeps(clients) }),
   });
   let brake: AttachedBrake | undefined;
+  let pace: NodeJS.Timeout | undefined;
   try {
     brake = await wiring?.attach(rig);
     const queueName = rig.workQueueUrl.split('/').at(-1) ?? '';
@@ -232,6 +233,11 @@ async function runMachines(
     // Quotas start full at the first failure, as after a quiet spell.
     rig.endpoint.setFaults({ quotas: { RedriveExecution: quota } });
 
+    // The scale follows the work queue every few ms, also while the driver awaits the keeper.
+    pace = setInterval(() => {
+      const depth = rig.endpoint.queueDepth(queueName);
+      clock.setTimeScale(depth.visible + depth.inFlight > backlog ? busyTimeScale : lightTimeScale);
+    }, 5);
     let done = false;
     let abandoned = false;
     const drained = rig.drain(24 * 60 * MINUTE_MS, () => done);
@@ -278,7 +284,6 @@ async function runMachines(
       }
       rig.endpoint.settleDueExecutions();
       const depth = rig.endpoint.queueDepth(queueName);
-      clock.setTimeScale(depth.visible > backlog ? busyTimeScale : lightTimeScale);
       if (depth.visible + depth.inFlight === 0 && pending === 0) {
         const waiting = [
           rig.endpoint.nextVisibleAt(queueName),
@@ -328,6 +333,7 @@ async function runMachines(
       end: clock.now(),
     };
   } finally {
+    clearInterval(pace);
     brake?.destroy();
     await rig.stop();
   }
