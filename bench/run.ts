@@ -19,6 +19,7 @@ import {
   lostEventsRun,
   throttledStorm,
 } from '../test/support/resilience/scenarios';
+import { brakeRows, measureBrake } from './brake';
 import { formatResults, lambdaBootstrapNodeFlags, measureColdStart } from './cold-start';
 import { costPer1000Redrives, runRedriveCost } from './cost';
 import { measureLibrary } from './library';
@@ -67,6 +68,11 @@ async function main(): Promise<void> {
     const lostEvents = await timed(
       'lost events (2,000 failures, 5% of events dropped, one sweep)',
       () => lostEventsRun({ failures: 2_000, dropRatio: 0.05 }),
+    );
+    // Alone: npx ts-node --transpile-only bench/brake.ts
+    const brake = await timed(
+      'storm brake (2,000 failures, downstream broken 10 simulated min; two machines; flapping)',
+      () => measureBrake({ log }),
     );
     const badInput = await timed('bad input (1,000 malformed events)', () =>
       badInputRun({ count: 1_000 }),
@@ -152,6 +158,7 @@ async function main(): Promise<void> {
         lost: lostEvents.lost,
         sweepEnqueued: lostEvents.sweep.enqueued,
       },
+      brake: brake.results,
       badInput: {
         generated: badInput.generated,
         rejectedWithReason: badInput.rejectedWithReason,
@@ -182,7 +189,7 @@ async function main(): Promise<void> {
     writeFileSync(join(BENCH_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(
       join(BENCH_DIR, 'storm.svg'),
-      stormChartSvg(storm.redrivesPerSecond, STORM_QUOTA),
+      stormChartSvg(storm.redrivesPerSecond, STORM_QUOTA, brake.timelines),
     );
 
     const rows: [string, string, string][] = [
@@ -211,6 +218,7 @@ async function main(): Promise<void> {
         `${lostEvents.dropped} / ${lostEvents.recovered} / ${lostEvents.duplicates}`,
         'all dropped recovered, 0 twice',
       ],
+      ...brakeRows(brake.results),
       [
         'bad input: rejected with reason / AWS calls',
         `${badInput.rejectedWithReason}/${badInput.generated} / ${badInput.awsCalls}`,

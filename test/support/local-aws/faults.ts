@@ -51,7 +51,7 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-/** One quota's bucket; times are monotonic milliseconds (`performance.now()`). */
+/** One quota's bucket; times are monotonic milliseconds (`performance.now()`, or the plan's clock). */
 export class TokenBucket {
   private tokens: number;
   private refilledAt: number;
@@ -84,8 +84,15 @@ export class FaultPlan {
   private readonly random: () => number;
   private readonly services: ReadonlySet<LocalAwsService>;
 
-  constructor(private readonly options: FaultOptions) {
-    const now = performance.now();
+  /**
+   * @param clock the quotas' clock, monotonic ms: real time by default; a
+   *   simulated clock makes a quota a rate per simulated second
+   */
+  constructor(
+    private readonly options: FaultOptions,
+    private readonly clock: () => number = () => performance.now(),
+  ) {
+    const now = clock();
     for (const [operation, quota] of Object.entries(options.quotas ?? {})) {
       if (!(quota.burst >= 0 && quota.perSecond >= 0)) {
         throw new Error(`Quota of ${operation} needs a burst and a rate of at least 0`);
@@ -111,7 +118,7 @@ export class FaultPlan {
     const latency =
       faulted && latencyMs ? latencyMs.min + this.random() * (latencyMs.max - latencyMs.min) : 0;
     const bucket = this.buckets.get(operation);
-    if (bucket && !bucket.take(performance.now())) {
+    if (bucket && !bucket.take(this.clock())) {
       return { decision: 'throttled', latencyMs: latency };
     }
     if (!faulted) return { decision: 'ok', latencyMs: 0 };

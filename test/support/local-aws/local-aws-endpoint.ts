@@ -6,7 +6,10 @@
  * `AWS_ENDPOINT_URL_SFN` / `_APPFLOW` / `_SQS` or `endpoint:` - retries, error
  * parsing and SQS's MD5 checks included. It injects AWS-like faults (token
  * bucket quotas, 5xx, hangs, latency, ExecutionLimitExceeded) from a seeded
- * PRNG and records every request.
+ * PRNG and records every request. A state machine's downstream can be
+ * scripted (`scriptDownstream`): its redriven executions then fail again or
+ * succeed, and send their status-change events (`onStatusChange`), as Step
+ * Functions would.
  *
  * @example
  * const endpoint = await LocalAwsEndpoint.start({ faults: { quotas: { RedriveExecution: { burst: 800, perSecond: 150 } } } });
@@ -27,10 +30,13 @@ import {
 import { type FaultDecision, type FaultOptions, FaultPlan } from './faults';
 import { type QueueDepth, type QueueOptions, SqsBroker, type StoredMessage } from './sqs';
 import {
+  type DownstreamScript,
   type ExecutionSpec,
   type ExecutionState,
   type ExecutionStatus,
   type StateMachineType,
+  type StatusChangeEvent,
+  type StatusChangeListener,
   StepFunctionsRegistry,
 } from './step-functions';
 import { AwsError, type JsonInput, type LocalAwsService } from './wire';
@@ -39,13 +45,18 @@ export type { FlowRun, FlowSpec, FlowStatus, FlowTriggerType } from './appflow';
 export type { FaultOptions, TokenBucketQuota } from './faults';
 export type { MessageAttribute, QueueDepth, QueueOptions, StoredMessage } from './sqs';
 export type {
+  DownstreamScript,
   ExecutionSpec,
   ExecutionState,
   ExecutionStatus,
   RedriveRecord,
   StateMachineState,
   StateMachineType,
+  StatusChangeEvent,
+  StatusChangeListener,
+  TimeSpan,
 } from './step-functions';
+export { brokenBetween, flapping, isWithin } from './step-functions';
 export { LOCAL_ACCOUNT, LOCAL_REGION, type LocalAwsService } from './wire';
 
 /** What happened to one request. */
@@ -90,7 +101,18 @@ export interface LocalAwsEndpointOptions {
    * @default Date.now
    */
   readonly clock?: () => number;
+  /**
+   * A simulated clock, epoch ms, for everything but `CallRecord.at`: the
+   * registries (unless `clock` is given), SQS (sent times, delays,
+   * visibility: one simulated second is 1000 ms of it, `timeScale` is not
+   * used) and the quotas (a quota is then a rate per simulated second).
+   * @default real time
+   */
+  readonly simulatedClock?: () => number;
 }
+
+/** How often (real ms) the endpoint settles redriven executions whose run has ended. */
+const SETTLE_EVERY_MS = 5;
 
 type Protocol = 'json' | 'rest-json';
 
@@ -144,6 +166,8 @@ export class LocalAwsEndpoint {
   /** 5xx answered per service, so SFN and SQS alternate 500 and 503 on their own. */
   private readonly serverErrors: Record<LocalAwsService, number> = { sfn: 0, appflow: 0, sqs: 0 };
   private stopping?: Promise<void>;
+  private readonly quotaClock: () => number;
+  private settler?: NodeJS.Timeout;
 
   private constructor(
     private readonly server: Server,
@@ -151,11 +175,15 @@ export class LocalAwsEndpoint {
   ) {
     const { port } = server.address() as AddressInfo;
     this.url = `http://127.0.0.1:${port}`;
-    const clock = options.clock ?? Date.now;
+    const simulated = options.simulatedClock;
+    const clock = options.clock ?? simulated ?? Date.now;
     this.sfn = new StepFunctionsRegistry(clock);
     this.appflow = new AppFlowRegistry(clock);
-    this.sqs = new SqsBroker(this.url, options.timeScale ?? 1000, (ms) => this.sleep(ms));
-    this.faultPlan = new FaultPlan(options.faults ?? {});
+    this.sqs = simulated
+      ? new SqsBroker(this.url, 1000, (ms) => this.sleep(ms), simulated)
+      : new SqsBroker(this.url, options.timeScale ?? 1000, (ms) => this.sleep(ms));
+    this.quotaClock = simulated ?? (() => performance.now());
+    this.faultPlan = new FaultPlan(options.faults ?? {}, this.quotaClock);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
   }
 
@@ -186,7 +214,7 @@ export class LocalAwsEndpoint {
 
   /** Replaces the faults in force: quotas start full again and the PRNG restarts from the seed. */
   setFaults(faults: FaultOptions): void {
-    this.faultPlan = new FaultPlan(faults);
+    this.faultPlan = new FaultPlan(faults, this.quotaClock);
   }
 
   /** Every request addressed to a served service (SFN, AppFlow, SQS), in the order received. */
@@ -215,6 +243,7 @@ export class LocalAwsEndpoint {
   /** Closes the server, destroys open (also hung) connections and clears every timer. */
   stop(): Promise<void> {
     this.stopping ??= new Promise<void>((resolve) => {
+      clearInterval(this.settler);
       for (const timer of this.timers) clearTimeout(timer);
       this.timers.clear();
       this.server.close(() => resolve());
@@ -255,6 +284,49 @@ export class LocalAwsEndpoint {
     this.sfn.setExecutionStatus(executionArn, status, fields);
   }
 
+  /**
+   * Scripts the downstream of a state machine: from now on each of its
+   * redriven executions fails again (while broken) or succeeds, `runMs`
+   * after the redrive, and sends its status-change events to the
+   * {@link onStatusChange} listeners.
+   *
+   * @example
+   * endpoint.scriptDownstream(machineArn, { broken: brokenBetween(t0, t0 + 120_000) });
+   */
+  scriptDownstream(stateMachineArn: string, script: DownstreamScript): void {
+    this.sfn.addStateMachine(stateMachineArn);
+    this.sfn.scriptDownstream(stateMachineArn, script);
+    // Executions settle on the registry's clock; a timer looks for the due ones.
+    this.settler ??= setInterval(() => this.sfn.settleDue(), SETTLE_EVERY_MS);
+    this.settler.unref();
+  }
+
+  /**
+   * Adds a listener of the status-change events of scripted executions
+   * (EventBridge's `Step Functions Execution Status Change`): RUNNING when
+   * one is redriven, then FAILED or SUCCEEDED with the same, higher,
+   * redriveCount. Events go to every listener, matched by no rule: the
+   * listener plays the rule.
+   */
+  onStatusChange(listener: StatusChangeListener): void {
+    this.sfn.onStatusChange(listener);
+  }
+
+  /** The status-change event Step Functions sends for the execution as it is now (stamped with its stop time). */
+  statusChangeEvent(executionArn: string): StatusChangeEvent {
+    return this.sfn.statusChangeEventOf(executionArn);
+  }
+
+  /** Settles now the redriven executions whose run has ended (the timer does it every few ms). */
+  settleDueExecutions(): number {
+    return this.sfn.settleDue();
+  }
+
+  /** When the next redriven execution settles (clock ms), or undefined when none is running. */
+  nextSettlementAt(): number | undefined {
+    return this.sfn.nextSettlementAt();
+  }
+
   // --- AppFlow registry
 
   /** Registers (or replaces) a flow; its status defaults to Active. */
@@ -287,6 +359,11 @@ export class LocalAwsEndpoint {
   /** The queue's messages, without removing them. */
   peek(queueName: string): readonly StoredMessage[] {
     return this.sqs.peek(queueName);
+  }
+
+  /** When the queue's next delayed or in-flight message becomes receivable (its clock's ms), or undefined. */
+  nextVisibleAt(queueName: string): number | undefined {
+    return this.sqs.nextVisibleAt(queueName);
   }
 
   /** Removes and returns every message of the queue (body, attributes, message attributes, receive count). */

@@ -62,7 +62,7 @@ interface Message {
   readonly md5OfBody: string;
   readonly messageAttributes: Record<string, MessageAttribute>;
   readonly sentAt: number;
-  /** Real epoch ms from which it can be received. */
+  /** Epoch ms (the broker's clock) from which it can be received. */
   visibleAt: number;
   receiveCount: number;
   firstReceiveAt?: number;
@@ -200,10 +200,12 @@ export class SqsBroker {
 
   constructor(
     private readonly endpointUrl: string,
-    /** Real ms per simulated second. */
+    /** Clock ms per simulated second: real ms by default, 1000 on a simulated clock. */
     private readonly timeScale: number,
     /** Waits real ms (a timer the endpoint clears when it stops). */
     private readonly sleep: (ms: number) => Promise<void>,
+    /** The queues' clock, epoch ms: sent times, delays, visibility. @default Date.now */
+    private readonly clock: () => number = Date.now,
   ) {}
 
   /** Creates a queue (again: updates its options) and returns its URL. */
@@ -224,7 +226,7 @@ export class SqsBroker {
   /** The queue's messages by state, now. */
   queueDepth(queueName: string): QueueDepth {
     const queue = this.queue(queueName);
-    const now = Date.now();
+    const now = this.clock();
     let visible = 0;
     let delayed = 0;
     let inFlight = 0;
@@ -234,6 +236,19 @@ export class SqsBroker {
       else inFlight++;
     }
     return { visible, delayed, inFlight };
+  }
+
+  /**
+   * When the queue's next delayed or in-flight message becomes receivable
+   * (clock ms), or undefined when none is waiting.
+   */
+  nextVisibleAt(queueName: string): number | undefined {
+    const now = this.clock();
+    let next: number | undefined;
+    for (const m of this.queue(queueName).messages.values()) {
+      if (m.visibleAt > now && (next === undefined || m.visibleAt < next)) next = m.visibleAt;
+    }
+    return next;
   }
 
   /** The queue's messages, in send order, without removing them. */
@@ -336,7 +351,7 @@ export class SqsBroker {
       );
     }
     const messageAttributes = readMessageAttributes(entry);
-    const now = Date.now();
+    const now = this.clock();
     const message: Message = {
       messageId: randomUUID(),
       body,
@@ -434,10 +449,10 @@ export class SqsBroker {
     const messageAttributeNames = optionalArray(input, 'MessageAttributeNames').filter(
       (n): n is string => typeof n === 'string',
     );
-    const deadline = Date.now() + waitSeconds * this.timeScale;
+    const deadline = this.clock() + waitSeconds * this.timeScale;
     let received = this.take(queue, max, visibilitySeconds * this.timeScale);
-    while (received.length === 0 && Date.now() < deadline) {
-      await this.sleep(Math.min(POLL_MS, deadline - Date.now()));
+    while (received.length === 0 && this.clock() < deadline) {
+      await this.sleep(Math.min(POLL_MS, deadline - this.clock()));
       received = this.take(queue, max, visibilitySeconds * this.timeScale);
     }
     if (received.length === 0) return {};
@@ -475,7 +490,7 @@ export class SqsBroker {
    * received `maxReceiveCount` times moves to the dead-letter queue instead.
    */
   private take(queue: Queue, max: number, visibilityMs: number): Message[] {
-    const now = Date.now();
+    const now = this.clock();
     const taken: Message[] = [];
     const deadLetter = queue.options.deadLetter;
     for (const m of queue.messages.values()) {
@@ -537,7 +552,7 @@ export class SqsBroker {
       );
     }
     const m = queue.messages.get(messageId);
-    const now = Date.now();
+    const now = this.clock();
     if (!m || m.receiveCount !== receiveCount || m.visibleAt <= now) {
       throw new AwsError(
         'MessageNotInflight',

@@ -3,7 +3,14 @@
  * and state machines, and the operations the redrive path calls
  * (RedriveExecution, DescribeExecution, ListExecutions, ListStateMachines),
  * with the service's documented rules.
+ *
+ * A state machine's downstream can be scripted ({@link DownstreamScript}): a
+ * redriven execution of it then runs for a while and settles, FAILED again
+ * while the downstream is broken, SUCCEEDED once it is healthy, and each step
+ * is a `Step Functions Execution Status Change` event as Step Functions sends
+ * it (RUNNING with the higher redriveCount at once, then the terminal event).
  */
+import { randomUUID } from 'node:crypto';
 import {
   AwsError,
   epochSeconds,
@@ -65,6 +72,105 @@ export interface StateMachineState {
   readonly creationDate: number;
 }
 
+/** A span of time, epoch ms on the registry's clock: `from` inclusive, `to` exclusive. */
+export interface TimeSpan {
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * How a state machine's downstream answers its redriven executions: each
+ * RedriveExecution made while the downstream is broken (inside one of
+ * `broken`) fails again, any other succeeds. The outcome is fixed when the
+ * redrive is made (the re-run state calls the downstream then); the execution
+ * settles `runMs` later.
+ */
+export interface DownstreamScript {
+  /** When the downstream is broken; outside these spans it is healthy. */
+  readonly broken: readonly TimeSpan[];
+  /**
+   * How long a redriven execution runs before it settles, ms.
+   * @default 1000
+   */
+  readonly runMs?: number;
+  /**
+   * The error of an execution that fails again.
+   * @default 'Lambda.ServiceException'
+   */
+  readonly error?: string;
+}
+
+/** The downstream broken from `from` to `to` (epoch ms), healthy before and after. */
+export function brokenBetween(from: number, to: number): readonly TimeSpan[] {
+  return [{ from, to }];
+}
+
+/**
+ * A flapping downstream: broken for `brokenMs`, then healthy for `healthyMs`,
+ * repeating from `from` until `until` (healthy from then on).
+ */
+export function flapping(options: {
+  readonly from: number;
+  readonly brokenMs: number;
+  readonly healthyMs: number;
+  readonly until: number;
+}): readonly TimeSpan[] {
+  const spans: TimeSpan[] = [];
+  const period = options.brokenMs + options.healthyMs;
+  if (!(options.brokenMs > 0 && period > 0)) throw new Error('A flap needs a broken time above 0');
+  for (let at = options.from; at < options.until; at += period) {
+    spans.push({ from: at, to: Math.min(at + options.brokenMs, options.until) });
+  }
+  return spans;
+}
+
+/** True when `at` falls in one of `spans`. */
+export function isWithin(spans: readonly TimeSpan[], at: number): boolean {
+  return spans.some((span) => at >= span.from && at < span.to);
+}
+
+/** A `Step Functions Execution Status Change` event as EventBridge delivers it. */
+export interface StatusChangeEvent {
+  readonly version: '0';
+  readonly id: string;
+  readonly 'detail-type': 'Step Functions Execution Status Change';
+  readonly source: 'aws.states';
+  readonly account: string;
+  readonly time: string;
+  readonly region: string;
+  readonly resources: readonly string[];
+  readonly detail: {
+    readonly executionArn: string;
+    readonly stateMachineArn: string;
+    readonly name: string;
+    readonly status: ExecutionStatus;
+    readonly startDate: number;
+    readonly stopDate: number | null;
+    readonly input: string;
+    readonly inputDetails: { readonly included: boolean };
+    readonly output: string | null;
+    readonly outputDetails: { readonly included: boolean } | null;
+    readonly stateMachineVersionArn: null;
+    readonly stateMachineAliasArn: null;
+    readonly redriveCount: number;
+    readonly redriveDate: number | null;
+    readonly redriveStatus: string;
+    readonly redriveStatusReason: string | null;
+    readonly error: string | null;
+    readonly cause: string | null;
+  };
+}
+
+/** Receives the status-change events of scripted executions, in the order Step Functions sends them. */
+export type StatusChangeListener = (event: StatusChangeEvent) => void;
+
+interface Settlement {
+  readonly executionArn: string;
+  readonly at: number;
+  readonly status: 'FAILED' | 'SUCCEEDED';
+  readonly error?: string;
+}
+
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Executions stopped this long ago or longer are no longer redrivable. */
 const REDRIVE_WINDOW_MS = 14 * DAY_MS;
@@ -120,8 +226,113 @@ function lastPart(arn: string): string {
 export class StepFunctionsRegistry {
   private readonly executions = new Map<string, Execution>();
   private readonly machines = new Map<string, StateMachine>();
+  private readonly downstreams = new Map<string, DownstreamScript>();
+  /** Redriven executions of scripted machines that have yet to settle, in redrive order. */
+  private settlements: Settlement[] = [];
+  private readonly listeners: StatusChangeListener[] = [];
 
   constructor(private readonly clock: () => number) {}
+
+  /**
+   * Scripts the downstream of a state machine (again: replaces the script):
+   * from now on its redriven executions settle as {@link DownstreamScript} says.
+   */
+  scriptDownstream(stateMachineArn: string, script: DownstreamScript): void {
+    this.downstreams.set(stateMachineArn, script);
+  }
+
+  /** Adds a listener of the status-change events of scripted executions. */
+  onStatusChange(listener: StatusChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** When the next redriven execution settles (clock ms), or undefined when none is running. */
+  nextSettlementAt(): number | undefined {
+    let next: number | undefined;
+    for (const s of this.settlements) if (next === undefined || s.at < next) next = s.at;
+    return next;
+  }
+
+  /** Settles the redriven executions whose run has ended by now; returns how many settled. */
+  settleDue(): number {
+    const now = this.clock();
+    const due = this.settlements.filter((s) => s.at <= now);
+    if (due.length === 0) return 0;
+    this.settlements = this.settlements.filter((s) => s.at > now);
+    due.sort((a, b) => a.at - b.at);
+    for (const settlement of due) {
+      const e = this.executions.get(settlement.executionArn);
+      if (e?.status !== 'RUNNING') continue;
+      e.status = settlement.status;
+      e.stopDate = settlement.at;
+      e.error = settlement.error;
+      e.cause =
+        settlement.error === undefined
+          ? undefined
+          : `${settlement.error}: the downstream is unavailable`;
+      this.emit(e, settlement.at);
+    }
+    return due.length;
+  }
+
+  /**
+   * The status-change event Step Functions sends for the execution as it is
+   * now (e.g. the failure event of a registered FAILED execution), stamped
+   * with its stop time (or now, while it runs).
+   */
+  statusChangeEventOf(executionArn: string): StatusChangeEvent {
+    const e = this.executions.get(executionArn);
+    if (!e) throw new Error(`No execution ${executionArn}`);
+    return this.statusChangeEvent(e, e.stopDate ?? this.clock());
+  }
+
+  /** The status-change event of an execution as it is now, stamped `at`. */
+  private statusChangeEvent(e: Execution, at: number): StatusChangeEvent {
+    // arn:PARTITION:states:REGION:ACCOUNT:execution:MACHINE:NAME
+    const [, , , region = '', account = ''] = e.executionArn.split(':');
+    const reason = e.status === 'RUNNING' ? undefined : this.notRedrivableReason(e);
+    return {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Step Functions Execution Status Change',
+      source: 'aws.states',
+      account,
+      time: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region,
+      resources: [e.executionArn],
+      detail: {
+        executionArn: e.executionArn,
+        stateMachineArn: e.stateMachineArn,
+        name: e.name,
+        status: e.status,
+        startDate: e.startDate,
+        stopDate: e.stopDate ?? null,
+        input: '{}',
+        inputDetails: { included: true },
+        output: e.status === 'SUCCEEDED' ? '{}' : null,
+        outputDetails: e.status === 'SUCCEEDED' ? { included: true } : null,
+        stateMachineVersionArn: null,
+        stateMachineAliasArn: null,
+        redriveCount: e.redriveCount,
+        redriveDate: e.redriveDate ?? null,
+        redriveStatus:
+          e.status === 'RUNNING'
+            ? 'REDRIVE_IN_PROGRESS'
+            : reason === undefined
+              ? 'REDRIVABLE'
+              : 'NOT_REDRIVABLE',
+        redriveStatusReason: e.status === 'RUNNING' ? null : (reason ?? null),
+        error: e.error ?? null,
+        cause: e.cause ?? null,
+      },
+    };
+  }
+
+  private emit(e: Execution, at: number): void {
+    if (this.listeners.length === 0) return;
+    const event = this.statusChangeEvent(e, at);
+    for (const listener of this.listeners) listener(event);
+  }
 
   /** Registers a state machine (again: keeps the first registration). */
   addStateMachine(
@@ -288,6 +499,17 @@ export class StepFunctionsRegistry {
     if (clientToken !== undefined) {
       e.tokens.push({ token: clientToken, at: now, redriveDate: now });
       if (e.tokens.length > TOKENS_KEPT) e.tokens.shift();
+    }
+    const downstream = this.downstreams.get(e.stateMachineArn);
+    if (downstream) {
+      const broken = isWithin(downstream.broken, now);
+      this.settlements.push({
+        executionArn: e.executionArn,
+        at: now + (downstream.runMs ?? 1000),
+        status: broken ? 'FAILED' : 'SUCCEEDED',
+        ...(broken && { error: downstream.error ?? 'Lambda.ServiceException' }),
+      });
+      this.emit(e, now);
     }
     return { redriveDate: epochSeconds(now) };
   }

@@ -11,9 +11,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { createRedriveHandler } from '../../../lambda/redrive/redrive-processor';
+import {
+  createRedriveHandler,
+  type RedriveProcessorDeps,
+} from '../../../lambda/redrive/redrive-processor';
 import { parseRedriveConfig } from '../../../lambda/shared/autoheal-config';
 import { boundByDeadline } from '../../../lambda/shared/aws-call';
 import type { RedriveHandlerConfig } from '../../../lambda/shared/config/redrive-config';
@@ -22,6 +25,7 @@ import {
   METRICS_NAMESPACE,
   REDRIVE_SERVICE_NAME,
 } from '../../../lambda/shared/contract';
+import type { Notice } from '../../../lambda/shared/notices';
 import {
   AUTOHEAL_CLIENT_CONFIG,
   type AutohealClientConfig,
@@ -31,6 +35,7 @@ import { createIdempotencyTableOn } from '../idempotency-table';
 import { liveSinceFor } from '../live-since';
 import type { FaultOptions, StoredMessage } from '../local-aws/local-aws-endpoint';
 import { LocalAwsEndpoint } from '../local-aws/local-aws-endpoint';
+import type { SimulatedClock } from './simulated-clock';
 import { type EventSourceRun, runEventSource, type SqsHandler } from './sqs-event-source';
 
 export const RIG_ACCOUNT = '123456789012';
@@ -69,6 +74,38 @@ export interface RedriveRigOptions {
   readonly config?: RedriveHandlerConfig;
   /** The handlers' Powertools log level. @default 'SILENT' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /**
+   * A simulated clock for the endpoint (Step Functions, SQS, quotas), the
+   * handlers' `now` and the seeded failures' times; `timeScale` is then the
+   * clock's. @default real time
+   */
+  readonly clock?: SimulatedClock;
+  /**
+   * More dependencies of each environment's handler (e.g. a breaker's store),
+   * built from that environment's clients.
+   */
+  readonly extraDeps?: (clients: RigEnvironmentClients) => Partial<RedriveProcessorDeps>;
+}
+
+/** One execution environment's SDK clients, as the rig built them. */
+export interface RigEnvironmentClients {
+  readonly dynamodb: DynamoDBClient;
+  readonly sfn: SFNClient;
+  readonly sqs: SQSClient;
+  readonly sns: SNSClient;
+  readonly now: () => number;
+}
+
+/** A notice a handler published (the rig answers SNS Publish itself: the local endpoint has no SNS). */
+export interface PublishedNotice {
+  readonly subject: string;
+  /** The `kind` and `reason` message attributes. */
+  readonly kind: string;
+  readonly reason: string;
+  /** The message, parsed. */
+  readonly message: Readonly<Record<string, unknown>>;
+  /** When it was published (the rig's clock, epoch ms). */
+  readonly at: number;
 }
 
 /** What became of every seeded failure. */
@@ -105,14 +142,20 @@ export interface RedriveRig {
   failureEventBody(executionArn: string): string;
   /** Puts message bodies on the work queue (SendMessageBatch, 10 at a time, `parallel` batches at once). */
   enqueue(bodies: readonly string[], parallel?: number): Promise<void>;
-  /** Runs the environments until the work queue is empty. */
-  drain(maxRunMs?: number): Promise<EventSourceRun>;
+  /** Runs the environments until the work queue is empty (and `isDone()` holds). */
+  drain(maxRunMs?: number, isDone?: () => boolean): Promise<EventSourceRun>;
   /** Calls the environments' DynamoDB clients made. */
   dynamoDbCalls(): number;
   /** The same, by command (`PutItemCommand`, `UpdateItemCommand`, ...). */
   dynamoDbCallsByCommand(): Readonly<Record<string, number>>;
   /** Calls the environments' SNS clients made (notices). */
   snsCalls(): number;
+  /** The notices published, in order. */
+  notices(): readonly PublishedNotice[];
+  /** Records a notice another function (e.g. the brake keeper) published on the topic. */
+  recordNotice(notice: Notice): void;
+  /** The rig's clock, epoch ms (simulated when the rig has a simulated clock). */
+  now(): number;
   /** Items in the idempotency table. */
   idempotencyItems(): Promise<number>;
   tally(executionArns: readonly string[]): RedriveTally;
@@ -127,7 +170,10 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
   const endpoint = await LocalAwsEndpoint.start({
     faults: options.faults,
     timeScale: options.timeScale,
+    ...(options.clock && { simulatedClock: options.clock.now }),
   });
+  const now = options.clock?.now ?? Date.now;
+  const notices: PublishedNotice[] = [];
   const maxReceiveCount = options.maxReceiveCount ?? 5;
   const deadLetterQueueUrl = endpoint.createQueue(DEAD_LETTER_QUEUE);
   const workQueueUrl = endpoint.createQueue(WORK_QUEUE, {
@@ -165,9 +211,19 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
     const sqs = boundByDeadline(new SQSClient({ ...clientConfig, endpoint: endpoint.url }));
     const sns = boundByDeadline(new SNSClient({ ...clientConfig, endpoint: endpoint.url }));
     sns.middlewareStack.add(
-      (next) => async (args) => {
+      (next, context) => async (args) => {
         snsCalls++;
-        return next(args);
+        if (context.commandName !== 'PublishCommand') return next(args);
+        // The local endpoint serves no SNS: the rig records the notice and answers as SNS would.
+        const input = args.input as PublishCommandInput;
+        notices.push({
+          subject: input.Subject ?? '',
+          kind: input.MessageAttributes?.kind?.StringValue ?? '',
+          reason: input.MessageAttributes?.reason?.StringValue ?? '',
+          message: JSON.parse(input.Message ?? '{}'),
+          at: now(),
+        });
+        return { output: { MessageId: randomUUID(), $metadata: {} }, response: {} } as never;
       },
       { step: 'initialize', name: 'countSnsCalls' },
     );
@@ -197,6 +253,8 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
         serviceName: REDRIVE_SERVICE_NAME,
         logger,
       }),
+      ...(options.clock && { now }),
+      ...options.extraDeps?.({ dynamodb, sfn, sqs, sns, now }),
     });
   });
 
@@ -213,7 +271,7 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
     deadLetterQueueUrl,
     tableName,
     seedFailures(count, seed = {}) {
-      const stopDate = Date.now() - (seed.stoppedAgoMs ?? 10 * 60_000);
+      const stopDate = now() - (seed.stoppedAgoMs ?? 10 * 60_000);
       const error = seed.error ?? 'States.TaskFailed';
       const machine = seed.machine ?? RIG_MACHINE;
       return Array.from({ length: count }, () => {
@@ -269,17 +327,28 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
       };
       await Promise.all(Array.from({ length: parallel }, worker));
     },
-    drain: (maxRunMs) =>
+    drain: (maxRunMs, isDone) =>
       runEventSource({
         endpoint,
         queueUrl: workQueueUrl,
         environments,
         timeoutMs: options.timeoutMs ?? 30_000,
         maxRunMs,
+        isDone,
       }),
     dynamoDbCalls: () => dynamoDbCalls,
     dynamoDbCallsByCommand: () => ({ ...dynamoDbCallsByCommand }),
     snsCalls: () => snsCalls,
+    notices: () => [...notices],
+    recordNotice: (notice) =>
+      notices.push({
+        subject: notice.subject,
+        kind: notice.kind,
+        reason: notice.reason,
+        message: { kind: notice.kind, reason: notice.reason, ...notice.facts },
+        at: now(),
+      }),
+    now,
     async idempotencyItems() {
       const result = await admin.send(new ScanCommand({ TableName: tableName, Select: 'COUNT' }));
       return result.Count ?? 0;
