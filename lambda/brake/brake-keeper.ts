@@ -127,6 +127,15 @@ const EXPIRY_PAGE = 500;
 const REGISTRY_RACE_MARGIN_MS = 60_000;
 /** Stop starting new work when less than this is left of the invocation. */
 const DEADLINE_MARGIN_MS = 10_000;
+/**
+ * How long one run waits for the probes it sent (or found in flight) to
+ * settle, and how often it looks. A breaker is closed by the redrive handler
+ * the moment a probe recovers, but the held backlog is the keeper's to re-send:
+ * waiting here re-sends it seconds after the recovery instead of at the next
+ * run, a minute later. Probes of longer executions are drained by the next run.
+ */
+const PROBE_WAIT_MS = 35_000;
+const PROBE_POLL_MS = 2_000;
 
 const defaultSleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
@@ -419,7 +428,11 @@ export function createBrakeKeeper(
     return { problems, done: false };
   };
 
-  const keepMachine = async (machineArn: string, deadline: number): Promise<string[]> => {
+  const keepMachine = async (
+    machineArn: string,
+    deadline: number,
+    probing: Set<string>,
+  ): Promise<string[]> => {
     const startedAt = now();
     const options = deps.optionsFor(machineArn);
     let view = await store.read(machineArn, startedAt, { fresh: true });
@@ -445,6 +458,7 @@ export function createBrakeKeeper(
       verdict = evaluateBreaker(view, options, now());
     }
 
+    if (verdict.state === 'half-open') probing.add(machineArn);
     let drained = false;
     if (verdict.state === 'closed') {
       const result = await drain(machineArn, deadline);
@@ -469,6 +483,37 @@ export function createBrakeKeeper(
     return problems;
   };
 
+  /**
+   * Watches half-open breakers until their probes settle or `until`: a breaker
+   * the handler closed meanwhile has its backlog re-sent at once, one that
+   * opened again is left to its cool-down.
+   */
+  const awaitProbes = async (probing: Set<string>, until: number): Promise<string[]> => {
+    const problems: string[] = [];
+    // Counted as well as timed: a clock that stands still (a test's) must not keep it here.
+    for (
+      let poll = 0;
+      probing.size > 0 && poll < PROBE_WAIT_MS / PROBE_POLL_MS && now() + PROBE_POLL_MS < until;
+      poll++
+    ) {
+      await sleep(PROBE_POLL_MS);
+      for (const machineArn of [...probing]) {
+        try {
+          const at = now();
+          const view = await store.read(machineArn, at, { fresh: true });
+          const { state } = evaluateBreaker(view, deps.optionsFor(machineArn), at);
+          if (state === 'half-open') continue;
+          probing.delete(machineArn);
+          if (state === 'closed') problems.push(...(await drain(machineArn, until)).problems);
+        } catch (error) {
+          probing.delete(machineArn);
+          problems.push(`${nameOf(machineArn)}: ${awsErrorName(error)} while awaiting its probes`);
+        }
+      }
+    }
+    return problems;
+  };
+
   return async (_event?: unknown, context?: BrakeKeeperContext): Promise<void> => {
     const startedAt = now();
     const deadline = context
@@ -477,6 +522,7 @@ export function createBrakeKeeper(
     const problems: string[] = [];
     try {
       const machines = await store.machinesToWatch();
+      const probing = new Set<string>();
       for (const machineArn of machines) {
         if (now() >= deadline) {
           problems.push(
@@ -485,7 +531,7 @@ export function createBrakeKeeper(
           break;
         }
         try {
-          problems.push(...(await keepMachine(machineArn, deadline)));
+          problems.push(...(await keepMachine(machineArn, deadline, probing)));
         } catch (error) {
           problems.push(
             `${nameOf(machineArn)}: ${awsErrorName(error)} (${(error as Error)?.message})`,
@@ -496,6 +542,7 @@ export function createBrakeKeeper(
           });
         }
       }
+      problems.push(...(await awaitProbes(probing, Math.min(deadline, startedAt + PROBE_WAIT_MS))));
       if (deps.flushDigests) {
         try {
           await deps.flushDigests(now());

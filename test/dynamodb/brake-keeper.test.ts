@@ -84,7 +84,13 @@ async function holdFailures(
   return held;
 }
 
-function keeper(options: { now?: number; notify?: (notice: Notice) => Promise<void> } = {}) {
+function keeper(
+  options: {
+    now?: number;
+    notify?: (notice: Notice) => Promise<void>;
+    sleep?: (ms: number) => Promise<void>;
+  } = {},
+) {
   const logger = new Logger({ serviceName: BRAKE_KEEPER_SERVICE_NAME });
   const metrics = new Metrics({
     namespace: METRICS_NAMESPACE,
@@ -123,7 +129,7 @@ function keeper(options: { now?: number; notify?: (notice: Notice) => Promise<vo
     logger,
     metrics,
     now: () => options.now ?? NOW,
-    sleep: async () => undefined,
+    sleep: options.sleep ?? (async () => undefined),
   });
   return { keep, counted, gauges };
 }
@@ -205,6 +211,35 @@ describe('half-open and probes', () => {
     expect(counted.filter((name) => name === BRAKE_METRIC.probe)).toHaveLength(3);
     expect(gauges).toEqual([{ stateMachine: 'orders-fulfilment', value: 1 }]);
     expect(notices).toEqual([]);
+  });
+
+  it('re-sends the held backlog in the same run when a probe recovers while it waits', async () => {
+    // Prepare: the redrive handler closes the breaker (a probe recovered) during the keeper's first wait
+    await openBreaker();
+    const held = await holdFailures(8);
+    let waits = 0;
+    const { keep } = keeper({
+      sleep: async () => {
+        waits++;
+        if (waits !== 1) return;
+        const view = await store.read(MACHINE, NOW, { fresh: true });
+        expect(await store.transition(MACHINE, view, 'closed', NOW)).toBe(true);
+      },
+    });
+
+    // Act
+    await keep();
+
+    // Assess: 3 probes, then the other 5 re-sent without waiting for the next run
+    const sent = sentMessages();
+    expect(sent.map((m) => m.change.executionArn)).toEqual(held.map((h) => h.executionArn));
+    expect(
+      sent
+        .slice(3)
+        .every((m) => m.entry.MessageAttributes?.[MESSAGE_ATTRIBUTES.probe] === undefined),
+    ).toBe(true);
+    expect(await store.oldestHeld(MACHINE, 100)).toEqual([]);
+    expect(waits).toBe(1);
   });
 
   it('two keepers at once: one half-open transition, the probes sent once', async () => {

@@ -187,6 +187,7 @@ async function runMachines(
     const settled: { machine: string; at: number; relapse: boolean }[] = [];
     const breakerChanges: { at: number; state: BreakerTimelineState }[] = [];
     const errors: unknown[] = [];
+    let keeperRunning = false;
     let pending = 0;
     let routed = 0;
     let filtered = 0;
@@ -272,8 +273,17 @@ async function runMachines(
           .catch((error: unknown) => errors.push(error))
           .finally(() => pending--);
       }
-      if (brake?.keeperWired && options.withKeeper !== false && now >= nextTick) {
-        await brake.keeperTick(nextTick);
+      // The keeper runs beside the handlers, as its schedule runs it: a run may wait for its probes.
+      if (brake?.keeperWired && options.withKeeper !== false && now >= nextTick && !keeperRunning) {
+        keeperRunning = true;
+        pending++;
+        brake
+          .keeperTick(nextTick)
+          .catch((error: unknown) => errors.push(error))
+          .finally(() => {
+            keeperRunning = false;
+            pending--;
+          });
         nextTick += MINUTE_MS;
       }
       const second = Math.floor((now - start) / 1000);
