@@ -22,6 +22,8 @@ import {
 import {
   type BreakerOptions,
   DEFAULT_BREAKER_OPTIONS,
+  evaluateBreaker,
+  openingsAfter,
 } from '../../lambda/redrive/breaker/breaker-policy';
 import {
   createBreakerStore,
@@ -469,4 +471,69 @@ describe('digests and the registry', () => {
     // Assess
     expect(await store.machinesToWatch()).toEqual([MACHINE]);
   });
+});
+
+describe('a storm end to end (the redrive handler played by hand)', () => {
+  it('opens once, holds, probes oldest first, closes on a recovery, drains every held failure exactly once', async () => {
+    // Prepare: the downstream is broken; 8 environments see 25 relapses at once (minRelapses 20)
+    const environments = Array.from({ length: 8 }, () =>
+      createBreakerStore({
+        dynamodb: table.newClient(),
+        tableName: table.tableName,
+        optionsFor: () => OPTIONS,
+        cacheMs: 0,
+      }),
+    );
+    const openedAt = NOW - 6 * MINUTE;
+    const wins = await Promise.all(
+      Array.from({ length: 25 }, async (_, i) => {
+        const environment = environments[i % environments.length];
+        const { view } = await environment.recordSignal(
+          MACHINE,
+          `${heldFailure(100 + i, openedAt).executionArn}#1`,
+          'relapse',
+          'Lambda.ServiceException',
+          openedAt,
+        );
+        if (evaluateBreaker(view, OPTIONS, openedAt).transition !== 'open') return false;
+        return environment.transition(MACHINE, view, 'open', openedAt, {
+          openings: openingsAfter(view, OPTIONS, openedAt),
+        });
+      }),
+    );
+    // While open, the handler holds what would be redriven
+    const held = await holdFailures(10, NOW - DAY);
+
+    // Act 1: the keeper after the cool-down
+    await keeper().keep();
+    const probes = sentMessages().map((m) => m.change.executionArn);
+    // Act 2: a probe recovers; the handler records it and closes the breaker
+    const settledAt = NOW + 30_000;
+    const { view } = await environments[0].recordSignal(
+      MACHINE,
+      `${probes[0]}#1`,
+      'recovery',
+      '',
+      settledAt,
+    );
+    const verdict = evaluateBreaker(view, OPTIONS, settledAt);
+    const closed = await environments[0].transition(MACHINE, view, 'closed', settledAt);
+    // Act 3: the keeper's next runs (the registry keeps a machine registered within the last minute)
+    await keeper({ now: NOW + MINUTE }).keep();
+    await keeper({ now: NOW + 2 * MINUTE }).keep();
+
+    // Assess
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    expect(probes).toEqual(held.slice(0, 3).map((h) => h.executionArn));
+    expect(verdict).toMatchObject({ state: 'half-open', transition: 'closed' });
+    expect(closed).toBe(true);
+    const sent = sentMessages().map((m) => m.change.executionArn);
+    expect([...sent].sort()).toEqual(held.map((h) => h.executionArn).sort());
+    expect(await store.oldestHeld(MACHINE, 100)).toEqual([]);
+    expect(await store.machinesToWatch()).toEqual([]);
+    expect(await store.read(MACHINE, NOW + 2 * MINUTE, { fresh: true })).toMatchObject({
+      state: 'closed',
+      openings: 1,
+    });
+  }, 60_000);
 });

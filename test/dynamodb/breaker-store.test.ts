@@ -189,6 +189,25 @@ describe('signals', () => {
     expect(view.relapses).toBe(2);
   });
 
+  it('does not count (nor retry forever) a signal from a clock a window behind, whose slot holds a later bucket', async () => {
+    // Prepare
+    const environment = store();
+    await environment.recordSignal(MACHINE, failureKey('a'), 'relapse', 'Boom', NOW);
+
+    // Act: same ring slot, one window earlier
+    const behind = await store().recordSignal(
+      MACHINE,
+      failureKey('b'),
+      'relapse',
+      'Boom',
+      NOW - 10 * MINUTE,
+    );
+
+    // Assess
+    expect(behind.counted).toBe(false);
+    expect((await environment.read(MACHINE, NOW, { fresh: true })).relapses).toBe(1);
+  });
+
   it('keeps the breaker item under 1 KB with many error names and a full window', async () => {
     // Prepare
     const environment = store();

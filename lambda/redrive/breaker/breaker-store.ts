@@ -521,6 +521,7 @@ export function createBreakerStore(deps: BreakerStoreDeps): KeeperBreakerStore {
     };
     const { start } = bucketOf(now, options.windowMinutes);
     let form: 'add' | 'reset' = view.buckets?.some((b) => b.start === start) ? 'add' : 'reset';
+    let slotMisses = 0;
     for (let attempt = 1; ; attempt++) {
       const { update, errors } = bucketUpdate(machineArn, view, kind, errorName, now, form);
       try {
@@ -565,6 +566,10 @@ export function createBreakerStore(deps: BreakerStoreDeps): KeeperBreakerStore {
           );
         }
         if (reasons[1]?.Code === 'ConditionalCheckFailed') {
+          slotMisses++;
+          // Both forms refused: the slot holds a later bucket than `now`'s (a clock a window
+          // behind): the window cannot hold this signal. Not counted, and not retried forever.
+          if (slotMisses >= 3) return { counted: false, view };
           // The slot holds another bucket than the view said (another environment started it): switch form.
           form = form === 'add' ? 'reset' : 'add';
         } else if (reasons.some((r) => r.Code === 'ValidationError')) {
