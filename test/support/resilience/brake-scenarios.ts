@@ -185,7 +185,6 @@ async function runMachines(
     const queueName = rig.workQueueUrl.split('/').at(-1) ?? '';
     const executions: Record<string, string[]> = {};
     const settled: { machine: string; at: number; relapse: boolean }[] = [];
-    const breakerChanges: { at: number; state: BreakerTimelineState }[] = [];
     const errors: unknown[] = [];
     let keeperRunning = false;
     let pending = 0;
@@ -244,7 +243,6 @@ async function runMachines(
     const drained = rig.drain(24 * 60 * MINUTE_MS, () => done);
     let nextArrival = 0;
     let nextTick = start + MINUTE_MS;
-    let sampledSecond = -1;
     const brokenArn = machineArnOf(plans[0]?.machine ?? BROKEN_MACHINE);
     const horizon = start + (options.maxSimulatedMinutes ?? 120) * MINUTE_MS;
     while (!done) {
@@ -285,12 +283,6 @@ async function runMachines(
             pending--;
           });
         nextTick += MINUTE_MS;
-      }
-      const second = Math.floor((now - start) / 1000);
-      if (brake && second !== sampledSecond) {
-        sampledSecond = second;
-        const state = await brake.breakerState(brokenArn);
-        if (breakerChanges.at(-1)?.state !== state) breakerChanges.push({ at: now, state });
       }
       rig.endpoint.settleDueExecutions();
       const depth = rig.endpoint.queueDepth(queueName);
@@ -336,7 +328,10 @@ async function runMachines(
       held: (await brake?.heldExecutions()) ?? new Set(),
       keeperWired: (brake?.keeperWired ?? false) && options.withKeeper !== false,
       settled,
-      breakerChanges,
+      // Exact: every transition a store won, at its time (a breaker starts closed).
+      breakerChanges: brake
+        ? [{ at: start, state: 'closed' }, ...brake.transitions(brokenArn)]
+        : [],
       routed,
       filtered,
       abandoned,

@@ -10,7 +10,10 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { type AttributeValue, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createBrakeKeeper } from '../../../lambda/brake/brake-keeper';
-import { createBreakerStore } from '../../../lambda/redrive/breaker/breaker-store';
+import {
+  createBreakerStore,
+  type KeeperBreakerStore,
+} from '../../../lambda/redrive/breaker/breaker-store';
 import type { RedriveProcessorDeps } from '../../../lambda/redrive/redrive-processor';
 import { parseRedriveConfig } from '../../../lambda/shared/autoheal-config';
 import { breakerOptionsByArn } from '../../../lambda/shared/config/breaker-config';
@@ -62,6 +65,15 @@ export interface AttachedBrake {
   /** One invocation of the keeper at `now` (simulated epoch ms). */
   keeperTick(now: number): Promise<void>;
   breakerState(stateMachineArn: string): Promise<BreakerTimelineState>;
+  /**
+   * Every transition a store won for the machine (the handlers' and the
+   * keeper's), at the simulated time it was made: exact, where sampling the
+   * state once a second would credit a probe redriven in the second the keeper
+   * half-opened the breaker to the open state.
+   */
+  transitions(
+    stateMachineArn: string,
+  ): readonly { readonly at: number; readonly state: BreakerTimelineState }[];
   /** The executions whose failure the breaker holds, across machines. */
   heldExecutions(): Promise<ReadonlySet<string>>;
   destroy(): void;
@@ -94,14 +106,26 @@ export async function createBrakeWiring(): Promise<BrakeWiring> {
   const admin = new DynamoDBClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
   const tableName = await createStateTableOn(admin);
   const keys = stateKeys();
+  const transitions: { machine: string; at: number; state: BreakerTimelineState }[] = [];
+  /** The store with every won transition recorded. */
+  const recording = (store: KeeperBreakerStore): KeeperBreakerStore => ({
+    ...store,
+    transition: async (machine, from, to, at, options) => {
+      const won = await store.transition(machine, from, to, at, options);
+      if (won) transitions.push({ machine, at, state: to });
+      return won;
+    },
+  });
   return {
     config,
     handlerDeps: (clients) => ({
-      breakerStore: createBreakerStore({
-        dynamodb: clients.dynamodb,
-        tableName,
-        optionsFor: breakerOptionsByArn(config),
-      }),
+      breakerStore: recording(
+        createBreakerStore({
+          dynamodb: clients.dynamodb,
+          tableName,
+          optionsFor: breakerOptionsByArn(config),
+        }),
+      ),
     }),
     async attach(rig) {
       const optionsFor = breakerOptionsByArn(config);
@@ -113,7 +137,7 @@ export async function createBrakeWiring(): Promise<BrakeWiring> {
       const keeperSqs = new SQSClient({ endpoint: rig.endpoint.url });
       const logger = new Logger({ serviceName: BRAKE_KEEPER_SERVICE_NAME, logLevel: 'SILENT' });
       const keep = createBrakeKeeper({
-        store: createBreakerStore({ dynamodb: keeperDynamoDb, tableName, optionsFor }),
+        store: recording(createBreakerStore({ dynamodb: keeperDynamoDb, tableName, optionsFor })),
         optionsFor,
         sqs: keeperSqs,
         workQueueUrl: rig.workQueueUrl,
@@ -129,6 +153,11 @@ export async function createBrakeWiring(): Promise<BrakeWiring> {
       return {
         keeperWired: BRAKE_KEEPER_WIRED,
         keeperTick: () => keep({}, { getRemainingTimeInMillis: () => 60_000 }),
+        transitions: (stateMachineArn) =>
+          transitions
+            .filter((t) => t.machine === stateMachineArn)
+            .sort((a, b) => a.at - b.at)
+            .map(({ at, state }) => ({ at, state })),
         async breakerState(stateMachineArn) {
           const view = await reader.read(stateMachineArn, rig.now(), { fresh: true });
           return view.forced ?? view.state;
