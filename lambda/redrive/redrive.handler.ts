@@ -14,8 +14,9 @@ import type { RedriveHandlerConfig } from '../shared/config/redrive-config';
 import { CONFIG_SECTION, ENV, METRICS_NAMESPACE, REDRIVE_SERVICE_NAME } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
 import { autohealPersistenceStore } from '../shared/idempotency';
-import { readNormalisedConfig } from '../shared/normalised-config';
-import { liveSinceSource, withLiveSince } from './live-since-source';
+import { normalisedConfigSource } from '../shared/normalised-config';
+import { readConfigTokens } from './config-token-record';
+import { liveSinceSource, withConfigAndLiveSince } from './live-since-source';
 import { createRedriveHandler } from './redrive-processor';
 
 const logger = new Logger({ serviceName: REDRIVE_SERVICE_NAME });
@@ -23,8 +24,12 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: REDRIVE
 
 const dynamodb = autohealClient(DynamoDBClient);
 const tableName = requireEnv(ENV.idempotencyTable);
+// Read at init; at the first event when the scope's values only known at deploy are in the clock's records.
+const configSource = normalisedConfigSource<RedriveHandlerConfig>(
+  CONFIG_SECTION.redrive,
+  (reference) => readConfigTokens({ dynamodb, tableName }, reference),
+);
 const deps = {
-  config: readNormalisedConfig<RedriveHandlerConfig>(CONFIG_SECTION.redrive),
   sfn: autohealClient(SFNClient),
   statesArnPrefix: requireEnv(ENV.statesArnPrefix),
   autohealRoleIds: requireEnv(ENV.senderRoleIds).split(','),
@@ -40,7 +45,8 @@ const deps = {
   metrics,
 };
 
-export const handler = withLiveSince(
+export const handler = withConfigAndLiveSince(
+  configSource,
   liveSinceSource(requireEnv(ENV.liveSince), { dynamodb, tableName }),
-  (liveSince) => createRedriveHandler({ ...deps, liveSince }),
+  (config, liveSince) => createRedriveHandler({ ...deps, config, liveSince }),
 );

@@ -126,6 +126,7 @@ export class ExecutionRedrive extends Construct {
       timeout: Duration.seconds(30),
       alarmAction: props.notices.alarmAction,
       config: { [CONFIG_SECTION.redrive]: runtimeConfig(config) },
+      configTokenRecord: this.liveHealingClock.configTokenRecord,
       environment: {
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.noticeTopicArn]: props.notices.topic.topicArn,
@@ -189,6 +190,7 @@ export class ExecutionRedrive extends Construct {
         buffer: this.buffer,
         idempotencyTable: props.idempotencyTable,
         liveSince: this.liveHealingClock.liveSince,
+        configTokenRecord: this.liveHealingClock.configTokenRecord,
         alarmAction: props.notices.alarmAction,
         idempotencyKeyPrefix: keyPrefix,
       });
