@@ -16,7 +16,12 @@
  */
 import { createHash } from 'node:crypto';
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { type ConfigTokenReference, HEALING_STATE, IDEMPOTENCY_TABLE } from '../shared/contract';
+import {
+  type ConfigTokenReference,
+  HEALING_STATE,
+  IDEMPOTENCY_TABLE,
+  LIVE_HEALING_CLOCK,
+} from '../shared/contract';
 
 export interface ConfigTokenRecordDeps {
   readonly dynamodb: DynamoDBClient;
@@ -26,7 +31,10 @@ export interface ConfigTokenRecordDeps {
 
 /** The digest of a part's values (its `Values` property, as CloudFormation resolved it). */
 export function configTokensDigest(valuesJson: string): string {
-  return createHash('sha256').update(valuesJson).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(valuesJson)
+    .digest('hex')
+    .slice(0, LIVE_HEALING_CLOCK.configTokenPart.digestChars);
 }
 
 /** The values of a part's `Values` property, or an error naming it. */

@@ -137,6 +137,8 @@ export const LIVE_HEALING_CLOCK = {
     resourceType: 'Custom::AutohealConfigTokens',
     /** The data attribute: the digest of the part's values, as its record holds it. */
     attribute: 'Digest',
+    /** Characters of the digest (hex). */
+    digestChars: 32,
     properties: {
       clockId: 'ClockId',
       /** The part's number, from 0. */

@@ -15,6 +15,7 @@
 
 import { Annotations, CfnElement, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { LIVE_HEALING_CLOCK } from '../../lambda/shared/contract';
 
 /** The limits Autoheal keeps its templates within. */
 export const TEMPLATE_LIMITS = {
@@ -106,6 +107,9 @@ const GETATT_BUDGET: Record<string, number> = {
   'AWS::Events::Rule.Arn': TOKEN_BUDGET.ruleArn,
   // Step Functions allows names of 80 characters.
   'AWS::StepFunctions::StateMachine.Name': 80,
+  // The live-healing clock's config token parts return a digest of fixed length.
+  [`${LIVE_HEALING_CLOCK.configTokenPart.resourceType}.${LIVE_HEALING_CLOCK.configTokenPart.attribute}`]:
+    LIVE_HEALING_CLOCK.configTokenPart.digestChars,
 };
 
 /** The longest `Ref` of a resource type, where shorter than {@link TOKEN_BUDGET.other}. */
