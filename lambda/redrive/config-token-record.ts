@@ -39,7 +39,12 @@ export function configTokensDigest(valuesJson: string): string {
 
 /** The values of a part's `Values` property, or an error naming it. */
 export function parseConfigTokens(valuesJson: unknown, field: string): string[] {
-  const values: unknown = typeof valuesJson === 'string' ? JSON.parse(valuesJson) : undefined;
+  let values: unknown;
+  try {
+    values = typeof valuesJson === 'string' ? JSON.parse(valuesJson) : undefined;
+  } catch {
+    values = undefined;
+  }
   if (!Array.isArray(values) || !values.every((value) => typeof value === 'string')) {
     throw new Error(`${field}: must be a JSON list of strings`);
   }

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { RedriveExecutionCommand } from '@aws-sdk/client-sfn';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { App, Fn, Stack } from 'aws-cdk-lib';
@@ -25,6 +26,7 @@ import {
   CONFIG_FILE_NAME,
   CONFIG_SECTION,
   ENV,
+  HEALING_STATE,
   LIVE_HEALING_CLOCK,
 } from '../../lambda/shared/contract';
 import { normalisedConfigSource } from '../../lambda/shared/normalised-config';
@@ -241,6 +243,81 @@ describe('1,000 imported state machines, their ARNs in the clock’s config toke
       parkedInvalidEvent(DLQ_URL, unlisted, 'detail.stateMachineArn'),
     );
   }, 120_000);
+
+  /** A Create, Update or Delete of config token part 0 of clock `Clock` with `values` as its Values. */
+  function partRequest(
+    requestType: 'Create' | 'Delete',
+    values: unknown,
+  ): CloudFormationCustomResourceEvent {
+    const create = createRequest(
+      'Part',
+      {
+        Type: LIVE_HEALING_CLOCK.configTokenPart.resourceType,
+        Properties: {
+          ServiceToken: 'arn:aws:lambda:eu-central-1:123456789012:function:framework-onEvent',
+          ClockId: 'Clock',
+          Part: '0',
+          Values: values,
+        },
+      },
+      {},
+    );
+    if (requestType === 'Create') return create;
+    const { RequestType: _create, ...common } = create;
+    return {
+      ...common,
+      RequestType: 'Delete',
+      PhysicalResourceId: `${HEALING_STATE.liveHealingClockPrefix}Clock${HEALING_STATE.configTokenPartInfix}0`,
+    };
+  }
+
+  it.each([
+    ['not JSON text', 'arn:aws:states:eu-central-1:123456789012:stateMachine:x'],
+    ['a list holding a number', '["arn:aws:states:eu-central-1:123456789012:stateMachine:x", 1]'],
+  ])(
+    'refuses Values that are %s with one line naming the property, writing nothing',
+    async (_, values) => {
+      // Prepare
+      const clock = createLiveHealingClock({ dynamodb: table.client, tableName: table.tableName });
+
+      // Act
+      const created = clock(partRequest('Create', values));
+
+      // Assess
+      await expect(created).rejects.toThrow(/Values/);
+      expect(await partRecord()).toBeUndefined();
+    },
+  );
+
+  it('removes the part’s record on Delete', async () => {
+    // Prepare
+    const clock = createLiveHealingClock({ dynamodb: table.client, tableName: table.tableName });
+    await clock(partRequest('Create', JSON.stringify([machineArn(1)])));
+    const written = await partRecord();
+
+    // Act
+    await clock(partRequest('Delete', JSON.stringify([machineArn(1)])));
+
+    // Assess
+    expect(written).toBeDefined();
+    expect(await partRecord()).toBeUndefined();
+  });
+
+  /** Config token part 0 of clock `Clock` as the table holds it. */
+  async function partRecord() {
+    const { Item } = await table.client.send(
+      new GetItemCommand({
+        TableName: table.tableName,
+        Key: {
+          id: {
+            S: `${HEALING_STATE.liveHealingClockPrefix}Clock${HEALING_STATE.configTokenPartInfix}0`,
+          },
+        },
+        ConsistentRead: true,
+      }),
+    );
+    return Item;
+  }
 
   it('refuses, naming the record, a part another deploy rewrote since the handler got its reference', async () => {
     // Prepare: a part written with other values than the reference's digest
