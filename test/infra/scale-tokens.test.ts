@@ -9,7 +9,7 @@
 import { Fn, Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { CONFIG_PLACEHOLDER, ENV, LIVE_HEALING_CLOCK } from '../../lambda/shared/contract';
-import { Autoheal } from '../../lib/autoheal';
+import { Autoheal, RedrivableStatus, type RedrivePolicyOptions } from '../../lib/autoheal';
 import {
   checkTemplateLimits,
   customResourceRequestBytes,
@@ -143,5 +143,59 @@ describe('a few opaque tokens', () => {
     expect(scope.ofType(LIVE_HEALING_CLOCK.configTokenPart.resourceType)).toEqual([]);
     const clock = scope.ofType('Custom::AutohealLiveHealingClock')[0][1];
     expect(clock.Properties).not.toHaveProperty(LIVE_HEALING_CLOCK.properties.configTokenParts);
+  });
+});
+
+describe('the live-healing clock’s own request', () => {
+  /** An Autoheal over `arns` and `overrides` (names under the prefix `team-`), in a stack of its account and region. */
+  const build = (arns: string[], overrides: Record<string, RedrivePolicyOptions> = {}) => {
+    const app = templateOnlyApp();
+    const stack = new Stack(app, 'Consumer', { env: { account: ACCOUNT, region: REGION } });
+    new Autoheal(stack, 'Autoheal', {
+      redrive: { stateMachineArns: arns, stateMachineNamePrefixes: ['team-'], overrides },
+    });
+    return stack;
+  };
+  const name80 = (i: number) => `team-${String(i).padStart(4, '0')}-`.padEnd(80, 'x');
+  const arn = (name: string) => `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}`;
+
+  it('moves every ARN into config token parts when ClockConfig would pass the request budget: 1,500 ARNs of 80-character names', () => {
+    // Act
+    const stack = build(Array.from({ length: 1_500 }, (_, i) => arn(name80(i))));
+    const resources = (synthesisedTemplate(stack) as unknown as { Resources: Resources }).Resources;
+    const types = Object.fromEntries(Object.entries(resources).map(([id, r]) => [id, r.Type]));
+    const custom = Object.entries(resources).filter(([, r]) => r.Type.startsWith('Custom::'));
+    const parts = custom.filter(
+      ([, r]) => r.Type === LIVE_HEALING_CLOCK.configTokenPart.resourceType,
+    );
+
+    // Assess
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.flatMap(([, r]) => JSON.parse(r.Properties.Values) as string[]).sort()).toEqual(
+      Array.from({ length: 1_500 }, (_, i) => arn(name80(i))).sort(),
+    );
+    for (const [, r] of custom) {
+      expect(customResourceRequestBytes(r.Properties, types)).toBeLessThanOrEqual(
+        TEMPLATE_LIMITS.customResourceRequestBytes,
+      );
+    }
+  });
+
+  it('refuses at synth, in one line naming the field, a ClockConfig too large even with every ARN in parts', () => {
+    // Prepare: 2,500 overrides that set what the clock records (observe-only and statuses)
+    const overrides = Object.fromEntries(
+      Array.from({ length: 2_500 }, (_, i) => [
+        name80(i).slice(0, 60),
+        {
+          observeOnly: false,
+          statuses: [RedrivableStatus.FAILED, RedrivableStatus.TIMED_OUT, RedrivableStatus.ABORTED],
+        },
+      ]),
+    );
+
+    // Act / Assess
+    expect(() => build([arn('team-orders')], overrides)).toThrow(
+      /^redrive: the live-healing clock's ClockConfig of 1 ARNs \(in parts\), 1 name prefixes and 2500 overrides makes a custom resource request of up to \d+ bytes \(an Update carries it twice\), \d+ over the 262144 Autoheal budgets for it; scope by name prefix .*$/,
+    );
   });
 });
