@@ -199,3 +199,29 @@ describe('the live-healing clock’s own request', () => {
     );
   });
 });
+
+describe('the synth-time check of custom resource requests', () => {
+  it.each([
+    // An Update carries the properties twice, plus 4,096 bytes of envelope: 128,000 bytes fit, 130,000 do not.
+    [128_000, []],
+    [130_000, ['Clock']],
+  ])('with a %i-character property, breaches at: %j', (chars, breached) => {
+    // Prepare
+    const template = {
+      Resources: {
+        Clock: {
+          Type: 'Custom::AnyProvider',
+          Properties: { ServiceToken: 'arn', Config: 'x'.repeat(chars) },
+        },
+      },
+    };
+
+    // Act
+    const breaches = checkTemplateLimits(template).filter((b) =>
+      b.limit.includes('custom resource'),
+    );
+
+    // Assess
+    expect(breaches.map((b) => b.resource)).toEqual(breached);
+  });
+});
