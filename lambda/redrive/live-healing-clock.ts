@@ -21,13 +21,21 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { REDRIVABLE_STATUSES, type RedrivableStatus } from '../shared/config/redrive-config';
-import { HEALING_STATE, IDEMPOTENCY_TABLE, LIVE_HEALING_CLOCK } from '../shared/contract';
+import {
+  CONFIG_PLACEHOLDER,
+  HEALING_STATE,
+  IDEMPOTENCY_TABLE,
+  LIVE_HEALING_CLOCK,
+} from '../shared/contract';
+import { configTokensDigest, parseConfigTokens, readConfigTokens } from './config-token-record';
 import {
   advanceClock,
   type ClockConfig,
   type ClockState,
   clockConfigDigest,
   clockRecordKey,
+  configTokenPartKey,
+  configTokenPartsPrefix,
   type LiveSinceReference,
   liveSinceDocument,
 } from './live-healing';
@@ -54,7 +62,8 @@ export interface LiveHealingClockDeps {
 /** What the Provider framework passes back to CloudFormation. */
 export interface ClockResponse {
   readonly PhysicalResourceId: string;
-  readonly Data?: { readonly [LIVE_HEALING_CLOCK.attribute]: string };
+  /** The clock's `LiveSince`, or a config token part's `Digest`. */
+  readonly Data?: Readonly<Record<string, string>>;
 }
 
 function stringArray(value: unknown, field: string): string[] {
@@ -171,7 +180,82 @@ export function createLiveHealingClock(
     }
   };
 
+  /** A config token part: its values, as CloudFormation resolved them, into a record of its own. */
+  const tokenPart = async (event: CloudFormationCustomResourceEvent): Promise<ClockResponse> => {
+    if (event.RequestType === 'Delete') {
+      if (event.PhysicalResourceId.startsWith(HEALING_STATE.liveHealingClockPrefix)) {
+        await deps.dynamodb.send(
+          new DeleteItemCommand({ TableName: deps.tableName, Key: key(event.PhysicalResourceId) }),
+        );
+      }
+      return { PhysicalResourceId: event.PhysicalResourceId };
+    }
+    const { properties } = LIVE_HEALING_CLOCK.configTokenPart;
+    const clockId = event.ResourceProperties[properties.clockId];
+    const part = Number(event.ResourceProperties[properties.part]);
+    if (typeof clockId !== 'string' || clockId === '') {
+      throw new Error(`${properties.clockId}: missing`);
+    }
+    if (!Number.isInteger(part) || part < 0) {
+      throw new Error(`${properties.part}: must be a whole number from 0`);
+    }
+    const values = event.ResourceProperties[properties.values];
+    parseConfigTokens(values, properties.values);
+    const id = configTokenPartKey(clockId, part);
+    const digest = configTokensDigest(values);
+    await deps.dynamodb.send(
+      new PutItemCommand({
+        TableName: deps.tableName,
+        Item: {
+          ...key(id),
+          [HEALING_STATE.configTokens]: { S: values },
+          [HEALING_STATE.configTokensDigest]: { S: digest },
+        },
+      }),
+    );
+    return {
+      PhysicalResourceId: id,
+      Data: { [LIVE_HEALING_CLOCK.configTokenPart.attribute]: digest },
+    };
+  };
+
+  /**
+   * The `ClockConfig` property with the values of its config token parts in
+   * place of their placeholders; as it came when it has none.
+   */
+  const withConfigTokens = async (
+    property: unknown,
+    partsProperty: unknown,
+    clockId: string,
+  ): Promise<unknown> => {
+    if (partsProperty === undefined || typeof property !== 'string') return property;
+    const field = LIVE_HEALING_CLOCK.properties.configTokenParts;
+    const parts = parseConfigTokens(partsProperty, field);
+    const tokens = await readConfigTokens(deps, {
+      record: configTokenPartsPrefix(clockId),
+      parts,
+    });
+    const raw = JSON.parse(property) as { stateMachineArns?: unknown };
+    const marker = CONFIG_PLACEHOLDER.token;
+    if (Array.isArray(raw.stateMachineArns)) {
+      raw.stateMachineArns = raw.stateMachineArns.map((value: unknown, i) => {
+        if (typeof value !== 'string' || !value.startsWith(marker)) return value;
+        const token = tokens[Number(value.slice(marker.length))];
+        if (token === undefined) {
+          throw new Error(
+            `${LIVE_HEALING_CLOCK.properties.config}.stateMachineArns[${i}]: no value ${value.slice(marker.length)} in the ${parts.length} config token parts`,
+          );
+        }
+        return token;
+      });
+    }
+    return JSON.stringify(raw);
+  };
+
   return async (event) => {
+    if (event.ResourceType === LIVE_HEALING_CLOCK.configTokenPart.resourceType) {
+      return tokenPart(event);
+    }
     const clockId = event.ResourceProperties[LIVE_HEALING_CLOCK.properties.clockId];
     if (event.RequestType === 'Delete') {
       // A failed Create may leave CloudFormation with a physical id of its own choosing.
@@ -186,7 +270,11 @@ export function createLiveHealingClock(
       throw new Error(`${LIVE_HEALING_CLOCK.properties.clockId}: missing`);
     }
     const id = clockRecordKey(clockId);
-    const property = event.ResourceProperties[LIVE_HEALING_CLOCK.properties.config];
+    const property = await withConfigTokens(
+      event.ResourceProperties[LIVE_HEALING_CLOCK.properties.config],
+      event.ResourceProperties[LIVE_HEALING_CLOCK.properties.configTokenParts],
+      clockId,
+    );
     const stored = await read(id);
     // A Create starts the clock afresh, even over a record a failed attempt left.
     const previous = event.RequestType === 'Create' ? undefined : stored?.state;

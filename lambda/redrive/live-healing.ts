@@ -447,3 +447,16 @@ export function liveSinceOf(
 export function clockRecordKey(clockId: string): string {
   return `${HEALING_STATE.liveHealingClockPrefix}${clockId}`;
 }
+
+/**
+ * Key of part `part` of the clock's config token records (see
+ * `LIVE_HEALING_CLOCK.configTokenPart`): beside the clock's record, under its key.
+ */
+export function configTokenPartKey(clockId: string, part: number): string {
+  return `${configTokenPartsPrefix(clockId)}${part}`;
+}
+
+/** The key of the clock's config token parts, less the part's number. */
+export function configTokenPartsPrefix(clockId: string): string {
+  return `${clockRecordKey(clockId)}${HEALING_STATE.configTokenPartInfix}`;
+}

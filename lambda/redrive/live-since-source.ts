@@ -15,6 +15,7 @@
  */
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { HEALING_STATE, IDEMPOTENCY_TABLE } from '../shared/contract';
+import type { NormalisedConfigSource } from '../shared/normalised-config';
 import { type LiveSinceDocument, NOT_LIVE, parseLiveSinceDocument } from './live-healing';
 
 /** The document, or a way to read it from the clock's record. */
@@ -90,6 +91,42 @@ export function withLiveSince<A extends unknown[], R>(
       built = undefined;
       throw error;
     });
+    return (await built)(...args);
+  };
+}
+
+/**
+ * {@link withLiveSince} for a handler that also needs its config section,
+ * which may wait on the clock's config token records: built at once when both
+ * are at hand (small scopes, as before), else at the first event after
+ * reading what is missing (in parallel; a failed read is retried at the next).
+ *
+ * @example
+ * ```ts
+ * export const handler = withConfigAndLiveSince(configSource, liveSince, (config, liveSince) =>
+ *   createRedriveHandler({ ...deps, config, liveSince }),
+ * );
+ * ```
+ */
+export function withConfigAndLiveSince<C, A extends unknown[], R>(
+  config: NormalisedConfigSource<C>,
+  source: LiveSinceSource,
+  build: (config: C, document: LiveSinceDocument) => (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
+  if ('config' in config)
+    return withLiveSince(source, (document) => build(config.config, document));
+  let built: Promise<(...args: A) => Promise<R>> | undefined;
+  return async (...args: A) => {
+    built ??= Promise.all([
+      config.load(),
+      'document' in source ? source.document : source.load(),
+    ]).then(
+      ([loaded, document]) => build(loaded, document),
+      (error: unknown) => {
+        built = undefined;
+        throw error;
+      },
+    );
     return (await built)(...args);
   };
 }

@@ -14,9 +14,10 @@ import type { RedriveHandlerConfig } from '../shared/config/redrive-config';
 import { CONFIG_SECTION, ENV, METRICS_NAMESPACE, REDRIVE_SERVICE_NAME } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
 import { autohealPersistenceStore } from '../shared/idempotency';
-import { readNormalisedConfig } from '../shared/normalised-config';
+import { normalisedConfigSource } from '../shared/normalised-config';
 import { handlerNoticeSender } from '../shared/notice-digest-config';
-import { liveSinceSource, withLiveSince } from './live-since-source';
+import { readConfigTokens } from './config-token-record';
+import { liveSinceSource, withConfigAndLiveSince } from './live-since-source';
 import { breakerStoreFor } from './redrive-breaker';
 import { createRedriveHandler } from './redrive-processor';
 
@@ -28,8 +29,12 @@ const tableName = requireEnv(ENV.idempotencyTable);
 const sns = autohealClient(SNSClient);
 const noticeTopicArn = requireEnv(ENV.noticeTopicArn);
 const idempotencyKeyPrefix = process.env[ENV.idempotencyKeyPrefix] || undefined;
+// Read at init; at the first event when the scope's values only known at deploy are in the clock's records.
+const configSource = normalisedConfigSource<RedriveHandlerConfig>(
+  CONFIG_SECTION.redrive,
+  (reference) => readConfigTokens({ dynamodb, tableName }, reference),
+);
 const deps = {
-  config: readNormalisedConfig<RedriveHandlerConfig>(CONFIG_SECTION.redrive),
   sfn: autohealClient(SFNClient),
   statesArnPrefix: requireEnv(ENV.statesArnPrefix),
   autohealRoleIds: requireEnv(ENV.senderRoleIds).split(','),
@@ -54,14 +59,19 @@ const deps = {
   metrics,
 };
 
-// The storm brake's state: the table is required when a breaker is enabled anywhere; none, no store.
-const breakerStore = breakerStoreFor(deps.config, () => ({
-  dynamodb,
-  tableName: requireEnv(ENV.stateTable),
-  keyPrefix: deps.idempotencyKeyPrefix,
-}));
-
-export const handler = withLiveSince(
+export const handler = withConfigAndLiveSince(
+  configSource,
   liveSinceSource(requireEnv(ENV.liveSince), { dynamodb, tableName }),
-  (liveSince) => createRedriveHandler({ ...deps, liveSince, breakerStore }),
+  (config, liveSince) =>
+    createRedriveHandler({
+      ...deps,
+      config,
+      liveSince,
+      // The storm brake's state: the table is required when a breaker is enabled anywhere; none, no store.
+      breakerStore: breakerStoreFor(config, () => ({
+        dynamodb,
+        tableName: requireEnv(ENV.stateTable),
+        keyPrefix: idempotencyKeyPrefix,
+      })),
+    }),
 );

@@ -15,9 +15,10 @@ import type { SweeperHandlerConfig } from '../shared/config/redrive-config';
 import { CONFIG_SECTION, ENV, METRICS_NAMESPACE, SWEEPER_SERVICE_NAME } from '../shared/contract';
 import { requireEnv } from '../shared/errors';
 import { autohealPersistenceStore } from '../shared/idempotency';
-import { readNormalisedConfig } from '../shared/normalised-config';
+import { normalisedConfigSource } from '../shared/normalised-config';
+import { readConfigTokens } from './config-token-record';
 import { createExecutionSweeper, type SweepSummary } from './execution-sweeper';
-import { liveSinceSource, withLiveSince } from './live-since-source';
+import { liveSinceSource, withConfigAndLiveSince } from './live-since-source';
 
 const logger = new Logger({ serviceName: SWEEPER_SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SWEEPER_SERVICE_NAME });
@@ -25,8 +26,12 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SWEEPER
 const dynamodb = autohealClient(DynamoDBClient);
 const tableName = requireEnv(ENV.idempotencyTable);
 
+// Read at init; at the first event when the scope's values only known at deploy are in the clock's records.
+const configSource = normalisedConfigSource<SweeperHandlerConfig>(
+  CONFIG_SECTION.redrive,
+  (reference) => readConfigTokens({ dynamodb, tableName }, reference),
+);
 const deps = {
-  config: readNormalisedConfig<SweeperHandlerConfig>(CONFIG_SECTION.redrive),
   sfn: autohealClient(SFNClient),
   sqs: autohealClient(SQSClient),
   idempotencyKeyPrefix: process.env[ENV.idempotencyKeyPrefix] || undefined,
@@ -37,9 +42,10 @@ const deps = {
   metrics,
 };
 
-const sweep = withLiveSince(
+const sweep = withConfigAndLiveSince(
+  configSource,
   liveSinceSource(requireEnv(ENV.liveSince), { dynamodb, tableName }),
-  (liveSince) => createExecutionSweeper({ ...deps, liveSince }),
+  (config, liveSince) => createExecutionSweeper({ ...deps, config, liveSince }),
 );
 
 export const handler = (_event: unknown, context: Context): Promise<SweepSummary> => sweep(context);

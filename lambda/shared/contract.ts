@@ -22,7 +22,9 @@ export const ENV = {
    * JSON list of the config values only known at deploy that are not
    * home-relative ARNs (cross-stack references, `Ref`s of state machines in the
    * same stack): the config file names them by their index in this list.
-   * Unset when there are none.
+   * Unset when there are none. A list too long for the environment comes as a
+   * {@link ConfigTokenReference} instead: the live-healing clock wrote it at
+   * deploy, in parts, and the handler reads it at its first event.
    */
   configTokens: 'AUTOHEAL_CONFIG_TOKENS',
   /** Name of the Powertools idempotency table. */
@@ -120,8 +122,45 @@ export const LIVE_HEALING_CLOCK = {
     clockId: 'ClockId',
     /** JSON of the `ClockConfig`. */
     config: 'ClockConfig',
+    /**
+     * JSON list of the digests of the config token parts, when the scope's
+     * token ARNs travel in parts: `ClockConfig` then names each by its index
+     * ({@link CONFIG_PLACEHOLDER}`.token`), and the clock reads the parts'
+     * records. Unset otherwise.
+     */
+    configTokenParts: 'ConfigTokenParts',
+  },
+  /**
+   * A part of the config values only known at deploy, written by the clock's
+   * handler into a record of its own, too many for the environment (and, at
+   * a thousand, for one custom resource request).
+   */
+  configTokenPart: {
+    resourceType: 'Custom::AutohealConfigTokens',
+    /** The data attribute: the digest of the part's values, as its record holds it. */
+    attribute: 'Digest',
+    /** Characters of the digest (hex). */
+    digestChars: 32,
+    properties: {
+      clockId: 'ClockId',
+      /** The part's number, from 0. */
+      part: 'Part',
+      /** JSON list of the part's values (CloudFormation resolves them). */
+      values: 'Values',
+    },
   },
 } as const;
+
+/**
+ * What `AUTOHEAL_CONFIG_TOKENS` holds when the values are in the clock's
+ * records: part `i` is the record `${record}${i}`, whose digest must be
+ * `parts[i]` (a new digest changes the environment, so new values reach new
+ * execution environments only).
+ */
+export interface ConfigTokenReference {
+  readonly record: string;
+  readonly parts: readonly string[];
+}
 
 /** Attribute names of the idempotency table (Powertools defaults, named once). */
 export const IDEMPOTENCY_TABLE = {
@@ -300,6 +339,12 @@ export const HEALING_STATE = {
    * handlers read when it is too large for their environment.
    */
   clockDocument: 'liveSince',
+  /** Key infix of a config token part's record: `${clock record key}${configTokenPartInfix}${part}`. */
+  configTokenPartInfix: '#tokens#',
+  /** Attribute: JSON list of a config token part's values. */
+  configTokens: 'configTokens',
+  /** Attribute: the digest of {@link HEALING_STATE.configTokens}. */
+  configTokensDigest: 'configTokensDigest',
 } as const;
 
 /**

@@ -21,7 +21,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CONFIG_FILE_NAME, CONFIG_FORMAT, CONFIG_PLACEHOLDER, ENV } from './contract';
+import {
+  CONFIG_FILE_NAME,
+  CONFIG_FORMAT,
+  CONFIG_PLACEHOLDER,
+  type ConfigTokenReference,
+  ENV,
+} from './contract';
 import { requireEnv } from './errors';
 
 /** The config file as the construct writes it. */
@@ -60,9 +66,9 @@ const ANY_MARKER = inJson(CONFIG_PLACEHOLDER.placeholder);
  * rather than with a `JSON.parse` reviver: for 1,000 templated ARNs a reviver
  * costs some 3 ms of cold init, three replacements some 0.3 ms.
  */
-function fillPlaceholders(text: string, file: string): string {
+function fillPlaceholders(text: string, file: string, recordTokens?: readonly string[]): string {
   let home: Record<string, string> | undefined;
-  let tokens: unknown[] | undefined;
+  let tokens: readonly unknown[] | undefined = recordTokens;
   const filled = text
     .replace(HOME_ARN, '')
     .replace(PSEUDO, (_m, code: string) => {
@@ -88,7 +94,7 @@ function fillPlaceholders(text: string, file: string): string {
 }
 
 /** The config file, read and filled in (a handler reads it once, at init). */
-function readConfigFile(): ConfigFile {
+function readConfigFile(recordTokens?: readonly string[]): ConfigFile {
   const file = configFilePath();
   let text: string;
   try {
@@ -102,7 +108,7 @@ function readConfigFile(): ConfigFile {
   try {
     // The placeholders flag is near the start of the file: no filling unless needed.
     content = JSON.parse(
-      text.includes('"placeholders":true') ? fillPlaceholders(text, file) : text,
+      text.includes('"placeholders":true') ? fillPlaceholders(text, file, recordTokens) : text,
     ) as ConfigFile;
   } catch (error) {
     throw new Error(
@@ -129,8 +135,11 @@ function readConfigFile(): ConfigFile {
  * const config = readNormalisedConfig<RedriveHandlerConfig>(CONFIG_SECTION.redrive);
  * ```
  */
-export function readNormalisedConfig<T extends object>(section: string): T {
-  const content = readConfigFile();
+export function readNormalisedConfig<T extends object>(
+  section: string,
+  recordTokens?: readonly string[],
+): T {
+  const content = readConfigFile(recordTokens);
   const value = content.sections?.[section];
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new Error(
@@ -161,4 +170,58 @@ export function readOptionalNormalisedConfig<T extends object>(section: string):
     );
   }
   return value as T;
+}
+
+/**
+ * Reads {@link ENV.configTokens} as a {@link ConfigTokenReference} (the values
+ * are in the live-healing clock's records), or undefined when it is a list of
+ * values, or unset.
+ *
+ * @throws Error naming the variable when it is neither
+ */
+export function configTokenReference(
+  json: string | undefined = process.env[ENV.configTokens],
+): ConfigTokenReference | undefined {
+  if (!json) return undefined;
+  const raw = JSON.parse(json) as Partial<ConfigTokenReference> | unknown[];
+  if (Array.isArray(raw)) return undefined;
+  if (
+    typeof raw?.record !== 'string' ||
+    !Array.isArray(raw.parts) ||
+    !raw.parts.every((part) => typeof part === 'string')
+  ) {
+    throw new Error(
+      `${ENV.configTokens}: neither a list of values nor a reference to the live-healing clock's records`,
+    );
+  }
+  return { record: raw.record, parts: raw.parts };
+}
+
+/** A handler's config section: at once, or once its values only known at deploy are read. */
+export type NormalisedConfigSource<T> =
+  | { readonly config: T }
+  | { readonly load: () => Promise<T> };
+
+/**
+ * The config section `section`: read at once (at init) when its values only
+ * known at deploy, if any, are in the environment, as always for small
+ * scopes; otherwise a loader that reads them from the clock's records with
+ * `readTokens` (at the handler's first event), then the file.
+ *
+ * @example
+ * ```ts
+ * const source = normalisedConfigSource<RedriveHandlerConfig>(CONFIG_SECTION.redrive, (reference) =>
+ *   readConfigTokens({ dynamodb, tableName }, reference),
+ * );
+ * ```
+ */
+export function normalisedConfigSource<T extends object>(
+  section: string,
+  readTokens: (reference: ConfigTokenReference) => Promise<string[]>,
+): NormalisedConfigSource<T> {
+  const reference = configTokenReference();
+  if (!reference) return { config: readNormalisedConfig<T>(section) };
+  return {
+    load: async () => readNormalisedConfig<T>(section, await readTokens(reference)),
+  };
 }

@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LAMBDA_NODE_MAJOR, METRICS_NAMESPACE } from '../../lambda/shared/contract';
-import { stageConfigAsset } from './config-asset';
+import { type ConfigTokenRecord, stageConfigAsset } from './config-asset';
 
 /** Memory of an Autoheal function unless its props say otherwise. */
 export const AUTOHEAL_DEFAULT_MEMORY_MB = 512;
@@ -69,6 +69,12 @@ export interface AutohealFunctionProps {
    */
   readonly config?: Readonly<Record<string, unknown>>;
   /**
+   * Where the config's values only known at deploy go when they do not fit
+   * the environment (see `LiveHealingClock.configTokenRecord`).
+   * @default - none: they must fit the environment
+   */
+  readonly configTokenRecord?: ConfigTokenRecord;
+  /**
    * @default Duration.seconds(30)
    */
   readonly timeout?: Duration;
@@ -126,7 +132,9 @@ export class AutohealFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     const bundleDir = handlerAssetDir(props.entry);
-    const staged = props.config ? stageConfigAsset(this, bundleDir, props.config) : undefined;
+    const staged = props.config
+      ? stageConfigAsset(this, bundleDir, props.config, { tokenRecord: props.configTokenRecord })
+      : undefined;
     this.function = new lambda.Function(this, 'Function', {
       code: lambda.Code.fromAsset(staged?.dir ?? bundleDir),
       handler: 'index.handler',

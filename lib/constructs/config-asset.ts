@@ -18,14 +18,19 @@
  *   stack) goes in as a template the handler fills from its
  *   `AUTOHEAL_STATES_ARN_PREFIX`, so any number of them fits;
  * - any other token (a cross-stack reference, the `Ref` of a state machine
- *   defined in the same stack) goes into the short `AUTOHEAL_CONFIG_TOKENS`
- *   variable, checked at synth against the room Lambda's environment leaves.
+ *   defined in the same stack) goes into the `AUTOHEAL_CONFIG_TOKENS`
+ *   variable while the list fits {@link MAX_CONFIG_TOKENS_ENV_BYTES};
+ *   a longer list is written at deploy into records of the live-healing
+ *   clock ({@link ConfigTokenRecord}) and the variable points at them.
+ *
+ * Staged under the app's output directory (`cdk.out`), named after the
+ * content: repeated synths reuse the directory, and nothing is left behind
+ * outside the output directory the CDK already owns.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { Stack, Token } from 'aws-cdk-lib';
+import { Stack, Stage, Token } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import {
   CONFIG_FILE_NAME,
@@ -33,17 +38,60 @@ import {
   CONFIG_PLACEHOLDER,
   ENV,
 } from '../../lambda/shared/contract';
+import { environmentVariableBytes } from '../limits/template-limits';
+import { resourceTypes } from './scoped-grants';
 import { statesArnPrefix } from './state-machine-arns';
 
 /**
  * Room in the Lambda environment (4 KB for all variables together) for the
  * config values only known at deploy that are not home-relative ARNs; the
- * other variables of an Autoheal function take under 1.5 KB.
+ * other variables of an Autoheal function take under 1.5 KB. Measured as the
+ * synth-time limit check measures the environment (each token at its longest,
+ * see `TOKEN_BUDGET`): a list that fits here fits there.
  */
 export const MAX_CONFIG_TOKENS_ENV_BYTES = 2 * 1024;
 
-/** The longest state machine ARN: partition, region, account and an 80-character name. */
-export const MAX_STATE_MACHINE_ARN_BYTES = 160;
+/** Directory under the app's output directory where function assets are staged with their config. */
+export const CONFIG_ASSET_STAGING_DIR = 'autoheal-config-assets';
+
+/**
+ * Config values only known at deploy, written at deploy into records the
+ * handlers read at their first event (see `LiveHealingClock.configTokenRecord`).
+ */
+export interface ConfigTokenRecord {
+  /** The values the records hold, in order: the config file names each by its index here. */
+  readonly tokens: readonly string[];
+  /** The value of `AUTOHEAL_CONFIG_TOKENS` that points a handler at the records (a JSON string token). */
+  readonly reference: string;
+}
+
+/** Options of {@link stageConfigAsset}. */
+export interface StageConfigAssetOptions {
+  /**
+   * Where the tokens go when they do not fit {@link MAX_CONFIG_TOKENS_ENV_BYTES}.
+   * @default - none: too many tokens fail synth
+   */
+  readonly tokenRecord?: ConfigTokenRecord;
+}
+
+/**
+ * Bytes `AUTOHEAL_CONFIG_TOKENS` would take in the environment with `tokens`
+ * (key and JSON list), each at its longest as the synth-time check counts it.
+ */
+export function configTokensEnvironmentBytes(scope: Construct, tokens: readonly string[]): number {
+  if (tokens.length === 0) return 0;
+  const stack = Stack.of(scope);
+  return environmentVariableBytes(
+    ENV.configTokens,
+    stack.resolve(stack.toJsonString(tokens)),
+    resourceTypes(stack),
+  );
+}
+
+/** True when `tokens` may travel in the Lambda environment ({@link MAX_CONFIG_TOKENS_ENV_BYTES}). */
+export function configTokensFitEnvironment(scope: Construct, tokens: readonly string[]): boolean {
+  return configTokensEnvironmentBytes(scope, tokens) <= MAX_CONFIG_TOKENS_ENV_BYTES;
+}
 
 /** What {@link stageConfigAsset} returns. */
 export interface StagedConfigAsset {
@@ -141,12 +189,13 @@ function tokenFields(sections: Readonly<Record<string, unknown>>): string[] {
 
 /**
  * Stages `bundleDir` plus the config file of `sections` into a directory named
- * after their content, under the OS temporary directory: the same bundle and
- * config give the same directory, files and asset hash, synth after synth.
+ * after their content, under the app's output directory
+ * ({@link CONFIG_ASSET_STAGING_DIR}): the same bundle and config give the same
+ * directory, files and asset hash, synth after synth.
  *
  * @param sections normalised config sections by `CONFIG_SECTION` name
  * @throws Error naming the fields when the tokens that are not home-relative
- *   ARNs would not fit in the Lambda environment
+ *   ARNs fit neither the Lambda environment nor `options.tokenRecord`
  * @example
  * ```ts
  * const staged = stageConfigAsset(this, handlerAssetDir('redrive/redrive.handler.ts'), { redrive: config });
@@ -157,18 +206,35 @@ export function stageConfigAsset(
   scope: Construct,
   bundleDir: string,
   sections: Readonly<Record<string, unknown>>,
+  options: StageConfigAssetOptions = {},
 ): StagedConfigAsset {
-  const { sections: written, tokens, homeRelative } = withPlaceholders(scope, sections);
-  const tokenBytes = tokens.length * (MAX_STATE_MACHINE_ARN_BYTES + 3);
-  if (tokenBytes > MAX_CONFIG_TOKENS_ENV_BYTES) {
-    const fields = tokenFields(sections);
-    const shown =
-      fields.slice(0, 3).join(', ') + (fields.length > 3 ? `, … (${fields.length})` : '');
-    throw new Error(
-      `${shown}: ${tokens.length} values only known at deploy (state machines of this stack, or of another stack) ` +
-        `take up to ${tokenBytes} bytes of the Lambda environment, which leaves ${MAX_CONFIG_TOKENS_ENV_BYTES}. ` +
-        'Scope such state machines by name (StateMachine.fromStateMachineName) or by name prefix instead.',
-    );
+  const { sections: placed, tokens, homeRelative } = withPlaceholders(scope, sections);
+  let written = placed;
+  let tokensVariable: string | undefined;
+  if (tokens.length > 0) {
+    if (configTokensFitEnvironment(scope, tokens)) {
+      tokensVariable = Stack.of(scope).toJsonString(tokens);
+    } else {
+      const record = options.tokenRecord;
+      const recordIndex = new Map(record?.tokens.map((token, i) => [token, i]));
+      const missing = tokens.filter((token) => !recordIndex.has(token));
+      if (!record || missing.length > 0) {
+        const fields = tokenFields(sections);
+        const shown =
+          fields.slice(0, 3).join(', ') + (fields.length > 3 ? `, … (${fields.length})` : '');
+        throw new Error(
+          `${shown}: ${tokens.length} values only known at deploy (state machines of this stack, or of another stack) ` +
+            `take up to ${configTokensEnvironmentBytes(scope, tokens)} bytes of the Lambda environment, which leaves ${MAX_CONFIG_TOKENS_ENV_BYTES}` +
+            (record
+              ? `, and ${missing.length} of them are not in the scope the live-healing clock records`
+              : '') +
+            '. Scope such state machines by name (StateMachine.fromStateMachineName) or by name prefix instead.',
+        );
+      }
+      // The file names each token by its index in the records instead.
+      written = renumberTokens(placed, (i) => recordIndex.get(tokens[i]) as number);
+      tokensVariable = record.reference;
+    }
   }
   const file = {
     format: CONFIG_FORMAT,
@@ -186,7 +252,9 @@ export function stageConfigAsset(
       .update(fs.readFileSync(path.join(bundleDir, name)));
   }
   digest.update(CONFIG_FILE_NAME).update('\0').update(json);
-  const root = path.join(os.tmpdir(), 'cdk-autoheal-assets');
+  // Under the output directory the CDK owns (cdk.out, or the temporary one of an App without
+  // outdir): repeated synths of one config reuse the directory, and none leaks into the OS temp dir.
+  const root = path.join(stagingOutdir(scope), CONFIG_ASSET_STAGING_DIR);
   const dir = path.join(root, digest.digest('hex').slice(0, 32));
   if (!fs.existsSync(path.join(dir, CONFIG_FILE_NAME))) {
     // Written beside and renamed into place: two synths at once never see half a directory.
@@ -205,7 +273,32 @@ export function stageConfigAsset(
   }
 
   const environment: Record<string, string> = {};
-  if (tokens.length > 0) environment[ENV.configTokens] = Stack.of(scope).toJsonString(tokens);
+  if (tokensVariable !== undefined) environment[ENV.configTokens] = tokensVariable;
   if (homeRelative) environment[ENV.statesArnPrefix] = statesArnPrefix(scope);
   return { dir, environment, file };
+}
+
+/** The output directory of the scope's stage (the app's, or a nested stage's inside it). */
+function stagingOutdir(scope: Construct): string {
+  const stage = Stage.of(scope);
+  if (!stage) throw new Error(`${scope.node.path}: an Autoheal function must be inside an App`);
+  return stage.outdir;
+}
+
+/** `sections` with each token placeholder's index mapped by `to`. */
+function renumberTokens(sections: unknown, to: (index: number) => number): unknown {
+  const marker = CONFIG_PLACEHOLDER.token;
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      return value.startsWith(marker)
+        ? `${marker}${to(Number(value.slice(marker.length)))}`
+        : value;
+    }
+    if (Array.isArray(value)) return value.map(walk);
+    if (typeof value === 'object' && value !== null) {
+      return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, walk(v)]));
+    }
+    return value;
+  };
+  return walk(sections);
 }

@@ -1,4 +1,4 @@
-import { Duration, Lazy, Names, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, Lazy, Names, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -194,8 +194,13 @@ export class EventBuffer extends Construct {
 
     this.grantsPerRule = props.rules.length <= MAX_RULES_WITH_OWN_GRANTS;
     if (props.rules.length > MAX_RULES_LISTED_IN_QUEUE_POLICY) {
-      // Rule names allow 64 characters: the prefix leaves room for `-` and a 4-digit index.
-      this.ruleNamePrefix = `${Names.uniqueResourceName(this, { maxLength: 58 })}-`;
+      // Unique to the deployed stack, not only to the synthesised one: the same template deployed
+      // twice in one account and region (under two stack names) must not clash on rule names, nor
+      // let one stack's rules match the other's queue policy. So the prefix carries the stack's GUID
+      // (the last part of AWS::StackId, 36 characters) after 20 characters of the construct's unique
+      // name; with the `-`s and a 4-digit index it stays within the 64 characters rule names allow.
+      const stackGuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
+      this.ruleNamePrefix = `${Names.uniqueResourceName(this, { maxLength: 20 })}-${stackGuid}-`;
     }
     const retry = { retryAttempts: 185, maxEventAge: Duration.hours(24) };
     this.rules = props.rules.map((rule, i) => {

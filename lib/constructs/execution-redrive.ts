@@ -159,6 +159,7 @@ export class ExecutionRedrive extends Construct {
         [CONFIG_SECTION.redrive]: runtimeConfig(config),
         [CONFIG_SECTION.notices]: props.noticesConfig ?? DEFAULT_NOTICES,
       },
+      configTokenRecord: this.liveHealingClock.configTokenRecord,
       environment: {
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.noticeTopicArn]: props.notices.topic.topicArn,
@@ -223,6 +224,7 @@ export class ExecutionRedrive extends Construct {
         buffer: this.buffer,
         idempotencyTable: props.idempotencyTable,
         liveSince: this.liveHealingClock.liveSince,
+        configTokenRecord: this.liveHealingClock.configTokenRecord,
         alarmAction: props.notices.alarmAction,
         idempotencyKeyPrefix: keyPrefix,
       });

@@ -15,6 +15,7 @@ import {
 } from '../../lambda/shared/contract';
 import { nagResourceFinding } from '../nag';
 import { AutohealFunction } from './autoheal-function';
+import type { ConfigTokenRecord } from './config-asset';
 import type { EventBuffer } from './event-buffer';
 import { type IdempotencyTable, keyPrefixEnvironment } from './idempotency-table';
 import type { LiveHealingClock } from './live-healing-clock';
@@ -41,6 +42,12 @@ export interface ExecutionSweeperProps {
    * {@link LiveHealingClock}'s `liveSince` (older failures are not enqueued).
    */
   readonly liveSince: string;
+  /**
+   * Where the scope's ARNs only known at deploy go when they do not fit the
+   * environment: the {@link LiveHealingClock}'s `configTokenRecord`.
+   * @default - none: they must fit the environment
+   */
+  readonly configTokenRecord?: ConfigTokenRecord;
   /**
    * What the sweeper's error alarm does.
    * @default - the alarm only changes state
@@ -93,6 +100,7 @@ export class ExecutionSweeper extends Construct {
       timeout: SWEEP_TIMEOUT,
       alarmAction: props.alarmAction,
       config: { [CONFIG_SECTION.redrive]: runtimeConfig(config) },
+      configTokenRecord: props.configTokenRecord,
       environment: {
         [ENV.idempotencyTable]: props.idempotencyTable.table.tableName,
         [ENV.workQueueUrl]: props.buffer.workQueue.queueUrl,

@@ -35,7 +35,7 @@ export const INLINE_SCOPED_GRANT_CHARS = 3_072;
 const MANAGED_POLICY_HEADROOM = 100;
 
 /** Resource types of the stack's resources by logical id, for sizing `Ref`s (a state machine's ARN). */
-function resourceTypes(stack: Stack): Record<string, string> {
+export function resourceTypes(stack: Stack): Record<string, string> {
   const types: Record<string, string> = {};
   for (const child of stack.node.findAll()) {
     if (!CfnResource.isCfnResource(child) || Stack.of(child) !== stack) continue;

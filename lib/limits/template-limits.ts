@@ -15,6 +15,7 @@
 
 import { Annotations, CfnElement, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { LIVE_HEALING_CLOCK } from '../../lambda/shared/contract';
 
 /** The limits Autoheal keeps its templates within. */
 export const TEMPLATE_LIMITS = {
@@ -35,14 +36,27 @@ export const TEMPLATE_LIMITS = {
   /** IAM: the most managed policies a role may have once the quota is raised (20, not adjustable further). */
   managedPoliciesPerRoleMax: 20,
   /**
-   * EventBridge Scheduler: characters of a schedule's target `Input`. The
-   * service model leaves `Input` unbounded (min 1); Scheduler's quota on a
-   * schedule's payload is far above this. Autoheal budgets 8,192 characters
-   * per tick, which also bounds one starter invocation to a few hundred flows.
+   * EventBridge Scheduler: characters of a schedule's target `Input`. Neither
+   * the Scheduler API reference (`Target.Input`: length at least 1, no
+   * maximum given) nor the Scheduler quotas page documents a maximum, so this
+   * is Autoheal's own budget, not a service limit: 8,192 characters per tick,
+   * which also bounds one starter invocation to a few hundred flows.
    */
   scheduleInputChars: 8_192,
   /** Lambda: bytes of all environment variables of one function together (keys and values). */
   lambdaEnvironmentBytes: 4_096,
+  /**
+   * CloudFormation → Lambda: bytes of a custom resource request. CloudFormation
+   * invokes the provider function asynchronously (Lambda developer guide,
+   * "Using Lambda with CloudFormation"), and CloudFormation documents no request
+   * limit of its own (its quotas page names only the 4,096-byte response).
+   * Lambda's asynchronous payload limit was 256 KB for years; the Invoke API
+   * reference now gives 1 MB, not yet in every partition's documentation.
+   * Autoheal budgets 256 KB, and an Update carries the properties twice
+   * (`ResourceProperties` and `OldResourceProperties`), see
+   * {@link customResourceRequestBytes}.
+   */
+  customResourceRequestBytes: 262_144,
   /** SQS: bytes of a queue's access policy. */
   queuePolicyBytes: 8_192,
   /** SQS: statements of a queue's access policy. */
@@ -95,6 +109,9 @@ const GETATT_BUDGET: Record<string, number> = {
   'AWS::IAM::Role.RoleId': 128,
   // Step Functions allows names of 80 characters.
   'AWS::StepFunctions::StateMachine.Name': 80,
+  // The live-healing clock's config token parts return a digest of fixed length.
+  [`${LIVE_HEALING_CLOCK.configTokenPart.resourceType}.${LIVE_HEALING_CLOCK.configTokenPart.attribute}`]:
+    LIVE_HEALING_CLOCK.configTokenPart.digestChars,
 };
 
 /** The longest `Ref` of a resource type, where shorter than {@link TOKEN_BUDGET.other}. */
@@ -179,6 +196,54 @@ export function budgetedText(text: string, tokenChars: number = TOKEN_BUDGET.oth
   return Tokenization.reverseString(text)
     .mapTokens({ mapToken: () => placeholder(tokenChars) })
     .join({ join: (left, right) => `${left}${right}` }) as string;
+}
+
+/**
+ * Bytes of one Lambda environment variable as {@link TEMPLATE_LIMITS.lambdaEnvironmentBytes}
+ * counts it: its key and its value, intrinsics at their longest. The one measure
+ * of the environment: the synth-time check and the config asset's choice of
+ * where its tokens go (`lib/constructs/config-asset.ts`) both use it.
+ *
+ * @param value the resolved template value
+ * @example
+ * environmentVariableBytes('AUTOHEAL_CONFIG_TOKENS', { 'Fn::Join': ['', ['["', { 'Fn::ImportValue': 'x' }, '"]']] }); // 22 + 260
+ */
+export function environmentVariableBytes(
+  key: string,
+  value: unknown,
+  resourceTypes: Readonly<Record<string, string>> = {},
+): number {
+  return (
+    Buffer.byteLength(key) + Buffer.byteLength(budgetedString(budgetedValue(value, resourceTypes)))
+  );
+}
+
+/**
+ * What CloudFormation's request to a custom resource provider takes beyond
+ * the properties: request type, ids, the stack ARN, the resource type and a
+ * presigned response URL (some 1,000 characters, more with session tokens).
+ */
+const CUSTOM_RESOURCE_REQUEST_ENVELOPE_BYTES = 4_096;
+
+/**
+ * Bytes of the largest request CloudFormation sends a custom resource with
+ * these (resolved) properties: an Update, which carries them twice (new and
+ * old), plus the envelope; intrinsics at their longest.
+ *
+ * @example
+ * customResourceRequestBytes({ ServiceToken: 'arn:…', Config: '…' }) <= TEMPLATE_LIMITS.customResourceRequestBytes;
+ */
+export function customResourceRequestBytes(
+  properties: unknown,
+  resourceTypes: Readonly<Record<string, string>> = {},
+): number {
+  const budgeted = budgetedValue(properties, resourceTypes);
+  return 2 * Buffer.byteLength(JSON.stringify(budgeted)) + CUSTOM_RESOURCE_REQUEST_ENVELOPE_BYTES;
+}
+
+/** `type` when it names a custom resource (`Custom::…`), so a `switch` can match any of them. */
+function customResourceType(type: string): string | undefined {
+  return type.startsWith('Custom::') ? type : undefined;
 }
 
 /** One limit a template breaks. */
@@ -302,6 +367,16 @@ export function checkTemplateLimits(template: TemplateJson): LimitBreach[] {
         }
         break;
       }
+      case 'AWS::CloudFormation::CustomResource':
+      case customResourceType(resource.Type):
+        breach(
+          'the custom resource request, an Update carrying old and new properties (CloudFormation → Lambda, asynchronous)',
+          id,
+          customResourceRequestBytes(props, types),
+          TEMPLATE_LIMITS.customResourceRequestBytes,
+          'bytes',
+        );
+        break;
       case 'AWS::SQS::QueuePolicy': {
         const document = props.PolicyDocument as { Statement?: unknown[] } | undefined;
         breach(
@@ -325,10 +400,7 @@ export function checkTemplateLimits(template: TemplateJson): LimitBreach[] {
           (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
           {};
         const bytes = Object.entries(variables).reduce(
-          (sum, [key, value]) =>
-            sum +
-            Buffer.byteLength(key) +
-            Buffer.byteLength(budgetedString(budgetedValue(value, types))),
+          (sum, [key, value]) => sum + environmentVariableBytes(key, value, types),
           0,
         );
         breach(

@@ -12,7 +12,7 @@ import {
   parseAutohealConfig,
   type RedriveConfig,
 } from '../../lambda/shared/autoheal-config';
-import { CONFIG_SECTION, ENV } from '../../lambda/shared/contract';
+import { CONFIG_SECTION, ENV, LIVE_HEALING_CLOCK } from '../../lambda/shared/contract';
 import { Autoheal, type AutohealProps, RedrivableStatus } from '../../lib/autoheal';
 import { configFromProps } from '../../lib/config-from-props';
 import { NOTIFICATION_TOPIC_POLICY_WARNING } from '../../lib/constructs/notices';
@@ -176,7 +176,7 @@ describe('Autoheal in a host stack', () => {
     });
   });
 
-  it('refuses at synth a scope of machine objects of its own stack whose deployed ARNs would overflow the Lambda environment', () => {
+  it('delivers the deployed ARNs of machine objects of its own stack, too many for the Lambda environment, through the clock’s config token records', () => {
     // Prepare: at synth each ARN is a short token; deployed, each is a full ARN
     const { stack } = hostStack();
     const machines = Array.from(
@@ -187,10 +187,25 @@ describe('Autoheal in a host stack', () => {
         }),
     );
 
-    // Act & Assess
-    expect(() => new Autoheal(stack, 'Heal', { redrive: { stateMachines: machines } })).toThrow(
-      /^redrive\.stateMachineArns\[0\], .*\(25\): 25 values only known at deploy .* leaves 2048\. Scope such state machines by name \(StateMachine\.fromStateMachineName\) or by name prefix instead\.$/,
-    );
+    // Act
+    new Autoheal(stack, 'Heal', { redrive: { stateMachines: machines } });
+    const template = Template.fromStack(stack);
+
+    // Assess: one part holds every machine's Ref; the handler's variable points at the part
+    const parts = template.findResources(LIVE_HEALING_CLOCK.configTokenPart.resourceType);
+    const values = JSON.stringify(Object.values(parts).map((part) => part.Properties.Values));
+    for (const machine of machines) {
+      expect(values).toContain(JSON.stringify(stack.resolve(machine.stateMachineArn)));
+    }
+    const [partId] = Object.keys(parts);
+    const references = Object.values(template.findResources('AWS::Lambda::Function'))
+      .map((fn) => fn.Properties.Environment?.Variables?.[ENV.configTokens])
+      .filter((reference) => reference !== undefined)
+      .map((reference) => JSON.stringify(reference));
+    expect(references).toHaveLength(2);
+    for (const reference of references) {
+      expect(reference).toContain(JSON.stringify({ 'Fn::GetAtt': [partId, 'Digest'] }));
+    }
   });
 
   it('fits any number of machines by name in an environment-agnostic stack: their ARNs are filled in by the handler', () => {

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Fn, Stack } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
@@ -11,7 +12,13 @@ import {
   CONFIG_SECTION,
   ENV,
 } from '../../lambda/shared/contract';
-import { AutohealFunction } from '../../lib/constructs/autoheal-function';
+import { AutohealFunction, handlerAssetDir } from '../../lib/constructs/autoheal-function';
+import {
+  CONFIG_ASSET_STAGING_DIR,
+  MAX_CONFIG_TOKENS_ENV_BYTES,
+  stageConfigAsset,
+} from '../../lib/constructs/config-asset';
+import { environmentVariableBytes } from '../../lib/limits/template-limits';
 import { fillHomeArn } from '../support/config-file';
 
 const ACCOUNT = '123456789012';
@@ -102,5 +109,64 @@ describe('the config file in the asset', () => {
     expect(variables[ENV.configTokens]).toEqual({
       'Fn::Join': ['', ['["', { 'Fn::ImportValue': 'OrdersArn' }, '"]']],
     });
+  });
+});
+
+describe('values only known at deploy, measured as the synth-time check measures the environment', () => {
+  /** A redrive section of `count` cross-stack imports. */
+  const imports = (count: number) => ({
+    [CONFIG_SECTION.redrive]: {
+      stateMachineArns: Array.from({ length: count }, (_, i) => Fn.importValue(`Machine${i}`)),
+    },
+  });
+
+  it.each([
+    // 7 imports at 256 characters each: 1,836 bytes of the variable, within the 2,048 budget.
+    [7, true],
+    // 8 imports: 2,095 bytes. The old measure (160 bytes a token) let them into the environment.
+    [8, false],
+  ])(
+    'with %i imports, goes into the environment: %s, and only where the check counts it within budget',
+    (count, inEnvironment) => {
+      // Prepare
+      const stack = new Stack(new App(), 'Host');
+      const stage = () =>
+        stageConfigAsset(stack, handlerAssetDir('redrive/redrive.handler.ts'), imports(count));
+
+      // Act / Assess
+      if (inEnvironment) {
+        const variable = stage().environment[ENV.configTokens];
+        expect(
+          environmentVariableBytes(ENV.configTokens, stack.resolve(variable)),
+        ).toBeLessThanOrEqual(MAX_CONFIG_TOKENS_ENV_BYTES);
+      } else {
+        expect(stage).toThrow(/stateMachineArns\[0\].*8 values only known at deploy.*2095 bytes/);
+      }
+    },
+  );
+});
+
+describe('where the asset is staged', () => {
+  const legacyRoot = path.join(os.tmpdir(), 'cdk-autoheal-assets');
+  const entries = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []);
+
+  it("stages under the app's output directory and leaves nothing in the OS temporary directory, synth after synth", () => {
+    // Prepare: a config no synth staged before
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'autoheal-outdir-'));
+    const before = entries(legacyRoot);
+    const section = { [CONFIG_SECTION.redrive]: { marker: `${process.pid}-${Date.now()}` } };
+
+    // Act: two synths of the same app
+    const dirs = [1, 2].map(() => {
+      const stack = new Stack(new App({ outdir }), 'Host');
+      return stageConfigAsset(stack, handlerAssetDir('redrive/redrive.handler.ts'), section).dir;
+    });
+
+    // Assess
+    expect(dirs[0].startsWith(path.join(outdir, CONFIG_ASSET_STAGING_DIR))).toBe(true);
+    expect(dirs[1]).toBe(dirs[0]);
+    expect(entries(path.join(outdir, CONFIG_ASSET_STAGING_DIR))).toEqual([path.basename(dirs[0])]);
+    expect(entries(legacyRoot)).toEqual(before);
+    fs.rmSync(outdir, { recursive: true, force: true });
   });
 });

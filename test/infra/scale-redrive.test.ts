@@ -5,6 +5,7 @@
  * measured on the template itself, independently of the construct's sizing.
  * The config reaches the functions in their code assets (config-asset.ts).
  */
+import { randomUUID } from 'node:crypto';
 import { Fn, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -125,6 +126,31 @@ interface Statement {
 }
 
 const key = (value: unknown) => JSON.stringify(value);
+
+/**
+ * A template value as CloudFormation resolves it in the stack `stackId` (partition `aws`):
+ * `Fn::Join`, `Fn::Select` and `Fn::Split` of the pseudo parameters.
+ */
+function deployedAs(value: unknown, stackId: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => deployedAs(v, stackId));
+  if (value === null || typeof value !== 'object') return value;
+  const record = value as Record<string, unknown>;
+  if (record.Ref === 'AWS::Partition') return 'aws';
+  if (record.Ref === 'AWS::StackId') return stackId;
+  if ('Fn::Join' in record) {
+    const [separator, parts] = record['Fn::Join'] as [string, unknown[]];
+    return parts.map((part) => deployedAs(part, stackId)).join(separator);
+  }
+  if ('Fn::Split' in record) {
+    const [separator, text] = record['Fn::Split'] as [string, unknown];
+    return String(deployedAs(text, stackId)).split(separator);
+  }
+  if ('Fn::Select' in record) {
+    const [index, list] = record['Fn::Select'] as [number | string, unknown];
+    return (deployedAs(list, stackId) as unknown[])[Number(index)];
+  }
+  return value;
+}
 
 /** A template value as CloudFormation resolves it in partition `aws` (the stack's own account and region are literal). */
 function inAws(value: unknown): unknown {
@@ -454,33 +480,56 @@ describe('where the failure rule splits', () => {
     },
   );
 
-  it('lets the rules deliver to the queues by the first rule’s ARN and a name prefix the other rules carry, past 48 rules', () => {
-    // Prepare
+  it('lets the rules deliver to the queues by the first rule’s ARN and a name prefix the other rules carry, past 48 rules, unique to each deployed stack', () => {
+    // Prepare: the same template deployed twice in one account and region, under two stack names
     const side = build(1_000);
-    const names = side.rules.map(([, r]) => r.Properties.Name as string | undefined);
+    const stackIds = ['Autoheal-blue', 'Autoheal-green'].map(
+      (name) => `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${name}/${randomUUID()}`,
+    );
 
     // Act
-    const deliveries = side
-      .ofType('AWS::SQS::QueuePolicy')
-      .filter(([, p]) => key(p.Properties.Queues).includes('RedriveBuffer'))
-      .map(([, p]) =>
-        p.Properties.PolicyDocument.Statement.find(
-          (s: { Principal?: { Service?: string } }) =>
-            s.Principal?.Service === 'events.amazonaws.com',
-        ),
-      );
+    const deployments = stackIds.map((stackId) => {
+      const names = side.rules.map(([, r]) => deployedAs(r.Properties.Name, stackId));
+      const deliveries = side
+        .ofType('AWS::SQS::QueuePolicy')
+        .filter(([, p]) => key(p.Properties.Queues).includes('RedriveBuffer'))
+        .map(([, p]) =>
+          p.Properties.PolicyDocument.Statement.find(
+            (s: { Principal?: { Service?: string } }) =>
+              s.Principal?.Service === 'events.amazonaws.com',
+          ),
+        );
+      return { names, deliveries, stackId };
+    });
 
     // Assess
-    expect(names[0]).toBeUndefined();
-    const prefix = names[1]?.replace(/2$/, '') ?? '';
-    expect(prefix).toMatch(/^AutohealRedriveBuffer.*-$/);
-    expect(names.slice(1)).toEqual(names.slice(1).map((_, i) => `${prefix}${i + 2}`));
-    expect(deliveries).toHaveLength(2);
-    for (const delivery of deliveries) {
-      const [first, others] = delivery.Condition.ArnLike['aws:SourceArn'];
-      expect(first).toEqual({ 'Fn::GetAtt': [side.rules[0][0], 'Arn'] });
-      expect(inAws(others)).toBe(`arn:aws:events:${REGION}:${ACCOUNT}:rule/${prefix}*`);
+    for (const { names, deliveries, stackId } of deployments) {
+      expect(names[0]).toBeUndefined();
+      const prefix = String(names[1]).replace(/2$/, '');
+      // 20 characters of the buffer's unique name, then the deployed stack's GUID.
+      expect(prefix).toMatch(/^Autohe\w*Buffer[0-9A-F]{8}-[0-9a-f-]{36}-$/);
+      expect(prefix).toContain(`-${stackId.split('/')[2]}-`);
+      expect(names.slice(1)).toEqual(names.slice(1).map((_, i) => `${prefix}${i + 2}`));
+      expect(Math.max(...names.slice(1).map((name) => String(name).length))).toBeLessThanOrEqual(
+        64,
+      );
+      expect(deliveries).toHaveLength(2);
+      for (const delivery of deliveries) {
+        const [first, others] = delivery.Condition.ArnLike['aws:SourceArn'];
+        expect(first).toEqual({ 'Fn::GetAtt': [side.rules[0][0], 'Arn'] });
+        expect(deployedAs(others, stackId)).toBe(
+          `arn:aws:events:${REGION}:${ACCOUNT}:rule/${prefix}*`,
+        );
+      }
     }
+    const [blue, green] = deployments;
+    const greenPattern = String(
+      deployedAs(green.deliveries[0].Condition.ArnLike['aws:SourceArn'][1], green.stackId),
+    );
+    const matchesGreen = (name: unknown) =>
+      `arn:aws:events:${REGION}:${ACCOUNT}:rule/${name}`.startsWith(greenPattern.slice(0, -1));
+    expect(blue.names.slice(1).filter((name) => green.names.includes(name))).toEqual([]);
+    expect(blue.names.slice(1).filter(matchesGreen)).toEqual([]);
   });
 });
 
