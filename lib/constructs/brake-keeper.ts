@@ -130,8 +130,13 @@ export class BrakeKeeper extends Construct {
   }
 }
 
-/** What the keeper reads of the redrive section: the scope, policies and breakers, as the handler does. */
+/**
+ * What the keeper reads of the redrive section: the policies and breakers per
+ * machine name. Not the scope: the keeper only watches machines the handler
+ * registered, and a scope of deploy-time ARNs (tokens) would otherwise have to
+ * travel to it too.
+ */
 function runtimeConfig(config: RedriveConfig): RedriveHandlerConfig {
   const { processing: _processing, sweeper: _sweeper, kmsKeyArns: _kmsKeyArns, ...rest } = config;
-  return rest;
+  return { ...rest, stateMachineArns: [], stateMachineNamePrefixes: [] };
 }

@@ -825,8 +825,10 @@ describe('the storm brake and notice digests', () => {
       immediateNotices: 1,
       digestExamples: 10,
     });
+    // Breakers and policies per machine name, not the scope: the keeper watches what the handler registered.
     expect(sections[CONFIG_SECTION.redrive]).toMatchObject({
-      stateMachineArns: [ORDERS_ARN],
+      stateMachineArns: [],
+      stateMachineNamePrefixes: [],
       breaker: { enabled: true, cooldownMinutes: 5, probes: 3 },
     });
     expect(sections[CONFIG_SECTION.redrive]).not.toHaveProperty('processing');

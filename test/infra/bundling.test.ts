@@ -247,6 +247,7 @@ describe('bundling', () => {
         POWERTOOLS_LOG_LEVEL: 'SILENT',
         // No config variable: the bundle reads the config file staged beside it.
         [ENV.idempotencyTable]: 'autoheal-idempotency',
+        [ENV.stateTable]: 'autoheal-state',
         [ENV.noticeTopicArn]: `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:autoheal-notices`,
         [ENV.workQueueUrl]: workQueueUrl,
         [ENV.deadLetterQueueUrl]: deadLetterQueueUrl,
