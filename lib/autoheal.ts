@@ -50,8 +50,9 @@ export class Autoheal extends Construct {
   public readonly table: dynamodb.ITable;
   /**
    * The healing state table: storm brake state, held failures and notice
-   * digests; present when the breaker is enabled for some state machine or
-   * notices are digested (both by default).
+   * digests; present with every redrive path (its keeper re-sends what the
+   * breaker holds, also after the breaker is switched off) and whenever notices
+   * are digested (the default).
    */
   public readonly stateTable?: dynamodb.ITable;
   /** Every Lambda function Autoheal installs. */
@@ -112,16 +113,19 @@ export class Autoheal extends Construct {
     });
     this.table = this._idempotencyTable.table;
     const noticesConfig = config.notices;
-    if (
-      (config.redrive && isBreakerEnabledAnywhere(config.redrive)) ||
-      digestsEnabled(noticesConfig)
-    ) {
+    // The handlers use the table while a breaker or digests are on. The table and its keeper stay
+    // with every redrive path even when both are off: failures held before the breaker was
+    // switched off are then re-sent by the keeper, never dropped with the table.
+    const handlersNeedState =
+      (config.redrive !== undefined && isBreakerEnabledAnywhere(config.redrive)) ||
+      digestsEnabled(noticesConfig);
+    if (handlersNeedState || config.redrive) {
       this._healingStateTable = new HealingStateTable(this, 'HealingState', {
         encryptionKey: props.encryptionKey,
       });
       this.stateTable = this._healingStateTable.table;
     }
-    const stateTable = this._healingStateTable;
+    const stateTable = handlersNeedState ? this._healingStateTable : undefined;
     const operatorPrincipalArns = config.operators?.principalArns ?? [];
     refuseOperatorsElsewhere(this, operatorPrincipalArns);
     const handlers: AutohealFunction[] = [];
@@ -193,9 +197,9 @@ export class Autoheal extends Construct {
         value: this._flowHealing.buffer.deadLetterQueue.queueUrl,
       });
     }
-    if (stateTable) {
+    if (this._healingStateTable) {
       this._brakeKeeper = new BrakeKeeper(this, 'BrakeKeeper', {
-        stateTable,
+        stateTable: this._healingStateTable,
         notices: this._notices,
         noticesConfig,
         redrive: this._redrive,

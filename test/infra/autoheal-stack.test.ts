@@ -703,27 +703,32 @@ describe('the storm brake and notice digests', () => {
     {
       label: 'breaker off, digests off',
       extra: { redrive: { breaker: { enabled: false } }, notices: { digestWindowMinutes: 0 } },
-      installed: false,
+      // Switching the breaker off must not drop what it holds: the keeper re-sends it.
+      installed: true,
+      handlerUsesIt: false,
     },
-  ])('installs the state table and the keeper with $label: $installed', ({ extra, installed }) => {
-    // Prepare
-    const config = {
-      redrive: { ...scopedConfig.redrive, ...(extra as { redrive?: object }).redrive },
-      ...((extra as { notices?: object }).notices && {
-        notices: (extra as { notices: object }).notices,
-      }),
-    };
+  ])(
+    'installs the state table and the keeper with $label: $installed',
+    ({ extra, installed, handlerUsesIt = installed }) => {
+      // Prepare
+      const config = {
+        redrive: { ...scopedConfig.redrive, ...(extra as { redrive?: object }).redrive },
+        ...((extra as { notices?: object }).notices && {
+          notices: (extra as { notices: object }).notices,
+        }),
+      };
 
-    // Act
-    const { template } = buildStack(config, { env });
+      // Act
+      const { template } = buildStack(config, { env });
 
-    // Assess
-    expect(stateTables(template)).toHaveLength(installed ? 1 : 0);
-    expect(keepers(template)).toHaveLength(installed ? 1 : 0);
-    expect(variablesOf(template, 'RedriveHandlerFunction')[ENV.stateTable] !== undefined).toBe(
-      installed,
-    );
-  });
+      // Assess
+      expect(stateTables(template)).toHaveLength(installed ? 1 : 0);
+      expect(keepers(template)).toHaveLength(installed ? 1 : 0);
+      expect(variablesOf(template, 'RedriveHandlerFunction')[ENV.stateTable] !== undefined).toBe(
+        handlerUsesIt,
+      );
+    },
+  );
 
   it.each([
     {
