@@ -45,6 +45,12 @@ export interface RedriveProcessorDeps extends BufferedHealerDeps {
   readonly config: RedriveHandlerConfig;
   readonly sfn: SFNClient;
   /**
+   * The client to call about a state machine with: a scope role's for the
+   * machines granted to one (see `scope-roles.ts`).
+   * @default - `sfn` for every machine
+   */
+  readonly sfnFor?: (stateMachineArn: string) => SFNClient;
+  /**
    * `arn:PARTITION:states:REGION:ACCOUNT:` of the deployment (the
    * `AUTOHEAL_STATES_ARN_PREFIX` variable): name-prefix scope covers only the
    * state machines under it.
@@ -123,6 +129,7 @@ export function createRedriveHandler(
   deps: RedriveProcessorDeps,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const { config, sfn, sns, sqs, logger, metrics } = deps;
+  const sfnFor = deps.sfnFor ?? (() => sfn);
   const now = deps.now ?? Date.now;
   const liveSinceDocument = documentForConfig(deps.liveSince, config);
   if (liveSinceDocument !== deps.liveSince) {
@@ -149,7 +156,7 @@ export function createRedriveHandler(
     if (request.action === 'redrive') {
       if (request.observeOnly) return { outcome: 'observed', reason: 'observe-only' };
       const result = await redriveExecution(
-        sfn,
+        sfnFor(request.stateMachineArn),
         request.executionArn,
         clientTokenFor(request.failureKey),
         { deadline },
@@ -219,7 +226,7 @@ export function createRedriveHandler(
       // Deciding on the message's old key instead would redrive the current failure
       // under a key no other message of it uses, past its own policy.
       const described = await describeStatusChange(
-        sfn,
+        sfnFor(change.stateMachineArn),
         change,
         { deadline },
         freshness.fresh ? 'completing' : 'confirming',

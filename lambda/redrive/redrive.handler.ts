@@ -17,15 +17,24 @@ import { autohealPersistenceStore } from '../shared/idempotency';
 import { readNormalisedConfig } from '../shared/normalised-config';
 import { liveSinceSource, withLiveSince } from './live-since-source';
 import { createRedriveHandler } from './redrive-processor';
+import { sfnClientsByScopeRole } from './scope-roles';
 
 const logger = new Logger({ serviceName: REDRIVE_SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: REDRIVE_SERVICE_NAME });
 
 const dynamodb = autohealClient(DynamoDBClient);
 const tableName = requireEnv(ENV.idempotencyTable);
+const config = readNormalisedConfig<RedriveHandlerConfig>(CONFIG_SECTION.redrive);
+const sfn = autohealClient(SFNClient);
 const deps = {
-  config: readNormalisedConfig<RedriveHandlerConfig>(CONFIG_SECTION.redrive),
-  sfn: autohealClient(SFNClient),
+  config,
+  sfn,
+  sfnFor: sfnClientsByScopeRole({
+    stateMachineArns: config.stateMachineArns,
+    scopeRoles: process.env[ENV.scopeRoles],
+    own: sfn,
+    sessionName: `autoheal-${REDRIVE_SERVICE_NAME}`,
+  }),
   statesArnPrefix: requireEnv(ENV.statesArnPrefix),
   autohealRoleIds: requireEnv(ENV.senderRoleIds).split(','),
   sns: autohealClient(SNSClient),

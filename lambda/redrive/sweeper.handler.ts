@@ -18,6 +18,7 @@ import { autohealPersistenceStore } from '../shared/idempotency';
 import { readNormalisedConfig } from '../shared/normalised-config';
 import { createExecutionSweeper, type SweepSummary } from './execution-sweeper';
 import { liveSinceSource, withLiveSince } from './live-since-source';
+import { sfnClientsByScopeRole } from './scope-roles';
 
 const logger = new Logger({ serviceName: SWEEPER_SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SWEEPER_SERVICE_NAME });
@@ -25,9 +26,17 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SWEEPER
 const dynamodb = autohealClient(DynamoDBClient);
 const tableName = requireEnv(ENV.idempotencyTable);
 
+const config = readNormalisedConfig<SweeperHandlerConfig>(CONFIG_SECTION.redrive);
+const sfn = autohealClient(SFNClient);
 const deps = {
-  config: readNormalisedConfig<SweeperHandlerConfig>(CONFIG_SECTION.redrive),
-  sfn: autohealClient(SFNClient),
+  config,
+  sfn,
+  sfnFor: sfnClientsByScopeRole({
+    stateMachineArns: config.stateMachineArns,
+    scopeRoles: process.env[ENV.scopeRoles],
+    own: sfn,
+    sessionName: `autoheal-${SWEEPER_SERVICE_NAME}`,
+  }),
   sqs: autohealClient(SQSClient),
   idempotencyKeyPrefix: process.env[ENV.idempotencyKeyPrefix] || undefined,
   persistenceStore: autohealPersistenceStore(tableName, dynamodb),
