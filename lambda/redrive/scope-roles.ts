@@ -14,10 +14,11 @@
  * fails.
  */
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/nested-clients/sts';
 import { boundByDeadline } from '../shared/aws-call';
 import { ENV } from '../shared/contract';
-import { AUTOHEAL_CLIENT_CONFIG } from '../shared/sdk-clients';
+import { AUTOHEAL_CLIENT_CONFIG, type AutohealClientConfig } from '../shared/sdk-clients';
 
 /** Temporary credentials as the SDK's clients take them (`AwsCredentialIdentity`). */
 export interface TemporaryCredentials {
@@ -148,7 +149,7 @@ export interface ScopeRoleClientsOptions {
    * More options of the scope roles' Step Functions and STS clients (tests: the local endpoint).
    * @default {} (the production clients' options)
    */
-  readonly clientConfig?: { readonly endpoint?: string };
+  readonly clientConfig?: Partial<AutohealClientConfig> & { readonly endpoint?: string };
 }
 
 /**
@@ -172,7 +173,9 @@ export function sfnClientsByScopeRole(
   const clientConfig = { ...AUTOHEAL_CLIENT_CONFIG, ...options.clientConfig };
   let sts: STSClient | undefined;
   const stsClient = () => {
-    sts ??= boundByDeadline(new STSClient(clientConfig));
+    // The nested STS client has no default credential chain: the function's own, from the
+    // environment, where Lambda puts them (as every Autoheal client reads them, see env-credentials.ts).
+    sts ??= boundByDeadline(new STSClient({ ...clientConfig, credentials: fromEnv() }));
     return sts;
   };
   const clients = new Map<string, SFNClient>();

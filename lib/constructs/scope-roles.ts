@@ -172,7 +172,8 @@ export function grantOnMachineScope(
   const toRows = (start: number, slice: readonly number[]) =>
     slice.map((offset) => rows[start + offset]);
 
-  // The function's role: its scoped inline budget less the sts:AssumeRole statement.
+  // The function's role: its scoped inline budget less the sts:AssumeRole statement, in a
+  // policy of its own beside the default policy (which keeps the function's other grants).
   const own = fill(0, grants.length * INLINE_SCOPED_GRANT_CHARS - ASSUME_STATEMENT_CHARS);
   if (own.end < prefixCount) {
     throw new ConfigError(
@@ -203,15 +204,13 @@ export function grantOnMachineScope(
     start: number,
     fillSlice: { inline: number[]; managed: number[][] },
     what: string,
-    ownPolicy: boolean,
   ) => {
     const inlineRows = toRows(start, fillSlice.inline);
-    const statements = statementsOf(inlineRows);
-    if (ownPolicy) {
-      new iam.Policy(role, 'ScopeGrants', { statements, roles: [role] });
-    } else {
-      for (const statement of statements) role.addToPrincipalPolicy(statement);
-    }
+    // A policy of its own, not the role's default policy: see SCOPE_ROLE_INLINE_CHARS.
+    const policy = new iam.Policy(role, 'ScopeGrants', {
+      statements: statementsOf(inlineRows),
+      roles: [role],
+    });
     grants.forEach((grant, g) => {
       grant.acknowledge?.(
         role,
@@ -220,22 +219,31 @@ export function grantOnMachineScope(
     });
     fillSlice.managed.forEach((offsets, i) => {
       const sliceRows = toRows(start, offsets);
-      const policy = new iam.ManagedPolicy(on, shardId(idPrefix, i), {
+      const managed = new iam.ManagedPolicy(on, shardId(idPrefix, i), {
         description: describe(what, i, fillSlice.managed.length),
         statements: statementsOf(sliceRows),
         roles: [role],
       });
       grants.forEach((grant, g) => {
         grant.acknowledge?.(
-          policy,
+          managed,
           sliceRows.map((row) => row[g]),
         );
       });
     });
+    return policy;
   };
 
-  grantOn(fn.role, fn, 'ScopeGrant', 0, own, "the function's own slice of the scope", false);
+  const ownPolicy = grantOn(
+    fn.role,
+    fn,
+    'ScopeGrant',
+    0,
+    own,
+    "the function's own slice of the scope",
+  );
   if (slices.length === 0) return { scopeRoles: [], firstMachines: [] };
+  // Past here the function's own policy also holds sts:AssumeRole (budgeted in ASSUME_STATEMENT_CHARS).
   const stack = Stack.of(fn);
   const scopeRoles = slices.map((slice, k) => {
     const id = `ScopeRole${k + 1}`;
@@ -244,14 +252,14 @@ export function grantOnMachineScope(
       assumedBy: new iam.ArnPrincipal(fn.role.roleArn),
       description: `Autoheal: assumed by ${fn.node.path} for state machines ${slice.start - prefixCount + 1} to ${slice.end - prefixCount} of its scope`,
     });
-    grantOn(role, role, 'Grant', slice.start, slice, `scope role ${k + 1}`, true);
+    grantOn(role, role, 'Grant', slice.start, slice, `scope role ${k + 1}`);
     return role;
   });
   // Each ARN from the role's name (a Ref of at most 64 characters), not its Arn attribute (budgeted at 256).
   const roleArns = scopeRoles.map((role) =>
     stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: role.roleName }),
   );
-  fn.function.addToRolePolicy(
+  ownPolicy.addStatements(
     new iam.PolicyStatement({
       sid: 'AssumeScopeRoles',
       actions: ['sts:AssumeRole'],

@@ -314,7 +314,9 @@ describe.each([
           .granted(
             role,
             'kms:Decrypt',
-            (s) => s.Condition?.StringLike['kms:EncryptionContext:aws:states:stateMachineArn'],
+            // The scoped statements (the table's key grant has no such condition).
+            (s) =>
+              s.Condition?.StringLike?.['kms:EncryptionContext:aws:states:stateMachineArn'] ?? [],
           )
           .map(inAws);
         const described = side
@@ -497,14 +499,14 @@ describe('1,000 state machine objects with token ARNs (994 fromStateMachineName,
     expect(new Set(side.rules.map(([, r]) => key(r.Properties.Targets[0].Arn))).size).toBe(1);
   });
 
-  it('grants RedriveExecution on one execution pattern per machine and prefix, exactly as the construct scopes it', () => {
+  it('grants RedriveExecution on one execution pattern per machine and prefix over the function role and its scope roles, exactly as the construct scopes it', () => {
     // Prepare
-    const redriveRole = side.roleOf('AutohealRedriveHandler');
+    const { functionRole, scopeRoles } = side.scopeRolesOf('AutohealRedriveHandler');
 
     // Act
-    const redrive = side
-      .granted(redriveRole, 'states:RedriveExecution', (s) => s.Resource)
-      .map(key);
+    const redrive = [functionRole, ...scopeRoles].flatMap((role) =>
+      side.granted(role, 'states:RedriveExecution', (s) => s.Resource).map(key),
+    );
 
     // Assess
     expect(redrive).toHaveLength(machines.length + 100);
