@@ -668,6 +668,8 @@ export function processEnv(projectRoot: string, b: BuiltBundle): Record<string, 
         )
       : '{}',
     senderRoleIds: 'AROABENCHREDRIVEROLE,AROABENCHSWEEPERROLE',
+    // Unset: the default config's scope fits the function's own role (no scope roles).
+    scopeRoles: '',
     // A library installation's prefix (the app's functions leave it unset).
     idempotencyKeyPrefix: 'autoheal-bench1234',
   };

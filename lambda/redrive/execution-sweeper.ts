@@ -121,6 +121,13 @@ export interface ExecutionSweeperDeps {
   /** The validated redrive config: scope, policies and `sweeper` options. */
   readonly config: SweeperHandlerConfig;
   readonly sfn: SFNClient;
+  /**
+   * The client to list a state machine's executions with: a scope role's for
+   * the machines granted to one (see `scope-roles.ts`); ListStateMachines
+   * always uses `sfn`.
+   * @default - `sfn` for every machine
+   */
+  readonly sfnFor?: (stateMachineArn: string) => SFNClient;
   readonly sqs: SQSClient;
   /**
    * A persistence layer on the redrive path's idempotency table, used only by
@@ -268,6 +275,7 @@ export function createExecutionSweeper(
   deps: ExecutionSweeperDeps,
 ): (context: SweepContext) => Promise<SweepSummary> {
   const { config, sfn, sqs, logger, metrics, persistenceStore } = deps;
+  const sfnFor = deps.sfnFor ?? (() => sfn);
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? defaultSleep;
   const marginMs = deps.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS;
@@ -511,7 +519,7 @@ export function createExecutionSweeper(
           if (!(await pace())) return here;
           let page: ListExecutionsCommandOutput;
           try {
-            page = await sfn.send(
+            page = await sfnFor(machine.arn).send(
               new ListExecutionsCommand({
                 stateMachineArn: machine.arn,
                 statusFilter: status,

@@ -54,6 +54,12 @@ export interface RedriveProcessorDeps extends BufferedHealerDeps {
    */
   readonly breakerStore?: BreakerStore;
   /**
+   * The client to call about a state machine with: a scope role's for the
+   * machines granted to one (see `scope-roles.ts`).
+   * @default - `sfn` for every machine
+   */
+  readonly sfnFor?: (stateMachineArn: string) => SFNClient;
+  /**
    * `arn:PARTITION:states:REGION:ACCOUNT:` of the deployment (the
    * `AUTOHEAL_STATES_ARN_PREFIX` variable): name-prefix scope covers only the
    * state machines under it.
@@ -137,6 +143,7 @@ export function createRedriveHandler(
   deps: RedriveProcessorDeps,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const { config, sfn, sns, sqs, logger, metrics } = deps;
+  const sfnFor = deps.sfnFor ?? (() => sfn);
   const now = deps.now ?? Date.now;
   const notices = deps.notices ?? plainNoticeSender(sns, deps.noticeTopicArn);
   const liveSinceDocument = documentForConfig(deps.liveSince, config);
@@ -171,7 +178,7 @@ export function createRedriveHandler(
     if (request.action === 'redrive') {
       if (request.observeOnly) return { outcome: 'observed', reason: 'observe-only' };
       const result = await redriveExecution(
-        sfn,
+        sfnFor(request.stateMachineArn),
         request.executionArn,
         clientTokenFor(request.failureKey),
         { deadline },
@@ -249,7 +256,7 @@ export function createRedriveHandler(
       // Deciding on the message's old key instead would redrive the current failure
       // under a key no other message of it uses, past its own policy.
       const described = await describeStatusChange(
-        sfn,
+        sfnFor(change.stateMachineArn),
         change,
         { deadline },
         freshness.fresh ? 'completing' : 'confirming',

@@ -20,6 +20,7 @@ import { readConfigTokens } from './config-token-record';
 import { liveSinceSource, withConfigAndLiveSince } from './live-since-source';
 import { breakerStoreFor } from './redrive-breaker';
 import { createRedriveHandler } from './redrive-processor';
+import { sfnClientsByScopeRole } from './scope-roles';
 
 const logger = new Logger({ serviceName: REDRIVE_SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: REDRIVE_SERVICE_NAME });
@@ -34,8 +35,9 @@ const configSource = normalisedConfigSource<RedriveHandlerConfig>(
   CONFIG_SECTION.redrive,
   (reference) => readConfigTokens({ dynamodb, tableName }, reference),
 );
+const sfn = autohealClient(SFNClient);
 const deps = {
-  sfn: autohealClient(SFNClient),
+  sfn,
   statesArnPrefix: requireEnv(ENV.statesArnPrefix),
   autohealRoleIds: requireEnv(ENV.senderRoleIds).split(','),
   sns,
@@ -67,6 +69,12 @@ export const handler = withConfigAndLiveSince(
       ...deps,
       config,
       liveSince,
+      sfnFor: sfnClientsByScopeRole({
+        stateMachineArns: config.stateMachineArns,
+        scopeRoles: process.env[ENV.scopeRoles],
+        own: sfn,
+        sessionName: `autoheal-${REDRIVE_SERVICE_NAME}`,
+      }),
       // The storm brake's state: the table is required when a breaker is enabled anywhere; none, no store.
       breakerStore: breakerStoreFor(config, () => ({
         dynamodb,

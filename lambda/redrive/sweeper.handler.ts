@@ -19,6 +19,7 @@ import { normalisedConfigSource } from '../shared/normalised-config';
 import { readConfigTokens } from './config-token-record';
 import { createExecutionSweeper, type SweepSummary } from './execution-sweeper';
 import { liveSinceSource, withConfigAndLiveSince } from './live-since-source';
+import { sfnClientsByScopeRole } from './scope-roles';
 
 const logger = new Logger({ serviceName: SWEEPER_SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SWEEPER_SERVICE_NAME });
@@ -31,8 +32,9 @@ const configSource = normalisedConfigSource<SweeperHandlerConfig>(
   CONFIG_SECTION.redrive,
   (reference) => readConfigTokens({ dynamodb, tableName }, reference),
 );
+const sfn = autohealClient(SFNClient);
 const deps = {
-  sfn: autohealClient(SFNClient),
+  sfn,
   sqs: autohealClient(SQSClient),
   idempotencyKeyPrefix: process.env[ENV.idempotencyKeyPrefix] || undefined,
   persistenceStore: autohealPersistenceStore(tableName, dynamodb),
@@ -45,7 +47,18 @@ const deps = {
 const sweep = withConfigAndLiveSince(
   configSource,
   liveSinceSource(requireEnv(ENV.liveSince), { dynamodb, tableName }),
-  (config, liveSince) => createExecutionSweeper({ ...deps, config, liveSince }),
+  (config, liveSince) =>
+    createExecutionSweeper({
+      ...deps,
+      config,
+      liveSince,
+      sfnFor: sfnClientsByScopeRole({
+        stateMachineArns: config.stateMachineArns,
+        scopeRoles: process.env[ENV.scopeRoles],
+        own: sfn,
+        sessionName: `autoheal-${SWEEPER_SERVICE_NAME}`,
+      }),
+    }),
 );
 
 export const handler = (_event: unknown, context: Context): Promise<SweepSummary> => sweep(context);

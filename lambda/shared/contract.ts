@@ -57,6 +57,14 @@ export const ENV = {
    */
   senderRoleIds: 'AUTOHEAL_SENDER_ROLE_IDS',
   /**
+   * JSON `[[firstMachine, roleArn], ...]`: the scope roles of a scope too large
+   * for the function's role (lib/constructs/scope-roles.ts). Role k holds the
+   * grants of the machines of `stateMachineArns` from index `firstMachine` up
+   * to the next role's; the machines before the first, and every name prefix,
+   * are the function's own. Unset when the function's role holds the scope.
+   */
+  scopeRoles: 'AUTOHEAL_SCOPE_ROLES',
+  /**
    * The installation's idempotency key prefix (see {@link idempotencyKeyPrefixes});
    * unset means {@link DEFAULT_IDEMPOTENCY_KEY_PREFIX}, the prefix of every record
    * written before installations had prefixes of their own.

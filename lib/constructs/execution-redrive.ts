@@ -1,6 +1,6 @@
 import { Duration, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import {
   allConfiguredStatuses,
   ConfigProblems,
@@ -29,7 +29,8 @@ import { HEALING_STATE_ACTIONS, type HealingStateTable } from './healing-state-t
 import { type IdempotencyTable, keyPrefixEnvironment } from './idempotency-table';
 import { LiveHealingClock } from './live-healing-clock';
 import type { Notices } from './notices';
-import { grantOnScope, ScopeSizer } from './scoped-grants';
+import { grantOnMachineScope, type MachineScopedGrant } from './scope-roles';
+import { ScopeSizer } from './scoped-grants';
 import {
   executionArnIn,
   scopedStateMachineArns,
@@ -172,7 +173,7 @@ export class ExecutionRedrive extends Construct {
     const fn = this.handler.function;
 
     const executionArns = scopedExecutionArns(this, config, props.executionArnPatterns);
-    const acknowledgeExecutionWildcards = (on: Construct, arns: readonly string[]) => {
+    const acknowledgeExecutionWildcards = (on: IConstruct, arns: readonly string[]) => {
       for (const arn of arns) {
         Validations.of(on).acknowledge({
           id: `AwsSolutions::AwsSolutions-IAM5[${nagResourceFinding(this, arn)}]`,
@@ -181,39 +182,46 @@ export class ExecutionRedrive extends Construct {
         });
       }
     };
-    grantOnScope(this.handler, {
+    // One value per machine listed by ARN, then one per name prefix (see scopedExecutionArns).
+    const machines = config.stateMachineArns.length;
+    const executionGrant: MachineScopedGrant = {
       sid: 'RedriveScopedExecutions',
       description: 'redrive and describe the executions of the state machines in scope',
-      values: executionArns,
+      machineValues: executionArns.slice(0, machines),
+      prefixValues: executionArns.slice(machines),
       statement: (arns) =>
         new iam.PolicyStatement({
           sid: 'RedriveScopedExecutions',
           actions: ['states:RedriveExecution', 'states:DescribeExecution'],
           resources: arns,
         }),
-      onInline: (arns) => acknowledgeExecutionWildcards(this.handler.role, arns),
-      onManagedPolicy: acknowledgeExecutionWildcards,
-    });
-    if (config.kmsKeyArns.length > 0) {
-      // DescribeExecution on a state machine encrypted with a customer managed key
-      // needs kms:Decrypt (Step Functions API reference); RedriveExecution lists no KMS error.
-      const { region, urlSuffix } = Stack.of(this);
-      grantOnScope(this.handler, {
-        sid: 'DecryptScopedExecutions',
-        description: 'decrypt the executions of the state machines in scope',
-        values: scopedStateMachineArns(this, config),
-        statement: (machineArns) =>
-          new iam.PolicyStatement({
-            sid: 'DecryptScopedExecutions',
-            actions: ['kms:Decrypt'],
-            resources: [...config.kmsKeyArns],
-            conditions: {
-              StringEquals: { 'kms:ViaService': `states.${region}.${urlSuffix}` },
-              StringLike: { 'kms:EncryptionContext:aws:states:stateMachineArn': machineArns },
-            },
-          }),
-      });
-    }
+      acknowledge: acknowledgeExecutionWildcards,
+    };
+    const machineArns = scopedStateMachineArns(this, config);
+    const { region, urlSuffix } = Stack.of(this);
+    // DescribeExecution on a state machine encrypted with a customer managed key
+    // needs kms:Decrypt (Step Functions API reference); RedriveExecution lists no KMS error.
+    // Granted on the role that describes the machine's executions (the same slice).
+    const decryptGrant: MachineScopedGrant = {
+      sid: 'DecryptScopedExecutions',
+      description: 'decrypt the executions of the state machines in scope',
+      machineValues: machineArns.slice(0, machines),
+      prefixValues: machineArns.slice(machines),
+      statement: (arns) =>
+        new iam.PolicyStatement({
+          sid: 'DecryptScopedExecutions',
+          actions: ['kms:Decrypt'],
+          resources: [...config.kmsKeyArns],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `states.${region}.${urlSuffix}` },
+            StringLike: { 'kms:EncryptionContext:aws:states:stateMachineArn': arns },
+          },
+        }),
+    };
+    grantOnMachineScope(
+      this.handler,
+      config.kmsKeyArns.length > 0 ? [executionGrant, decryptGrant] : [executionGrant],
+    );
     props.idempotencyTable.grantIdempotency(fn);
     props.notices.grantPublish(this.handler);
     props.stateTable?.grantItems(this.handler, HEALING_STATE_ACTIONS.redrive, keyPrefix);

@@ -3,7 +3,7 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { DEFAULT_DEADLINE_MARGIN_MS, sweepCoverage } from '../../lambda/redrive/sweep-plan';
 import type { RedriveConfig, SweeperHandlerConfig } from '../../lambda/shared/autoheal-config';
 import {
@@ -19,8 +19,8 @@ import type { ConfigTokenRecord } from './config-asset';
 import type { EventBuffer } from './event-buffer';
 import { type IdempotencyTable, keyPrefixEnvironment } from './idempotency-table';
 import type { LiveHealingClock } from './live-healing-clock';
-import { grantOnScope } from './scoped-grants';
-import { scopedStateMachineArns, stateMachinePrefixPatterns } from './state-machine-arns';
+import { grantOnMachineScope } from './scope-roles';
+import { stateMachinePrefixPatterns } from './state-machine-arns';
 
 /**
  * The sweeper's timeout. It stops listing well before it (see the handler's
@@ -125,7 +125,7 @@ export class ExecutionSweeper extends Construct {
     );
 
     const machinePrefixArns = stateMachinePrefixPatterns(this, config.stateMachineNamePrefixes);
-    const acknowledgePrefixWildcards = (on: Construct, arns: readonly string[]) => {
+    const acknowledgePrefixWildcards = (on: IConstruct, arns: readonly string[]) => {
       for (const arn of arns) {
         if (!machinePrefixArns.includes(arn)) continue;
         Validations.of(on).acknowledge({
@@ -135,19 +135,21 @@ export class ExecutionSweeper extends Construct {
         });
       }
     };
-    grantOnScope(this.handler, {
-      sid: 'ListScopedExecutions',
-      description: 'list the executions of the state machines in scope',
-      values: scopedStateMachineArns(this, config),
-      statement: (arns) =>
-        new iam.PolicyStatement({
-          sid: 'ListScopedExecutions',
-          actions: ['states:ListExecutions'],
-          resources: arns,
-        }),
-      onInline: (arns) => acknowledgePrefixWildcards(this.handler.role, arns),
-      onManagedPolicy: acknowledgePrefixWildcards,
-    });
+    grantOnMachineScope(this.handler, [
+      {
+        sid: 'ListScopedExecutions',
+        description: 'list the executions of the state machines in scope',
+        machineValues: config.stateMachineArns,
+        prefixValues: machinePrefixArns,
+        statement: (arns) =>
+          new iam.PolicyStatement({
+            sid: 'ListScopedExecutions',
+            actions: ['states:ListExecutions'],
+            resources: arns,
+          }),
+        acknowledge: acknowledgePrefixWildcards,
+      },
+    ]);
     if (config.stateMachineNamePrefixes.length > 0) {
       fn.addToRolePolicy(
         new iam.PolicyStatement({

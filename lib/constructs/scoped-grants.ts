@@ -32,7 +32,7 @@ export const INLINE_SCOPED_GRANT_CHARS = 3_072;
  * Room left in a managed policy for the CDK's rendering of the document
  * beyond what is measured here (key order, a `Version` CDK may add).
  */
-const MANAGED_POLICY_HEADROOM = 100;
+export const MANAGED_POLICY_HEADROOM = 100;
 
 /** Resource types of the stack's resources by logical id, for sizing `Ref`s (a state machine's ARN). */
 export function resourceTypes(stack: Stack): Record<string, string> {
@@ -88,6 +88,37 @@ export class ScopeSizer {
     return slices.map((slice) => slice.map(original));
   }
 
+  /**
+   * Row indices of `rows` (one row: a value of each statement, say an
+   * execution pattern and a state machine ARN of one machine) in
+   * consecutive slices whose `render`ed document fits `maxChars`, at most
+   * `maxSlices` of them (the rows past them are left out). `render` receives
+   * each row as stand-ins of its values' budgeted lengths.
+   */
+  public shardRows<T>(
+    rows: readonly (readonly string[])[],
+    render: (sliceRows: string[][]) => T,
+    maxChars: number,
+    what: string,
+    maxSlices?: number,
+  ): number[][] {
+    const standIns = rows.map((row, r) =>
+      row.map((value, c) =>
+        `${r}.${c}`.padStart(Math.max(this.chars(value), `${r}.${c}`.length + 1), 'x'),
+      ),
+    );
+    const slices = shardValues(
+      rows.map((_, r) => `${r}`),
+      {
+        render: (keys) => this.stack.resolve(render(keys.map((key) => standIns[Number(key)]))),
+        maxChars,
+        what,
+        maxSlices,
+      },
+    );
+    return slices.map((slice) => slice.map(Number));
+  }
+
   /** Characters of the document `render` makes of all `values` (resolved, tokens at their longest). */
   public measure(
     values: readonly string[],
@@ -141,19 +172,24 @@ export interface ScopedStatement {
  * });
  */
 export function grantOnScope(fn: AutohealFunction, grant: ScopedStatement): iam.ManagedPolicy[] {
-  const sizer = new ScopeSizer(fn);
-  const document = (slice: string[]) => ({
-    Version: '2012-10-17',
-    Statement: [grant.statement(slice).toStatementJson()],
-  });
+  return applyScopedGrant(fn, grant, planScopedGrant(new ScopeSizer(fn), grant));
+}
+
+/** Where {@link grantOnScope} puts a statement's values: inline, and in each managed policy. */
+export interface ScopedGrantPlan {
+  readonly inline: readonly string[];
+  readonly managed: readonly string[][];
+}
+
+/**
+ * The layout {@link grantOnScope} gives `grant`, without creating anything:
+ * how many managed policies it takes is known before any is made.
+ */
+export function planScopedGrant(sizer: ScopeSizer, grant: ScopedStatement): ScopedGrantPlan {
   const inlineChars = sizer.measure(grant.values, (slice) =>
     grant.statement(slice).toStatementJson(),
   );
-  if (inlineChars <= INLINE_SCOPED_GRANT_CHARS) {
-    fn.function.addToRolePolicy(grant.statement([...grant.values]));
-    grant.onInline?.(grant.values);
-    return [];
-  }
+  if (inlineChars <= INLINE_SCOPED_GRANT_CHARS) return { inline: grant.values, managed: [] };
   // The inline budget holds the first slice; managed policies the rest.
   const [inlineSlice] = sizer.shard(
     grant.values,
@@ -161,17 +197,26 @@ export function grantOnScope(fn: AutohealFunction, grant: ScopedStatement): iam.
     INLINE_SCOPED_GRANT_CHARS,
     'a policy statement',
   );
-  fn.function.addToRolePolicy(grant.statement(inlineSlice));
-  grant.onInline?.(inlineSlice);
-  const slices = sizer.shard(
+  const managed = sizer.shard(
     grant.values.slice(inlineSlice.length),
-    document,
+    (slice) => ({ Version: '2012-10-17', Statement: [grant.statement(slice).toStatementJson()] }),
     TEMPLATE_LIMITS.managedPolicyChars - MANAGED_POLICY_HEADROOM,
     'a managed policy',
   );
-  return slices.map((slice, i) => {
+  return { inline: inlineSlice, managed };
+}
+
+/** Creates the grants of a {@link planScopedGrant} layout on the function's role. */
+export function applyScopedGrant(
+  fn: AutohealFunction,
+  grant: ScopedStatement,
+  plan: ScopedGrantPlan,
+): iam.ManagedPolicy[] {
+  fn.function.addToRolePolicy(grant.statement([...plan.inline]));
+  grant.onInline?.(plan.inline);
+  return plan.managed.map((slice, i) => {
     const policy = new iam.ManagedPolicy(fn, shardId(grant.sid, i), {
-      description: `Autoheal: ${grant.description} (${i + 1} of ${slices.length})`,
+      description: `Autoheal: ${grant.description} (${i + 1} of ${plan.managed.length})`,
       statements: [grant.statement(slice)],
       roles: [fn.role],
     });

@@ -21,6 +21,12 @@ export interface ShardOptions<T> {
   readonly tokenChars?: number;
   /** Names the documents in the error thrown when one value alone does not fit, e.g. `an event pattern`. */
   readonly what: string;
+  /**
+   * Stop after this many slices: the values past them are left out (greedy
+   * packing fills a slice the same whatever follows it).
+   * @default - every value is placed
+   */
+  readonly maxSlices?: number;
 }
 
 /**
@@ -53,6 +59,7 @@ export function shardValues<T>(values: readonly string[], options: ShardOptions<
       );
     }
     slices.push(current);
+    if (slices.length === options.maxSlices) return slices;
     current = [value];
   }
   if (current.length > 0 || slices.length === 0) slices.push(current);

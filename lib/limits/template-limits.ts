@@ -78,6 +78,34 @@ export const TEMPLATE_LIMITS = {
 } as const;
 
 /**
+ * How Autoheal keeps the exact grants of a large Step Functions scope within
+ * IAM's per-role quotas (lib/constructs/scope-roles.ts).
+ */
+export const SCOPE_ROLE_BUDGET = {
+  /**
+   * Managed policies Autoheal attaches to one role: IAM's default quota, so
+   * no account needs a quota raise. A scope that needs more moves the rest of
+   * its machines onto scope roles.
+   */
+  managedPoliciesPerRole: TEMPLATE_LIMITS.managedPoliciesPerRole,
+  /**
+   * Scope roles one function may assume; past it synth refuses. A scope role
+   * holds some 750 machines (350 with `kmsKeyArns`, whose grant names each
+   * machine again), so six take a function to about 5,000 machines (2,300
+   * with keys). Six is chosen so that scope roles are never what stops a
+   * scope: the template passes CloudFormation's 1,000,000 bytes first, at
+   * about 2,200 machines listed by ARN (1,750 with keys; names of some 45
+   * characters), and Autoheal's budget of 100 EventBridge rules at about
+   * 2,000. The cap bounds what scope roles cost where it is counted: 12 of
+   * the stack's 500 resources per role (the role, its inline policy, 10
+   * managed policies), about 110 bytes per role of the function's 4 KB
+   * environment and of its role's inline policy, and an AssumeRole call per
+   * role and hour.
+   */
+  scopeRolesPerFunction: 6,
+} as const;
+
+/**
  * The longest a deploy-time value can be, in characters:
  * - `AWS::Partition`: `aws-us-gov` (10); budgeted 10.
  * - `AWS::Region`: the longest region names have 14 (`ap-southeast-7`, `us-isob-east-1`); budgeted 20.
@@ -117,6 +145,8 @@ const GETATT_BUDGET: Record<string, number> = {
 /** The longest `Ref` of a resource type, where shorter than {@link TOKEN_BUDGET.other}. */
 const REF_BUDGET: Record<string, number> = {
   'AWS::StepFunctions::StateMachine': TOKEN_BUDGET.stateMachineArn,
+  // A role's name: IAM allows 64 characters.
+  'AWS::IAM::Role': 64,
 };
 
 const PSEUDO_BUDGET: Record<string, number> = {
@@ -498,7 +528,7 @@ export function checkLimitsAtSynth(scope: IConstruct): void {
         if (count <= TEMPLATE_LIMITS.managedPoliciesPerRole) continue;
         if (count > TEMPLATE_LIMITS.managedPoliciesPerRoleMax) {
           tooMany.push(
-            `Autoheal's stack ${stack.stackName} breaks a deploy limit: ${role} has ${count} managed policies, ${count - TEMPLATE_LIMITS.managedPoliciesPerRoleMax} over IAM's maximum of ${TEMPLATE_LIMITS.managedPoliciesPerRoleMax} per role (the raised quota): its grants name each state machine or flow in scope; scope by name prefix (one prefix replaces every ARN it covers), or split the scope across two Autoheal stacks.`,
+            `Autoheal's stack ${stack.stackName} breaks a deploy limit: ${role} has ${count} managed policies, ${count - TEMPLATE_LIMITS.managedPoliciesPerRoleMax} over IAM's maximum of ${TEMPLATE_LIMITS.managedPoliciesPerRoleMax} per role (the raised quota): its grants name each resource in scope one by one. Autoheal moves the grants of a Step Functions scope past ${SCOPE_ROLE_BUDGET.managedPoliciesPerRole} managed policies onto scope roles, so this is another scope (AppFlow flows): heal fewer flows per stack, or split the scope across two Autoheal stacks.`,
           );
           continue;
         }

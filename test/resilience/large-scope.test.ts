@@ -212,3 +212,115 @@ describe('a scope of 1,000 state machines by ARN and 200 overrides, read from th
     expect(rig.endpoint.execution(unlistedFailure)?.redrives).toEqual([]);
   });
 });
+
+/** A scope role of the rig's account, as the construct names one. */
+const SCOPE_ROLE_ARN = `arn:aws:iam::${RIG_ACCOUNT}:role/Autoheal-RedriveHandlerScopeRole1-AbC123`;
+/**
+ * Machines #600 to #999 on the scope role, as `AUTOHEAL_SCOPE_ROLES` routes
+ * them (the construct's routes and grants agree: see scale-redrive.test.ts).
+ */
+const FIRST_ON_SCOPE_ROLE = 600;
+const SCOPE_ROLES = JSON.stringify([[FIRST_ON_SCOPE_ROLE, SCOPE_ROLE_ARN]]);
+/** The access key id of the test's own credentials: the function's role's. */
+const OWN_ACCESS_KEY = 'test';
+
+describe('a scope of 1,000 state machines whose last 400 are granted to a scope role', () => {
+  /** Who signed each Step Functions call: the role an access key was issued for, or the function's own. */
+  const signers = (operation: string) =>
+    (rig as RedriveRig).endpoint.calls
+      .filter((call) => call.operation === operation)
+      .map((call) => ({
+        target: call.target,
+        signedBy:
+          call.signedWith?.accessKeyId === OWN_ACCESS_KEY
+            ? 'function'
+            : ((rig as RedriveRig).endpoint.assumedRoleOf(call.signedWith?.accessKeyId ?? '') ??
+              'unknown'),
+      }));
+
+  it("redrives machine #999 with the scope role's credentials and machine #0 with the function's own", async () => {
+    // Prepare
+    const { file, environment } = stagedConfig(names);
+    const config = readAtInit(file, environment);
+    rig = await startRedriveRig({ environments: 1, config, scopeRoles: SCOPE_ROLES });
+    const [onScopeRole] = rig.seedFailures(1, {
+      machine: LAST_LISTED,
+      stoppedAgoMs: STOPPED_AGO_MS,
+    });
+    const [onOwnRole] = rig.seedFailures(1, { machine: names[0], stoppedAgoMs: STOPPED_AGO_MS });
+
+    // Act
+    await rig.enqueue([rig.failureEventBody(onScopeRole), rig.failureEventBody(onOwnRole)]);
+    const run = await rig.drain(15_000);
+
+    // Assess
+    expect(run.abandoned).toBe(false);
+    expect(rig.tally([onScopeRole, onOwnRole])).toMatchObject({ redriven: 2, duplicates: 0 });
+    // Every Step Functions call about #999 (the confirming DescribeExecution, the redrive) as the scope role
+    expect(signers('RedriveExecution')).toEqual(
+      expect.arrayContaining([
+        { target: onScopeRole, signedBy: SCOPE_ROLE_ARN },
+        { target: onOwnRole, signedBy: 'function' },
+      ]),
+    );
+    expect(signers('RedriveExecution')).toHaveLength(2);
+    expect(signers('DescribeExecution')).toEqual(
+      expect.arrayContaining([
+        { target: onScopeRole, signedBy: SCOPE_ROLE_ARN },
+        { target: onOwnRole, signedBy: 'function' },
+      ]),
+    );
+    // One AssumeRole, made with the function's own credentials, served every call of the role
+    expect(rig.endpoint.calls.filter((call) => call.operation === 'AssumeRole')).toEqual([
+      expect.objectContaining({
+        service: 'sts',
+        target: SCOPE_ROLE_ARN,
+        outcome: 'ok',
+        signedWith: { accessKeyId: OWN_ACCESS_KEY },
+      }),
+    ]);
+    expect(rig.endpoint.issuedCredentials()).toEqual([
+      expect.objectContaining({ roleArn: SCOPE_ROLE_ARN, roleSessionName: 'autoheal-redrive' }),
+    ]);
+  });
+
+  it("sweeps machines #600 to #999 with the scope role's credentials and the rest with the function's own, assuming the role once", async () => {
+    // Prepare: both failures' events were lost
+    const { file, environment } = stagedConfig(names, true);
+    const config = readAtInit<SweeperHandlerConfig>(file, environment);
+    rig = await startRedriveRig({ environments: 1, config, scopeRoles: SCOPE_ROLES });
+    const [onScopeRole] = rig.seedFailures(1, {
+      machine: LAST_LISTED,
+      stoppedAgoMs: STOPPED_AGO_MS,
+    });
+    const [onOwnRole] = rig.seedFailures(1, { machine: names[0], stoppedAgoMs: STOPPED_AGO_MS });
+    const sweeper = rigSweeper(rig, config, {
+      simulatedClock: true,
+      invocationMs: 900_000,
+      scopeRoles: SCOPE_ROLES,
+    });
+    clients.push(sweeper);
+
+    // Act
+    const summary = await sweeper.sweep();
+    await rig.drain(15_000);
+
+    // Assess
+    expect(summary).toMatchObject({ enqueued: 2, truncated: false, failed: 0 });
+    expect(rig.tally([onScopeRole, onOwnRole])).toMatchObject({ redriven: 2, duplicates: 0 });
+    const listed = signers('ListExecutions');
+    const expected = names.map((name, i) => ({
+      target: machineArnOf(name),
+      signedBy: i >= FIRST_ON_SCOPE_ROLE ? SCOPE_ROLE_ARN : 'function',
+    }));
+    expect(new Set(listed.map((call) => JSON.stringify(call)))).toEqual(
+      new Set(expected.map((call) => JSON.stringify(call))),
+    );
+    // One AssumeRole served the sweeper's 400 calls of the role (and one the redrive handler's)
+    const issued = rig.endpoint.issuedCredentials();
+    expect(issued.filter((c) => c.roleSessionName === 'autoheal-redrive-sweeper')).toEqual([
+      expect.objectContaining({ roleArn: SCOPE_ROLE_ARN }),
+    ]);
+    expect(issued).toHaveLength(2);
+  });
+});

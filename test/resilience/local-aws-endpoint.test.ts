@@ -32,6 +32,7 @@ import {
   SQSClient,
   type SQSClientConfig,
 } from '@aws-sdk/client-sqs';
+import { AssumeRoleCommand, STSClient, type STSClientConfig } from '@aws-sdk/nested-clients/sts';
 import {
   type FaultOptions,
   LocalAwsEndpoint,
@@ -63,6 +64,17 @@ const appflowClient = (config: AppflowClientConfig = {}) =>
   track(new AppflowClient({ endpoint: endpoint.url, region: REGION, ...config }));
 const sqsClient = (config: SQSClientConfig = {}) =>
   track(new SQSClient({ endpoint: endpoint.url, region: REGION, ...config }));
+/** STS's nested client has no default credential chain: the caller's credentials are given. */
+const stsClient = (config: STSClientConfig = {}) =>
+  track(
+    new STSClient({
+      endpoint: endpoint.url,
+      region: REGION,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      ...config,
+    }),
+  );
+const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/Autoheal-RedriveHandlerScopeRole1`;
 
 /** Registers a FAILED execution of `orders` that stopped a minute ago. */
 function failedExecution(name: string, fields: { startDate?: number; stopDate?: number } = {}) {
@@ -395,12 +407,17 @@ describe('faults', () => {
     appflow: () =>
       appflowClient({ maxAttempts: 3 }).send(new DescribeFlowCommand({ flowName: 'export' })),
     sqs: () => sqsClient({ maxAttempts: 3 }).send(new GetQueueUrlCommand({ QueueName: 'work' })),
+    sts: () =>
+      stsClient({ maxAttempts: 3 }).send(
+        new AssumeRoleCommand({ RoleArn: ROLE_ARN, RoleSessionName: 'autoheal-redrive' }),
+      ),
   };
 
   it.each<[LocalAwsService, string[]]>([
     ['sfn', ['InternalFailure', 'ServiceUnavailable', 'InternalFailure']],
     ['appflow', ['InternalServerException', 'InternalServerException', 'InternalServerException']],
     ['sqs', ['InternalFailure', 'ServiceUnavailable', 'InternalFailure']],
+    ['sts', ['InternalFailure', 'ServiceUnavailable', 'InternalFailure']],
   ])(
     'answers every %s call with a 5xx the SDK sees as a server fault and retries',
     async (service, names) => {
@@ -755,6 +772,60 @@ describe('SQS', () => {
     // Assess
     expect(error).toBeInstanceOf(QueueDoesNotExist);
     expect(error.name).toBe('QueueDoesNotExist');
+  });
+});
+
+describe('STS', () => {
+  it('issues credentials of the role by AssumeRole, and records which role signed a later call with them', async () => {
+    // Prepare
+    const arn = failedExecution('run-1');
+
+    // Act
+    const { Credentials: credentials, AssumedRoleUser: user } = await stsClient().send(
+      new AssumeRoleCommand({ RoleArn: ROLE_ARN, RoleSessionName: 'autoheal-redrive' }),
+    );
+    const asRole = sfnClient({
+      credentials: {
+        accessKeyId: credentials?.AccessKeyId ?? '',
+        secretAccessKey: credentials?.SecretAccessKey ?? '',
+        sessionToken: credentials?.SessionToken,
+      },
+    });
+    await asRole.send(new DescribeExecutionCommand({ executionArn: arn }));
+    await sfnClient().send(new DescribeExecutionCommand({ executionArn: arn }));
+
+    // Assess
+    expect(credentials?.AccessKeyId).toMatch(/^ASIA[0-9A-F]{16}$/);
+    expect(credentials?.Expiration?.getTime()).toBeGreaterThan(Date.now() + 59 * MINUTE_MS);
+    expect(user?.Arn).toBe(
+      'arn:aws:sts::000000000000:assumed-role/Autoheal-RedriveHandlerScopeRole1/autoheal-redrive',
+    );
+    const [assume, describedAsRole, describedAsCaller] = endpoint.calls;
+    expect(assume).toMatchObject({
+      service: 'sts',
+      operation: 'AssumeRole',
+      target: ROLE_ARN,
+      signedWith: { accessKeyId: 'test' },
+    });
+    expect(describedAsRole.signedWith).toEqual({
+      accessKeyId: credentials?.AccessKeyId,
+      sessionToken: credentials?.SessionToken,
+    });
+    expect(endpoint.assumedRoleOf(describedAsRole.signedWith?.accessKeyId ?? '')).toBe(ROLE_ARN);
+    expect(endpoint.assumedRoleOf(describedAsCaller.signedWith?.accessKeyId ?? '')).toBeUndefined();
+  });
+
+  it('answers AssumeRole of a malformed role ARN with the XML error the SDK names', async () => {
+    // Act
+    const error = await rejection(
+      stsClient().send(
+        new AssumeRoleCommand({ RoleArn: 'arn:aws:s3:::bucket', RoleSessionName: 'autoheal' }),
+      ),
+    );
+
+    // Assess
+    expect(error.name).toBe('ValidationError');
+    expect(endpoint.issuedCredentials()).toEqual([]);
   });
 });
 

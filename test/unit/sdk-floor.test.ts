@@ -69,6 +69,8 @@ function handlerEnvironment(): Record<string, string> {
     [ENV.maxReceiveCount]: '5',
     [ENV.statesArnPrefix]: 'arn:aws:states:eu-central-1:123456789012:',
     [ENV.liveSince]: JSON.stringify(config.redrive ? liveSinceFor(config.redrive) : {}),
+    // As the construct leaves it for the default scope: no scope roles.
+    [ENV.scopeRoles]: '',
   };
 }
 

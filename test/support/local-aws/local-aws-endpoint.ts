@@ -1,9 +1,10 @@
 /**
  * A local AWS endpoint for tests and benchmarks: one in-process HTTP server on
  * 127.0.0.1 that speaks the wire protocols of Step Functions (JSON 1.0),
- * AppFlow (REST-JSON) and SQS (JSON 1.0, query-compatible errors), so the real
- * AWS SDK v3 clients work against it unchanged, through
- * `AWS_ENDPOINT_URL_SFN` / `_APPFLOW` / `_SQS` or `endpoint:` - retries, error
+ * AppFlow (REST-JSON), SQS (JSON 1.0, query-compatible errors) and STS's
+ * AssumeRole (AWS Query), so the real AWS SDK v3 clients work against it
+ * unchanged, through `AWS_ENDPOINT_URL_SFN` / `_APPFLOW` / `_SQS` / `_STS` or
+ * `endpoint:` - retries, error
  * parsing and SQS's MD5 checks included. It injects AWS-like faults (token
  * bucket quotas, 5xx, hangs, latency, ExecutionLimitExceeded) from a seeded
  * PRNG and records every request. A state machine's downstream can be
@@ -39,6 +40,7 @@ import {
   type StatusChangeListener,
   StepFunctionsRegistry,
 } from './step-functions';
+import { type IssuedCredentials, STS_XMLNS, StsRegistry } from './sts';
 import { AwsError, type JsonInput, type LocalAwsService } from './wire';
 
 export type { FlowRun, FlowSpec, FlowStatus, FlowTriggerType } from './appflow';
@@ -57,6 +59,7 @@ export type {
   TimeSpan,
 } from './step-functions';
 export { brokenBetween, flapping, isWithin } from './step-functions';
+export type { IssuedCredentials } from './sts';
 export { LOCAL_ACCOUNT, LOCAL_REGION, type LocalAwsService } from './wire';
 
 /** What happened to one request. */
@@ -114,7 +117,7 @@ export interface LocalAwsEndpointOptions {
 /** How often (real ms) the endpoint settles redriven executions whose run has ended. */
 const SETTLE_EVERY_MS = 5;
 
-type Protocol = 'json' | 'rest-json';
+type Protocol = 'json' | 'rest-json' | 'query';
 
 interface Route {
   readonly service: LocalAwsService;
@@ -133,11 +136,13 @@ const NAMESPACES: Readonly<Record<LocalAwsService, string>> = {
   sfn: 'com.amazonaws.states',
   sqs: 'com.amazonaws.sqs',
   appflow: 'com.amazonaws.appflow',
+  sts: 'com.amazonaws.sts',
 };
 
 function errorFor(decision: FaultDecision, route: Route, serverErrors: number): AwsError {
   switch (decision) {
     case 'throttled':
+      if (route.protocol === 'query') return new AwsError('Throttling', 'Rate exceeded', 400);
       return route.protocol === 'rest-json'
         ? new AwsError('ThrottlingException', 'Rate exceeded', 429)
         : new AwsError('ThrottlingException', 'Rate exceeded', 400, 'ThrottlingException');
@@ -162,9 +167,15 @@ export class LocalAwsEndpoint {
   private readonly sfn: StepFunctionsRegistry;
   private readonly appflow: AppFlowRegistry;
   private readonly sqs: SqsBroker;
+  private readonly sts: StsRegistry;
   private faultPlan: FaultPlan;
   /** 5xx answered per service, so SFN and SQS alternate 500 and 503 on their own. */
-  private readonly serverErrors: Record<LocalAwsService, number> = { sfn: 0, appflow: 0, sqs: 0 };
+  private readonly serverErrors: Record<LocalAwsService, number> = {
+    sfn: 0,
+    appflow: 0,
+    sqs: 0,
+    sts: 0,
+  };
   private stopping?: Promise<void>;
   private readonly quotaClock: () => number;
   private settler?: NodeJS.Timeout;
@@ -184,6 +195,7 @@ export class LocalAwsEndpoint {
       : new SqsBroker(this.url, options.timeScale ?? 1000, (ms) => this.sleep(ms));
     this.quotaClock = simulated ?? (() => performance.now());
     this.faultPlan = new FaultPlan(options.faults ?? {}, this.quotaClock);
+    this.sts = new StsRegistry(clock);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
   }
 
@@ -203,12 +215,13 @@ export class LocalAwsEndpoint {
     return new LocalAwsEndpoint(server, options);
   }
 
-  /** The environment that points the SDK's clients here: `AWS_ENDPOINT_URL_SFN`, `_APPFLOW` and `_SQS`. */
+  /** The environment that points the SDK's clients here: `AWS_ENDPOINT_URL_SFN`, `_APPFLOW`, `_SQS` and `_STS`. */
   env(): Record<string, string> {
     return {
       AWS_ENDPOINT_URL_SFN: this.url,
       AWS_ENDPOINT_URL_APPFLOW: this.url,
       AWS_ENDPOINT_URL_SQS: this.url,
+      AWS_ENDPOINT_URL_STS: this.url,
     };
   }
 
@@ -217,7 +230,7 @@ export class LocalAwsEndpoint {
     this.faultPlan = new FaultPlan(faults, this.quotaClock);
   }
 
-  /** Every request addressed to a served service (SFN, AppFlow, SQS), in the order received. */
+  /** Every request addressed to a served service (SFN, AppFlow, SQS, STS), in the order received. */
   get calls(): readonly CallRecord[] {
     return this.callLog;
   }
@@ -344,6 +357,18 @@ export class LocalAwsEndpoint {
     return this.appflow.flowRuns(flowName);
   }
 
+  // --- STS
+
+  /** Every AssumeRole answered (role, access key id, session token), oldest first. */
+  issuedCredentials(): readonly IssuedCredentials[] {
+    return this.sts.issuedCredentials();
+  }
+
+  /** The role whose AssumeRole issued `accessKeyId`, or undefined (not issued here). */
+  assumedRoleOf(accessKeyId: string): string | undefined {
+    return this.sts.roleOf(accessKeyId);
+  }
+
   // --- SQS
 
   /** Creates a standard queue (again: updates its options); returns its URL, `${url}/000000000000/${name}`. */
@@ -385,8 +410,13 @@ export class LocalAwsEndpoint {
     });
   }
 
-  private route(req: IncomingMessage): Route | undefined {
+  private route(req: IncomingMessage, body: string): Route | undefined {
     const target = req.headers['x-amz-target'];
+    // AWS Query (STS): a form-encoded POST naming its Action.
+    if (String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
+      const action = new URLSearchParams(body).get('Action');
+      return action ? { service: 'sts', operation: action, protocol: 'query' } : undefined;
+    }
     if (typeof target === 'string') {
       const dot = target.indexOf('.');
       const service = JSON_TARGETS[target.slice(0, dot)];
@@ -409,7 +439,7 @@ export class LocalAwsEndpoint {
 
   private async answer(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
     const at = Date.now();
-    const route = this.route(req);
+    const route = this.route(req, body);
     if (!route) {
       this.send(
         res,
@@ -423,14 +453,19 @@ export class LocalAwsEndpoint {
     }
     let input: JsonInput;
     try {
-      const parsed: unknown = body === '' ? {} : JSON.parse(body);
+      const parsed: unknown =
+        route.protocol === 'query'
+          ? Object.fromEntries(new URLSearchParams(body))
+          : body === ''
+            ? {}
+            : JSON.parse(body);
       input = typeof parsed === 'object' && parsed !== null ? (parsed as JsonInput) : {};
     } catch {
       this.send(res, route, new AwsError('SerializationException', 'Request body is not JSON'));
       return;
     }
-    const backend =
-      route.service === 'sfn' ? this.sfn : route.service === 'appflow' ? this.appflow : this.sqs;
+    const backends = { sfn: this.sfn, appflow: this.appflow, sqs: this.sqs, sts: this.sts };
+    const backend = backends[route.service];
     const call: MutableCall = {
       service: route.service,
       operation: route.operation,
@@ -477,6 +512,10 @@ export class LocalAwsEndpoint {
 
   private send(res: ServerResponse, route: Route, answer: unknown): void {
     if (res.destroyed || res.writableEnded) return;
+    if (route.protocol === 'query') {
+      this.sendXml(res, route, answer);
+      return;
+    }
     const contentType =
       route.protocol === 'json' ? 'application/x-amz-json-1.0' : 'application/json';
     const headers: Record<string, string | number> = {
@@ -505,6 +544,24 @@ export class LocalAwsEndpoint {
     }
     headers['content-length'] = Buffer.byteLength(payload);
     res.writeHead(status, headers);
+    res.end(payload);
+  }
+
+  /** An AWS Query answer: `<OpResponse><OpResult>…` (the backend's XML), or an `<ErrorResponse>`. */
+  private sendXml(res: ServerResponse, route: Route, answer: unknown): void {
+    const requestId = randomUUID();
+    const { operation } = route;
+    const error = answer instanceof AwsError ? answer : undefined;
+    const payload = error
+      ? `<ErrorResponse xmlns="${STS_XMLNS}"><Error><Type>${error.status >= 500 ? 'Receiver' : 'Sender'}</Type>` +
+        `<Code>${error.code}</Code><Message>${error.message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`
+      : `<${operation}Response xmlns="${STS_XMLNS}"><${operation}Result>${String(answer)}</${operation}Result>` +
+        `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`;
+    res.writeHead(error?.status ?? 200, {
+      'content-type': 'text/xml',
+      'x-amzn-requestid': requestId,
+      'content-length': Buffer.byteLength(payload),
+    });
     res.end(payload);
   }
 }

@@ -17,6 +17,7 @@ import {
   createRedriveHandler,
   type RedriveProcessorDeps,
 } from '../../../lambda/redrive/redrive-processor';
+import { sfnClientsByScopeRole } from '../../../lambda/redrive/scope-roles';
 import { parseRedriveConfig } from '../../../lambda/shared/autoheal-config';
 import { boundByDeadline } from '../../../lambda/shared/aws-call';
 import type { RedriveHandlerConfig } from '../../../lambda/shared/config/redrive-config';
@@ -72,6 +73,12 @@ export interface RedriveRigOptions {
    * handler reads from its config file. @default {@link RIG_CONFIG}
    */
   readonly config?: RedriveHandlerConfig;
+  /**
+   * The function's `AUTOHEAL_SCOPE_ROLES` (`[[firstMachine, roleArn], ...]`):
+   * the handlers call the machines of each slice with credentials of that
+   * role, from AssumeRole on the rig's endpoint. @default none
+   */
+  readonly scopeRoles?: string;
   /** The handlers' Powertools log level. @default 'SILENT' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /**
@@ -232,10 +239,19 @@ export async function startRedriveRig(options: RedriveRigOptions = {}): Promise<
       serviceName: REDRIVE_SERVICE_NAME,
       logLevel: options.logLevel ?? 'SILENT',
     });
+    const config = options.config ?? RIG_CONFIG;
     return createRedriveHandler({
-      config: options.config ?? RIG_CONFIG,
-      liveSince: liveSinceFor(options.config ?? RIG_CONFIG),
+      config,
+      liveSince: liveSinceFor(config),
       sfn,
+      // As redrive.handler.ts builds it, against the rig's endpoint.
+      sfnFor: sfnClientsByScopeRole({
+        stateMachineArns: config.stateMachineArns,
+        scopeRoles: options.scopeRoles,
+        own: sfn,
+        sessionName: `autoheal-${REDRIVE_SERVICE_NAME}`,
+        clientConfig: { ...clientConfig, endpoint: endpoint.url },
+      }),
       statesArnPrefix: `arn:aws:states:${RIG_REGION}:${RIG_ACCOUNT}:`,
       sns,
       sqs,

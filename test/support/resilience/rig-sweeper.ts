@@ -12,6 +12,7 @@ import {
   createExecutionSweeper,
   type SweepSummary,
 } from '../../../lambda/redrive/execution-sweeper';
+import { sfnClientsByScopeRole } from '../../../lambda/redrive/scope-roles';
 import type { SweeperHandlerConfig } from '../../../lambda/shared/config/redrive-config';
 import { METRICS_NAMESPACE, SWEEPER_SERVICE_NAME } from '../../../lambda/shared/contract';
 import { autohealPersistenceStore } from '../../../lambda/shared/idempotency';
@@ -31,6 +32,7 @@ export interface RigSweeper {
 /**
  * @param options.simulatedClock the pacer's waits advance a simulated clock instead of waiting
  * @param options.invocationMs the invocation's time budget @default 300_000
+ * @param options.scopeRoles the function's `AUTOHEAL_SCOPE_ROLES` @default none
  * @example
  * const sweeper = rigSweeper(rig, config);
  * try { await sweeper.sweep(); } finally { sweeper.destroy(); }
@@ -38,7 +40,7 @@ export interface RigSweeper {
 export function rigSweeper(
   rig: Pick<RedriveRig, 'endpoint' | 'tableName' | 'workQueueUrl'>,
   config: SweeperHandlerConfig,
-  options: { simulatedClock?: boolean; invocationMs?: number } = {},
+  options: { simulatedClock?: boolean; invocationMs?: number; scopeRoles?: string } = {},
 ): RigSweeper {
   const sfn = new SFNClient({ ...AUTOHEAL_CLIENT_CONFIG, endpoint: rig.endpoint.url });
   const sqs = new SQSClient({ ...AUTOHEAL_CLIENT_CONFIG, endpoint: rig.endpoint.url });
@@ -54,6 +56,14 @@ export function rigSweeper(
   const sweep = createExecutionSweeper({
     config,
     sfn,
+    // As sweeper.handler.ts builds it, against the rig's endpoint.
+    sfnFor: sfnClientsByScopeRole({
+      stateMachineArns: config.stateMachineArns,
+      scopeRoles: options.scopeRoles,
+      own: sfn,
+      sessionName: `autoheal-${SWEEPER_SERVICE_NAME}`,
+      clientConfig: { ...AUTOHEAL_CLIENT_CONFIG, endpoint: rig.endpoint.url },
+    }),
     sqs,
     persistenceStore: autohealPersistenceStore(rig.tableName, dynamodb),
     cursorTable: { dynamodb, tableName: rig.tableName },
