@@ -19,9 +19,9 @@ import { fromEnv } from '@aws-sdk/credential-provider-env';
 // @aws-sdk/client-sts 3.1048.0 does not bundle (it imports @aws-sdk/region-config-resolver,
 // which it does not depend on).
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/nested-clients/sts';
-import { boundByDeadline } from '../shared/aws-call';
+import { autohealClient } from '../shared/aws-call';
 import { ENV } from '../shared/contract';
-import { AUTOHEAL_CLIENT_CONFIG, type AutohealClientConfig } from '../shared/sdk-clients';
+import type { AutohealClientConfig } from '../shared/sdk-clients';
 
 /** Temporary credentials as the SDK's clients take them (`AwsCredentialIdentity`). */
 export interface TemporaryCredentials {
@@ -173,12 +173,11 @@ export function sfnClientsByScopeRole(
   const routes = parseScopeRoles(options.scopeRoles);
   if (routes.length === 0) return () => options.own;
   const roleOf = scopeRoleFinder(options.stateMachineArns, routes);
-  const clientConfig = { ...AUTOHEAL_CLIENT_CONFIG, ...options.clientConfig };
   let sts: STSClient | undefined;
   const stsClient = () => {
     // The nested STS client has no default credential chain: the function's own, from the
     // environment, where Lambda puts them (as every Autoheal client reads them, see env-credentials.ts).
-    sts ??= boundByDeadline(new STSClient({ ...clientConfig, credentials: fromEnv() }));
+    sts ??= autohealClient(STSClient, { ...options.clientConfig, credentials: fromEnv() });
     return sts;
   };
   const clients = new Map<string, SFNClient>();
@@ -187,12 +186,10 @@ export function sfnClientsByScopeRole(
     if (roleArn === undefined) return options.own;
     let client = clients.get(roleArn);
     if (!client) {
-      client = boundByDeadline(
-        new SFNClient({
-          ...clientConfig,
-          credentials: assumedRoleCredentials(stsClient, roleArn, options.sessionName),
-        }),
-      );
+      client = autohealClient(SFNClient, {
+        ...options.clientConfig,
+        credentials: assumedRoleCredentials(stsClient, roleArn, options.sessionName),
+      });
       clients.set(roleArn, client);
     }
     return client;

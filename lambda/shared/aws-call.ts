@@ -107,15 +107,18 @@ export function boundByDeadline<C extends Sendable>(client: C): C {
 /**
  * An AWS SDK client as every Autoheal handler creates it: the shared timeouts
  * and retries of {@link AUTOHEAL_CLIENT_CONFIG}, and every call bounded by the
- * invocation's deadline.
+ * invocation's deadline. `extra` adds or overrides client options, such as
+ * a scope role's credentials.
  *
  * @example
  * ```ts
  * const sfn = autohealClient(SFNClient);
+ * const asScopeRole = autohealClient(SFNClient, { credentials: assumedRoleCredentials(...) });
  * ```
  */
-export function autohealClient<C extends Sendable>(
-  Client: new (config: AutohealClientConfig) => C,
+export function autohealClient<C extends Sendable, X extends object = object>(
+  Client: new (config: AutohealClientConfig & X) => C,
+  extra?: X,
 ): C {
-  return boundByDeadline(new Client(AUTOHEAL_CLIENT_CONFIG));
+  return boundByDeadline(new Client({ ...AUTOHEAL_CLIENT_CONFIG, ...(extra as X) }));
 }

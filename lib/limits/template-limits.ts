@@ -198,10 +198,41 @@ export function budgetedValue(
       const [id, attribute] = arg as [string, string];
       return placeholder(GETATT_BUDGET[`${resourceTypes[id]}.${attribute}`] ?? TOKEN_BUDGET.other);
     }
+    if (key === 'Fn::Select' && Array.isArray(arg)) {
+      const budget = arnFieldBudget(arg as [unknown, unknown], resourceTypes);
+      if (budget !== undefined) return placeholder(budget);
+    }
     if (key.startsWith('Fn::') || key === 'Condition') return placeholder(TOKEN_BUDGET.other);
   }
   return Object.fromEntries(entries.map(([key, inner]) => [key, budgeted(inner)]));
 }
+
+/**
+ * The longest field `index` of a deploy-time ARN split at `:` (how CDK takes
+ * a token ARN apart, e.g. a state machine's name for its execution ARNs): the
+ * fields before the resource have fixed maxima (`arn`, the partition, the
+ * service, the region, the account), and no field is longer than the whole
+ * value. Undefined for any other `Fn::Select`.
+ */
+function arnFieldBudget(
+  [index, list]: [unknown, unknown],
+  resourceTypes: Readonly<Record<string, string>>,
+): number | undefined {
+  const split = (list as { 'Fn::Split'?: unknown } | null)?.['Fn::Split'];
+  if (!Array.isArray(split) || split[0] !== ':' || typeof index !== 'number') return undefined;
+  const whole = budgetedString(budgetedValue(split[1], resourceTypes)).length;
+  const field = [
+    3,
+    TOKEN_BUDGET.partition,
+    ARN_SERVICE_BUDGET,
+    TOKEN_BUDGET.region,
+    TOKEN_BUDGET.accountId,
+  ][index];
+  return Math.min(field ?? whole, whole);
+}
+
+/** The longest service name in an ARN (`states`, `appflow`, ...): none is longer than 64. */
+const ARN_SERVICE_BUDGET = 64;
 
 function budgetedString(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);

@@ -34,9 +34,12 @@ import {
 /**
  * The untree-shaken redrive bundle (esbuild's default `main` fields, the SDK's
  * CommonJS build) was 840 KiB; tree-shaken 498 KiB; without the unused
- * credential links and event-stream serde 357 KiB.
+ * credential links and event-stream serde 357 KiB. The storm brake's store,
+ * the notice digests and the scope roles' STS client (loaded, never called at
+ * init) took it to 426 KiB; `npm run bench` guards what that costs at cold
+ * start (within 1.1× the SDK floor).
  */
-const REDRIVE_BUNDLE_BUDGET_BYTES = 400 * 1024;
+const REDRIVE_BUNDLE_BUDGET_BYTES = 448 * 1024;
 
 /** Text that only the credential links Lambda never uses, or the event-stream serde, would bring. */
 const UNUSED_SDK_MARKERS = [

@@ -159,7 +159,7 @@ describe('checkTemplateLimits', () => {
     ).toEqual([]);
   });
 
-  it.each([
+  it.each<[unknown, string]>([
     [{ Ref: 'AWS::Partition' }, 'x'.repeat(10)],
     [{ Ref: 'AWS::Region' }, 'x'.repeat(20)],
     [{ Ref: 'AWS::AccountId' }, 'x'.repeat(12)],
@@ -176,6 +176,22 @@ describe('checkTemplateLimits', () => {
       { 'Fn::Sub': 'arn:${AWS::Partition}:sqs:${Queue}' },
       `arn:${'x'.repeat(10)}:sqs:${'x'.repeat(256)}`,
     ],
+    // A token ARN taken apart at ':' (CDK's Arn.split of an imported state machine): the ARN's
+    // fixed fields at their maxima, the resource fields at most the whole value.
+    ...[
+      [1, 10],
+      [3, 20],
+      [4, 12],
+      [6, 256],
+    ].map(([index, length]): [unknown, string] => [
+      { 'Fn::Select': [index, { 'Fn::Split': [':', { 'Fn::ImportValue': 'orders-arn' }] }] },
+      'x'.repeat(length),
+    ]),
+    [
+      { 'Fn::Select': [6, { 'Fn::Split': [':', { 'Fn::GetAtt': ['SomeRule', 'Arn'] }] }] },
+      'x'.repeat(119),
+    ],
+    [{ 'Fn::Select': [0, { 'Fn::GetAZs': '' }] }, 'x'.repeat(256)],
   ])('budgets %j at its longest', (value, budgeted) => {
     expect(
       budgetedValue(value, {

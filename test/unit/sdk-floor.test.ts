@@ -69,8 +69,9 @@ function handlerEnvironment(): Record<string, string> {
     [ENV.maxReceiveCount]: '5',
     [ENV.statesArnPrefix]: 'arn:aws:states:eu-central-1:123456789012:',
     [ENV.liveSince]: JSON.stringify(config.redrive ? liveSinceFor(config.redrive) : {}),
-    // As the construct leaves it for the default scope: no scope roles.
+    // As the construct leaves them for the default scope: no scope roles, no deploy-time values.
     [ENV.scopeRoles]: '',
+    [ENV.configTokens]: '',
   };
 }
 
