@@ -540,6 +540,7 @@ export function defaultConfigSections(projectRoot: string): Record<string, objec
   return {
     [CONFIG_SECTION.redrive]: withoutInfraOptions(config.redrive),
     [CONFIG_SECTION.appflow]: withoutInfraOptions(config.appflow),
+    [CONFIG_SECTION.notices]: config.notices ?? {},
   };
 }
 
@@ -549,9 +550,14 @@ export function configSectionsOf(
   sections: Record<string, object>,
 ): Record<string, object> | undefined {
   const source = fs.readFileSync(path.join(__dirname, '..', 'lambda', entry), 'utf8');
-  const read = [...source.matchAll(/readNormalisedConfig<\w+>\(CONFIG_SECTION\.(\w+)\)/g)].map(
-    (m) => m[1],
-  );
+  // Every section the wiring names (readNormalisedConfig, normalisedConfigSource, ...), and the
+  // notices options of a handler that sends notices through the digest sender.
+  const read = [
+    ...new Set([
+      ...[...source.matchAll(/CONFIG_SECTION\.(\w+)/g)].map((m) => m[1]),
+      ...(source.includes('handlerNoticeSender(') ? [CONFIG_SECTION.notices] : []),
+    ]),
+  ].filter((name) => sections[name] !== undefined);
   if (read.length === 0) return undefined;
   return Object.fromEntries(read.map((name) => [name, sections[name]]));
 }

@@ -9,7 +9,7 @@ import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { digestsEnabled, isBreakerEnabledAnywhere } from '../lambda/shared/autoheal-config';
+import { breakerEnabledAnywhere, digestsEnabled } from '../lambda/shared/autoheal-config';
 import { DEFAULT_IDEMPOTENCY_KEY_PREFIX } from '../lambda/shared/contract';
 import { ConfigError } from '../lambda/shared/errors';
 import type { AutohealProps } from './autoheal-props';
@@ -117,7 +117,7 @@ export class Autoheal extends Construct {
     // with every redrive path even when both are off: failures held before the breaker was
     // switched off are then re-sent by the keeper, never dropped with the table.
     const handlersNeedState =
-      (config.redrive !== undefined && isBreakerEnabledAnywhere(config.redrive)) ||
+      (config.redrive !== undefined && breakerEnabledAnywhere(config.redrive)) ||
       digestsEnabled(noticesConfig);
     if (handlersNeedState || config.redrive) {
       this._healingStateTable = new HealingStateTable(this, 'HealingState', {

@@ -18,7 +18,7 @@ import type { Context } from 'aws-lambda';
 import { createBreakerStore } from '../redrive/breaker/breaker-store';
 import { autohealClient } from '../shared/aws-call';
 import {
-  breakerFor,
+  breakerOptionsFor,
   DEFAULT_BREAKER,
   type RedriveHandlerConfig,
 } from '../shared/config/redrive-config';
@@ -53,7 +53,10 @@ const NO_REDRIVE = { breaker: { ...DEFAULT_BREAKER, enabled: false }, overrides:
 
 /** A machine's breaker options: the section's `breaker` with its override's on top. */
 const optionsFor = (machineArn: string) =>
-  breakerFor(redrive ?? NO_REDRIVE, parseStateMachineArn(machineArn)?.stateMachineName ?? '');
+  breakerOptionsFor(
+    redrive ?? NO_REDRIVE,
+    parseStateMachineArn(machineArn)?.stateMachineName ?? '',
+  );
 
 const dynamodb = autohealClient(DynamoDBClient);
 const tableName = requireEnv(ENV.stateTable);

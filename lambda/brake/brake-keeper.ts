@@ -30,11 +30,10 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import {
-  type MessageAttributeValue,
-  SendMessageBatchCommand,
-  type SendMessageBatchRequestEntry,
-  type SQSClient,
+import type {
+  MessageAttributeValue,
+  SendMessageBatchRequestEntry,
+  SQSClient,
 } from '@aws-sdk/client-sqs';
 import {
   BREAKER_NOTICE,
@@ -53,6 +52,7 @@ import { awsErrorName } from '../shared/aws-errors';
 import { BRAKE_KEEPER_ORIGIN, MESSAGE_ATTRIBUTES, REDRIVE_WINDOW_DAYS } from '../shared/contract';
 import { countMetric, flushMetrics } from '../shared/metrics';
 import type { Notice } from '../shared/notices';
+import { sendMessageBatch } from '../shared/sqs-send-batch';
 
 /** What the brake keeper is built from. */
 export interface BrakeKeeperDeps {
@@ -253,27 +253,11 @@ export function createBrakeKeeper(
         } satisfies SendMessageBatchRequestEntry,
       }));
       for (let attempt = 1; pending.length > 0; attempt++) {
-        const failures = new Map<string, { errorName: string; retryable: boolean }>();
-        try {
-          const response = await sqs.send(
-            new SendMessageBatchCommand({
-              QueueUrl: deps.workQueueUrl,
-              Entries: pending.map((p) => p.entry),
-            }),
-          );
-          for (const failure of response?.Failed ?? []) {
-            if (failure.Id === undefined) continue;
-            // A sender fault (e.g. a malformed entry) fails the same way on every attempt.
-            failures.set(failure.Id, {
-              errorName: failure.Code ?? 'unknown',
-              retryable: !failure.SenderFault,
-            });
-          }
-        } catch (error) {
-          for (const p of pending) {
-            failures.set(p.entry.Id, { errorName: awsErrorName(error), retryable: true });
-          }
-        }
+        const failures = await sendMessageBatch(
+          sqs,
+          deps.workQueueUrl,
+          pending.map((p) => p.entry),
+        );
         const retry: typeof pending = [];
         const accepted: HeldFailure[] = [];
         for (const p of pending) {

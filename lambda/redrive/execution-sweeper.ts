@@ -49,11 +49,7 @@ import {
   ListStateMachinesCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import {
-  SendMessageBatchCommand,
-  type SendMessageBatchRequestEntry,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import { withCallDeadline } from '../shared/aws-call';
 import { awsErrorName } from '../shared/aws-errors';
 import { mapWithConcurrency } from '../shared/concurrency';
@@ -67,6 +63,7 @@ import { scopeIndexOf } from '../shared/config/scope-index';
 import { idempotencyKeyPrefixes, MESSAGE_ATTRIBUTES, SWEEPER_ORIGIN } from '../shared/contract';
 import { autohealIdempotencyConfig } from '../shared/idempotency';
 import { flushMetrics } from '../shared/metrics';
+import { type EntryFailure, sendMessageBatch } from '../shared/sqs-send-batch';
 import { invocationEnd } from '../shared/throttle-patience';
 import { documentForConfig, type LiveSinceDocument, liveSinceOf } from './live-healing';
 import { createCursorStore, type SweepCursor, type SweepResume, sweepOrder } from './sweep-cursor';
@@ -409,32 +406,12 @@ export function createExecutionSweeper(
     };
 
     /** One SendMessageBatch call: the entries that failed, with their error and whether to retry them. */
-    const sendAttempt = async (
-      messages: readonly Outgoing[],
-    ): Promise<Map<string, { readonly errorName: string; readonly retryable: boolean }>> => {
-      const failures = new Map<string, { errorName: string; retryable: boolean }>();
-      try {
-        const response = await sqs.send(
-          new SendMessageBatchCommand({
-            QueueUrl: deps.workQueueUrl,
-            Entries: messages.map((m) => m.entry),
-          }),
-        );
-        for (const failure of response?.Failed ?? []) {
-          if (failure.Id === undefined) continue;
-          // A sender fault (e.g. a malformed entry) fails the same way on every attempt.
-          failures.set(failure.Id, {
-            errorName: failure.Code ?? 'unknown',
-            retryable: !failure.SenderFault,
-          });
-        }
-      } catch (error) {
-        for (const m of messages) {
-          failures.set(m.entry.Id as string, { errorName: awsErrorName(error), retryable: true });
-        }
-      }
-      return failures;
-    };
+    const sendAttempt = (messages: readonly Outgoing[]): Promise<Map<string, EntryFailure>> =>
+      sendMessageBatch(
+        sqs,
+        deps.workQueueUrl,
+        messages.map((m) => m.entry),
+      );
 
     /** Sends up to 10 messages, retrying the entries SQS failed on its side. */
     const sendBatch = async (messages: readonly Outgoing[], log: Logger): Promise<void> => {

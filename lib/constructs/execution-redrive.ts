@@ -3,9 +3,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, type IConstruct } from 'constructs';
 import {
   allConfiguredStatuses,
+  breakerEnabledAnywhere,
   ConfigProblems,
   DEFAULT_NOTICES,
-  isBreakerEnabledAnywhere,
   type NoticesConfig,
   type RedriveConfig,
   type RedriveHandlerConfig,
@@ -358,7 +358,7 @@ export function failedExecutionRules(scope: Construct, config: RedriveConfig): B
   const isPrefix = new Set(prefixArns);
   const status = allConfiguredStatuses(config);
   // With the breaker: the failures, or a redriven execution's success (a recovery), and nothing else.
-  const outcome = isBreakerEnabledAnywhere(config)
+  const outcome = breakerEnabledAnywhere(config)
     ? { $or: [{ status }, RECOVERY_MATCH] }
     : { status };
   const pattern = (values: readonly string[], withChildFilter: boolean) => ({
@@ -386,7 +386,7 @@ export function failedExecutionRules(scope: Construct, config: RedriveConfig): B
     TEMPLATE_LIMITS.eventPatternChars,
     'an event pattern',
   );
-  const description = isBreakerEnabledAnywhere(config)
+  const description = breakerEnabledAnywhere(config)
     ? 'Step Functions executions that ended in a status Autoheal redrives, and redriven executions that succeeded'
     : 'Step Functions executions that ended in a status Autoheal redrives';
   return slices.map((slice, i) => ({

@@ -1,10 +1,10 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { ENV, STATE_TABLE } from '../../lambda/shared/contract';
 import type { AutohealFunction } from './autoheal-function';
+import { autohealTableSettings, grantTableKeyUse } from './idempotency-table';
 
 /**
  * The item actions each kind of user of the healing state table needs, and
@@ -79,15 +79,7 @@ export class HealingStateTable extends Construct {
       partitionKey: { name: STATE_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: STATE_TABLE.sortKey, type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: STATE_TABLE.timeToLive,
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      ...(props.encryptionKey
-        ? {
-            encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryptionKey: props.encryptionKey,
-          }
-        : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
-      removalPolicy: RemovalPolicy.DESTROY,
+      ...autohealTableSettings(props.encryptionKey),
     });
   }
 
@@ -111,14 +103,7 @@ export class HealingStateTable extends Construct {
         },
       }),
     );
-    // Named actions, as the idempotency table's grantKeyUse: no ReEncrypt* or GenerateDataKey* wildcards.
-    this.table.encryptionKey?.grant(
-      user.role,
-      'kms:Decrypt',
-      'kms:Encrypt',
-      'kms:GenerateDataKey',
-      'kms:DescribeKey',
-    );
+    grantTableKeyUse(this.table, user.role);
   }
 }
 

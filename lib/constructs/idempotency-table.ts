@@ -53,15 +53,7 @@ export class IdempotencyTable extends Construct {
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: IDEMPOTENCY_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: IDEMPOTENCY_TABLE.timeToLive,
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      ...(props.encryptionKey
-        ? {
-            encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryptionKey: props.encryptionKey,
-          }
-        : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
-      removalPolicy: RemovalPolicy.DESTROY,
+      ...autohealTableSettings(props.encryptionKey),
     });
   }
 
@@ -78,13 +70,50 @@ export class IdempotencyTable extends Construct {
    * `ReEncrypt*` and `GenerateDataKey*` wildcards item access never needs.
    */
   public grantKeyUse(grantee: iam.IGrantable, options: { readOnly?: boolean } = {}): void {
-    const key = this.table.encryptionKey;
-    if (!key) return;
-    key.grant(
-      grantee,
-      ...(options.readOnly
-        ? ['kms:Decrypt', 'kms:DescribeKey']
-        : ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey']),
-    );
+    grantTableKeyUse(this.table, grantee, options);
   }
+}
+
+/**
+ * How Autoheal's tables are made (the idempotency table, the healing state
+ * table): on demand, point-in-time recovery, encrypted with `encryptionKey` or
+ * the AWS managed key, destroyed with the stack unless the installation's
+ * `removalPolicy` says otherwise (their records are short-lived).
+ */
+export function autohealTableSettings(
+  encryptionKey?: kms.IKey,
+): Pick<
+  dynamodb.TableProps,
+  | 'billingMode'
+  | 'pointInTimeRecoverySpecification'
+  | 'encryption'
+  | 'encryptionKey'
+  | 'removalPolicy'
+> {
+  return {
+    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    ...(encryptionKey
+      ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey }
+      : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
+    removalPolicy: RemovalPolicy.DESTROY,
+  };
+}
+
+/**
+ * Lets `grantee` use a table's customer managed key (nothing when the table
+ * has none): named actions, not `grantEncryptDecrypt`, whose `ReEncrypt*` and
+ * `GenerateDataKey*` wildcards item access never needs.
+ */
+export function grantTableKeyUse(
+  table: dynamodb.ITable,
+  grantee: iam.IGrantable,
+  options: { readOnly?: boolean } = {},
+): void {
+  table.encryptionKey?.grant(
+    grantee,
+    ...(options.readOnly
+      ? ['kms:Decrypt', 'kms:DescribeKey']
+      : ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey']),
+  );
 }

@@ -5,8 +5,8 @@
  * field-named problem for each kind of mistake.
  */
 import {
-  breakerFor,
-  isBreakerEnabledAnywhere,
+  breakerEnabledAnywhere,
+  breakerOptionsFor,
   parseAutohealConfig,
   type RedriveConfig,
 } from '../../lambda/shared/autoheal-config';
@@ -80,7 +80,7 @@ describe('redrive.breaker', () => {
     });
 
     // Act
-    const breaker = breakerFor(redrive, name);
+    const breaker = breakerOptionsFor(redrive, name);
 
     // Assess
     expect(breaker).toMatchObject(expected);
@@ -110,7 +110,7 @@ describe('redrive.breaker', () => {
     const redrive = redriveOf(options);
 
     // Act
-    const enabled = isBreakerEnabledAnywhere(redrive);
+    const enabled = breakerEnabledAnywhere(redrive);
 
     // Assess
     expect(enabled).toBe(expected);

@@ -6,12 +6,7 @@
  * pure helpers over a parsed config. The schema, its types and
  * `parseRedriveConfig` are in `redrive-schema.ts`.
  */
-import type {
-  BreakerOptions,
-  RedriveConfig,
-  RedrivePolicy,
-  RedrivePolicyOverride,
-} from './redrive-schema';
+import type { RedriveConfig, RedrivePolicy, RedrivePolicyOverride } from './redrive-schema';
 import { scopeIndexOf } from './scope-index';
 
 export type {
@@ -57,16 +52,7 @@ export const DEFAULT_SWEEPER = {
  * of the settled redrives; it lets `probes` held failures through after a
  * cool-down of `min(cooldownMinutes × cooldownFactor^(openings − 1), maxCooldownMinutes)`.
  */
-export const DEFAULT_BREAKER = {
-  enabled: true,
-  windowMinutes: 10,
-  minRelapses: 20,
-  relapseRatio: 0.8,
-  cooldownMinutes: 5,
-  cooldownFactor: 2,
-  maxCooldownMinutes: 60,
-  probes: 3,
-};
+export { DEFAULT_BREAKER_OPTIONS as DEFAULT_BREAKER } from '../../redrive/breaker/breaker-policy';
 
 /**
  * The longest breaker window and cool-down: a day. A held failure must be
@@ -114,6 +100,7 @@ export type RedriveHandlerConfig = Omit<RedriveConfig, 'processing' | 'sweeper' 
 /** What the sweeper reads from the same variable: its own options too. */
 export type SweeperHandlerConfig = Omit<RedriveConfig, 'processing' | 'kmsKeyArns'>;
 
+export { breakerEnabledAnywhere, breakerOptionsFor } from './breaker-config';
 export { scopeIndexOf } from './scope-index';
 
 export type RedriveScope = Pick<RedriveConfig, 'stateMachineArns' | 'stateMachineNamePrefixes'>;
@@ -166,38 +153,6 @@ export function policyFor(
 ): RedrivePolicy {
   const override = config.overrides[stateMachineName];
   return override ? applyOverride(config, override) : config;
-}
-
-/**
- * The breaker options of one state machine: the section's `breaker` with its
- * override's `breaker` (a partial) on top.
- *
- * @example
- * ```ts
- * breakerFor(config, 'orders-nightly').cooldownMinutes; // 5 unless configured
- * ```
- */
-export function breakerFor(
-  config: Pick<RedriveConfig, 'breaker' | 'overrides'>,
-  stateMachineName: string,
-): BreakerOptions {
-  const override = config.overrides[stateMachineName]?.breaker;
-  return override ? { ...config.breaker, ...override } : config.breaker;
-}
-
-/**
- * True when the breaker is enabled for some state machine in scope (the
- * section's, or an override's): the redrive rule then also matches the
- * successes of redriven executions (recoveries), and the healing state table
- * and the brake keeper are installed.
- */
-export function isBreakerEnabledAnywhere(
-  config: Pick<RedriveConfig, 'breaker' | 'overrides'>,
-): boolean {
-  return (
-    config.breaker.enabled ||
-    Object.values(config.overrides).some((override) => override.breaker?.enabled === true)
-  );
 }
 
 /** Every status any state machine in scope redrives: what the EventBridge rule must match. */

@@ -17,7 +17,7 @@ import {
 import { parseWith } from './config-issues';
 import {
   applyOverride,
-  breakerFor,
+  breakerOptionsFor,
   DEFAULT_BREAKER,
   DEFAULT_REDRIVE_POLICY,
   DEFAULT_SWEEPER,
@@ -353,7 +353,7 @@ export const redriveSchema = section(redriveShape, REDRIVE_KEYS)
       for (const [name, override] of Object.entries(redrive.overrides)) {
         // The section's own breaker was checked on its own; an override is checked merged over it.
         if (!override.breaker) continue;
-        checkCooldownCap(breakerFor(redrive, name), ctx, ['overrides', name, 'breaker']);
+        checkCooldownCap(breakerOptionsFor(redrive, name), ctx, ['overrides', name, 'breaker']);
       }
     },
     { when: cleanAt(['breaker'], ['overrides']) },
