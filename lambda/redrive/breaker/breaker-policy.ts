@@ -15,72 +15,11 @@
  *   settled since the probes went out.
  * - A forced state (operator) wins over all of it until it is released.
  */
+import type { BreakerOptions } from '../../shared/config/breaker-config';
 import type { Notice } from '../../shared/notices';
 
-/** The breaker's options for one state machine (`redrive.breaker`, per machine overridable). */
-export interface BreakerOptions {
-  /**
-   * Whether the breaker is computed at all for the machine.
-   * @default true
-   */
-  readonly enabled: boolean;
-  /**
-   * The sliding window of settled redrives, in minutes.
-   * @default 10
-   */
-  readonly windowMinutes: number;
-  /**
-   * Relapses in the window needed to open.
-   * @default 20
-   */
-  readonly minRelapses: number;
-  /**
-   * Share of relapses among the settled redrives (relapses + recoveries) in
-   * the window needed to open, 0 < ratio <= 1.
-   * @default 0.8
-   */
-  readonly relapseRatio: number;
-  /**
-   * Minutes an open breaker waits before it lets probes through (first opening).
-   * @default 5
-   */
-  readonly cooldownMinutes: number;
-  /**
-   * Growth of the cool-down on each re-open.
-   * @default 2
-   */
-  readonly cooldownFactor: number;
-  /**
-   * Cap of the grown cool-down, in minutes. A breaker closed for this long
-   * starts again from `cooldownMinutes` at its next opening.
-   * @default 60
-   */
-  readonly maxCooldownMinutes: number;
-  /**
-   * Probe redrives in half-open, oldest held failures first.
-   * @default 3
-   */
-  readonly probes: number;
-}
-
-/**
- * The defaults of `redrive.breaker`.
- *
- * @example
- * ```ts
- * const options: BreakerOptions = { ...DEFAULT_BREAKER_OPTIONS, minRelapses: 5 };
- * ```
- */
-export const DEFAULT_BREAKER_OPTIONS: BreakerOptions = Object.freeze({
-  enabled: true,
-  windowMinutes: 10,
-  minRelapses: 20,
-  relapseRatio: 0.8,
-  cooldownMinutes: 5,
-  cooldownFactor: 2,
-  maxCooldownMinutes: 60,
-  probes: 3,
-});
+export type { BreakerOptions } from '../../shared/config/breaker-config';
+export { DEFAULT_BREAKER_OPTIONS } from '../../shared/config/breaker-config';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 export type ForcedState = 'open' | 'closed';

@@ -52,7 +52,7 @@ export const DEFAULT_SWEEPER = {
  * of the settled redrives; it lets `probes` held failures through after a
  * cool-down of `min(cooldownMinutes × cooldownFactor^(openings − 1), maxCooldownMinutes)`.
  */
-export { DEFAULT_BREAKER_OPTIONS as DEFAULT_BREAKER } from '../../redrive/breaker/breaker-policy';
+export { DEFAULT_BREAKER_OPTIONS as DEFAULT_BREAKER } from './breaker-config';
 
 /**
  * The longest breaker window and cool-down: a day. A held failure must be
