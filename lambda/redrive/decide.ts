@@ -186,14 +186,14 @@ const NO_NEWS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * The breaker signal an execution status change carries, if any: a redriven
+ * The breaker signal an execution status change carries, if any (the one rule
+ * for it; the handler records what this returns): a redriven
  * execution (`redriveCount` ≥ 1) that succeeded is a recovery; one that failed
  * again with a status its policy redrives is a relapse, whatever Autoheal then
  * does about it (defer, redrive, give up, skip for its error). A `SUCCEEDED`
  * event stays `ignore`d as an action; this only reads it.
  *
- * Only Step Functions' own events are signals (as the breaker policy's
- * `signalOf` says): a failure the sweeper found or the brake keeper re-sent
+ * Only Step Functions' own events are signals: a failure the sweeper found or the brake keeper re-sent
  * was counted when its own event came, or is too old to say anything about the
  * downstream now. No signal either for a Distributed Map child, for a failure
  * Autoheal knows nothing current about (stopped before live healing, past the

@@ -18,7 +18,6 @@ import {
   NEW_BREAKER,
   openingsAfter,
   shouldOpen,
-  signalOf,
   WINDOW_SLOTS,
   windowCounts,
 } from '../../lambda/redrive/breaker/breaker-policy';
@@ -262,38 +261,6 @@ describe('forced and disabled', () => {
     // Assess
     expect(verdict.state).toBe('closed');
     expect(verdict.transition).toBe(transition);
-  });
-});
-
-describe('signals', () => {
-  it.each([
-    ['a redriven execution that failed again', 'aws.states', 'FAILED', 1, 'relapse'],
-    ['a redriven execution that timed out again', 'aws.states', 'TIMED_OUT', 3, 'relapse'],
-    ['a redriven execution that succeeded', 'aws.states', 'SUCCEEDED', 1, 'recovery'],
-    ['a first failure (never redriven)', 'aws.states', 'FAILED', 0, undefined],
-    ['a first success', 'aws.states', 'SUCCEEDED', 0, undefined],
-    [
-      'an event of the older format (no redrive count)',
-      'aws.states',
-      'FAILED',
-      undefined,
-      undefined,
-    ],
-    ['a status the policy does not redrive', 'aws.states', 'ABORTED', 1, undefined],
-    [
-      'a failure the sweeper found or the keeper re-sent',
-      'autoheal.sweeper',
-      'FAILED',
-      2,
-      undefined,
-    ],
-    ['a redriven execution still running', 'aws.states', 'RUNNING', 1, undefined],
-  ] as const)('%s is %s', (_, source, status, redriveCount, expected) => {
-    // Act
-    const kind = signalOf({ source, status, redriveCount }, ['FAILED', 'TIMED_OUT']);
-
-    // Assess
-    expect(kind).toBe(expected);
   });
 });
 

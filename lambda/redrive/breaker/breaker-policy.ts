@@ -246,39 +246,6 @@ export function shouldOpen(relapses: number, recoveries: number, options: Breake
   );
 }
 
-/** What the breaker needs to know of a status-change event to count it. */
-export interface SignalSource {
-  /** The event's `source`: only Step Functions' own events are signals. */
-  readonly source: string;
-  readonly status: string;
-  readonly redriveCount: number | undefined;
-}
-
-/**
- * Whether a status-change event is a signal of the breaker: a `relapse` (a
- * redriven execution failed again with a status the machine's policy
- * redrives) or a `recovery` (a redriven execution succeeded). Only events
- * from Step Functions (`aws.states`) count: a failure the sweeper found or
- * the brake keeper re-sent was counted when its own event came, or happened
- * too long ago to say anything about the downstream now. Count it once under
- * `failureKey(executionArn, redriveCount)`, which names the redrive whose
- * outcome it is.
- *
- * @example
- * ```ts
- * const kind = signalOf(change, policy.statuses);
- * if (kind) await store.recordSignal(change.stateMachineArn, failureKey(change.executionArn, change.redriveCount ?? 0), kind, change.errorName ?? '', now);
- * ```
- */
-export function signalOf(
-  event: SignalSource,
-  redrivenStatuses: readonly string[],
-): SignalKind | undefined {
-  if (event.source !== 'aws.states' || (event.redriveCount ?? 0) < 1) return undefined;
-  if (event.status === 'SUCCEEDED') return 'recovery';
-  return redrivenStatuses.includes(event.status) ? 'relapse' : undefined;
-}
-
 /** The evidence an opened (or closed) notice carries. */
 export interface BreakerEvidence {
   readonly relapses: number;
