@@ -2,7 +2,8 @@
  * Four projects: fast tests with no server, infrastructure tests, tests of the packed package, and tests
  * against DynamoDB Local (started and stopped by the project's global setup on
  * 127.0.0.1): the handlers' DynamoDB suites and the resilience suites, which
- * also drive the handlers through the real AWS SDK to a local AWS endpoint.
+ * also drive the handlers through the real AWS SDK to a local AWS endpoint, and
+ * the operator CLI's suites (test/cli/), which run its commands the same way.
  * Type checking is done by `tsc` in `npm test`, so ts-jest only transpiles.
  * The infra project's global setup bundles the handlers into assets/handlers/
  * when they are missing (see test/support/handler-assets-setup.ts).
@@ -29,7 +30,11 @@ module.exports = {
     {
       ...common,
       displayName: 'dynamodb',
-      testMatch: ['<rootDir>/test/dynamodb/**/*.test.ts', '<rootDir>/test/resilience/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/test/dynamodb/**/*.test.ts',
+        '<rootDir>/test/resilience/**/*.test.ts',
+        '<rootDir>/test/cli/**/*.test.ts',
+      ],
       globalSetup: '<rootDir>/test/support/dynamodb-local-setup.ts',
       globalTeardown: '<rootDir>/test/support/dynamodb-local-teardown.ts',
     },
