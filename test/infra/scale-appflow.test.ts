@@ -12,50 +12,11 @@ import {
   scheduledFlowsOf,
 } from '../../lambda/shared/autoheal-config';
 import { MANAGED_POLICY_QUOTA_WARNING } from '../../lib/limits/template-limits';
+import { FLOW_SCOPE_ROLE_ROUTES, flowScaleConfig as scaleConfig } from '../support/flow-scale';
 import { buildStack } from '../support/stack';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-central-1';
-
-/** Flow names as platform teams generate them: no shared prefix to scope by. */
-const flowName = (i: number) =>
-  `${['salesforce', 'zendesk', 'sapodata', 'servicenow'][i % 4]}-account-export-${String(i).padStart(4, '0')}`;
-
-/**
- * `scheduledFlows` flows on `scheduleCount` schedules, 60% of them on one
- * bulk schedule (so its tick input outgrows one Scheduler schedule), the rest
- * spread evenly; and `healedCount` more flows healed only.
- */
-interface ScaleSchedule {
-  readonly name: string;
-  readonly expression: string;
-  readonly timeZone?: string;
-  readonly flexibleWindowMinutes?: number;
-  readonly flows: string[];
-}
-
-function scaleConfig(scheduledFlows: number, scheduleCount: number, healedCount: number) {
-  const bulk = Math.ceil(scheduledFlows * 0.6);
-  const rest = scheduleCount - 1;
-  const schedules: ScaleSchedule[] = [
-    {
-      name: 'bulk',
-      expression: 'cron(0 2 * * ? *)',
-      timeZone: 'Europe/Berlin',
-      flexibleWindowMinutes: 15,
-      flows: Array.from({ length: bulk }, (_, i) => flowName(i)),
-    },
-    ...Array.from({ length: rest }, (_, s) => ({
-      name: `batch-${s + 1}`,
-      expression: `cron(${s % 60} * * * ? *)`,
-      flows: Array.from({ length: scheduledFlows - bulk }, (_, i) => flowName(bulk + i)).filter(
-        (_, i) => i % rest === s,
-      ),
-    })),
-  ];
-  const healedFlows = Array.from({ length: healedCount }, (_, i) => flowName(10_000 + i));
-  return { appflow: { schedules, healedFlows } };
-}
 
 /**
  * A template value with every intrinsic at a conservative length: the
@@ -280,7 +241,7 @@ describe.each([
     ['healer', 'FlowHealingHealer', () => flowsInScope(parseAppflowConfig(config.appflow))],
   ])(
     'grants the flow %s StartFlow and DescribeFlow on exactly its flows over its role and its scope roles, each flow once by its exact ARN, on the role its AUTOHEAL_SCOPE_ROLES names for it',
-    (_fn, functionId, listed) => {
+    (fn, functionId, listed) => {
       // Prepare
       const arn = (name: string) => `arn:aws-us-gov:appflow:${REGION}:${ACCOUNT}:flow/${name}`;
       const expected = listed().map(arn);
@@ -301,6 +262,10 @@ describe.each([
       }
       // Each scope role holds exactly the slice its route names, in list order; the function's role the first flows
       expect(routes.map(([, role]) => role)).toEqual(scopeRoles);
+      // The routes the resilience test runs the handlers with (large-flow-scope.test.ts)
+      expect(routes.map(([first]) => first)).toEqual(
+        FLOW_SCOPE_ROLE_ROUTES[scale][fn as 'starter' | 'healer'],
+      );
       const starts = [0, ...routes.map(([first]) => first), expected.length];
       byRole.forEach(({ arns }, k) => {
         expect(arns).toEqual(expected.slice(starts[k], starts[k + 1]));
