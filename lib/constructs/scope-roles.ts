@@ -10,8 +10,9 @@
  * 800 flows need some 65,000 (one flow ARN each for StartFlow and
  * DescribeFlow). A role holds 10,240 characters inline and 10 customer
  * managed policies of 6,144 characters by default (20 once raised, never
- * more), so one role holds some 650 machines or 740 flows; a wildcard would
- * be wider than the scope. Past that, the function keeps what fits its role
+ * more), so one role holds some 650 machines, or 700 flows of 35-character
+ * names (a scope role, whose inline policy holds no other grant, 790); a
+ * wildcard would be wider than the scope. Past that, the function keeps what fits its role
  * (within IAM's default quota of 10 managed policies, so no account needs a
  * quota raise), and the rest of the list is split into consecutive slices,
  * each granted, exactly as before, to a scope role of its own. The
