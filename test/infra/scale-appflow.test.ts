@@ -12,7 +12,11 @@ import {
   scheduledFlowsOf,
 } from '../../lambda/shared/autoheal-config';
 import { MANAGED_POLICY_QUOTA_WARNING } from '../../lib/limits/template-limits';
-import { FLOW_SCOPE_ROLE_ROUTES, flowScaleConfig as scaleConfig } from '../support/flow-scale';
+import {
+  FLOW_SCOPE_ROLE_ROUTES,
+  flowName,
+  flowScaleConfig as scaleConfig,
+} from '../support/flow-scale';
 import { buildStack } from '../support/stack';
 
 const ACCOUNT = '123456789012';
@@ -442,5 +446,53 @@ describe.each([
   it('synthesises without a limit error', () => {
     expect(() => app.synth()).not.toThrow();
     expect(Template.fromJSON(json)).toBeDefined();
+  });
+});
+
+describe('where the flow grants move onto scope roles', () => {
+  /** `flows` scheduled flows, round robin on 10 schedules. */
+  const scheduledOnly = (flows: number) => ({
+    appflow: {
+      schedules: Array.from({ length: 10 }, (_, s) => ({
+        name: `batch-${s}`,
+        expression: `cron(${s} 2 * * ? *)`,
+        flows: Array.from({ length: flows }, (_, i) => flowName(i)).filter((_, i) => i % 10 === s),
+      })),
+    },
+  });
+
+  it.each([
+    // With these names (some 80 characters an ARN at its longest), some 710 flows fit the
+    // function's role and 790 more each scope role.
+    [600, 0],
+    [800, 1],
+    [1_400, 1],
+    [1_600, 2],
+  ])(
+    '%i scheduled flows: %i scope role(s) for the flow starter, each within 10 managed policies',
+    (flows, expected) => {
+      // Act
+      const { template } = buildStack(scheduledOnly(flows), {
+        env: { account: ACCOUNT, region: REGION },
+      });
+      const resources = template.toJSON().Resources as Resources;
+      const { scopeRoles, routes } = scopeRolesOf(resources, 'ScheduledFlowsStarter');
+
+      // Assess
+      expect(scopeRoles).toHaveLength(expected);
+      expect(routes).toHaveLength(expected);
+      expect(Math.max(...managedPoliciesPerRole(resources).values())).toBeLessThanOrEqual(10);
+    },
+  );
+
+  it("refuses, naming the field, flows that need more scope roles than Autoheal's cap of 6 per function", () => {
+    // Act
+    const build = () =>
+      buildStack(scheduledOnly(6_000), { env: { account: ACCOUNT, region: REGION } });
+
+    // Assess
+    expect(build).toThrow(
+      /^Invalid Autoheal config at appflow\.schedules: 6000 flows need 7 scope roles for the grants of \S*ScheduledFlows\/Starter, over Autoheal's cap of 6 per function/,
+    );
   });
 });
