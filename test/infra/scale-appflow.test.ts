@@ -485,6 +485,25 @@ describe('where the flow grants move onto scope roles', () => {
     },
   );
 
+  it('passes cdk-nag with a scope role (no finding to acknowledge: every grant names its flows)', () => {
+    // Act
+    const { stack } = buildStack(scheduledOnly(800), {
+      env: { account: ACCOUNT, region: REGION },
+      nag: true,
+    });
+    const nagFindings = [
+      ...Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-')),
+      ...Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-')),
+    ];
+
+    // Assess
+    expect(
+      scopeRolesOf(Template.fromStack(stack).toJSON().Resources, 'ScheduledFlowsStarter')
+        .scopeRoles,
+    ).toHaveLength(1);
+    expect(nagFindings.map((e) => `${e.id}: ${String(e.entry.data).slice(0, 160)}`)).toEqual([]);
+  });
+
   it("refuses, naming the field, flows that need more scope roles than Autoheal's cap of 6 per function", () => {
     // Act
     const build = () =>
