@@ -10,7 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { autohealClient } from '../shared/aws-call';
-import type { AppflowHandlerConfig } from '../shared/config/appflow-config';
+import { type AppflowHandlerConfig, flowsInScope } from '../shared/config/appflow-config';
 import {
   CONFIG_SECTION,
   ENV,
@@ -22,6 +22,7 @@ import { autohealPersistenceStore } from '../shared/idempotency';
 import { readNormalisedConfig } from '../shared/normalised-config';
 import { handlerNoticeSender } from '../shared/notice-digest-config';
 import { createFlowHealerHandler } from './flow-healer';
+import { appflowClientsByScopeRole } from './scope-roles';
 
 const logger = new Logger({ serviceName: FLOW_HEALER_SERVICE_NAME });
 const metrics = new Metrics({
@@ -34,10 +35,20 @@ const sns = autohealClient(SNSClient);
 const noticeTopicArn = requireEnv(ENV.noticeTopicArn);
 const idempotencyKeyPrefix = process.env[ENV.idempotencyKeyPrefix] || undefined;
 
+// Normalised at synth (time zones resolved); read as written, without zod (normalised-config.ts).
+const config = readNormalisedConfig<AppflowHandlerConfig>(CONFIG_SECTION.appflow);
+const appflow = autohealClient(AppflowClient);
+
 export const handler = createFlowHealerHandler({
-  // Normalised at synth (time zones resolved); read as written, without zod (normalised-config.ts).
-  config: readNormalisedConfig<AppflowHandlerConfig>(CONFIG_SECTION.appflow),
-  appflow: autohealClient(AppflowClient),
+  config,
+  appflow,
+  // Flows past the role's grants are called as the scope role holding them (no STS client without one).
+  appflowFor: appflowClientsByScopeRole({
+    flows: flowsInScope(config),
+    scopeRoles: process.env[ENV.scopeRoles],
+    own: appflow,
+    sessionName: `autoheal-${FLOW_HEALER_SERVICE_NAME}`,
+  }),
   sns,
   sqs: autohealClient(SQSClient),
   dynamodb,

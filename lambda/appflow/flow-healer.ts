@@ -61,6 +61,14 @@ export interface FlowHealerDeps extends BufferedHealerDeps {
   readonly idempotencyKeyPrefix?: string;
   readonly config: AppflowHandlerConfig;
   readonly appflow: AppflowClient;
+  /**
+   * The AppFlow client to call about a flow with: `appflow`, or one signing
+   * with the credentials of the scope role that holds the flow's grants,
+   * when the flows outgrow the function's role (see
+   * lambda/shared/scope-role-clients.ts).
+   * @default - `appflow` for every flow
+   */
+  readonly appflowFor?: (flowName: string) => AppflowClient;
   /** Client of the idempotency table, where the healing state (lineage, re-activations) is kept. */
   readonly dynamodb: DynamoDBClient;
   /** Name of the idempotency table (the persistence store's table). */
@@ -144,7 +152,8 @@ export const FLOW_HEALER_DEFERRAL_LIMIT = deferralLimit(
 export function createFlowHealerHandler(
   deps: FlowHealerDeps,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
-  const { config, appflow, sns, sqs, logger, metrics } = deps;
+  const { config, sns, sqs, logger, metrics } = deps;
+  const appflowFor = deps.appflowFor ?? (() => deps.appflow);
   const policy = config.healing;
   const now = deps.now ?? Date.now;
   const inScope = new Set(flowsInScope(config));
@@ -159,7 +168,7 @@ export function createFlowHealerHandler(
   const rerun = async (request: Extract<HealAction, { action: 'rerun' }>): Promise<HealOutcome> => {
     const { flowName, executionId, originExecutionId, rerunNumber } = request;
     const result = await startFlow(
-      appflow,
+      appflowFor(flowName),
       flowName,
       flowClientToken(originExecutionId, 'rerun', String(rerunNumber)),
     );
@@ -210,7 +219,7 @@ export function createFlowHealerHandler(
   ): Promise<HealOutcome> => {
     const { flowName, eventId } = request;
     const deactivatedAt = new Date(request.deactivatedAt).toISOString();
-    const flow = await describeFlow(appflow, flowName);
+    const flow = await describeFlow(appflowFor(flowName), flowName);
     const recentReactivations = flow ? await state.getRecentReactivations(flowName) : [];
     const decision = decideReactivation(flow, recentReactivations, policy, now());
     switch (decision.action) {
@@ -249,7 +258,7 @@ export function createFlowHealerHandler(
         break;
     }
     const result = await startFlow(
-      appflow,
+      appflowFor(flowName),
       flowName,
       flowClientToken(flowName, 'reactivate', eventId),
     );

@@ -48,6 +48,14 @@ export interface FlowStarterDeps {
   readonly idempotencyKeyPrefix?: string;
   readonly config: AppflowHandlerConfig;
   readonly appflow: AppflowClient;
+  /**
+   * The AppFlow client to call about a flow with: `appflow`, or one signing
+   * with the credentials of the scope role that holds the flow's grants,
+   * when the flows outgrow the function's role (see
+   * lambda/shared/scope-role-clients.ts).
+   * @default - `appflow` for every flow
+   */
+  readonly appflowFor?: (flowName: string) => AppflowClient;
   readonly sns: SNSClient;
   readonly sqs: SQSClient;
   readonly persistenceStore: BasePersistenceLayer;
@@ -131,7 +139,8 @@ function eventBody(event: unknown): string {
 export function createFlowStarterHandler(
   deps: FlowStarterDeps,
 ): (event: unknown, context: Context) => Promise<TickResult> {
-  const { config, appflow, sns, sqs, logger, metrics } = deps;
+  const { config, sns, sqs, logger, metrics } = deps;
+  const appflowFor = deps.appflowFor ?? (() => deps.appflow);
   const idempotencyConfig = autohealIdempotencyConfig('idempotencyKey');
   const notices = deps.notices ?? plainNoticeSender(sns, deps.noticeTopicArn);
   const now = deps.now ?? Date.now;
@@ -139,7 +148,7 @@ export function createFlowStarterHandler(
   /** The side effect for one flow of one tick. Runs at most once per flow and tick. */
   const startFlowOfTick = async (request: FlowStartRequest): Promise<FlowStartResult> => {
     const { flowName, schedule, scheduledTime } = request;
-    const decision = decideStart(await describeFlow(appflow, flowName));
+    const decision = decideStart(await describeFlow(appflowFor(flowName), flowName));
     if (decision.action === 'skip') {
       await notices.send(
         {
@@ -153,7 +162,11 @@ export function createFlowStarterHandler(
       );
       return { flowName, outcome: 'skipped', reason: decision.reason };
     }
-    const started = await startFlow(appflow, flowName, flowClientToken(flowName, scheduledTime));
+    const started = await startFlow(
+      appflowFor(flowName),
+      flowName,
+      flowClientToken(flowName, scheduledTime),
+    );
     if (started.outcome === 'started') {
       return {
         flowName,

@@ -57,11 +57,13 @@ export const ENV = {
    */
   senderRoleIds: 'AUTOHEAL_SENDER_ROLE_IDS',
   /**
-   * JSON `[[firstMachine, roleArn], ...]`: the scope roles of a scope too large
-   * for the function's role (lib/constructs/scope-roles.ts). Role k holds the
-   * grants of the machines of `stateMachineArns` from index `firstMachine` up
-   * to the next role's; the machines before the first, and every name prefix,
-   * are the function's own. Unset when the function's role holds the scope.
+   * JSON `[[first, roleArn], ...]`: the scope roles of a scope too large for
+   * the function's role (lib/constructs/scope-roles.ts). Role k holds the
+   * grants of the items of the function's list (the redrive functions'
+   * `stateMachineArns`, the flow starter's `scheduledFlowsOf`, the flow
+   * healer's `flowsInScope`) from index `first` up to the next role's; the
+   * items before the first, and every name prefix, are the function's own.
+   * Unset when the function's role holds the scope.
    */
   scopeRoles: 'AUTOHEAL_SCOPE_ROLES',
   /**

@@ -115,7 +115,8 @@ export class FlowHealing extends Construct {
       },
     });
     this.buffer.attachConsumer(this.healer);
-    grantStartFlows(this.healer, flows);
+    // In the order the healer lists them (flowsInScope): its scope roles' slices index that list.
+    grantStartFlows(this.healer, flows, 'appflow.healedFlows');
     props.idempotencyTable.grantIdempotency(this.healer.function);
     notices.grantPublish(this.healer);
     props.stateTable?.grantItems(

@@ -13,6 +13,7 @@ import {
   DEFAULT_NOTICES,
   type FlowSchedule,
   type NoticesConfig,
+  scheduledFlowsOf,
 } from '../../lambda/shared/autoheal-config';
 import {
   CONFIG_SECTION,
@@ -133,8 +134,8 @@ export class ScheduledFlows extends Construct {
       maxEventAge: MAX_TICK_AGE,
       onFailure: new destinations.SqsDestination(this.deadLetterQueue),
     });
-    const scheduledFlows = [...new Set(config.schedules.flatMap((s) => s.flows))];
-    grantStartFlows(this.starter, scheduledFlows);
+    // In the order the starter lists them (scheduledFlowsOf): its scope roles' slices index that list.
+    grantStartFlows(this.starter, scheduledFlowsOf(config), 'appflow.schedules');
     props.idempotencyTable.grantIdempotency(this.starter.function);
     notices.grantPublish(this.starter);
     props.stateTable?.grantItems(

@@ -78,14 +78,15 @@ export const TEMPLATE_LIMITS = {
 } as const;
 
 /**
- * How Autoheal keeps the exact grants of a large Step Functions scope within
- * IAM's per-role quotas (lib/constructs/scope-roles.ts).
+ * How Autoheal keeps the exact grants of a large scope (state machines listed
+ * by ARN, AppFlow flows) within IAM's per-role quotas
+ * (lib/constructs/scope-roles.ts).
  */
 export const SCOPE_ROLE_BUDGET = {
   /**
    * Managed policies Autoheal attaches to one role: IAM's default quota, so
    * no account needs a quota raise. A scope that needs more moves the rest of
-   * its machines onto scope roles.
+   * its machines, or flows, onto scope roles.
    */
   managedPoliciesPerRole: TEMPLATE_LIMITS.managedPoliciesPerRole,
   /**
@@ -559,7 +560,7 @@ export function checkLimitsAtSynth(scope: IConstruct): void {
         if (count <= TEMPLATE_LIMITS.managedPoliciesPerRole) continue;
         if (count > TEMPLATE_LIMITS.managedPoliciesPerRoleMax) {
           tooMany.push(
-            `Autoheal's stack ${stack.stackName} breaks a deploy limit: ${role} has ${count} managed policies, ${count - TEMPLATE_LIMITS.managedPoliciesPerRoleMax} over IAM's maximum of ${TEMPLATE_LIMITS.managedPoliciesPerRoleMax} per role (the raised quota): its grants name each resource in scope one by one. Autoheal moves the grants of a Step Functions scope past ${SCOPE_ROLE_BUDGET.managedPoliciesPerRole} managed policies onto scope roles, so this is another scope (AppFlow flows): heal fewer flows per stack, or split the scope across two Autoheal stacks.`,
+            `Autoheal's stack ${stack.stackName} breaks a deploy limit: ${role} has ${count} managed policies, ${count - TEMPLATE_LIMITS.managedPoliciesPerRoleMax} over IAM's maximum of ${TEMPLATE_LIMITS.managedPoliciesPerRoleMax} per role (the raised quota): its grants name each resource in scope one by one. Autoheal moves the grants of its state machines and flows past ${SCOPE_ROLE_BUDGET.managedPoliciesPerRole} managed policies onto scope roles, so these are grants added to the role outside Autoheal: move them to a role of their own.`,
           );
           continue;
         }

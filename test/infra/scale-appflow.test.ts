@@ -6,51 +6,21 @@
  * code assets (config-asset.ts), so no environment grows with the scope.
  */
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import {
+  flowsInScope,
+  parseAppflowConfig,
+  scheduledFlowsOf,
+} from '../../lambda/shared/autoheal-config';
 import { MANAGED_POLICY_QUOTA_WARNING } from '../../lib/limits/template-limits';
+import {
+  FLOW_SCOPE_ROLE_ROUTES,
+  flowName,
+  flowScaleConfig as scaleConfig,
+} from '../support/flow-scale';
 import { buildStack } from '../support/stack';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-central-1';
-
-/** Flow names as platform teams generate them: no shared prefix to scope by. */
-const flowName = (i: number) =>
-  `${['salesforce', 'zendesk', 'sapodata', 'servicenow'][i % 4]}-account-export-${String(i).padStart(4, '0')}`;
-
-/**
- * `scheduledFlows` flows on `scheduleCount` schedules, 60% of them on one
- * bulk schedule (so its tick input outgrows one Scheduler schedule), the rest
- * spread evenly; and `healedCount` more flows healed only.
- */
-interface ScaleSchedule {
-  readonly name: string;
-  readonly expression: string;
-  readonly timeZone?: string;
-  readonly flexibleWindowMinutes?: number;
-  readonly flows: string[];
-}
-
-function scaleConfig(scheduledFlows: number, scheduleCount: number, healedCount: number) {
-  const bulk = Math.ceil(scheduledFlows * 0.6);
-  const rest = scheduleCount - 1;
-  const schedules: ScaleSchedule[] = [
-    {
-      name: 'bulk',
-      expression: 'cron(0 2 * * ? *)',
-      timeZone: 'Europe/Berlin',
-      flexibleWindowMinutes: 15,
-      flows: Array.from({ length: bulk }, (_, i) => flowName(i)),
-    },
-    ...Array.from({ length: rest }, (_, s) => ({
-      name: `batch-${s + 1}`,
-      expression: `cron(${s % 60} * * * ? *)`,
-      flows: Array.from({ length: scheduledFlows - bulk }, (_, i) => flowName(bulk + i)).filter(
-        (_, i) => i % rest === s,
-      ),
-    })),
-  ];
-  const healedFlows = Array.from({ length: healedCount }, (_, i) => flowName(10_000 + i));
-  return { appflow: { schedules, healedFlows } };
-}
 
 /**
  * A template value with every intrinsic at a conservative length: the
@@ -84,6 +54,63 @@ interface Statement {
   readonly Action: string | string[];
   readonly Principal?: { Service?: string };
   readonly Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+/**
+ * A flow function's role, its scope roles (the roles that trust it, in
+ * logical-id order, which is the order of their slices: `ScopeRole1`,
+ * `ScopeRole2`, ...), and the routes of its `AUTOHEAL_SCOPE_ROLES`
+ * (`[first, role logical id]`), read from the template alone.
+ */
+function scopeRolesOf(resources: Resources, idPrefix: string) {
+  const functionRole = roleOf(resources, idPrefix);
+  const [, fn] = Object.entries(resources).find(
+    ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(idPrefix),
+  ) as [string, Resources[string]];
+  const scopeRoles = Object.entries(resources)
+    .filter(
+      ([, r]) =>
+        r.Type === 'AWS::IAM::Role' &&
+        JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes(`"${functionRole}","Arn"`),
+    )
+    .map(([id]) => id)
+    .sort((a, b) => Number(/ScopeRole(\d+)/.exec(a)?.[1]) - Number(/ScopeRole(\d+)/.exec(b)?.[1]));
+  const variable = fn.Properties.Environment.Variables.AUTOHEAL_SCOPE_ROLES;
+  const routes = variable
+    ? (JSON.parse(inAws(variable) as string) as [number, string][]).map(
+        ([first, arn]) => [first, arn.split('/').at(-1) as string] as const,
+      )
+    : [];
+  return { functionRole, scopeRoles, routes };
+}
+
+/** A template value as CloudFormation resolves it in partition `aws`; a role's `Ref` (its name) as its logical id. */
+function inAws(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(inAws);
+  if (value === null || typeof value !== 'object') return value;
+  const record = value as Record<string, unknown>;
+  if (record.Ref === 'AWS::Partition') return 'aws';
+  if (typeof record.Ref === 'string' && !record.Ref.startsWith('AWS::')) return record.Ref;
+  if ('Fn::Join' in record) {
+    const [separator, parts] = record['Fn::Join'] as [string, unknown[]];
+    return parts.map(inAws).join(separator);
+  }
+  return value;
+}
+
+/** Managed policies attached to each role, from the template alone. */
+function managedPoliciesPerRole(resources: Resources): Map<string, number> {
+  const perRole = new Map<string, number>(
+    Object.entries(resources)
+      .filter(([, r]) => r.Type === 'AWS::IAM::Role')
+      .map(([id, r]) => [id, (r.Properties.ManagedPolicyArns ?? []).length]),
+  );
+  for (const [, policy] of Object.entries(resources).filter(
+    ([, r]) => r.Type === 'AWS::IAM::ManagedPolicy',
+  )) {
+    for (const { Ref } of policy.Properties.Roles) perRole.set(Ref, (perRole.get(Ref) ?? 0) + 1);
+  }
+  return perRole;
 }
 
 /** Every flow ARN granted `appflow:StartFlow` to the role, inline or by managed policy, with the statements that grant them. */
@@ -181,11 +208,9 @@ describe.each([
     expect(bulkSlices.length).toBeGreaterThan(1);
   });
 
-  it("fits every role's inline policies within 10,240 characters and every managed policy within 6,144, granting exactly the flows each function starts", () => {
+  it("fits every role's inline policies within 10,240 characters, every managed policy within 6,144, and every role within IAM's default quota of 10 managed policies, without a quota warning", () => {
     // Prepare
     const roles = ofType('AWS::IAM::Role').map(([id]) => id);
-    const starterRole = roleOf(resources, 'ScheduledFlowsStarter');
-    const healerRole = roleOf(resources, 'FlowHealingHealer');
 
     // Act
     const inline = roles.map((role) =>
@@ -196,46 +221,98 @@ describe.each([
     const managed = ofType('AWS::IAM::ManagedPolicy').map(([, p]) =>
       chars(p.Properties.PolicyDocument),
     );
+    const perRole = managedPoliciesPerRole(resources);
+    const quotaWarnings = Annotations.fromStack(stack).findWarning(
+      '*',
+      Match.stringLikeRegexp(MANAGED_POLICY_QUOTA_WARNING),
+    );
 
     // Assess
     expect(Math.max(...inline)).toBeLessThanOrEqual(10_240);
     expect(managed.length).toBeGreaterThan(0);
     expect(Math.max(...managed)).toBeLessThanOrEqual(6_144);
-    const arn = (name: string) => `arn:aws-us-gov:appflow:${REGION}:${ACCOUNT}:flow/${name}`;
-    const scheduledFlows = scheduled.flatMap((s) => s.flows);
-    for (const [role, flows] of [
-      [starterRole, scheduledFlows],
-      [healerRole, inScope],
-    ] as const) {
-      const { arns, statements } = flowGrants(resources, role);
-      expect([...arns].sort()).toEqual(flows.map(arn).sort());
-      for (const statement of statements) {
-        expect(statement.Action).toEqual(['appflow:StartFlow', 'appflow:DescribeFlow']);
-      }
-    }
+    expect([...perRole].filter(([, count]) => count > 10)).toEqual([]);
+    expect(quotaWarnings.map((warning) => String(warning.entry.data))).toEqual([]);
   });
 
-  it("warns, naming the role, wherever a role needs more managed policies than IAM's default quota of 10", () => {
-    // Prepare
-    const attached = new Map<string, number>();
-    for (const [, policy] of ofType('AWS::IAM::ManagedPolicy')) {
-      for (const { Ref } of policy.Properties.Roles)
-        attached.set(Ref, (attached.get(Ref) ?? 0) + 1);
-    }
-    const crowded = [...attached].filter(([, count]) => count > 10);
+  it.each([
+    // The lists the handlers read their AUTOHEAL_SCOPE_ROLES against.
+    [
+      'starter',
+      'ScheduledFlowsStarter',
+      () => scheduledFlowsOf(parseAppflowConfig(config.appflow)),
+    ],
+    ['healer', 'FlowHealingHealer', () => flowsInScope(parseAppflowConfig(config.appflow))],
+  ])(
+    'grants the flow %s StartFlow and DescribeFlow on exactly its flows over its role and its scope roles, each flow once by its exact ARN, on the role its AUTOHEAL_SCOPE_ROLES names for it',
+    (fn, functionId, listed) => {
+      // Prepare
+      const arn = (name: string) => `arn:aws-us-gov:appflow:${REGION}:${ACCOUNT}:flow/${name}`;
+      const expected = listed().map(arn);
+      const { functionRole, scopeRoles, routes } = scopeRolesOf(resources, functionId);
 
-    // Act
-    const warnings = Annotations.fromStack(stack)
-      .findWarning('*', Match.stringLikeRegexp(MANAGED_POLICY_QUOTA_WARNING))
-      .map((warning) => String(warning.entry.data));
+      // Act
+      const byRole = [functionRole, ...scopeRoles].map((role) => flowGrants(resources, role));
+      const all = byRole.flatMap(({ arns }) => arns);
 
-    // Assess
-    expect(warnings).toHaveLength(crowded.length);
-    for (const [role, count] of crowded) {
-      expect(warnings).toContainEqual(
-        expect.stringContaining(`${role} has ${count} managed policies`),
+      // Assess: the union is the function's flows, each once, no wildcard
+      expect(all).toHaveLength(expected.length);
+      expect(new Set(all)).toEqual(new Set(expected));
+      expect(all.filter((granted) => granted.includes('*'))).toEqual([]);
+      for (const { statements } of byRole) {
+        for (const statement of statements) {
+          expect(statement.Action).toEqual(['appflow:StartFlow', 'appflow:DescribeFlow']);
+        }
+      }
+      // Each scope role holds exactly the slice its route names, in list order; the function's role the first flows
+      expect(routes.map(([, role]) => role)).toEqual(scopeRoles);
+      // The routes the resilience test runs the handlers with (large-flow-scope.test.ts)
+      expect(routes.map(([first]) => first)).toEqual(
+        FLOW_SCOPE_ROLE_ROUTES[scale][fn as 'starter' | 'healer'],
       );
+      const starts = [0, ...routes.map(([first]) => first), expected.length];
+      byRole.forEach(({ arns }, k) => {
+        expect(arns).toEqual(expected.slice(starts[k], starts[k + 1]));
+      });
+    },
+  );
+
+  it("lets each flow function assume exactly its scope roles, and each scope role trusts only its function's role", () => {
+    for (const functionId of ['ScheduledFlowsStarter', 'FlowHealingHealer']) {
+      // Prepare
+      const { functionRole, scopeRoles } = scopeRolesOf(resources, functionId);
+
+      // Act
+      const assumable = Object.values(resources)
+        .filter(
+          (r) =>
+            r.Type === 'AWS::IAM::Policy' &&
+            JSON.stringify(r.Properties.Roles).includes(`"${functionRole}"`),
+        )
+        .flatMap((r) => r.Properties.PolicyDocument.Statement)
+        .filter((statement: { Action: unknown }) =>
+          [statement.Action].flat().includes('sts:AssumeRole'),
+        )
+        .flatMap((statement: { Resource: unknown }) => [statement.Resource].flat().map(inAws));
+      const trusts = scopeRoles.map(
+        (role) => resources[role].Properties.AssumeRolePolicyDocument.Statement,
+      );
+
+      // Assess
+      expect(assumable).toEqual(scopeRoles.map((role) => `arn:aws:iam::${ACCOUNT}:role/${role}`));
+      for (const trust of trusts) {
+        expect(trust).toEqual([
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { AWS: { 'Fn::GetAtt': [functionRole, 'Arn'] } },
+          },
+        ]);
+      }
     }
+    // The healer's 800 flows (1,200 at 1.5×) outgrow its role; the starter's 750 at 1.5× too
+    expect(scopeRolesOf(resources, 'FlowHealingHealer').scopeRoles.length).toBeGreaterThan(0);
+    expect(scopeRolesOf(resources, 'ScheduledFlowsStarter').scopeRoles.length > 0).toBe(scale > 1);
   });
 
   it("fits every queue policy within SQS's 20 statements and 8,192 bytes, and lets exactly the buffer's rules deliver", () => {
@@ -369,5 +446,72 @@ describe.each([
   it('synthesises without a limit error', () => {
     expect(() => app.synth()).not.toThrow();
     expect(Template.fromJSON(json)).toBeDefined();
+  });
+});
+
+describe('where the flow grants move onto scope roles', () => {
+  /** `flows` scheduled flows, round robin on 10 schedules. */
+  const scheduledOnly = (flows: number) => ({
+    appflow: {
+      schedules: Array.from({ length: 10 }, (_, s) => ({
+        name: `batch-${s}`,
+        expression: `cron(${s} 2 * * ? *)`,
+        flows: Array.from({ length: flows }, (_, i) => flowName(i)).filter((_, i) => i % 10 === s),
+      })),
+    },
+  });
+
+  it.each([
+    // With these names (some 80 characters an ARN at its longest), some 710 flows fit the
+    // function's role and 790 more each scope role.
+    [600, 0],
+    [800, 1],
+    [1_400, 1],
+    [1_600, 2],
+  ])(
+    '%i scheduled flows: %i scope role(s) for the flow starter, each within 10 managed policies',
+    (flows, expected) => {
+      // Act
+      const { template } = buildStack(scheduledOnly(flows), {
+        env: { account: ACCOUNT, region: REGION },
+      });
+      const resources = template.toJSON().Resources as Resources;
+      const { scopeRoles, routes } = scopeRolesOf(resources, 'ScheduledFlowsStarter');
+
+      // Assess
+      expect(scopeRoles).toHaveLength(expected);
+      expect(routes).toHaveLength(expected);
+      expect(Math.max(...managedPoliciesPerRole(resources).values())).toBeLessThanOrEqual(10);
+    },
+  );
+
+  it('passes cdk-nag with a scope role (no finding to acknowledge: every grant names its flows)', () => {
+    // Act
+    const { stack } = buildStack(scheduledOnly(800), {
+      env: { account: ACCOUNT, region: REGION },
+      nag: true,
+    });
+    const nagFindings = [
+      ...Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-')),
+      ...Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-')),
+    ];
+
+    // Assess
+    expect(
+      scopeRolesOf(Template.fromStack(stack).toJSON().Resources, 'ScheduledFlowsStarter')
+        .scopeRoles,
+    ).toHaveLength(1);
+    expect(nagFindings.map((e) => `${e.id}: ${String(e.entry.data).slice(0, 160)}`)).toEqual([]);
+  });
+
+  it("refuses, naming the field, flows that need more scope roles than Autoheal's cap of 6 per function", () => {
+    // Act
+    const build = () =>
+      buildStack(scheduledOnly(6_000), { env: { account: ACCOUNT, region: REGION } });
+
+    // Assess
+    expect(build).toThrow(
+      /^Invalid Autoheal config at appflow\.schedules: 6000 flows need 7 scope roles for the grants of \S*ScheduledFlows\/Starter, over Autoheal's cap of 6 per function/,
+    );
   });
 });

@@ -1,18 +1,22 @@
 /**
- * The runtime side of scope roles (lambda/redrive/scope-roles.ts): which role
- * a state machine's calls are signed with, read from `AUTOHEAL_SCOPE_ROLES`,
- * and the credentials AssumeRole gives. End to end against the local AWS
- * endpoint: test/resilience/large-scope.test.ts.
+ * The runtime side of scope roles (lambda/shared/scope-role-clients.ts, and
+ * its Step Functions use in lambda/redrive/scope-roles.ts): which role an
+ * item's calls are signed with, read from `AUTOHEAL_SCOPE_ROLES`, and the
+ * credentials AssumeRole gives. End to end against the local AWS endpoint:
+ * test/resilience/large-scope.test.ts (state machines) and
+ * test/resilience/large-flow-scope.test.ts (flows).
  */
+import { AppflowClient } from '@aws-sdk/client-appflow';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/nested-clients/sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { sfnClientsByScopeRole } from '../../lambda/redrive/scope-roles';
 import {
   assumedRoleCredentials,
+  clientsByScopeRole,
   parseScopeRoles,
   scopeRoleFinder,
-  sfnClientsByScopeRole,
-} from '../../lambda/redrive/scope-roles';
+} from '../../lambda/shared/scope-role-clients';
 
 const ROLE_1 = 'arn:aws:iam::123456789012:role/Autoheal-ScopeRole1';
 const ROLE_2 = 'arn:aws:iam::123456789012:role/Autoheal-ScopeRole2';
@@ -24,12 +28,12 @@ describe('parseScopeRoles', () => {
   it.each([
     [undefined, []],
     ['', []],
-    [`[[600,"${ROLE_1}"]]`, [{ firstMachine: 600, roleArn: ROLE_1 }]],
+    [`[[600,"${ROLE_1}"]]`, [{ first: 600, roleArn: ROLE_1 }]],
     [
       `[[400,"${ROLE_1}"],[800,"${ROLE_2}"]]`,
       [
-        { firstMachine: 400, roleArn: ROLE_1 },
-        { firstMachine: 800, roleArn: ROLE_2 },
+        { first: 400, roleArn: ROLE_1 },
+        { first: 800, roleArn: ROLE_2 },
       ],
     ],
   ])('reads %j as %j', (text, expected) => {
@@ -52,15 +56,15 @@ describe('parseScopeRoles', () => {
 
     // Assess
     expect(parse).toThrow(
-      'AUTOHEAL_SCOPE_ROLES is not a JSON list of [firstMachine, roleArn] in increasing order',
+      'AUTOHEAL_SCOPE_ROLES is not a JSON list of [first, roleArn] in increasing order',
     );
   });
 });
 
 describe('scopeRoleFinder', () => {
   const roleOf = scopeRoleFinder(MACHINES, [
-    { firstMachine: 400, roleArn: ROLE_1 },
-    { firstMachine: 800, roleArn: ROLE_2 },
+    { first: 400, roleArn: ROLE_1 },
+    { first: 800, roleArn: ROLE_2 },
   ]);
 
   it.each([
@@ -122,6 +126,34 @@ describe('sfnClientsByScopeRole', () => {
     expect(clients[3]).not.toBe(clients[1]);
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
     for (const client of clients.slice(1)) client.destroy();
+  });
+});
+
+describe('clientsByScopeRole', () => {
+  const flow = (i: number) => `salesforce-account-export-${String(i).padStart(4, '0')}`;
+  const FLOWS = Array.from({ length: 800 }, (_, i) => flow(i));
+  const own = new AppflowClient({});
+  afterAll(() => own.destroy());
+
+  it("makes the scope role's client of the class it is given, for the flows of its slice only", () => {
+    // Act
+    const appflowFor = clientsByScopeRole({
+      listed: FLOWS,
+      scopeRoles: `[[740,"${ROLE_1}"]]`,
+      own,
+      Client: AppflowClient,
+      sessionName: 'autoheal-flow-healer',
+    });
+    const [first, lastOwn, firstOnRole, last] = [0, 739, 740, 799].map((i) => appflowFor(flow(i)));
+
+    // Assess
+    expect([first, lastOwn]).toEqual([own, own]);
+    expect(firstOnRole).toBeInstanceOf(AppflowClient);
+    expect(firstOnRole).not.toBe(own);
+    expect(last).toBe(firstOnRole);
+    // A flow not listed (never in scope): the function's own client, as for a name prefix's machine
+    expect(appflowFor('not-listed')).toBe(own);
+    firstOnRole.destroy();
   });
 });
 

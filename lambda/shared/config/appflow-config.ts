@@ -43,7 +43,21 @@ export const DEFAULT_MAX_CONCURRENT_STARTS = 5;
  */
 export type AppflowHandlerConfig = Omit<AppflowConfig, 'processing'>;
 
-/** Every flow Autoheal may start or heal: the scheduled ones and the healed ones. */
+/**
+ * The flows the flow starter starts, each once, in the order of the
+ * schedules: the list its `AUTOHEAL_SCOPE_ROLES` indexes.
+ *
+ * @example
+ * scheduledFlowsOf({ schedules: [{ flows: ['a', 'b'] }, { flows: ['b', 'c'] }] }); // ['a', 'b', 'c']
+ */
+export function scheduledFlowsOf(config: Pick<AppflowConfig, 'schedules'>): string[] {
+  return [...new Set(config.schedules.flatMap((s) => s.flows))];
+}
+
+/**
+ * Every flow Autoheal may start or heal: the scheduled ones and the healed
+ * ones, each once; the list the flow healer's `AUTOHEAL_SCOPE_ROLES` indexes.
+ */
 export function flowsInScope(config: Pick<AppflowConfig, 'schedules' | 'healedFlows'>): string[] {
   return [...new Set([...config.schedules.flatMap((s) => s.flows), ...config.healedFlows])];
 }
