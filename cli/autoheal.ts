@@ -39,7 +39,10 @@ export function buildProgram(contextOf: (command: Command) => CliContext): Comma
     .option('--profile <profile>', 'AWS profile (default: AWS_PROFILE)')
     .option('--endpoint-url <url>', 'one endpoint for every AWS service (local testing)')
     .option('--installation <path>', 'the Autoheal construct path, when the stack has several')
-    .option('--config <file>', "the app's Autoheal config JSON: work offline, without reading the stack")
+    .option(
+      '--config <file>',
+      "the app's Autoheal config JSON: work offline, without reading the stack",
+    )
     .option('--idempotency-table <name>', 'override the discovered idempotency table')
     .option('--state-table <name>', 'override the discovered healing state table')
     .option('--redrive-queue-url <url>', 'override the discovered redrive work queue')

@@ -35,8 +35,8 @@ import {
 } from '../lambda/redrive/live-healing';
 import { liveSinceSource } from '../lambda/redrive/live-since-source';
 import { awsErrorName } from '../lambda/shared/aws-errors';
-import { parseAutohealConfig } from '../lambda/shared/config/autoheal-schema';
 import type { AppflowHandlerConfig } from '../lambda/shared/config/appflow-config';
+import { parseAutohealConfig } from '../lambda/shared/config/autoheal-schema';
 import type { RedriveHandlerConfig } from '../lambda/shared/config/redrive-config';
 import {
   CONFIG_FILE_NAME,
@@ -275,7 +275,9 @@ async function configOf<T extends object>(
 /** The config file in the function's code zip (Lambda's pre-signed `Code.Location`). */
 async function configFileText(fn: DeployedFunction): Promise<string> {
   if (!fn.codeLocation) {
-    throw new CliError(`GetFunction gave no code location for ${fn.name}: is it a container image?`);
+    throw new CliError(
+      `GetFunction gave no code location for ${fn.name}: is it a container image?`,
+    );
   }
   const response = await fetch(fn.codeLocation);
   if (!response.ok) {
@@ -316,7 +318,9 @@ async function stackOutputs(
   stackName: string,
 ): Promise<readonly StackOutput[]> {
   try {
-    const { Stacks } = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
+    const { Stacks } = await cloudformation.send(
+      new DescribeStacksCommand({ StackName: stackName }),
+    );
     return Stacks?.[0]?.Outputs ?? [];
   } catch (error) {
     if (awsErrorName(error) === 'ValidationError' && /does not exist/.test(String(error))) {
@@ -405,7 +409,11 @@ async function functionNames(
       }
     }
   } catch (error) {
-    return awsProblem(error, `the resources of stack ${stackName}`, 'cloudformation:ListStackResources');
+    return awsProblem(
+      error,
+      `the resources of stack ${stackName}`,
+      'cloudformation:ListStackResources',
+    );
   }
   const missing = [...wanted].filter(([, role]) => !names[role as InstallationFunction]);
   if (missing.length > 0) {
@@ -419,7 +427,9 @@ async function functionNames(
 /** A function's configuration and code location. */
 async function deployedFunction(lambda: LambdaClient, name: string): Promise<DeployedFunction> {
   try {
-    const { Configuration, Code } = await lambda.send(new GetFunctionCommand({ FunctionName: name }));
+    const { Configuration, Code } = await lambda.send(
+      new GetFunctionCommand({ FunctionName: name }),
+    );
     return {
       name: Configuration?.FunctionName ?? name,
       arn: Configuration?.FunctionArn ?? '',
@@ -440,6 +450,8 @@ function dashboardUrlOf(
   const prefix = at > 0 ? installation.outputKey.slice(0, at) : '';
   return outputs.find(
     (output) =>
-      output.OutputKey?.startsWith(prefix) && /DashboardUrl/.test(output.OutputKey) && output.OutputValue,
+      output.OutputKey?.startsWith(prefix) &&
+      /DashboardUrl/.test(output.OutputKey) &&
+      output.OutputValue,
   )?.OutputValue;
 }

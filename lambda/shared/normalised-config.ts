@@ -56,7 +56,9 @@ function envValue(env: NodeJS.ProcessEnv, name: string): string {
   if (env === process.env) return requireEnv(name);
   const value = env[name];
   if (value === undefined || value === '') {
-    throw new Error(`The function's environment has no ${name}: deploy it with the Autoheal construct.`);
+    throw new Error(
+      `The function's environment has no ${name}: deploy it with the Autoheal construct.`,
+    );
   }
   return value;
 }
@@ -148,9 +150,7 @@ export function parseConfigFileText(
   try {
     // The placeholders flag is near the start of the file: no filling unless needed.
     content = JSON.parse(
-      text.includes('"placeholders":true')
-        ? fillPlaceholders(text, file, env, recordTokens)
-        : text,
+      text.includes('"placeholders":true') ? fillPlaceholders(text, file, env, recordTokens) : text,
     ) as ConfigFile;
   } catch (error) {
     throw new Error(

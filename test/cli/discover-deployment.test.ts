@@ -236,7 +236,9 @@ describe('autoheal finds the deployment in its stack', () => {
 
     // Assess
     expect(deployment.redrive?.config.stateMachineArns).toEqual([ORDERS, BILLING]);
-    expect(deployment.redrive?.liveSince).toEqual(parseLiveSinceDocument(JSON.stringify(liveSince)));
+    expect(deployment.redrive?.liveSince).toEqual(
+      parseLiveSinceDocument(JSON.stringify(liveSince)),
+    );
   });
 
   it('lets explicit flags override what it finds', async () => {
@@ -351,7 +353,11 @@ describe('autoheal finds the deployment in its stack', () => {
     ],
     [
       'the stack has two installations and no --installation',
-      (e) => seedAutohealStack(e, STACK, [installation('Autoheal/Blue'), installation('Autoheal/Green')]),
+      (e) =>
+        seedAutohealStack(e, STACK, [
+          installation('Autoheal/Blue'),
+          installation('Autoheal/Green'),
+        ]),
       {},
       /^Stack Autoheal has 2 Autoheal installations: pick one with --installation PATH \(Autoheal\/Blue, Autoheal\/Green\)$/,
     ],

@@ -6,7 +6,14 @@
  * POST, an XML answer). ListStackResources pages as CloudFormation does
  * (100 summaries a page by default), so a caller that ignores NextToken misses resources.
  */
-import { AwsError, type JsonInput, LOCAL_ACCOUNT, LOCAL_REGION, page, requiredString } from './wire';
+import {
+  AwsError,
+  type JsonInput,
+  LOCAL_ACCOUNT,
+  LOCAL_REGION,
+  page,
+  requiredString,
+} from './wire';
 
 /** The `xmlns` of CloudFormation's answers. */
 export const CLOUDFORMATION_XMLNS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
@@ -93,7 +100,8 @@ export class CloudFormationRegistry {
 
   private stackOf(input: JsonInput) {
     const name = requiredString(input, 'StackName', 'ValidationError');
-    const stack = this.stacks.get(name) ?? [...this.stacks.values()].find((s) => this.idOf(s) === name);
+    const stack =
+      this.stacks.get(name) ?? [...this.stacks.values()].find((s) => this.idOf(s) === name);
     if (!stack) throw new AwsError('ValidationError', `Stack with id ${name} does not exist`, 400);
     return stack;
   }

@@ -6,13 +6,7 @@
  * served by the endpoint itself at the `Code.Location` it answers, as Lambda
  * answers a pre-signed S3 URL.
  */
-import {
-  AwsError,
-  type JsonInput,
-  LOCAL_ACCOUNT,
-  LOCAL_REGION,
-  requiredString,
-} from './wire';
+import { AwsError, type JsonInput, LOCAL_ACCOUNT, LOCAL_REGION, requiredString } from './wire';
 
 /** Path prefix of the code zips the endpoint serves (not an AWS API: a download, like S3's). */
 export const LAMBDA_CODE_PATH = '/local-aws/lambda-code/';
