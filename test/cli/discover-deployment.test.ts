@@ -71,12 +71,17 @@ describe('autoheal finds the deployment in its stack', () => {
     table = await createIdempotencyTable();
   });
 
+  afterAll(async () => {
+    await table.dispose();
+  });
+
   beforeEach(async () => {
     endpoint = await LocalAwsEndpoint.start();
     clients = cliClientsFor(endpoint);
   });
 
   afterEach(async () => {
+    for (const client of Object.values(clients)) client?.destroy();
     await endpoint.stop();
   });
 
