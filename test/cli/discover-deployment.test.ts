@@ -30,6 +30,7 @@ import {
 import { createIdempotencyTable, type IdempotencyTable } from '../support/idempotency-table';
 import { liveSinceFor } from '../support/live-since';
 import { LocalAwsEndpoint } from '../support/local-aws/local-aws-endpoint';
+import { createStateTable } from '../support/state-table';
 
 const STACK = 'Autoheal';
 const QUEUE = 'http://127.0.0.1/000000000000';
@@ -416,6 +417,31 @@ describe('autoheal finds the deployment in its stack', () => {
     // Assess
     expect((error as Error).name).toBe('CliError');
     expect((error as Error).message).toMatch(message);
+  });
+
+  it('gives a command the deployment it found: brake status reads the state table the functions name', async () => {
+    // Prepare
+    const state = await createStateTable();
+    const seeded = installation();
+    seedAutohealStack(endpoint, STACK, [
+      {
+        ...seeded,
+        functions: seeded.functions.map((fn) => ({
+          ...fn,
+          environment: { ...fn.environment, [ENV.stateTable]: state.tableName },
+        })),
+      },
+    ]);
+
+    // Act
+    const run = await runAutoheal(['brake', 'status', '--json', '--stack', STACK], { clients });
+    await state.dispose();
+
+    // Assess
+    expect(run.stderr).toBe('');
+    expect(
+      (JSON.parse(run.stdout) as { stateMachineArn: string }[]).map((s) => s.stateMachineArn),
+    ).toEqual([BILLING, ORDERS]);
   });
 
   it('prints the error as one line, without a stack trace, when a command needs the deployment', async () => {
