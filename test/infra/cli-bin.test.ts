@@ -4,9 +4,11 @@
  * infra project's global setup builds it when missing), in a child process.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { bundleCli, CLI_BUNDLE } from '../../scripts/cli-bundling';
 import { PROJECT_ROOT } from '../../scripts/handler-bundling';
 
 const binPath = (): string => {
@@ -25,7 +27,19 @@ function autoheal(args: string[], bin = binPath()) {
   return { exitCode: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
 describe('the autoheal bin', () => {
+  it('runs the bundle of the current source, byte for byte (else run `npm run bundle`)', async () => {
+    // Act
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'autoheal-cli-rebundle-'));
+    const rebundled = await bundleCli(path.join(scratch, 'autoheal.js'));
+
+    // Assess
+    expect({ shipped: sha256(CLI_BUNDLE) }).toEqual({ shipped: sha256(rebundled) });
+    fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
   it('prints its help with every command and exits 0', () => {
     // Act
     const run = autoheal(['--help']);
