@@ -1,8 +1,10 @@
 /**
  * A local AWS endpoint for tests and benchmarks: one in-process HTTP server on
  * 127.0.0.1 that speaks the wire protocols of Step Functions (JSON 1.0),
- * AppFlow (REST-JSON), SQS (JSON 1.0, query-compatible errors) and STS's
- * AssumeRole (AWS Query), so the real AWS SDK v3 clients work against it
+ * AppFlow (REST-JSON), SQS (JSON 1.0, query-compatible errors), STS's
+ * AssumeRole (AWS Query), and, for the operator CLI, CloudFormation's
+ * DescribeStacks and ListStackResources (AWS Query) and Lambda's GetFunction
+ * (REST-JSON, the code zip served at its `Code.Location`), so the real AWS SDK v3 clients work against it
  * unchanged, through `AWS_ENDPOINT_URL_SFN` / `_APPFLOW` / `_SQS` / `_STS` or
  * `endpoint:` - retries, error
  * parsing and SQS's MD5 checks included. It injects AWS-like faults (token
