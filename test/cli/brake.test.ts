@@ -78,6 +78,26 @@ describe('autoheal brake', () => {
     expect(result.stdout).not.toContain('billing');
   });
 
+  it('shows when an opened breaker was opened and when it next probes', async () => {
+    // Prepare: the breaker opened (by the runtime's own transition) a minute ago.
+    const store = runtimeStore();
+    const openedAt = NOW - 60_000;
+    await store.transition(
+      ORDERS,
+      await store.read(ORDERS, openedAt, { fresh: true }),
+      'open',
+      openedAt,
+    );
+
+    // Act
+    const result = await run(['brake', 'status', '--state-machine', 'orders']);
+
+    // Assess: the default cool-down is 5 minutes from the opening.
+    expect(result.stdout).toMatch(
+      /orders\s*│\s*open\s*│\s*no\s*│\s*0\s*│\s*2026-11-30T11:59:00\.000Z\s*│\s*2026-11-30T12:04:00\.000Z\s*│/,
+    );
+  });
+
   it('forces a breaker open with a reason, as the runtime then reads it, and prints its new status', async () => {
     // Act
     const result = await run([
