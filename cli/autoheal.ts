@@ -38,6 +38,14 @@ export function buildProgram(contextOf: (command: Command) => CliContext): Comma
     .option('--region <region>', 'AWS region (default: AWS_REGION or the profile)')
     .option('--profile <profile>', 'AWS profile (default: AWS_PROFILE)')
     .option('--endpoint-url <url>', 'one endpoint for every AWS service (local testing)')
+    .option('--installation <path>', 'the Autoheal construct path, when the stack has several')
+    .option(
+      '--config <file>',
+      "the app's Autoheal config JSON: work offline, without reading the stack",
+    )
+    .option('--idempotency-table <name>', 'override the discovered idempotency table')
+    .option('--state-table <name>', 'override the discovered healing state table')
+    .option('--redrive-queue-url <url>', 'override the discovered redrive work queue')
     .option('--debug', 'print stack traces with errors')
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run with --help for usage)');
@@ -94,12 +102,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     contexts.set(command, context);
     return context;
   };
-  const program = buildProgram(contextOf)
-    .exitOverride()
-    .configureOutput({
+  const program = buildProgram(contextOf);
+  // On every command, not only the program: commander copies these settings to
+  // subcommands only when they are added, and a subcommand's usage error must
+  // not exit the process (nor write past the CLI's streams) either.
+  const everyCommand = (command: Command): Command[] => [
+    command,
+    ...command.commands.flatMap(everyCommand),
+  ];
+  for (const command of everyCommand(program)) {
+    command.exitOverride().configureOutput({
       writeOut: (text) => void io.stdout.write(text),
       writeErr: (text) => void io.stderr.write(text),
     });
+  }
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

@@ -8,6 +8,7 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 
 /** The clients a command may use. */
@@ -18,6 +19,8 @@ export interface CliClients {
   readonly cloudformation: CloudFormationClient;
   readonly lambda: LambdaClient;
   readonly appflow: AppflowClient;
+  /** Notices the runtime's code sends (e.g. a manual flow start that was skipped). */
+  readonly sns?: SNSClient;
 }
 
 /** Where the clients connect, and as whom. */
@@ -78,6 +81,9 @@ export function createCliClients(options: CliClientOptions): CliClients {
     },
     get appflow() {
       return lazy('appflow', () => new (require('@aws-sdk/client-appflow').AppflowClient)(config));
+    },
+    get sns() {
+      return lazy('sns', () => new (require('@aws-sdk/client-sns').SNSClient)(config));
     },
   };
 }

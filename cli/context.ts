@@ -16,6 +16,16 @@ export interface GlobalOptions {
   readonly endpointUrl?: string;
   /** Show stack traces with errors. */
   readonly debug?: boolean;
+  /** The construct path of the Autoheal installation, when the stack has several. */
+  readonly installation?: string;
+  /** The app's config JSON file: the deployment offline, without reading the stack. */
+  readonly config?: string;
+  /** Overrides the discovered idempotency table. */
+  readonly idempotencyTable?: string;
+  /** Overrides the discovered healing state table. */
+  readonly stateTable?: string;
+  /** Overrides the discovered redrive work queue URL. */
+  readonly redriveQueueUrl?: string;
 }
 
 /** A command's view of the world. */

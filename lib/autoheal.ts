@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CfnOutput, Stack, Token } from 'aws-cdk-lib';
+import { type CfnElement, CfnOutput, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
@@ -10,7 +10,11 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { breakerEnabledAnywhere, digestsEnabled } from '../lambda/shared/autoheal-config';
-import { DEFAULT_IDEMPOTENCY_KEY_PREFIX } from '../lambda/shared/contract';
+import {
+  DEFAULT_IDEMPOTENCY_KEY_PREFIX,
+  INSTALLATION_OUTPUT,
+  type InstallationFunction,
+} from '../lambda/shared/contract';
 import { ConfigError } from '../lambda/shared/errors';
 import type { AutohealProps } from './autoheal-props';
 
@@ -231,7 +235,43 @@ export class Autoheal extends Construct {
       description: 'Subscribe here to hear when Autoheal gives up or skips a failure',
       value: this._notices.topic.topicArn,
     });
+    installationOutput(this, {
+      redrive: this._redrive?.handler,
+      sweeper: this._redrive?.sweeper?.handler,
+      flowStarter: this._scheduledFlows?.starter,
+      flowHealer: this._flowHealing?.healer,
+      brakeKeeper: this._brakeKeeper?.handler,
+    });
   }
+}
+
+/**
+ * The output the operator CLI finds the installation by (see
+ * {@link INSTALLATION_OUTPUT}): its functions by logical id, a plain string
+ * (logical ids are known at synth), one per Autoheal construct.
+ */
+function installationOutput(
+  scope: Construct,
+  functions: Readonly<Record<InstallationFunction, AutohealFunction | undefined>>,
+): void {
+  const stack = Stack.of(scope);
+  // Lazy: a logical id overridden after construction is the one written.
+  const logicalIds = () =>
+    Object.entries(functions).flatMap(([role, fn]) =>
+      fn ? [[role, stack.resolve((fn.function.node.defaultChild as CfnElement).logicalId)]] : [],
+    );
+  new CfnOutput(scope, INSTALLATION_OUTPUT.id, {
+    description: `${INSTALLATION_OUTPUT.descriptionPrefix} ${scope.node.path}: its functions, for the autoheal CLI`,
+    value: Lazy.string({
+      produce: () =>
+        JSON.stringify({
+          kind: INSTALLATION_OUTPUT.kind,
+          version: INSTALLATION_OUTPUT.version,
+          path: scope.node.path,
+          functions: Object.fromEntries(logicalIds()),
+        }),
+    }),
+  });
 }
 
 /**

@@ -408,3 +408,37 @@ export function stateKeys(prefix: string = DEFAULT_IDEMPOTENCY_KEY_PREFIX) {
     dueDigests: `${prefix}#digests`,
   } as const;
 }
+
+/**
+ * The stack output each Autoheal construct adds for the operator CLI
+ * (`autoheal --stack NAME`): a small JSON document naming the installation's
+ * functions by their logical ids (the CLI maps them to functions with
+ * ListStackResources, and reads each function's environment and config file
+ * with Lambda GetFunction). Its description starts with `descriptionPrefix`,
+ * so two Autoheal constructs in one stack are told apart by construct path.
+ */
+export const INSTALLATION_OUTPUT = {
+  /** The output's construct id, under the Autoheal construct. */
+  id: 'Installation',
+  /** `kind` of the value: marks the output as Autoheal's whatever its key. */
+  kind: 'autoheal-installation',
+  /** The value's layout; bump it when a field changes meaning. */
+  version: 1,
+  /** Start of the output's description, followed by the construct path. */
+  descriptionPrefix: 'Autoheal installation',
+  /** The roles in `functions`: the functions the CLI reads. */
+  functions: ['redrive', 'sweeper', 'flowStarter', 'flowHealer', 'brakeKeeper'],
+} as const;
+
+/** A function role of {@link INSTALLATION_OUTPUT}. */
+export type InstallationFunction = (typeof INSTALLATION_OUTPUT.functions)[number];
+
+/** The value of the {@link INSTALLATION_OUTPUT} output, as JSON. */
+export interface InstallationOutputValue {
+  readonly kind: typeof INSTALLATION_OUTPUT.kind;
+  readonly version: number;
+  /** The construct path of the Autoheal construct, e.g. `Autoheal/Heal`. */
+  readonly path: string;
+  /** Logical id of each installed function, by role. */
+  readonly functions: Readonly<Partial<Record<InstallationFunction, string>>>;
+}

@@ -46,9 +46,21 @@ export function configFilePath(): string {
 }
 
 /** The pseudo parameters of the function's stack, from `arn:PARTITION:states:REGION:ACCOUNT:`. */
-function homeValues(): Record<string, string> {
-  const [, partition, , region, account] = requireEnv(ENV.statesArnPrefix).split(':');
+function homeValues(env: NodeJS.ProcessEnv): Record<string, string> {
+  const [, partition, , region, account] = envValue(env, ENV.statesArnPrefix).split(':');
   return { P: partition, R: region, A: account };
+}
+
+/** {@link requireEnv} for the handler's own environment, the same message for another's. */
+function envValue(env: NodeJS.ProcessEnv, name: string): string {
+  if (env === process.env) return requireEnv(name);
+  const value = env[name];
+  if (value === undefined || value === '') {
+    throw new Error(
+      `The function's environment has no ${name}: deploy it with the Autoheal construct.`,
+    );
+  }
+  return value;
 }
 
 /** `s` as it appears in JSON text: the control characters of the markers are escaped. */
@@ -66,17 +78,22 @@ const ANY_MARKER = inJson(CONFIG_PLACEHOLDER.placeholder);
  * rather than with a `JSON.parse` reviver: for 1,000 templated ARNs a reviver
  * costs some 3 ms of cold init, three replacements some 0.3 ms.
  */
-function fillPlaceholders(text: string, file: string, recordTokens?: readonly string[]): string {
+function fillPlaceholders(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv,
+  recordTokens?: readonly string[],
+): string {
   let home: Record<string, string> | undefined;
   let tokens: readonly unknown[] | undefined = recordTokens;
   const filled = text
     .replace(HOME_ARN, '')
     .replace(PSEUDO, (_m, code: string) => {
-      home ??= homeValues();
+      home ??= homeValues(env);
       return home[code];
     })
     .replace(TOKEN, (_m, index: string) => {
-      tokens ??= JSON.parse(requireEnv(ENV.configTokens)) as unknown[];
+      tokens ??= JSON.parse(envValue(env, ENV.configTokens)) as unknown[];
       const value = Array.isArray(tokens) ? tokens[Number(index)] : undefined;
       if (typeof value !== 'string') {
         throw new Error(
@@ -104,11 +121,36 @@ function readConfigFile(recordTokens?: readonly string[]): ConfigFile {
       `The config file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): deploy the function with the Autoheal construct, or set ${ENV.configFile}.`,
     );
   }
+  return parseConfigFileText(text, file, process.env, recordTokens);
+}
+
+/**
+ * A config file's text, filled in as the function whose environment is `env`
+ * fills it in, and checked as the handler checks it. The handler reads its
+ * own file with its own environment; the operator CLI reads a deployed
+ * function's file (from its code zip) with that function's environment.
+ *
+ * @param file what to call the file in errors
+ * @param env the function's environment (its ARN prefix and config tokens)
+ * @param recordTokens the config tokens read from the clock's records, when the environment points there
+ * @throws Error naming the file when it is not JSON or its format is not {@link CONFIG_FORMAT}
+ * @example
+ * ```ts
+ * const content = parseConfigFileText(text, 'autoheal-config.json', configuration.Environment.Variables);
+ * const redrive = configSectionOf<RedriveHandlerConfig>(content, CONFIG_SECTION.redrive, file);
+ * ```
+ */
+export function parseConfigFileText(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv,
+  recordTokens?: readonly string[],
+): ConfigFile {
   let content: ConfigFile;
   try {
     // The placeholders flag is near the start of the file: no filling unless needed.
     content = JSON.parse(
-      text.includes('"placeholders":true') ? fillPlaceholders(text, file, recordTokens) : text,
+      text.includes('"placeholders":true') ? fillPlaceholders(text, file, env, recordTokens) : text,
     ) as ConfigFile;
   } catch (error) {
     throw new Error(
@@ -122,6 +164,30 @@ function readConfigFile(recordTokens?: readonly string[]): ConfigFile {
     );
   }
   return content;
+}
+
+/**
+ * The normalised config section `section` of a parsed file, or undefined when it has none.
+ *
+ * @throws Error naming the file when the section is there but not a JSON object
+ * @example
+ * ```ts
+ * const appflow = configSectionOf<AppflowHandlerConfig>(content, CONFIG_SECTION.appflow, file);
+ * ```
+ */
+export function configSectionOf<T extends object>(
+  content: ConfigFile,
+  section: string,
+  file: string,
+): T | undefined {
+  const value = content.sections?.[section];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error(
+      `The config file ${file} has a ${section} section that is not a JSON object: deploy the config with the Autoheal construct.`,
+    );
+  }
+  return value as T;
 }
 
 /**

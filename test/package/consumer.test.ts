@@ -5,6 +5,7 @@
  * synthesises with plain node. Needs `npm run build` first (`npm test` runs it).
  */
 
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { builtinModules } from 'node:module';
 import * as os from 'node:os';
@@ -109,6 +110,26 @@ describe('the packed package', () => {
     const own = tarball.files.filter((f) => !f.startsWith('node_modules/'));
     expect(own.filter((f) => /^(bin|test|bench|scripts|lambda|lib)\//.test(f))).toEqual([]);
     expect(own.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+  });
+
+  it('gives the consumer the autoheal bin, which runs the shipped CLI bundle', () => {
+    // Act: as `npx autoheal --help` in the host app runs it (the link npm made, its shebang).
+    const run = spawnSync(path.join(host.dir, 'node_modules', '.bin', 'autoheal'), ['--help'], {
+      cwd: host.dir,
+      encoding: 'utf8',
+      env: {
+        PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`,
+        NO_COLOR: '1',
+      },
+    });
+
+    // Assess
+    expect(tarball.files).toEqual(
+      expect.arrayContaining(['cli/bin/autoheal.js', 'assets/cli/autoheal.js']),
+    );
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: autoheal \[options\] \[command\]/);
   });
 
   it("runs no install script in a consumer's npm install", () => {

@@ -398,8 +398,10 @@ describe('faults', () => {
     ]);
   });
 
+  /** The services the handlers call (the operator CLI's CloudFormation and Lambda reads are tested in test/cli). */
+  type HandlerService = Exclude<LocalAwsService, 'cloudformation' | 'lambda'>;
   /** Sends one call of the service to the fixture with up to 3 attempts. */
-  const oneCallOf: Record<LocalAwsService, () => Promise<unknown>> = {
+  const oneCallOf: Record<HandlerService, () => Promise<unknown>> = {
     sfn: () =>
       sfnClient({ maxAttempts: 3 }).send(
         new DescribeExecutionCommand({ executionArn: executionArn('run-1') }),
@@ -413,7 +415,7 @@ describe('faults', () => {
       ),
   };
 
-  it.each<[LocalAwsService, string[]]>([
+  it.each<[HandlerService, string[]]>([
     ['sfn', ['InternalFailure', 'ServiceUnavailable', 'InternalFailure']],
     ['appflow', ['InternalServerException', 'InternalServerException', 'InternalServerException']],
     ['sqs', ['InternalFailure', 'ServiceUnavailable', 'InternalFailure']],

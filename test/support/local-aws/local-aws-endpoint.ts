@@ -1,8 +1,10 @@
 /**
  * A local AWS endpoint for tests and benchmarks: one in-process HTTP server on
  * 127.0.0.1 that speaks the wire protocols of Step Functions (JSON 1.0),
- * AppFlow (REST-JSON), SQS (JSON 1.0, query-compatible errors) and STS's
- * AssumeRole (AWS Query), so the real AWS SDK v3 clients work against it
+ * AppFlow (REST-JSON), SQS (JSON 1.0, query-compatible errors), STS's
+ * AssumeRole (AWS Query), and, for the operator CLI, CloudFormation's
+ * DescribeStacks and ListStackResources (AWS Query) and Lambda's GetFunction
+ * (REST-JSON, the code zip served at its `Code.Location`), so the real AWS SDK v3 clients work against it
  * unchanged, through `AWS_ENDPOINT_URL_SFN` / `_APPFLOW` / `_SQS` / `_STS` or
  * `endpoint:` - retries, error
  * parsing and SQS's MD5 checks included. It injects AWS-like faults (token
@@ -28,7 +30,14 @@ import {
   type FlowSpec,
   type FlowStatus,
 } from './appflow';
+import { CLOUDFORMATION_XMLNS, CloudFormationRegistry, type StackSpec } from './cloudformation';
 import { type FaultDecision, type FaultOptions, FaultPlan } from './faults';
+import {
+  type FunctionSpec,
+  LAMBDA_CODE_PATH,
+  LAMBDA_GET_FUNCTION_PATH,
+  LambdaRegistry,
+} from './lambda';
 import { type QueueDepth, type QueueOptions, SqsBroker, type StoredMessage } from './sqs';
 import {
   type DownstreamScript,
@@ -44,7 +53,9 @@ import { type IssuedCredentials, STS_XMLNS, StsRegistry } from './sts';
 import { AwsError, type JsonInput, type LocalAwsService } from './wire';
 
 export type { FlowRun, FlowSpec, FlowStatus, FlowTriggerType } from './appflow';
+export type { StackOutputSpec, StackResourceSpec, StackSpec } from './cloudformation';
 export type { FaultOptions, TokenBucketQuota } from './faults';
+export type { FunctionSpec } from './lambda';
 export type { MessageAttribute, QueueDepth, QueueOptions, StoredMessage } from './sqs';
 export type {
   DownstreamScript,
@@ -123,6 +134,8 @@ interface Route {
   readonly service: LocalAwsService;
   readonly operation: string;
   readonly protocol: Protocol;
+  /** Members taken from the request's path (REST-JSON), merged into its input. */
+  readonly params?: JsonInput;
 }
 
 type MutableCall = { -readonly [K in keyof CallRecord]: CallRecord[K] };
@@ -137,6 +150,14 @@ const NAMESPACES: Readonly<Record<LocalAwsService, string>> = {
   sqs: 'com.amazonaws.sqs',
   appflow: 'com.amazonaws.appflow',
   sts: 'com.amazonaws.sts',
+  cloudformation: 'com.amazonaws.cloudformation',
+  lambda: 'com.amazonaws.lambda',
+};
+
+/** The `xmlns` of each AWS Query service's answers. */
+const XMLNS: Readonly<Partial<Record<LocalAwsService, string>>> = {
+  sts: STS_XMLNS,
+  cloudformation: CLOUDFORMATION_XMLNS,
 };
 
 function errorFor(decision: FaultDecision, route: Route, serverErrors: number): AwsError {
@@ -168,6 +189,8 @@ export class LocalAwsEndpoint {
   private readonly appflow: AppFlowRegistry;
   private readonly sqs: SqsBroker;
   private readonly sts: StsRegistry;
+  private readonly cloudformation: CloudFormationRegistry;
+  private readonly lambda: LambdaRegistry;
   private faultPlan: FaultPlan;
   /** 5xx answered per service, so SFN and SQS alternate 500 and 503 on their own. */
   private readonly serverErrors: Record<LocalAwsService, number> = {
@@ -175,6 +198,8 @@ export class LocalAwsEndpoint {
     appflow: 0,
     sqs: 0,
     sts: 0,
+    cloudformation: 0,
+    lambda: 0,
   };
   private stopping?: Promise<void>;
   private readonly quotaClock: () => number;
@@ -196,6 +221,8 @@ export class LocalAwsEndpoint {
     this.quotaClock = simulated ?? (() => performance.now());
     this.faultPlan = new FaultPlan(options.faults ?? {}, this.quotaClock);
     this.sts = new StsRegistry(clock);
+    this.cloudformation = new CloudFormationRegistry(clock);
+    this.lambda = new LambdaRegistry(this.url);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
   }
 
@@ -222,6 +249,8 @@ export class LocalAwsEndpoint {
       AWS_ENDPOINT_URL_APPFLOW: this.url,
       AWS_ENDPOINT_URL_SQS: this.url,
       AWS_ENDPOINT_URL_STS: this.url,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: this.url,
+      AWS_ENDPOINT_URL_LAMBDA: this.url,
     };
   }
 
@@ -369,6 +398,23 @@ export class LocalAwsEndpoint {
     return this.sts.roleOf(accessKeyId);
   }
 
+  // --- CloudFormation and Lambda (what the operator CLI reads to find an installation)
+
+  /** Registers (or replaces) a stack: its outputs and resources. */
+  addStack(stack: StackSpec): void {
+    this.cloudformation.addStack(stack);
+  }
+
+  /** Registers (or replaces) a Lambda function: its environment and code zip (served at its `Code.Location`). */
+  addFunction(fn: FunctionSpec): void {
+    this.lambda.addFunction(fn);
+  }
+
+  /** Answers a CloudFormation or Lambda operation with an access-denied error from now on. */
+  denyOperation(service: 'cloudformation' | 'lambda', operation: string): void {
+    this[service].denyOperation(operation);
+  }
+
   // --- SQS
 
   /** Creates a standard queue (again: updates its options); returns its URL, `${url}/000000000000/${name}`. */
@@ -412,10 +458,15 @@ export class LocalAwsEndpoint {
 
   private route(req: IncomingMessage, body: string): Route | undefined {
     const target = req.headers['x-amz-target'];
-    // AWS Query (STS): a form-encoded POST naming its Action.
+    // AWS Query (STS, CloudFormation): a form-encoded POST naming its Action;
+    // the service is the one the request was signed for.
     if (String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
       const action = new URLSearchParams(body).get('Action');
-      return action ? { service: 'sts', operation: action, protocol: 'query' } : undefined;
+      const signedFor = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(
+        req.headers.authorization ?? '',
+      )?.[1];
+      const service = signedFor === 'cloudformation' ? 'cloudformation' : 'sts';
+      return action ? { service, operation: action, protocol: 'query' } : undefined;
     }
     if (typeof target === 'string') {
       const dot = target.indexOf('.');
@@ -423,6 +474,15 @@ export class LocalAwsEndpoint {
       return service && { service, operation: target.slice(dot + 1), protocol: 'json' };
     }
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const lambdaFunction = LAMBDA_GET_FUNCTION_PATH.exec(path);
+    if (lambdaFunction && req.method === 'GET') {
+      return {
+        service: 'lambda',
+        operation: 'GetFunction',
+        protocol: 'rest-json',
+        params: { FunctionName: decodeURIComponent(lambdaFunction[1]) },
+      };
+    }
     const operation = APPFLOW_PATHS[path];
     return operation === undefined
       ? undefined
@@ -430,6 +490,15 @@ export class LocalAwsEndpoint {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (req.method === 'GET' && path.startsWith(LAMBDA_CODE_PATH)) {
+      // A function's code zip, as Lambda's pre-signed S3 URL serves it: no AWS protocol, not logged.
+      const name = decodeURIComponent(path.slice(LAMBDA_CODE_PATH.length).replace(/\.zip$/, ''));
+      const code = this.lambda.code(name);
+      res.writeHead(code ? 200 : 404, { 'content-type': 'application/zip' });
+      res.end(code ? Buffer.from(code) : undefined);
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -460,11 +529,19 @@ export class LocalAwsEndpoint {
             ? {}
             : JSON.parse(body);
       input = typeof parsed === 'object' && parsed !== null ? (parsed as JsonInput) : {};
+      if (route.params) input = { ...input, ...route.params };
     } catch {
       this.send(res, route, new AwsError('SerializationException', 'Request body is not JSON'));
       return;
     }
-    const backends = { sfn: this.sfn, appflow: this.appflow, sqs: this.sqs, sts: this.sts };
+    const backends = {
+      sfn: this.sfn,
+      appflow: this.appflow,
+      sqs: this.sqs,
+      sts: this.sts,
+      cloudformation: this.cloudformation,
+      lambda: this.lambda,
+    };
     const backend = backends[route.service];
     const call: MutableCall = {
       service: route.service,
@@ -552,10 +629,11 @@ export class LocalAwsEndpoint {
     const requestId = randomUUID();
     const { operation } = route;
     const error = answer instanceof AwsError ? answer : undefined;
+    const xmlns = XMLNS[route.service] ?? STS_XMLNS;
     const payload = error
-      ? `<ErrorResponse xmlns="${STS_XMLNS}"><Error><Type>${error.status >= 500 ? 'Receiver' : 'Sender'}</Type>` +
+      ? `<ErrorResponse xmlns="${xmlns}"><Error><Type>${error.status >= 500 ? 'Receiver' : 'Sender'}</Type>` +
         `<Code>${error.code}</Code><Message>${error.message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`
-      : `<${operation}Response xmlns="${STS_XMLNS}"><${operation}Result>${String(answer)}</${operation}Result>` +
+      : `<${operation}Response xmlns="${xmlns}"><${operation}Result>${String(answer)}</${operation}Result>` +
         `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`;
     res.writeHead(error?.status ?? 200, {
       'content-type': 'text/xml',

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 
 /** The service a request was addressed to. */
-export type LocalAwsService = 'sfn' | 'appflow' | 'sqs' | 'sts';
+export type LocalAwsService = 'sfn' | 'appflow' | 'sqs' | 'sts' | 'cloudformation' | 'lambda';
 
 /** The account in every ARN and queue URL the endpoint makes. */
 export const LOCAL_ACCOUNT = '000000000000';
