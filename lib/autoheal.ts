@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { CfnOutput, Stack, Token } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Aws, CfnOutput, Fn, Stack, Token } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -18,6 +18,7 @@ export * from './autoheal-props';
 
 import { configFromProps } from './config-from-props';
 import type { AutohealFunction } from './constructs/autoheal-function';
+import { AutohealMonitoring, type WatchedDeadLetterQueue } from './constructs/autoheal-monitoring';
 import { BrakeKeeper } from './constructs/brake-keeper';
 import { ExecutionRedrive } from './constructs/execution-redrive';
 import { FlowHealing } from './constructs/flow-healing';
@@ -78,6 +79,8 @@ export class Autoheal extends Construct {
   public readonly scheduleGroup?: scheduler.IScheduleGroup;
   /** Every alarm Autoheal installs (dead letters, function errors); each notifies the topic. */
   public readonly alarms: cloudwatch.IAlarm[];
+  /** The CloudWatch dashboard; absent when `dashboard.enabled` is false. */
+  public readonly dashboard?: cloudwatch.Dashboard;
 
   /**
    * The building blocks, for this package's own tests and the app. Internal:
@@ -97,6 +100,8 @@ export class Autoheal extends Construct {
   public readonly _healingStateTable?: HealingStateTable;
   /** @internal */
   public readonly _brakeKeeper?: BrakeKeeper;
+  /** @internal */
+  public readonly _monitoring: AutohealMonitoring;
 
   public constructor(scope: Construct, id: string, props: AutohealProps) {
     super(scope, id);
@@ -204,7 +209,6 @@ export class Autoheal extends Construct {
         noticesConfig,
         redrive: this._redrive,
         idempotencyKeyPrefix: keyPrefix,
-        alarmAction: this._notices.alarmAction,
       });
       handlers.push(this._brakeKeeper.handler);
       rules.push(this._brakeKeeper.schedule);
@@ -213,9 +217,24 @@ export class Autoheal extends Construct {
     this.rules = rules;
     this.schedules = this._scheduledFlows?.schedules ?? [];
     this.scheduleGroup = this._scheduledFlows?.scheduleGroup;
-    this.alarms = this.node
-      .findAll()
-      .filter((c): c is cloudwatch.Alarm => c instanceof cloudwatch.Alarm);
+    this._monitoring = new AutohealMonitoring(this, 'Monitoring', {
+      functions: handlers,
+      deadLetterQueues: this.watchedDeadLetterQueues(),
+      alarmTopic: this._notices.topic,
+      // Not the idempotency key prefix: a user may give two installations the same one.
+      alarmNamePrefix: defaultKeyPrefix(this),
+      dashboardName: dashboardNameOf(this, props),
+      sections: {
+        redrive: this._redrive !== undefined,
+        breaker: config.redrive !== undefined && breakerEnabledAnywhere(config.redrive),
+        sweeper: this._redrive?.sweeper !== undefined,
+        flowStarter: this._scheduledFlows !== undefined,
+        flowHealer: this._flowHealing !== undefined,
+      },
+      queryFolder: Fn.join('/', [Aws.STACK_NAME, this.node.id]),
+    });
+    this.alarms = this._monitoring.alarms;
+    this.dashboard = this._monitoring.dashboard;
 
     if (props.removalPolicy !== undefined) {
       this._idempotencyTable.table.applyRemovalPolicy(props.removalPolicy);
@@ -227,11 +246,63 @@ export class Autoheal extends Construct {
     // Every size limit CloudFormation, EventBridge, IAM, Scheduler and Lambda enforce at deploy, checked at synth.
     checkLimitsAtSynth(this);
 
+    if (this.dashboard) {
+      new CfnOutput(this, 'DashboardUrl', {
+        description: "Autoheal's CloudWatch dashboard",
+        value: `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${this.dashboard.dashboardName}`,
+      });
+    }
     new CfnOutput(this, 'NoticeTopicArn', {
       description: 'Subscribe here to hear when Autoheal gives up or skips a failure',
       value: this._notices.topic.topicArn,
     });
   }
+
+  /** The dead-letter queues installed, each with what its alarm tells the person it pages. */
+  private watchedDeadLetterQueues(): WatchedDeadLetterQueue[] {
+    const buffers = [this._redrive?.buffer, this._flowHealing?.buffer].filter(
+      (buffer) => buffer !== undefined,
+    );
+    const watched: WatchedDeadLetterQueue[] = buffers.map((buffer) => ({
+      purpose: buffer.purpose,
+      deadLetterQueue: buffer.deadLetterQueue,
+      workQueue: buffer.workQueue,
+      alarmDescription: `Autoheal (${buffer.purpose}) parked events it could not process. Read the autoheal-parked-reason attribute of the messages in the dead-letter queue.`,
+    }));
+    if (this._scheduledFlows) {
+      watched.push({
+        purpose: 'flow starter',
+        deadLetterQueue: this._scheduledFlows.deadLetterQueue,
+        alarmDescription:
+          'Autoheal (flow starter) parked a schedule tick. Read the message: a Lambda failure record carries the error, a parked tick its autoheal-parked-reason.',
+      });
+    }
+    return watched;
+  }
+}
+
+/** CloudWatch's rule for dashboard names. */
+const DASHBOARD_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+
+/**
+ * The dashboard's name, or none when it is turned off. The default joins the
+ * stack name (unique per account and region), the region (dashboards are
+ * global to the account) and the installation's hash (two in one stack).
+ */
+function dashboardNameOf(scope: Construct, props: AutohealProps): string | undefined {
+  const options = props.dashboard ?? {};
+  if (options.enabled === false) return undefined;
+  const name = options.dashboardName;
+  if (name === undefined) {
+    return Fn.join('-', [Aws.STACK_NAME, Aws.REGION, defaultKeyPrefix(scope)]);
+  }
+  if (!Token.isUnresolved(name) && !DASHBOARD_NAME.test(name)) {
+    throw new ConfigError(
+      'dashboard.dashboardName',
+      `is ${JSON.stringify(name)}; use 1-255 letters, digits, "-" and "_"`,
+    );
+  }
+  return name;
 }
 
 /**
