@@ -390,6 +390,37 @@ describe('the saved Logs Insights queries', () => {
   });
 });
 
+describe('the dashboard at scale', () => {
+  /** CloudWatch: a dashboard body holds at most 500 widgets (Dashboard Body Structure and Syntax). */
+  const MAX_WIDGETS = 500;
+  const byArn = (machines: number) =>
+    install({
+      redrive: {
+        stateMachineArns: Array.from(
+          { length: machines },
+          (_, i) => `arn:aws:states:eu-west-1:123456789012:stateMachine:team-orders-${i}`,
+        ),
+      },
+    }).template;
+  const bodyOf = (template: Template) =>
+    flatten(
+      Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties
+        .DashboardBody,
+    );
+
+  it('does not grow with the state machines: 1,000 machines by ARN get the dashboard of one', () => {
+    // Prepare
+    const one = bodyOf(byArn(1));
+
+    // Act
+    const thousand = bodyOf(byArn(1000));
+
+    // Assess
+    expect(thousand).toBe(one);
+    expect(JSON.parse(thousand).widgets.length).toBeLessThanOrEqual(MAX_WIDGETS);
+  });
+});
+
 describe('the dashboard option', () => {
   it.each([
     ['a space', 'orders autoheal'],
