@@ -487,7 +487,7 @@ export interface AppflowOptions {
  * Insights queries are created either way.
  *
  * @example
- * const dashboard: DashboardOptions = { dashboardName: 'orders-autoheal' };
+ * const dashboard: DashboardOptions = { name: 'orders-autoheal' };
  */
 export interface DashboardOptions {
   /**
@@ -502,7 +502,7 @@ export interface DashboardOptions {
    * @example 'orders-autoheal'
    * @default - the stack name, the region and `autoheal-` with a hash of the stack name and construct path
    */
-  readonly dashboardName?: string;
+  readonly name?: string;
 }
 
 /**
@@ -582,7 +582,7 @@ export interface AutohealProps {
   /**
    * The CloudWatch dashboard (outcomes, skips by reason, breaker state,
    * dead-letter queues, functions, sweeper, AppFlow), output as `DashboardUrl`.
-   * @example { dashboardName: 'orders-autoheal' }
+   * @example { name: 'orders-autoheal' }
    * @default - a dashboard named after the stack, the region and the installation
    */
   readonly dashboard?: DashboardOptions;

@@ -9,7 +9,11 @@ import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { breakerEnabledAnywhere, digestsEnabled } from '../lambda/shared/autoheal-config';
+import {
+  breakerEnabledAnywhere,
+  type DashboardConfig,
+  digestsEnabled,
+} from '../lambda/shared/autoheal-config';
 import { DEFAULT_IDEMPOTENCY_KEY_PREFIX } from '../lambda/shared/contract';
 import { ConfigError } from '../lambda/shared/errors';
 import type { AutohealProps } from './autoheal-props';
@@ -223,7 +227,7 @@ export class Autoheal extends Construct {
       alarmTopic: this._notices.topic,
       // Not the idempotency key prefix: a user may give two installations the same one.
       alarmNamePrefix: defaultKeyPrefix(this),
-      dashboardName: dashboardNameOf(this, props),
+      dashboardName: dashboardNameOf(this, config.dashboard, props.dashboard?.name),
       sections: {
         redrive: this._redrive !== undefined,
         breaker: config.redrive !== undefined && breakerEnabledAnywhere(config.redrive),
@@ -281,28 +285,20 @@ export class Autoheal extends Construct {
   }
 }
 
-/** CloudWatch's rule for dashboard names. */
-const DASHBOARD_NAME = /^[A-Za-z0-9_-]{1,255}$/;
-
 /**
  * The dashboard's name, or none when it is turned off. The default joins the
  * stack name (unique per account and region), the region (dashboards are
  * global to the account) and the installation's hash (two in one stack).
+ * The name was validated with the props (`dashboard.name`).
  */
-function dashboardNameOf(scope: Construct, props: AutohealProps): string | undefined {
-  const options = props.dashboard ?? {};
-  if (options.enabled === false) return undefined;
-  const name = options.dashboardName;
-  if (name === undefined) {
-    return Fn.join('-', [Aws.STACK_NAME, Aws.REGION, defaultKeyPrefix(scope)]);
-  }
-  if (!Token.isUnresolved(name) && !DASHBOARD_NAME.test(name)) {
-    throw new ConfigError(
-      'dashboard.dashboardName',
-      `is ${JSON.stringify(name)}; use 1-255 letters, digits, "-" and "_"`,
-    );
-  }
-  return name;
+function dashboardNameOf(
+  scope: Construct,
+  options: DashboardConfig,
+  givenName: string | undefined,
+): string | undefined {
+  if (!options.enabled) return undefined;
+  // The given name, not the config's: the config leaves out a token name, which it cannot check.
+  return givenName ?? Fn.join('-', [Aws.STACK_NAME, Aws.REGION, defaultKeyPrefix(scope)]);
 }
 
 /**

@@ -8,8 +8,9 @@ import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { IConstruct } from 'constructs';
+import { parseAutohealConfig } from '../../lambda/shared/autoheal-config';
 import { Autoheal, type AutohealProps } from '../../lib/autoheal';
-import { templateOnlyApp } from '../support/stack';
+import { buildStack, templateOnlyApp } from '../support/stack';
 
 /** Redrive (sweeper and breaker on, the defaults) and AppFlow with a schedule: every function and queue. */
 const FULL: AutohealProps = {
@@ -228,7 +229,7 @@ describe('the dashboard', () => {
 
   it('is named after the stack, the region and the installation, unless named', () => {
     // Prepare & Act
-    const named = install({ ...FULL, dashboard: { dashboardName: 'orders-autoheal' } });
+    const named = install({ ...FULL, dashboard: { name: 'orders-autoheal' } });
 
     // Assess
     expect(
@@ -423,16 +424,42 @@ describe('the dashboard at scale', () => {
 
 describe('the dashboard option', () => {
   it.each([
-    ['a space', 'orders autoheal'],
-    ['an empty name', ''],
-    ['256 characters', 'a'.repeat(256)],
-  ])('refuses a dashboard name with %s, naming the field', (_case, dashboardName) => {
+    ['a space', 'orders autoheal', 'must be letters, digits, "-" and "_", got "orders autoheal"'],
+    ['an empty name', '', 'must have at least 1 character(s)'],
+    ['256 characters', 'a'.repeat(256), 'must have at most 255 characters, got 256'],
+  ])('refuses a dashboard name with %s, in one line naming the field', (_case, name, problem) => {
     // Prepare
     const stack = new Stack(templateOnlyApp(), 'Host');
 
+    // Act
+    const build = () => new Autoheal(stack, 'Heal', { ...FULL, dashboard: { name } });
+
+    // Assess
+    expect(build).toThrow(new Error(`Invalid Autoheal config at dashboard.name: ${problem}`));
+  });
+
+  it.each([
+    ['turns the dashboard off', { enabled: false }, 0, undefined],
+    ['names the dashboard', { name: 'orders-autoheal' }, 1, 'orders-autoheal'],
+  ])('in the app’s JSON config, %s', (_case, dashboard, dashboards, name) => {
+    // Prepare
+    const raw = { redrive: { stateMachineNamePrefixes: ['orders-'] }, dashboard };
+
+    // Act
+    const { template } = buildStack(raw);
+
+    // Assess
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', dashboards);
+    if (name) template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: name });
+  });
+
+  it('in the app’s JSON config, refuses an unknown dashboard option, naming it', () => {
+    // Prepare
+    const raw = { redrive: { stateMachineNamePrefixes: ['orders-'] }, dashboard: { title: 'x' } };
+
     // Act & Assess
-    expect(() => new Autoheal(stack, 'Heal', { ...FULL, dashboard: { dashboardName } })).toThrow(
-      /^Invalid Autoheal config at dashboard\.dashboardName: is ".*"; use 1-255 letters, digits, "-" and "_"$/,
+    expect(() => parseAutohealConfig(raw)).toThrow(
+      /^Invalid Autoheal config at dashboard(\.title)?: is not a known option; known options: enabled, name$/,
     );
   });
 });
