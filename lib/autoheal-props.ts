@@ -483,6 +483,29 @@ export interface AppflowOptions {
 }
 
 /**
+ * The CloudWatch dashboard of an installation. Its alarms and saved Logs
+ * Insights queries are created either way.
+ *
+ * @example
+ * const dashboard: DashboardOptions = { name: 'orders-autoheal' };
+ */
+export interface DashboardOptions {
+  /**
+   * Create the dashboard.
+   * @example false
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * Name of the dashboard: 1-255 letters, digits, `-` and `_`, unique in the
+   * account (dashboards are not regional).
+   * @example 'orders-autoheal'
+   * @default - the stack name, the region and `autoheal-` with a hash of the stack name and construct path
+   */
+  readonly name?: string;
+}
+
+/**
  * Props of {@link Autoheal}. Configure `redrive`, `appflow`, or both.
  *
  * @example
@@ -556,6 +579,13 @@ export interface AutohealProps {
    * @default - `autoheal-` and a hash of the stack name and construct path
    */
   readonly idempotencyKeyPrefix?: string;
+  /**
+   * The CloudWatch dashboard (outcomes, skips by reason, breaker state,
+   * dead-letter queues, functions, sweeper, AppFlow), output as `DashboardUrl`.
+   * @example { name: 'orders-autoheal' }
+   * @default - a dashboard named after the stack, the region and the installation
+   */
+  readonly dashboard?: DashboardOptions;
   /**
    * Name of the EventBridge Scheduler group of the AppFlow schedules.
    * @example 'orders-autoheal-flows'

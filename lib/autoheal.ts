@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type CfnElement, CfnOutput, Lazy, Stack, Token } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Aws, type CfnElement, CfnOutput, Fn, Lazy, Stack, Token } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,7 +9,11 @@ import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { breakerEnabledAnywhere, digestsEnabled } from '../lambda/shared/autoheal-config';
+import {
+  breakerEnabledAnywhere,
+  type DashboardConfig,
+  digestsEnabled,
+} from '../lambda/shared/autoheal-config';
 import {
   DEFAULT_IDEMPOTENCY_KEY_PREFIX,
   INSTALLATION_OUTPUT,
@@ -22,6 +26,7 @@ export * from './autoheal-props';
 
 import { configFromProps } from './config-from-props';
 import type { AutohealFunction } from './constructs/autoheal-function';
+import { AutohealMonitoring, type WatchedDeadLetterQueue } from './constructs/autoheal-monitoring';
 import { BrakeKeeper } from './constructs/brake-keeper';
 import { ExecutionRedrive } from './constructs/execution-redrive';
 import { FlowHealing } from './constructs/flow-healing';
@@ -82,6 +87,8 @@ export class Autoheal extends Construct {
   public readonly scheduleGroup?: scheduler.IScheduleGroup;
   /** Every alarm Autoheal installs (dead letters, function errors); each notifies the topic. */
   public readonly alarms: cloudwatch.IAlarm[];
+  /** The CloudWatch dashboard; absent when `dashboard.enabled` is false. */
+  public readonly dashboard?: cloudwatch.Dashboard;
 
   /**
    * The building blocks, for this package's own tests and the app. Internal:
@@ -101,6 +108,8 @@ export class Autoheal extends Construct {
   public readonly _healingStateTable?: HealingStateTable;
   /** @internal */
   public readonly _brakeKeeper?: BrakeKeeper;
+  /** @internal */
+  public readonly _monitoring: AutohealMonitoring;
 
   public constructor(scope: Construct, id: string, props: AutohealProps) {
     super(scope, id);
@@ -208,7 +217,6 @@ export class Autoheal extends Construct {
         noticesConfig,
         redrive: this._redrive,
         idempotencyKeyPrefix: keyPrefix,
-        alarmAction: this._notices.alarmAction,
       });
       handlers.push(this._brakeKeeper.handler);
       rules.push(this._brakeKeeper.schedule);
@@ -217,9 +225,24 @@ export class Autoheal extends Construct {
     this.rules = rules;
     this.schedules = this._scheduledFlows?.schedules ?? [];
     this.scheduleGroup = this._scheduledFlows?.scheduleGroup;
-    this.alarms = this.node
-      .findAll()
-      .filter((c): c is cloudwatch.Alarm => c instanceof cloudwatch.Alarm);
+    this._monitoring = new AutohealMonitoring(this, 'Monitoring', {
+      functions: handlers,
+      deadLetterQueues: this.watchedDeadLetterQueues(),
+      alarmTopic: this._notices.topic,
+      // Not the idempotency key prefix: a user may give two installations the same one.
+      alarmNamePrefix: defaultKeyPrefix(this),
+      dashboardName: dashboardNameOf(this, config.dashboard, props.dashboard?.name),
+      sections: {
+        redrive: this._redrive !== undefined,
+        breaker: config.redrive !== undefined && breakerEnabledAnywhere(config.redrive),
+        sweeper: this._redrive?.sweeper !== undefined,
+        flowStarter: this._scheduledFlows !== undefined,
+        flowHealer: this._flowHealing !== undefined,
+      },
+      queryFolder: Fn.join('/', [Aws.STACK_NAME, this.node.id]),
+    });
+    this.alarms = this._monitoring.alarms;
+    this.dashboard = this._monitoring.dashboard;
 
     if (props.removalPolicy !== undefined) {
       this._idempotencyTable.table.applyRemovalPolicy(props.removalPolicy);
@@ -231,6 +254,12 @@ export class Autoheal extends Construct {
     // Every size limit CloudFormation, EventBridge, IAM, Scheduler and Lambda enforce at deploy, checked at synth.
     checkLimitsAtSynth(this);
 
+    if (this.dashboard) {
+      new CfnOutput(this, 'DashboardUrl', {
+        description: "Autoheal's CloudWatch dashboard",
+        value: `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${this.dashboard.dashboardName}`,
+      });
+    }
     new CfnOutput(this, 'NoticeTopicArn', {
       description: 'Subscribe here to hear when Autoheal gives up or skips a failure',
       value: this._notices.topic.topicArn,
@@ -243,6 +272,44 @@ export class Autoheal extends Construct {
       brakeKeeper: this._brakeKeeper?.handler,
     });
   }
+
+  /** The dead-letter queues installed, each with what its alarm tells the person it pages. */
+  private watchedDeadLetterQueues(): WatchedDeadLetterQueue[] {
+    const buffers = [this._redrive?.buffer, this._flowHealing?.buffer].filter(
+      (buffer) => buffer !== undefined,
+    );
+    const watched: WatchedDeadLetterQueue[] = buffers.map((buffer) => ({
+      purpose: buffer.purpose,
+      deadLetterQueue: buffer.deadLetterQueue,
+      workQueue: buffer.workQueue,
+      alarmDescription: `Autoheal (${buffer.purpose}) parked events it could not process. Read the autoheal-parked-reason attribute of the messages in the dead-letter queue.`,
+    }));
+    if (this._scheduledFlows) {
+      watched.push({
+        purpose: 'flow starter',
+        deadLetterQueue: this._scheduledFlows.deadLetterQueue,
+        alarmDescription:
+          'Autoheal (flow starter) parked a schedule tick. Read the message: a Lambda failure record carries the error, a parked tick its autoheal-parked-reason.',
+      });
+    }
+    return watched;
+  }
+}
+
+/**
+ * The dashboard's name, or none when it is turned off. The default joins the
+ * stack name (unique per account and region), the region (dashboards are
+ * global to the account) and the installation's hash (two in one stack).
+ * The name was validated with the props (`dashboard.name`).
+ */
+function dashboardNameOf(
+  scope: Construct,
+  options: DashboardConfig,
+  givenName: string | undefined,
+): string | undefined {
+  if (!options.enabled) return undefined;
+  // The given name, not the config's: the config leaves out a token name, which it cannot check.
+  return givenName ?? Fn.join('-', [Aws.STACK_NAME, Aws.REGION, defaultKeyPrefix(scope)]);
 }
 
 /**

@@ -64,6 +64,13 @@ export function configFromProps(scope: Construct, props: AutohealProps): ConfigF
         ? undefined
         : { principalArns: props.operatorPrincipalArns },
     notices: props.notices && rawNotices(props.notices),
+    // A token name cannot pass the pattern; the construct uses the props' own value.
+    dashboard:
+      props.dashboard &&
+      dropUndefined({
+        enabled: props.dashboard.enabled,
+        name: Token.isUnresolved(props.dashboard.name) ? undefined : props.dashboard.name,
+      }),
   });
   const parsed = parseAutohealConfig(raw);
   return { config: placeholders.restore(parsed), executionArnPatterns };

@@ -24,6 +24,7 @@ const SECTION_RESOURCES: Record<(typeof CONFIG_SECTIONS)[number], string> = {
   appflow: 'the AppFlow schedules and flow healing',
   operators: 'the operators allowed to replay dead-letter queues',
   notices: 'the notice digest settings (they would fall back to their defaults)',
+  dashboard: 'the dashboard settings (they would fall back to their defaults)',
 };
 
 /** How {@link loadAutohealConfig} finds the project's own config. */

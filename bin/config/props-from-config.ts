@@ -30,7 +30,7 @@ import type {
  * ```
  */
 export function autohealPropsFromConfig(config: AutohealConfig): AutohealProps {
-  const { redrive, appflow, operators, notices } = config;
+  const { redrive, appflow, operators, notices, dashboard } = config;
   return {
     ...(redrive && {
       redrive: {
@@ -84,6 +84,7 @@ export function autohealPropsFromConfig(config: AutohealConfig): AutohealProps {
       immediateNotices: notices.immediateNotices,
       digestExamples: notices.digestExamples,
     },
+    dashboard: { enabled: dashboard.enabled, name: dashboard.name },
   };
 }
 

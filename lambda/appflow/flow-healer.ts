@@ -121,7 +121,8 @@ export interface HealOutcome extends MaybeReplayed {
   readonly incomplete?: string[];
 }
 
-const METRIC = {
+/** This handler's metric names; the dashboard graphs them (test/unit/dashboard-metrics.test.ts). */
+export const METRIC = {
   rerun: 'FlowRerun',
   reactivated: 'FlowReactivated',
   gaveUp: 'GaveUp',

@@ -103,7 +103,8 @@ export type TickResult =
     }
   | { readonly parked: true; readonly reason: string };
 
-const METRIC = {
+/** This handler's metric names; the dashboard graphs them (test/unit/dashboard-metrics.test.ts). */
+export const METRIC = {
   started: 'FlowStarted',
   skipped: 'FlowSkipped',
   failed: 'FlowStartFailed',

@@ -96,7 +96,8 @@ const SEND_RETRY_BASE_MS = 200;
 /** Listing errors that mean "nothing to sweep here", not "something is wrong". */
 const MACHINE_GONE = new Set(['StateMachineDoesNotExist', 'StateMachineTypeNotSupported']);
 
-const METRIC = {
+/** This handler's metric names; the dashboard graphs them (test/unit/dashboard-metrics.test.ts). */
+export const METRIC = {
   listed: 'SweepListed',
   enqueued: 'SweepEnqueued',
   alreadyHandled: 'SweepAlreadyHandled',

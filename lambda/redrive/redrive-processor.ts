@@ -109,7 +109,8 @@ export interface FailureOutcome extends MaybeReplayed {
   readonly redriveDate?: string;
 }
 
-const METRIC = {
+/** This handler's metric names; the dashboard graphs them (test/unit/dashboard-metrics.test.ts). */
+export const METRIC = {
   redriven: 'Redriven',
   observed: 'ObservedRedrive',
   deferred: 'Deferred',

@@ -20,6 +20,7 @@ export * from './config/common';
 export type { DelayDefaults } from './config/common-schema';
 export { delaySchema, processingSchema } from './config/common-schema';
 export { configErrorOf, fieldOf } from './config/config-issues';
+export { type DashboardConfig, dashboardSchema } from './config/dashboard-schema';
 export * from './config/notices-config';
 export { noticesSchema, parseNoticesConfig } from './config/notices-schema';
 export * from './config/operators-config';

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -83,11 +82,6 @@ export interface AutohealFunctionProps {
    */
   readonly memorySize?: number;
   /**
-   * What the error alarm does.
-   * @default - the alarm only changes state
-   */
-  readonly alarmAction?: cloudwatch.IAlarmAction;
-  /**
    * How long the function's logs are kept.
    * @default logs.RetentionDays.ONE_MONTH
    */
@@ -97,7 +91,8 @@ export interface AutohealFunctionProps {
 /**
  * A Powertools-instrumented Node.js Lambda function on arm64 running a
  * pre-built handler bundle (no bundling at synth), with its own log group and
- * a role that can write only there.
+ * a role that can write only there. Its error alarm and dashboard widgets come
+ * from {@link AutohealMonitoring}.
  *
  * @example
  * ```ts
@@ -115,12 +110,13 @@ export class AutohealFunction extends Construct {
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
   public readonly timeout: Duration;
-  /** Fires when the function fails (an unhandled error, a timeout, a crash). */
-  public readonly errorAlarm: cloudwatch.Alarm;
+  /** Powertools service name: the `service` dimension of its metrics; names it on the dashboard and its error alarm. */
+  public readonly serviceName: string;
 
   public constructor(scope: Construct, id: string, props: AutohealFunctionProps) {
     super(scope, id);
     this.timeout = props.timeout ?? Duration.seconds(30);
+    this.serviceName = props.serviceName;
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
@@ -158,18 +154,5 @@ export class AutohealFunction extends Construct {
       id: 'AwsSolutions::AwsSolutions-L1',
       reason: `Pinned to nodejs${LAMBDA_NODE_MAJOR}.x, the Node major the test suite runs on; the runtime and the tests move together.`,
     });
-
-    this.errorAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
-      alarmDescription: `The Autoheal ${props.serviceName} function failed. Read its log group for the error.`,
-      metric: this.function.metricErrors({
-        period: Duration.minutes(5),
-        statistic: cloudwatch.Stats.SUM,
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    if (props.alarmAction) this.errorAlarm.addAlarmAction(props.alarmAction);
   }
 }

@@ -1,5 +1,4 @@
 import { Duration } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
@@ -37,7 +36,7 @@ const KEEPER_TIMEOUT = Duration.seconds(50);
 export interface BrakeKeeperProps {
   /** The healing state table: breakers, held failures, digests. */
   readonly stateTable: HealingStateTable;
-  /** Where breaker, held-failure and digest notices go; its alarm action pages when the keeper fails. */
+  /** Where breaker, held-failure and digest notices go. */
   readonly notices: Notices;
   /** The normalised `notices` section: the digest window and examples. */
   readonly noticesConfig: NoticesConfig;
@@ -53,11 +52,6 @@ export interface BrakeKeeperProps {
    * @default 'autoheal' (the app's)
    */
   readonly idempotencyKeyPrefix?: string;
-  /**
-   * What the keeper's error alarm does.
-   * @default - the alarm only changes state
-   */
-  readonly alarmAction?: cloudwatch.IAlarmAction;
 }
 
 /**
@@ -95,7 +89,6 @@ export class BrakeKeeper extends Construct {
         'Autoheal: sends notice digests, probes and releases the storm brake, reports held failures nearing expiry',
       serviceName: BRAKE_KEEPER_SERVICE_NAME,
       timeout: KEEPER_TIMEOUT,
-      alarmAction: props.alarmAction,
       config: {
         ...(redrive && { [CONFIG_SECTION.redrive]: runtimeConfig(redrive.config) }),
         [CONFIG_SECTION.notices]: props.noticesConfig,

@@ -1,5 +1,4 @@
 import { Aws, Duration, Fn, Lazy, Names, Stack } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,7 +9,6 @@ import type { ProcessingOptions } from '../../lambda/shared/autoheal-config';
 import { ENV } from '../../lambda/shared/contract';
 import { shardEventPattern, shardId } from '../limits/shards';
 import type { AutohealFunction } from './autoheal-function';
-import { deadLetterAlarm } from './dead-letter-alarm';
 
 /**
  * How long a received message stays hidden. AWS's guidance for Lambda consumers
@@ -120,13 +118,8 @@ export interface EventBufferProps {
   readonly rules: readonly BufferedRule[];
   /** Batch size, concurrency and receive count of the consumer. */
   readonly processing: ProcessingOptions;
-  /** Named in the dead-letter alarm's description. */
+  /** What the buffer feeds, e.g. `redrive`: named on the dashboard and in the dead-letter alarm. */
   readonly purpose: string;
-  /**
-   * What the dead-letter alarm does.
-   * @default - the alarm only changes state
-   */
-  readonly alarmAction?: cloudwatch.IAlarmAction;
   /**
    * IAM roles and users (exact ARNs) that may send to the work queue besides
    * Autoheal's own functions and the rules: the operators who replay the
@@ -163,7 +156,8 @@ export class EventBuffer extends Construct {
    * receives, and events the consumer parked with an `autoheal-parked-reason`.
    */
   public readonly deadLetterQueue: sqs.Queue;
-  public readonly deadLetterAlarm: cloudwatch.Alarm;
+  /** What the buffer feeds (its props' `purpose`). */
+  public readonly purpose: string;
   private readonly props: EventBufferProps;
   /** Roles of the functions that send to the work queue: the consumer (deferrals) and feeders. */
   private readonly senderRoles: iam.IRole[] = [];
@@ -175,6 +169,7 @@ export class EventBuffer extends Construct {
   public constructor(scope: Construct, id: string, props: EventBufferProps) {
     super(scope, id);
     this.props = props;
+    this.purpose = props.purpose;
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -235,13 +230,6 @@ export class EventBuffer extends Construct {
             ]
           : [],
     });
-
-    this.deadLetterAlarm = deadLetterAlarm(
-      this,
-      this.deadLetterQueue,
-      `Autoheal (${props.purpose}) parked events it could not process. Read the autoheal-parked-reason attribute of the messages in the dead-letter queue.`,
-      props.alarmAction,
-    );
   }
 
   /**

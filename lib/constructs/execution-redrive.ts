@@ -65,7 +65,7 @@ export interface ExecutionRedriveProps {
   readonly config: RedriveConfig;
   /** Where the handler records each failure it acted on. */
   readonly idempotencyTable: IdempotencyTable;
-  /** Receives give-up and skip notices, and the alarms. */
+  /** Receives give-up and skip notices. */
   readonly notices: Notices /**
    * IAM roles and users (exact ARNs) that may send to the work queue by hand,
    * to replay its dead-letter queue; everyone else but Autoheal is denied.
@@ -132,7 +132,6 @@ export class ExecutionRedrive extends Construct {
     this.buffer = new EventBuffer(this, 'Buffer', {
       purpose: 'redrive',
       processing: config.processing,
-      alarmAction: props.notices.alarmAction,
       operatorPrincipalArns: props.operatorPrincipalArns,
       rules: failedExecutionRules(this, config),
     });
@@ -147,7 +146,6 @@ export class ExecutionRedrive extends Construct {
     this.liveHealingClock = new LiveHealingClock(this, 'LiveHealingClock', {
       config,
       idempotencyTable: props.idempotencyTable,
-      alarmAction: props.notices.alarmAction,
     });
 
     this.handler = new AutohealFunction(this, 'Handler', {
@@ -155,7 +153,6 @@ export class ExecutionRedrive extends Construct {
       description: 'Autoheal: redrives failed Step Functions executions',
       serviceName: REDRIVE_SERVICE_NAME,
       timeout: Duration.seconds(30),
-      alarmAction: props.notices.alarmAction,
       config: {
         [CONFIG_SECTION.redrive]: runtimeConfig(config),
         [CONFIG_SECTION.notices]: props.noticesConfig ?? DEFAULT_NOTICES,
@@ -233,7 +230,6 @@ export class ExecutionRedrive extends Construct {
         idempotencyTable: props.idempotencyTable,
         liveSince: this.liveHealingClock.liveSince,
         configTokenRecord: this.liveHealingClock.configTokenRecord,
-        alarmAction: props.notices.alarmAction,
         idempotencyKeyPrefix: keyPrefix,
       });
     }

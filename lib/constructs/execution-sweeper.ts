@@ -1,5 +1,4 @@
 import { Annotations, Duration, Validations } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -49,11 +48,6 @@ export interface ExecutionSweeperProps {
    */
   readonly configTokenRecord?: ConfigTokenRecord;
   /**
-   * What the sweeper's error alarm does.
-   * @default - the alarm only changes state
-   */
-  readonly alarmAction?: cloudwatch.IAlarmAction;
-  /**
    * The installation's idempotency key prefix: the sweeper reads the redrive handler's records.
    * @default 'autoheal' (the app's)
    */
@@ -79,7 +73,6 @@ export interface ExecutionSweeperProps {
  *   buffer,
  *   idempotencyTable,
  *   liveSince: liveHealingClock.liveSince,
- *   alarmAction: notices.alarmAction,
  * });
  * ```
  */
@@ -98,7 +91,6 @@ export class ExecutionSweeper extends Construct {
         'Autoheal: finds failed Step Functions executions whose event never arrived and enqueues them for redrive',
       serviceName: SWEEPER_SERVICE_NAME,
       timeout: SWEEP_TIMEOUT,
-      alarmAction: props.alarmAction,
       config: { [CONFIG_SECTION.redrive]: runtimeConfig(config) },
       configTokenRecord: props.configTokenRecord,
       environment: {

@@ -25,7 +25,7 @@ export interface FlowHealingProps {
   readonly config: AppflowConfig;
   /** Idempotency records, re-run lineage and re-activation history. */
   readonly idempotencyTable: IdempotencyTable;
-  /** Receives re-activation, give-up and failure notices, and the alarms. */
+  /** Receives re-activation, give-up and failure notices. */
   readonly notices: Notices /**
    * IAM roles and users (exact ARNs) that may send to the work queue by hand,
    * to replay its dead-letter queue; everyone else but Autoheal is denied.
@@ -71,7 +71,6 @@ export class FlowHealing extends Construct {
     this.buffer = new EventBuffer(this, 'Buffer', {
       purpose: 'flow healer',
       processing: config.processing,
-      alarmAction: notices.alarmAction,
       operatorPrincipalArns: props.operatorPrincipalArns,
       rules: [
         ...shardedRules(flows, {
@@ -103,7 +102,6 @@ export class FlowHealing extends Construct {
       description: 'Autoheal: re-runs failed AppFlow runs and re-activates deactivated flows',
       serviceName: FLOW_HEALER_SERVICE_NAME,
       timeout: Duration.seconds(30),
-      alarmAction: notices.alarmAction,
       config: {
         [CONFIG_SECTION.appflow]: config,
         [CONFIG_SECTION.notices]: props.noticesConfig ?? DEFAULT_NOTICES,

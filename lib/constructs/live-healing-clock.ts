@@ -1,5 +1,4 @@
 import { CustomResource, Names, Stack, Token, Validations } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
@@ -35,11 +34,6 @@ export interface LiveHealingClockProps {
   readonly config: RedriveConfig;
   /** Where the clock keeps its record (one item, under its own key prefix). */
   readonly idempotencyTable: IdempotencyTable;
-  /**
-   * What the clock function's error alarm does.
-   * @default - the alarm only changes state
-   */
-  readonly alarmAction?: cloudwatch.IAlarmAction;
 }
 
 /**
@@ -112,7 +106,6 @@ export class LiveHealingClock extends Construct {
       entry: 'redrive/live-healing-clock.handler.ts',
       description: 'Autoheal: records when live healing of each scoped state machine began',
       serviceName: 'live-healing-clock',
-      alarmAction: props.alarmAction,
       environment: { [ENV.idempotencyTable]: props.idempotencyTable.table.tableName },
     });
     this.handler.role.addToPrincipalPolicy(

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { Annotations, Duration, Stack, TimeZone, Token, Validations } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -27,7 +26,6 @@ import { TEMPLATE_LIMITS } from '../limits/template-limits';
 import { nagResourceFinding } from '../nag';
 import { daylightSavingConflicts, daylightSavingWarning } from '../schedules/daylight-saving';
 import { AutohealFunction } from './autoheal-function';
-import { deadLetterAlarm } from './dead-letter-alarm';
 import { grantStartFlows } from './flow-permissions';
 import { HEALING_STATE_ACTIONS, type HealingStateTable } from './healing-state-table';
 import { type IdempotencyTable, keyPrefixEnvironment } from './idempotency-table';
@@ -44,7 +42,7 @@ export interface ScheduledFlowsProps {
   readonly config: AppflowConfig;
   /** Where the starter records each flow it started in each tick. */
   readonly idempotencyTable: IdempotencyTable;
-  /** Receives skip and failure notices, and the alarms. */
+  /** Receives skip and failure notices. */
   readonly notices: Notices;
   /**
    * The installation's idempotency key prefix.
@@ -94,7 +92,6 @@ export class ScheduledFlows extends Construct {
   public readonly schedulerRole: iam.Role;
   /** Ticks that could not be delivered, started or parsed. */
   public readonly deadLetterQueue: sqs.Queue;
-  public readonly deadLetterAlarm: cloudwatch.Alarm;
 
   public constructor(scope: Construct, id: string, props: ScheduledFlowsProps) {
     super(scope, id);
@@ -116,7 +113,6 @@ export class ScheduledFlows extends Construct {
       description: 'Autoheal: starts scheduled AppFlow flows, once per tick',
       serviceName: FLOW_STARTER_SERVICE_NAME,
       timeout: Duration.seconds(60),
-      alarmAction: notices.alarmAction,
       config: {
         [CONFIG_SECTION.appflow]: runtimeConfig(config),
         [CONFIG_SECTION.notices]: props.noticesConfig ?? DEFAULT_NOTICES,
@@ -166,13 +162,6 @@ export class ScheduledFlows extends Construct {
       reason:
         'The Scheduler target grants invoke on the starter and its versions and aliases (the :* suffix); nothing else can be invoked with this role.',
     });
-
-    this.deadLetterAlarm = deadLetterAlarm(
-      this,
-      this.deadLetterQueue,
-      'Autoheal (flow starter) parked a schedule tick. Read the message: a Lambda failure record carries the error, a parked tick its autoheal-parked-reason.',
-      notices.alarmAction,
-    );
   }
 
   /**

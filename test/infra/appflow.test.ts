@@ -112,14 +112,25 @@ describe('scheduled flows', () => {
       DestinationConfig: { OnFailure: { Destination: getAtt('ScheduledFlowsDeadLetterQueue') } },
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [
-        {
-          Name: 'QueueName',
-          Value: {
-            'Fn::GetAtt': [Match.stringLikeRegexp('^ScheduledFlowsDeadLetterQueue'), 'QueueName'],
-          },
-        },
+      Metrics: [
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({
+              MetricName: 'ApproximateNumberOfMessagesVisible',
+              Dimensions: [
+                {
+                  Name: 'QueueName',
+                  Value: {
+                    'Fn::GetAtt': [
+                      Match.stringLikeRegexp('^ScheduledFlowsDeadLetterQueue'),
+                      'QueueName',
+                    ],
+                  },
+                },
+              ],
+            }),
+          }),
+        }),
       ],
       AlarmActions: [{ Ref: Match.stringLikeRegexp('^NoticesTopic') }],
     });

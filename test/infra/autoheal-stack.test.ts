@@ -907,13 +907,21 @@ describe('the storm brake and notice digests', () => {
 
     // Assess
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'Errors',
-      Namespace: 'AWS/Lambda',
-      Dimensions: [
-        {
-          Name: 'FunctionName',
-          Value: { Ref: Match.stringLikeRegexp('^BrakeKeeperHandlerFunction') },
-        },
+      Metrics: [
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: {
+              MetricName: 'Errors',
+              Namespace: 'AWS/Lambda',
+              Dimensions: [
+                {
+                  Name: 'FunctionName',
+                  Value: { Ref: Match.stringLikeRegexp('^BrakeKeeperHandlerFunction') },
+                },
+              ],
+            },
+          }),
+        }),
       ],
       Threshold: 1,
       AlarmActions: [{ Ref: Match.stringLikeRegexp('^NoticesTopic') }],
@@ -1003,8 +1011,13 @@ describe('notices and alarms', () => {
 
     // Assess
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: metricName,
-      Namespace: namespace,
+      Metrics: [
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ MetricName: metricName, Namespace: namespace }),
+          }),
+        }),
+      ],
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       AlarmActions: [{ Ref: Match.stringLikeRegexp('^NoticesTopic') }],

@@ -144,7 +144,7 @@ describe('the packed package', () => {
     ).toEqual([]);
   });
 
-  it('asks the consumer for aws-cdk-lib and constructs only, and loads nothing else it does not ship', () => {
+  it('asks the consumer for aws-cdk-lib, constructs and cdk-monitoring-constructs only, and loads nothing else it does not ship', () => {
     // Prepare
     const installed = JSON.parse(
       fs.readFileSync(path.join(host.packageDir, 'package.json'), 'utf8'),
@@ -170,7 +170,11 @@ describe('the packed package', () => {
     }
 
     // Assess
-    expect(Object.keys(installed.peerDependencies).sort()).toEqual(['aws-cdk-lib', 'constructs']);
+    expect(Object.keys(installed.peerDependencies).sort()).toEqual([
+      'aws-cdk-lib',
+      'cdk-monitoring-constructs',
+      'constructs',
+    ]);
     expect(Object.keys(installed.dependencies ?? {}).filter((d) => !shipped.has(d))).toEqual([]);
     expect([...required].filter((pkg) => !shipped.has(pkg))).toEqual([]);
   });

@@ -83,8 +83,8 @@ export function projectVersionOf(name: string, projectRoot = PROJECT_ROOT): stri
   return version;
 }
 
-/** What a host app installs beside the tarball, at this project's exact versions. */
-const HOST_CDK_PACKAGES = ['aws-cdk-lib', 'constructs', 'cdk-nag'];
+/** What a host app installs beside the tarball (the peer dependencies, and cdk-nag), at this project's exact versions. */
+const HOST_CDK_PACKAGES = ['aws-cdk-lib', 'constructs', 'cdk-monitoring-constructs', 'cdk-nag'];
 
 interface LockEntry {
   readonly version?: string;

@@ -91,7 +91,7 @@ describe('$schema in a config', () => {
     });
 
     // Assess
-    expect(Object.keys(config)).toEqual(['redrive', 'notices']);
+    expect(Object.keys(config)).toEqual(['redrive', 'notices', 'dashboard']);
   });
 });
 

@@ -8,13 +8,14 @@ import { z } from 'zod';
 import { appflowSchema } from './appflow-schema';
 import type { Immutable } from './common';
 import { parseWith } from './config-issues';
+import { dashboardSchema } from './dashboard-schema';
 import { noticesSchema } from './notices-schema';
 import { operatorsSchema } from './operators-schema';
 import { redriveSchema } from './redrive-schema';
 import { cleanAt, list, section, text } from './zod-rules';
 
 /** The sections of the config: the two healers, who operates them, and how their notices are sent. */
-export const CONFIG_SECTIONS = ['redrive', 'appflow', 'operators', 'notices'] as const;
+export const CONFIG_SECTIONS = ['redrive', 'appflow', 'operators', 'notices', 'dashboard'] as const;
 
 /** A 12-digit AWS account id. */
 export const ACCOUNT_ID = /^\d{12}$/;
@@ -107,6 +108,8 @@ export const autohealConfigSchema = section(
     operators: operatorsSchema.nullish(),
     // null is the defaults, like an absent section: the notices are always sent somehow.
     notices: noticesSchema.nullish(),
+    // null is the defaults too: the dashboard is on unless turned off.
+    dashboard: dashboardSchema.nullish(),
     environments: environmentsSchema.optional(),
   },
   [...CONFIG_SECTIONS, 'environments'],
@@ -129,11 +132,12 @@ export const autohealConfigSchema = section(
         !Array.isArray(payload.value),
     },
   )
-  .transform(({ redrive, appflow, operators, notices, environments }) => ({
+  .transform(({ redrive, appflow, operators, notices, dashboard, environments }) => ({
     ...(redrive != null && { redrive }),
     ...(appflow != null && { appflow }),
     ...(operators != null && { operators }),
     notices: notices ?? noticesSchema.parse({}),
+    dashboard: dashboard ?? dashboardSchema.parse({}),
     ...(environments !== undefined && { environments }),
   }))
   .describe(
