@@ -227,6 +227,42 @@ describe('autoheal dlq replay', () => {
     for (const arn of staleArns) expect(rig.endpoint.execution(arn)?.redrives).toHaveLength(1);
   });
 
+  it('has the handler confirm a replayed failure whose facts look fresh, because the replay is marked (--execution)', async () => {
+    // Prepare: a failure 5 minutes old, parked because RedriveExecution kept failing
+    rig.endpoint.setFaults({ quotas: { RedriveExecution: { burst: 0, perSecond: 0 } } });
+    const [freshArn] = rig.seedFailures(1, { stoppedAgoMs: 5 * 60_000 });
+    await rig.enqueue([rig.failureEventBody(freshArn as string)]);
+    await rig.drain(60_000);
+    rig.endpoint.setFaults({});
+    expect(rig.parked()).toHaveLength(6);
+    const sfnCallsBefore = rig.endpoint.countCalls({ service: 'sfn' });
+
+    // Act
+    const run = await autoheal(
+      'dlq',
+      'replay',
+      '--queue',
+      'redrive',
+      '--execution',
+      freshArn as string,
+      '--yes',
+    );
+    await rig.drain(60_000);
+
+    // Assess
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain('Moved 1 to the redrive work queue as replays');
+    // Confirmed before the redrive (on each receive: the aborted attempt's in-progress record may delay it once).
+    const sfnCalls = rig.endpoint.calls
+      .filter((c) => c.service === 'sfn')
+      .slice(sfnCallsBefore)
+      .map((c) => `${c.operation} ${c.outcome}`);
+    expect(sfnCalls[0]).toBe('DescribeExecution ok');
+    expect(sfnCalls.filter((c) => c === 'RedriveExecution ok')).toHaveLength(1);
+    expect(rig.endpoint.execution(freshArn as string)?.redrives).toHaveLength(1);
+    expect(rig.parked()).toHaveLength(5);
+  }, 60_000);
+
   it('moves nothing with --dry-run, and says what would move', async () => {
     // Prepare
     const before = parkedIds();
