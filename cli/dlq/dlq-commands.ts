@@ -154,6 +154,11 @@ function printMoveResult(ctx: CliContext, result: MoveResult, workQueue: string)
     `${out.paint.ok(`Moved ${result.moved.length}`)} to the ${workQueue} work queue as replays${result.failed.length ? `; ${out.paint.bad(`${result.failed.length} failed and stay in the dead-letter queue`)}` : ''}.`,
   );
   for (const f of result.failed) out.warn(`failed: ${f.messageId}: ${f.error}`);
+  if (result.failed.some((f) => /AccessDenied/.test(f.error))) {
+    out.warn(
+      "The work queue's policy lets only Autoheal and the roles in operators.principalArns send to it: add yours to the config and deploy, then replay again.",
+    );
+  }
   for (const f of result.sentNotDeleted) {
     out.warn(
       `sent but not deleted from the dead-letter queue (a copy is in both; the handler's idempotency makes the second a no-op): ${f.messageId}: ${f.error}`,

@@ -23,6 +23,8 @@ import {
 const WORK_QUEUE = 'autoheal-redrive-work';
 const DEAD_LETTER_QUEUE = 'autoheal-redrive-dlq';
 const STARTER_DEAD_LETTER_QUEUE = 'autoheal-flow-starter-dlq';
+const HEALER_DEAD_LETTER_QUEUE = 'autoheal-flow-healer-dlq';
+const HEALER_WORK_QUEUE = 'autoheal-flow-healer-work';
 const SECRET = 'SECRET-EXECUTION-DATA';
 /** Real ms per simulated SQS second: the handler's retries and the CLI's polls run fast. */
 const TIME_SCALE = 20;
@@ -351,6 +353,55 @@ describe('autoheal dlq replay', () => {
       expect(rig.endpoint.queueDepth(DEAD_LETTER_QUEUE).visible).toBe(5 - moved.length);
     },
   );
+
+  it("moves the flow healer's parked messages to the flow healer's work queue", async () => {
+    // Prepare: a run-failure event the flow healer could not process
+    const healerDlqUrl = rig.endpoint.createQueue(HEALER_DEAD_LETTER_QUEUE);
+    const healerWorkQueueUrl = rig.endpoint.createQueue(HEALER_WORK_QUEUE);
+    deployment = {
+      ...deployment,
+      appflow: { healerDeadLetterQueueUrl: healerDlqUrl, healerWorkQueueUrl, config: {} as never },
+    };
+    const sqs = new SQSClient({ endpoint: rig.endpoint.url });
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: healerDlqUrl,
+        MessageBody: JSON.stringify({
+          source: 'aws.appflow',
+          'detail-type': 'AppFlow End Flow Run Report',
+          time: '2026-03-02T02:05:00Z',
+          detail: {
+            'flow-name': 'crm-export',
+            'execution-id': 'run-1',
+            status: 'Execution Failed',
+          },
+        }),
+        MessageAttributes: {
+          [MESSAGE_ATTRIBUTES.parkedReason]: {
+            DataType: 'String',
+            StringValue: 'retries-exhausted after 5 receives: InternalServerException: boom',
+          },
+        },
+      }),
+    );
+    sqs.destroy();
+
+    // Act
+    const run = await autoheal('dlq', 'replay', '--queue', 'flow-healer', '--yes');
+
+    // Assess
+    expect(run.exitCode).toBe(0);
+    expect(rig.endpoint.peek(HEALER_DEAD_LETTER_QUEUE)).toEqual([]);
+    expect(rig.endpoint.peek(HEALER_WORK_QUEUE).map((m) => m.messageAttributes)).toEqual([
+      expect.objectContaining({
+        [MESSAGE_ATTRIBUTES.replayed]: {
+          DataType: 'String',
+          StringValue: 'retries-exhausted: InternalServerException',
+        },
+      }),
+    ]);
+    expect(rig.parked()).toHaveLength(5);
+  });
 
   it('moves no flow-starter tick, and names the flows start command of each flow and tick', async () => {
     // Prepare: a tick the starter failed on after Lambda's retries (its on-failure record)
