@@ -189,7 +189,8 @@ export function flowStartCommands(messages: readonly ParkedMessage[]): string[] 
     // A malformed tick would be refused again: it needs its schedule fixed, not a start.
     if (!m.scheduledTime || m.reason.startsWith('invalid-')) continue;
     for (const flow of m.flows ?? []) {
-      commands.add(`autoheal flows start ${flow} --tick ${m.scheduledTime}`);
+      const schedule = m.schedule ? ` --schedule ${m.schedule}` : '';
+      commands.add(`autoheal flows start ${flow} --tick ${m.scheduledTime}${schedule}`);
     }
   }
   return [...commands];

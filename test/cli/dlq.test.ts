@@ -442,8 +442,12 @@ describe('autoheal dlq replay', () => {
     // Assess
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain('Ticks are not moved');
-    expect(run.stdout).toContain('autoheal flows start crm-export --tick 2026-03-02T02:00:00Z');
-    expect(run.stdout).toContain('autoheal flows start erp-import --tick 2026-03-02T02:00:00Z');
+    expect(run.stdout).toContain(
+      'autoheal flows start crm-export --tick 2026-03-02T02:00:00Z --schedule nightly',
+    );
+    expect(run.stdout).toContain(
+      'autoheal flows start erp-import --tick 2026-03-02T02:00:00Z --schedule nightly',
+    );
     expect(run.stdout).not.toContain(SECRET);
     expect(rig.endpoint.queueDepth(STARTER_DEAD_LETTER_QUEUE).visible).toBe(1);
   });
