@@ -196,7 +196,8 @@ export async function replayDeadLetters(ctx: CliContext, flags: ReplayFlags): Pr
       });
       return;
     }
-    out.line(`${moving} selected. ${FLOW_STARTER_REPLAY_NOTE}`);
+    out.line(`${moving} selected.`);
+    out.line(FLOW_STARTER_REPLAY_NOTE);
     const commands = flowStartCommands(selected);
     for (const command of commands) out.line(`  ${command}`);
     if (commands.length === 0) out.line('  (no well-formed tick selected)');
