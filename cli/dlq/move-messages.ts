@@ -14,7 +14,9 @@
  *
  * Only the messages the operator confirmed move: the move pass receives the
  * queue again and moves the planned message ids only, so a message parked
- * after the plan was shown is left alone.
+ * after the plan was shown is left alone. The messages it receives and does
+ * not move are hidden from other readers until it ends (released then), or
+ * for its visibility timeout if it is killed.
  */
 import {
   DeleteMessageBatchCommand,
