@@ -12,7 +12,8 @@
  * A message may be stale when one of these holds (checked in this order):
  *
  * 1. `dead-letter-replay`: it carries the marks of a dead-letter queue: Autoheal's
- *    `autoheal-parked-reason`, EventBridge's DLQ attributes (`ERROR_CODE`,
+ *    `autoheal-parked-reason` or `autoheal-replayed` (set by `autoheal dlq replay`,
+ *    which does not carry the parked marks), EventBridge's DLQ attributes (`ERROR_CODE`,
  *    `ERROR_MESSAGE`, `RULE_ARN`, `TARGET_ARN`, ...) or SQS's
  *    `DeadLetterQueueSourceArn` system attribute. An SQS DLQ redrive moves a
  *    message as a new message (new id, new SentTimestamp), so its arrival time
@@ -121,9 +122,11 @@ export function judgeFreshness(
   origin: EventOrigin,
   options: FreshnessOptions,
 ): Freshness {
-  const dlqMark = [MESSAGE_ATTRIBUTES.parkedReason, ...EVENTBRIDGE_DLQ_ATTRIBUTES].find((name) =>
-    hasAttribute(record, name),
-  );
+  const dlqMark = [
+    MESSAGE_ATTRIBUTES.parkedReason,
+    MESSAGE_ATTRIBUTES.replayed,
+    ...EVENTBRIDGE_DLQ_ATTRIBUTES,
+  ].find((name) => hasAttribute(record, name));
   if (dlqMark !== undefined || record.attributes?.DeadLetterQueueSourceArn !== undefined) {
     return {
       fresh: false,

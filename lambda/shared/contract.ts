@@ -215,6 +215,14 @@ export const MESSAGE_ATTRIBUTES = {
    * where it would hold any other failure.
    */
   probe: 'autoheal-probe',
+  /**
+   * Set on a message `autoheal dlq replay` moved from a dead-letter queue back
+   * to its work queue; the value is the reason it was parked. The parked
+   * marks themselves are not carried, so the handler takes this one as the
+   * sign of a replay: its facts are confirmed (DescribeExecution) before any
+   * action, as for every message that was in a dead-letter queue.
+   */
+  replayed: 'autoheal-replayed',
 } as const;
 
 /** Value of the `autoheal-origin` message attribute on the messages the sweeper sends. */

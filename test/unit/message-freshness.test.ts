@@ -88,6 +88,16 @@ describe('judgeFreshness', () => {
       },
     },
     {
+      name: "a message `autoheal dlq replay` moved back, with a recent event time and Autoheal's provenance",
+      reason: 'dead-letter-replay',
+      attributes: {
+        [MESSAGE_ATTRIBUTES.replayed]: 'retries-exhausted',
+        [MESSAGE_ATTRIBUTES.originMessageId]: 'first-message',
+      },
+      systemAttributes: { SenderId: `${REDRIVE_ROLE}:autoheal-redrive` },
+      minutesOld: 0,
+    },
+    {
       name: 'a replay even when its event time is recent',
       reason: 'dead-letter-replay',
       attributes: { ERROR_CODE: 'SQS.AccessDenied' },

@@ -422,6 +422,14 @@ export class LocalAwsEndpoint {
     return this.sqs.createQueue(name, options);
   }
 
+  /**
+   * Fails the SendMessageBatch entries to `queueName` whose body `matches`
+   * (SQS's own `InternalError`, per entry); `undefined` stops it.
+   */
+  failSendEntries(queueName: string, matches: ((body: string) => boolean) | undefined): void {
+    this.sqs.failSendEntries(queueName, matches);
+  }
+
   /** The queue's messages by state, now. */
   queueDepth(queueName: string): QueueDepth {
     return this.sqs.queueDepth(queueName);

@@ -197,6 +197,8 @@ function selected(name: string, patterns: readonly string[]): boolean {
 /** SQS queues and the API operations on them. */
 export class SqsBroker {
   private readonly queues = new Map<string, Queue>();
+  /** Per queue: which SendMessageBatch entries SQS fails on its side (see {@link failSendEntries}). */
+  private readonly sendEntryFaults = new Map<string, (body: string) => boolean>();
 
   constructor(
     private readonly endpointUrl: string,
@@ -221,6 +223,17 @@ export class SqsBroker {
     const url = `${this.endpointUrl}/${LOCAL_ACCOUNT}/${name}`;
     this.queues.set(name, { name, url, options, messages: new Map() });
     return url;
+  }
+
+  /**
+   * From now on, SendMessageBatch entries to the queue whose body `matches`
+   * fail on SQS's side (`Failed` with `SenderFault: false`, code
+   * `InternalError`) while the call and the other entries succeed; `undefined`
+   * stops it.
+   */
+  failSendEntries(queueName: string, matches: ((body: string) => boolean) | undefined): void {
+    if (matches) this.sendEntryFaults.set(queueName, matches);
+    else this.sendEntryFaults.delete(queueName);
   }
 
   /** The queue's messages by state, now. */
@@ -289,6 +302,8 @@ export class SqsBroker {
         return this.deleteMessageBatch(input);
       case 'ChangeMessageVisibility':
         return this.changeMessageVisibility(input);
+      case 'ChangeMessageVisibilityBatch':
+        return this.changeMessageVisibilityBatch(input);
       case 'GetQueueUrl':
         return { QueueUrl: this.queue(requiredString(input, 'QueueName', 'MissingParameter')).url };
       case 'GetQueueAttributes':
@@ -408,7 +423,17 @@ export class SqsBroker {
     const queue = this.queueOf(input);
     const Successful: unknown[] = [];
     const Failed: unknown[] = [];
+    const fault = this.sendEntryFaults.get(queue.name);
     for (const entry of this.batchEntries(input)) {
+      if (fault && typeof entry.MessageBody === 'string' && fault(entry.MessageBody)) {
+        Failed.push({
+          Id: entry.Id,
+          SenderFault: false,
+          Code: 'InternalError',
+          Message: 'We encountered an internal error. Please try again.',
+        });
+        continue;
+      }
       try {
         Successful.push({ Id: entry.Id, ...this.enqueue(queue, entry) });
       } catch (error) {
@@ -540,8 +565,29 @@ export class SqsBroker {
     return { Successful, Failed };
   }
 
-  private changeMessageVisibility(input: JsonInput) {
+  private changeMessageVisibilityBatch(input: JsonInput) {
     const queue = this.queueOf(input);
+    const Successful: unknown[] = [];
+    const Failed: unknown[] = [];
+    for (const entry of this.batchEntries(input)) {
+      try {
+        this.changeVisibility(queue, entry);
+        Successful.push({ Id: entry.Id });
+      } catch (error) {
+        if (!(error instanceof AwsError)) throw error;
+        Failed.push({ Id: entry.Id, SenderFault: true, Code: error.code, Message: error.message });
+      }
+    }
+    return { Successful, Failed };
+  }
+
+  private changeMessageVisibility(input: JsonInput) {
+    this.changeVisibility(this.queueOf(input), input);
+    return {};
+  }
+
+  /** Sets the visibility of one received message (a ChangeMessageVisibility request or batch entry). */
+  private changeVisibility(queue: Queue, input: JsonInput): void {
     const { messageId, receiveCount } = parseReceipt(
       requiredString(input, 'ReceiptHandle', 'MissingParameter'),
     );
@@ -562,7 +608,6 @@ export class SqsBroker {
       );
     }
     m.visibleAt = now + seconds * this.timeScale;
-    return {};
   }
 
   private getQueueAttributes(input: JsonInput) {
