@@ -14,13 +14,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { MAX_DELAY_SECONDS } from '../shared/config/common';
-import {
-  isStateMachineInScope,
-  policyFor,
-  type RedriveHandlerConfig,
-} from '../shared/config/redrive-config';
+import type { RedriveHandlerConfig } from '../shared/config/redrive-config';
 import { idempotencyKeyPrefixes, MESSAGE_ATTRIBUTES } from '../shared/contract';
-import { InvalidInputError, RetryableError } from '../shared/errors';
+import { RetryableError } from '../shared/errors';
 import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempotency';
 import { countMetric } from '../shared/metrics';
 import { type NoticeSender, plainNoticeSender } from '../shared/notice-digest';
@@ -31,12 +27,13 @@ import {
   deferOrPark,
 } from '../shared/sqs-event-handler';
 import type { BreakerStore } from './breaker/breaker-store';
-import { decideRedrive, failureKey, type RedriveDecision, redriveIdempotencyKey } from './decide';
+import { failureKey, redriveIdempotencyKey } from './decide';
 import { clientTokenFor, describeStatusChange, redriveExecution } from './execution-api';
 import { type ExecutionStatusChange, parseExecutionStatusChange } from './failure-event';
-import { documentForConfig, type LiveSinceDocument, liveSinceOf } from './live-healing';
+import { documentForConfig, type LiveSinceDocument } from './live-healing';
 import { judgeFreshness } from './message-freshness';
 import { createRedriveBreaker } from './redrive-breaker';
+import { decideOnFacts, EXECUTION_NOT_FOUND, mustConfirm, outOfScopeError } from './redrive-rule';
 
 export interface RedriveProcessorDeps extends BufferedHealerDeps {
   /**
@@ -122,14 +119,6 @@ const METRIC = {
 
 /** Deferral hops one message may take: every redrive delay is at most 12 h ({@link deferralLimit}). */
 export const REDRIVE_DEFERRAL_LIMIT = deferralLimit(MAX_DELAY_SECONDS);
-
-/** DescribeExecution answered ExecutionDoesNotExist: a recorded skip with a notice. */
-const EXECUTION_NOT_FOUND: Extract<RedriveDecision, { action: 'skip' }> = {
-  action: 'skip',
-  reason: 'execution-not-found',
-  detail:
-    'DescribeExecution answered ExecutionDoesNotExist (the execution or its state machine was deleted, or the ARN is not one Step Functions knows)',
-};
 
 /**
  * Builds the SQS batch handler of the redrive path.
@@ -223,24 +212,17 @@ export function createRedriveHandler(
     log: Logger,
     deadline: number,
   ): Promise<void> => {
-    const policy = policyFor(config, received.stateMachineName);
-    // Per status: a confirmed status may differ from the message's.
-    const liveSince = (status: string) =>
-      liveSinceOf(
-        liveSinceDocument,
-        config,
-        { arn: received.stateMachineArn, name: received.stateMachineName },
-        status,
-      );
+    // The rule is shared with `autoheal explain` (redrive-rule.ts): one copy of the flow.
+    const ruled = decideOnFacts(config, liveSinceDocument, received, now());
+    const { policy } = ruled;
     let change = received;
-    let decision = decideRedrive(change, policy, now(), liveSince(change.status));
+    let decision = ruled.decision;
     const freshness = judgeFreshness(record, received, {
       now: now(),
       autohealRoleIds: deps.autohealRoleIds ?? [],
       maxDeferralMs: policy.delay.capSeconds * 1000,
     });
-    // Ignoring never acts, so stale facts that say "nothing to do" need no confirmation.
-    const confirm = !freshness.fresh && decision.action !== 'ignore';
+    const confirm = mustConfirm(decision, freshness);
     if (decision.action === 'describe' || confirm) {
       if (!freshness.fresh) {
         log.info('The message may be stale; deciding on the execution as it is now', {
@@ -263,7 +245,7 @@ export function createRedriveHandler(
       );
       if (described) {
         change = described;
-        decision = decideRedrive(change, policy, now(), liveSince(change.status));
+        decision = decideOnFacts(config, liveSinceDocument, change, now()).decision;
         if (decision.action === 'describe') {
           throw new RetryableError(
             'DescribeExecution did not return the redrive fields yet (it is eventually consistent); retrying',
@@ -360,12 +342,8 @@ export function createRedriveHandler(
   return createSqsEventHandler({
     parse: (record) => {
       const change = parseExecutionStatusChange(record.body, now());
-      if (!isStateMachineInScope(config, change.stateMachineArn, deps.statesArnPrefix)) {
-        throw new InvalidInputError(
-          'detail.stateMachineArn',
-          `is not in the scope Autoheal was deployed for (the configured ARNs, or the name prefixes under ${deps.statesArnPrefix})`,
-        );
-      }
+      const outOfScope = outOfScopeError(config, change.stateMachineArn, deps.statesArnPrefix);
+      if (outOfScope) throw outOfScope;
       return change;
     },
     logKeys: (change) => ({
