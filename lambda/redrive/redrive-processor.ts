@@ -9,15 +9,14 @@
  * defer by re-sending the message with a delay, or run the one idempotent
  * action for this failure (redrive, give-up notice, skip notice).
  */
-import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { MAX_DELAY_SECONDS } from '../shared/config/common';
 import type { RedriveHandlerConfig } from '../shared/config/redrive-config';
-import { idempotencyKeyPrefixes, MESSAGE_ATTRIBUTES } from '../shared/contract';
+import { MESSAGE_ATTRIBUTES } from '../shared/contract';
 import { RetryableError } from '../shared/errors';
-import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempotency';
+import { autohealIdempotencyConfig } from '../shared/idempotency';
 import { countMetric } from '../shared/metrics';
 import { type NoticeSender, plainNoticeSender } from '../shared/notice-digest';
 import { deferralLimit } from '../shared/sqs-buffer';
@@ -27,8 +26,8 @@ import {
   deferOrPark,
 } from '../shared/sqs-event-handler';
 import type { BreakerStore } from './breaker/breaker-store';
-import { failureKey, redriveIdempotencyKey } from './decide';
-import { clientTokenFor, describeStatusChange, redriveExecution } from './execution-api';
+import { describeStatusChange } from './execution-api';
+import { createFailureAction, failureActionFor } from './failure-action';
 import { type ExecutionStatusChange, parseExecutionStatusChange } from './failure-event';
 import { documentForConfig, type LiveSinceDocument } from './live-healing';
 import { judgeFreshness } from './message-freshness';
@@ -80,31 +79,7 @@ export interface RedriveProcessorDeps extends BufferedHealerDeps {
   readonly notices?: NoticeSender;
 }
 
-/** The idempotent unit of work: what to do about one failure. Plain JSON. */
-export interface FailureAction {
-  /** The failure: `executionArn#redriveCount`; the RedriveExecution client token derives from it. */
-  readonly failureKey: string;
-  /**
-   * The idempotency key: the failure key, marked when observing, so an observed
-   * decision is never replayed once observe-only is switched off.
-   */
-  readonly idempotencyKey: string;
-  readonly executionArn: string;
-  readonly stateMachineArn: string;
-  readonly redriveCount: number;
-  readonly action: 'redrive' | 'give-up' | 'skip';
-  readonly reason: string;
-  readonly detail: string;
-  readonly errorName: string;
-  readonly observeOnly: boolean;
-}
-
-/** What happened to one failure; stored in the idempotency record. Plain JSON. */
-export interface FailureOutcome extends MaybeReplayed {
-  readonly outcome: 'redriven' | 'observed' | 'gave-up' | 'skipped';
-  readonly reason?: string;
-  readonly redriveDate?: string;
-}
+export type { FailureAction, FailureOutcome } from './failure-action';
 
 const METRIC = {
   redriven: 'Redriven',
@@ -151,59 +126,13 @@ export function createRedriveHandler(
   const count = (name: string, dimension?: { reason: string }): void =>
     countMetric(metrics, name, dimension?.reason);
 
-  /**
-   * The side effect for one failure. Runs at most once per failure key.
-   * `deadline` is not part of the idempotency key (only `idempotencyKey` is).
-   */
-  const act = async (request: FailureAction, deadline: number): Promise<FailureOutcome> => {
-    const facts = {
-      executionArn: request.executionArn,
-      stateMachineArn: request.stateMachineArn,
-      redriveCount: request.redriveCount,
-      error: request.errorName,
-      detail: request.detail,
-      observeOnly: request.observeOnly,
-    };
-    if (request.action === 'redrive') {
-      if (request.observeOnly) return { outcome: 'observed', reason: 'observe-only' };
-      const result = await redriveExecution(
-        sfnFor(request.stateMachineArn),
-        request.executionArn,
-        clientTokenFor(request.failureKey),
-        { deadline },
-      );
-      if (result.outcome === 'redriven')
-        return { outcome: 'redriven', redriveDate: result.redriveDate };
-      await notices.send(
-        {
-          kind: 'redrive-skipped',
-          reason: 'redrive-refused',
-          subject: `Autoheal could not redrive ${request.executionArn.split(':').at(-1)}`,
-          facts: { ...facts, detail: `RedriveExecution answered ${result.errorName}` },
-        },
-        request.executionArn,
-        now(),
-      );
-      return { outcome: 'skipped', reason: `redrive-refused:${result.errorName}` };
-    }
-    const gaveUp = request.action === 'give-up';
-    await notices.send(
-      {
-        kind: gaveUp ? 'redrive-gave-up' : 'redrive-skipped',
-        reason: request.reason,
-        subject: `Autoheal ${gaveUp ? 'gave up on' : 'will not redrive'} ${request.executionArn.split(':').at(-1)}`,
-        facts,
-      },
-      request.executionArn,
-      now(),
-    );
-    return { outcome: gaveUp ? 'gave-up' : 'skipped', reason: request.reason };
-  };
-
-  const actOnce = makeIdempotent(act, {
+  const actOnce = createFailureAction({
+    sfnFor,
+    notices,
     persistenceStore: deps.persistenceStore,
-    config: idempotencyConfig,
-    keyPrefix: idempotencyKeyPrefixes(deps.idempotencyKeyPrefix).redrive,
+    idempotencyKeyPrefix: deps.idempotencyKeyPrefix,
+    now,
+    idempotencyConfig,
   });
 
   const handleChange = async (
@@ -304,21 +233,8 @@ export function createRedriveHandler(
         } else {
           breakerFacts = await breakerState();
         }
-        const redriveCount = change.redriveCount ?? 0;
-        const key = failureKey(change.executionArn, redriveCount);
         const result = await actOnce(
-          {
-            failureKey: key,
-            idempotencyKey: redriveIdempotencyKey(key, policy.observeOnly),
-            executionArn: change.executionArn,
-            stateMachineArn: change.stateMachineArn,
-            redriveCount,
-            action: decision.action,
-            reason: decision.action === 'redrive' ? 'eligible' : decision.reason,
-            detail: decision.action === 'redrive' ? `attempt ${decision.attempt}` : decision.detail,
-            errorName: change.errorName ?? '',
-            observeOnly: policy.observeOnly,
-          },
+          failureActionFor(change, decision, policy.observeOnly),
           deadline,
         );
         log.info(result.replayed ? 'Duplicate delivery; already handled' : 'Handled failure', {
