@@ -40,12 +40,32 @@ export interface FailureAction {
   readonly observeOnly: boolean;
 }
 
-/** What happened to one failure; stored in the idempotency record. Plain JSON. */
+/**
+ * What happened to one failure; stored in the idempotency record (Powertools'
+ * `data`, a DynamoDB map). Plain JSON.
+ *
+ * `failureKey`, `at` and `errorName` make the record readable on its own
+ * (`autoheal history` reads the table, where the record's `id` is a hash):
+ * which execution and failure, when, and why. Bounded: the failure key is an
+ * execution ARN (names of at most 80 characters, so some 300 characters) and
+ * a count; the error name is cut to {@link RECORDED_ERROR_NAME_LENGTH}. A
+ * record stays well under 1 KB, one write unit. Records written before these
+ * fields existed lack them.
+ */
 export interface FailureOutcome extends MaybeReplayed {
   readonly outcome: 'redriven' | 'observed' | 'gave-up' | 'skipped';
   readonly reason?: string;
   readonly redriveDate?: string;
+  /** The failure acted on: `executionArn#redriveCount`. */
+  readonly failureKey?: string;
+  /** When the action was taken (ISO). */
+  readonly at?: string;
+  /** The failure's error name, cut to {@link RECORDED_ERROR_NAME_LENGTH} ('' when none). */
+  readonly errorName?: string;
 }
+
+/** Error names are cut to this length in the record (as on the breaker item). */
+export const RECORDED_ERROR_NAME_LENGTH = 64;
 
 /** The decisions that act on a failure (the others defer, describe or ignore). */
 export type ActingDecision = Extract<RedriveDecision, { action: 'redrive' | 'give-up' | 'skip' }>;
@@ -122,8 +142,15 @@ export function createFailureAction(
 ): (request: FailureAction, deadline: number) => Promise<FailureOutcome> {
   const { sfnFor, notices, now } = deps;
 
-  /** The side effect for one failure. Runs at most once per idempotency key. */
-  const act = async (request: FailureAction, deadline: number): Promise<FailureOutcome> => {
+  /** The side effect for one failure, and what the record says about it. Runs at most once per idempotency key. */
+  const act = async (request: FailureAction, deadline: number): Promise<FailureOutcome> => ({
+    ...(await actOn(request, deadline)),
+    failureKey: request.failureKey,
+    at: new Date(now()).toISOString(),
+    errorName: request.errorName.slice(0, RECORDED_ERROR_NAME_LENGTH),
+  });
+
+  const actOn = async (request: FailureAction, deadline: number): Promise<FailureOutcome> => {
     const facts = {
       executionArn: request.executionArn,
       stateMachineArn: request.stateMachineArn,
