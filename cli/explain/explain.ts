@@ -98,6 +98,12 @@ export interface Explanation {
   readonly policy?: RedrivePolicy;
   /** Since when the machine has been under live healing for this status (ISO), if it is. */
   readonly liveSince?: string;
+  /**
+   * Event files only: the handler would read the execution with
+   * DescribeExecution before acting (the event lacks the redrive fields, or
+   * its facts may be stale), and decide on what that returns.
+   */
+  readonly handlerDescribesFirst?: boolean;
   /** What the facts leave open or what a describe would add (offline), and stale-message notes. */
   readonly notes: readonly string[];
   /** The idempotency records of each failure, `#0` to the current one. */
@@ -240,21 +246,23 @@ export function explainEvent(setup: ExplainSetup, body: string, now: number): Ex
   const explanation = explainFacts(setup, change, now, 'event', notes);
   if (explanation.action === 'describe') {
     notes.push(
-      'offline: DescribeExecution would add redriveCount, redriveStatus and stopDate; run `autoheal explain EXECUTION_ARN` to decide on the execution as it is now',
+      'DescribeExecution would add redriveCount, redriveStatus and stopDate: run `autoheal explain EXECUTION_ARN` to decide on the execution as it is now',
     );
-  } else if (explanation.decision && explanation.policy) {
-    const freshness = judgeFreshness(deliveredRecord(body, now), change, {
-      now,
-      autohealRoleIds: [],
-      maxDeferralMs: explanation.policy.delay.capSeconds * 1000,
-    });
-    if (!freshness.fresh && mustConfirm(explanation.decision, freshness)) {
-      notes.push(
-        `${freshness.detail}: the handler would confirm the facts with DescribeExecution and decide on the execution as it is now (offline: decided on the event's facts)`,
-      );
-    }
+    return { ...explanation, handlerDescribesFirst: true };
   }
-  return explanation;
+  if (!explanation.decision || !explanation.policy) return explanation;
+  const freshness = judgeFreshness(deliveredRecord(body, now), change, {
+    now,
+    autohealRoleIds: [],
+    maxDeferralMs: explanation.policy.delay.capSeconds * 1000,
+  });
+  if (freshness.fresh || !mustConfirm(explanation.decision, freshness)) {
+    return { ...explanation, handlerDescribesFirst: false };
+  }
+  notes.push(
+    `${freshness.detail}: the handler would confirm the facts with DescribeExecution and decide on the execution as it is now (this decision is on the event's facts)`,
+  );
+  return { ...explanation, handlerDescribesFirst: true };
 }
 
 /**
