@@ -643,6 +643,41 @@ describe('autoheal explain through the real SDK', () => {
     });
   });
 
+  it('explains an event file against the deployed config, with what the handler recorded for its failure', async () => {
+    // Prepare: the handler gave up on failure #3; the operator saved its event
+    const executionArn = executionArnOf('orders-fulfilment', 'order-3003');
+    endpoint.addExecution({
+      executionArn,
+      stateMachineArn: machineArn('orders-fulfilment'),
+      status: 'FAILED',
+      startDate: NOW - HOUR_MS,
+      stopDate: NOW - 30 * MINUTE_MS,
+      error: 'Lambda.ServiceException',
+      redriveCount: 3,
+    });
+    const event = endpoint.statusChangeEvent(executionArn);
+    await deployedHandler()(sqsEvent(sqsRecord(JSON.stringify(event))), lambdaContext());
+    const eventFile = join(configDir, 'gave-up.json');
+    writeFileSync(eventFile, JSON.stringify(event));
+    const calls = endpoint.calls.length;
+
+    // Act
+    const run = await runAutoheal(['explain', '--event', eventFile], {
+      now: () => NOW,
+      deployment: async () => deployment,
+      clients: cliClients(),
+    });
+
+    // Assess: decided on the event's facts (no Step Functions call), records read from the table
+    expect(run.exitCode).toBe(0);
+    expect(endpoint.calls.length).toBe(calls);
+    expect(run.stdout).toContain('(from the event)');
+    expect(run.stdout).toMatch(/^Decision\s+GIVE-UP$/m);
+    expect(run.stdout).toContain('give up (max-redrives): redriven 3 time(s); maxRedrives is 3');
+    expect(run.stdout).toMatch(/│ #3\s+│ redrive\s+│ COMPLETED │ gave-up\s+│ max-redrives │/);
+    expect(run.stdout).toContain('the handler would confirm the facts with DescribeExecution');
+  });
+
   it('skips an execution Step Functions does not know, as the handler records it', async () => {
     // Act
     const run = await runAutoheal(
