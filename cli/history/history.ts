@@ -19,12 +19,16 @@
  *   over time per machine. So history says how many are waiting now.
  *
  * Reading cost: a Scan of the idempotency table, paginated (the SDK's
- * paginator), filtered server-side by key prefix, expiry (the time window)
- * and outcome. A Scan reads (and bills, 0.5 read units per 4 KB, eventually
- * consistent) every item in the table whatever the filter: with records kept
- * 15 days, a table of N failures acted on costs about N / 8 read units per run
- * (100,000 records ≈ 12,500 RCUs, some $0.003 on demand). Held failures: one
- * Query for the registry and one paginated Query per registered machine.
+ * paginator, 1,000 items a page), filtered server-side by key prefix, expiry
+ * (the time window: a record's expiry is its write time plus the fixed TTL)
+ * and, with `--outcome`, the outcome. A Scan reads, and bills, every item in
+ * the table whatever the filter: a redrive record is about 0.5 KB, a read
+ * unit covers 4 KB, eventually consistent reads cost half, so a run costs
+ * about N / 16 read units for N records (records live 15 days: 100,000
+ * failures acted on in a fortnight ≈ 6,250 read units, some $0.002 on
+ * demand, a few seconds). The sweeper's cursor and the flow records share the
+ * table and are read too. Held failures: one Query for the registry and one
+ * paginated Query per registered machine.
  * Deferred: one GetQueueAttributes.
  */
 import { type AttributeValue, type DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
