@@ -39,6 +39,7 @@ import { scopeIndexOf } from '../../lambda/shared/config/scope-index';
 import { InvalidInputError } from '../../lambda/shared/errors';
 import { parseExecutionArn } from '../../lambda/shared/state-machine-names';
 import { CliError } from '../cli-error';
+import { manualIdempotencyKey } from '../redrive/plan';
 
 /** The deployed rule explain applies: the redrive handler's config, live-since document and home. */
 export interface ExplainSetup {
@@ -62,8 +63,13 @@ export interface FailureRecord {
   /** `executionArn#redriveCount`. */
   readonly failureKey: string;
   readonly redriveCount: number;
-  /** The record of an observe-only decision (its key is marked `#observe-only`). */
-  readonly observeOnly: boolean;
+  /**
+   * Which key it is under: the failure key (`automatic`: the handler, or a
+   * bulk redrive of a failure nobody had recorded), `observe-only` (an
+   * observe-only decision), `manual` (a bulk redrive of a failure the
+   * automatic path gave up on or skipped).
+   */
+  readonly key: 'automatic' | 'observe-only' | 'manual';
   /** Powertools' status: COMPLETED, INPROGRESS or EXPIRED. */
   readonly status: string;
   /** What the handler recorded (`FailureOutcome`): outcome, reason, redriveDate. */
@@ -331,8 +337,8 @@ export const MAX_FAILURES_READ = 20;
 
 /**
  * The idempotency records of each failure of the execution, `#0` to
- * `#redriveCount` (the latest {@link MAX_FAILURES_READ}), under both keys
- * (redrive and observe-only). Two reads per failure.
+ * `#redriveCount` (the latest {@link MAX_FAILURES_READ}), under each of its
+ * keys (automatic, observe-only, manual). Three reads per failure.
  */
 export async function failureRecords(
   read: RedriveRecordReader,
@@ -346,13 +352,18 @@ export async function failureRecords(
     count++
   ) {
     const key = failureKey(executionArn, count);
-    for (const observeOnly of [false, true]) {
-      const record = await read(redriveIdempotencyKey(key, observeOnly));
+    const keys = [
+      ['automatic', redriveIdempotencyKey(key, false)],
+      ['observe-only', redriveIdempotencyKey(key, true)],
+      ['manual', manualIdempotencyKey(key)],
+    ] as const;
+    for (const [kind, idempotencyKey] of keys) {
+      const record = await read(idempotencyKey);
       if (!record) continue;
       records.push({
         failureKey: key,
         redriveCount: count,
-        observeOnly,
+        key: kind,
         status: record.getStatus(),
         outcome: record.responseData as Record<string, unknown> | undefined,
         expiresAt: iso(

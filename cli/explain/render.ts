@@ -118,7 +118,7 @@ export function printExplanation(explanation: Explanation, out: Output): void {
         ['failure', 'key', 'status', 'outcome', 'reason', 'redriven at', 'expires'],
         explanation.records.map((r) => [
           `#${r.redriveCount}`,
-          r.observeOnly ? 'observe-only' : 'redrive',
+          r.key,
           r.status,
           String(r.outcome?.outcome ?? ''),
           String(r.outcome?.reason ?? ''),

@@ -78,6 +78,12 @@ export interface HistoryRow {
   readonly errorName?: string;
   /** When RedriveExecution redrove it (ISO). */
   readonly redriveDate?: string;
+  /**
+   * The record's key, when the record says (`keyMark`): the failure's own
+   * (`automatic`), `observe-only`, or `manual` (a bulk redrive by an operator
+   * of a failure the automatic path gave up on or skipped).
+   */
+  readonly key?: 'automatic' | 'observe-only' | 'manual';
   /** Where the row comes from. */
   readonly source: 'idempotency-record' | 'held-failure';
 }
@@ -126,6 +132,15 @@ export const MAX_HELD_PER_MACHINE = 100_000;
 
 const RECORD_OUTCOMES = new Set(['redriven', 'observed', 'gave-up', 'skipped']);
 
+/** The record's key kind from its `keyMark` (records from before `failureKey` was recorded: unknown). */
+function keyOf(data: Record<string, unknown>): HistoryRow['key'] {
+  if (data.keyMark === '#manual') return 'manual';
+  if (data.keyMark === '#observe-only') return 'observe-only';
+  return typeof data.failureKey === 'string' && data.keyMark === undefined
+    ? 'automatic'
+    : undefined;
+}
+
 /** One idempotency record of the redrive path as a history row. */
 export function rowOfRecord(item: Record<string, AttributeValue>): HistoryRow {
   const record = unmarshall(item) as {
@@ -156,6 +171,7 @@ export function rowOfRecord(item: Record<string, AttributeValue>): HistoryRow {
     redriveCount: Number.isInteger(count) ? count : undefined,
     errorName: typeof data.errorName === 'string' ? data.errorName : undefined,
     redriveDate: typeof data.redriveDate === 'string' ? data.redriveDate : undefined,
+    key: keyOf(data),
     source: 'idempotency-record',
   };
 }
@@ -291,9 +307,10 @@ export function summarize(history: History): SummaryRow[] {
   for (const row of history.rows) {
     const stateMachine = row.stateMachine ?? '(record without failure key)';
     const reason = row.reason ?? '';
-    const key = JSON.stringify([stateMachine, row.outcome, reason]);
+    const outcome = row.key === 'manual' ? `${row.outcome} (by hand)` : row.outcome;
+    const key = JSON.stringify([stateMachine, outcome, reason]);
     const known = counts.get(key);
-    counts.set(key, { stateMachine, outcome: row.outcome, reason, count: (known?.count ?? 0) + 1 });
+    counts.set(key, { stateMachine, outcome, reason, count: (known?.count ?? 0) + 1 });
   }
   const summary = [...counts.values()].sort(
     (a, b) =>

@@ -62,6 +62,12 @@ export interface FailureOutcome extends MaybeReplayed {
   readonly at?: string;
   /** The failure's error name, cut to {@link RECORDED_ERROR_NAME_LENGTH} ('' when none). */
   readonly errorName?: string;
+  /**
+   * How the idempotency key differs from the failure key, when it does:
+   * `#observe-only`, or `#manual` (the CLI's bulk redrive of a failure the
+   * automatic path gave up on or skipped). Absent under the failure key itself.
+   */
+  readonly keyMark?: string;
 }
 
 /** Error names are cut to this length in the record (as on the breaker item). */
@@ -148,6 +154,15 @@ export function createFailureAction(
     failureKey: request.failureKey,
     at: new Date(now()).toISOString(),
     errorName: request.errorName.slice(0, RECORDED_ERROR_NAME_LENGTH),
+    ...(request.idempotencyKey !== request.failureKey &&
+    request.idempotencyKey.startsWith(request.failureKey)
+      ? {
+          keyMark: request.idempotencyKey.slice(
+            request.failureKey.length,
+            request.failureKey.length + 32,
+          ),
+        }
+      : {}),
   });
 
   const actOn = async (request: FailureAction, deadline: number): Promise<FailureOutcome> => {

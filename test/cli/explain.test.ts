@@ -575,7 +575,7 @@ describe('autoheal explain through the real SDK', () => {
       'skip (error-denied): error Payment.Declined matches deny entry Payment.*',
     );
     expect(run.stdout).toContain('Recorded for failures #0..#2');
-    expect(run.stdout).toMatch(/│ #1\s+│ redrive\s+│ COMPLETED │ redriven │/);
+    expect(run.stdout).toMatch(/│ #1\s+│ automatic │ COMPLETED │ redriven │/);
     expect(run.stdout).not.toMatch(/│ #0 /);
     expect(run.stdout).toMatch(/^Breaker\s+closed$/m);
     expect(
@@ -674,7 +674,7 @@ describe('autoheal explain through the real SDK', () => {
     expect(run.stdout).toContain('(from the event)');
     expect(run.stdout).toMatch(/^Decision\s+GIVE-UP$/m);
     expect(run.stdout).toContain('give up (max-redrives): redriven 3 time(s); maxRedrives is 3');
-    expect(run.stdout).toMatch(/│ #3\s+│ redrive\s+│ COMPLETED │ gave-up\s+│ max-redrives │/);
+    expect(run.stdout).toMatch(/│ #3\s+│ automatic │ COMPLETED │ gave-up\s+│ max-redrives │/);
     expect(run.stdout).toContain('the handler would confirm the facts with DescribeExecution');
   });
 

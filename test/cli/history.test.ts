@@ -12,8 +12,11 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { CliClients } from '../../cli/clients';
 import type { Deployment } from '../../cli/deployment';
 import type { History, SummaryRow } from '../../cli/history/history';
+import { manualIdempotencyKey } from '../../cli/redrive/plan';
 import { forceBreaker } from '../../lambda/redrive/breaker/breaker-control';
 import { createBreakerStore } from '../../lambda/redrive/breaker/breaker-store';
+import { createFailureAction, failureActionFor } from '../../lambda/redrive/failure-action';
+import { parseExecutionStatusChange } from '../../lambda/redrive/failure-event';
 import { createRedriveHandler } from '../../lambda/redrive/redrive-processor';
 import { parseRedriveConfig } from '../../lambda/shared/autoheal-config';
 import { breakerOptionsByArn } from '../../lambda/shared/config/breaker-config';
@@ -264,6 +267,43 @@ describe('autoheal history', () => {
     expect(week.rows).toHaveLength(6);
     const old = week.rows.find((r) => r.executionArn === executions.old);
     expect(Date.now() - Date.parse(old?.at ?? '')).toBeGreaterThan(3 * DAY_MS - HOUR_MS);
+  });
+
+  it('tells an operator’s bulk redrive of a failure the handler gave up on from the handler’s own outcome', async () => {
+    // Prepare: the bulk redrive acts under the manual key, through the shared failure action
+    const { gaveUp } = await overnight();
+    const change = parseExecutionStatusChange(
+      JSON.stringify(endpoint.statusChangeEvent(gaveUp)),
+      Date.now(),
+    );
+    const automatic = failureActionFor(change, { action: 'redrive', attempt: 4 }, false);
+    const actOnce = createFailureAction({
+      sfnFor: () => sfn,
+      notices: { send: async () => ({ published: true }) } as unknown as NoticeSender,
+      persistenceStore: table.persistenceLayer(),
+      now: Date.now,
+    });
+    await actOnce(
+      { ...automatic, idempotencyKey: manualIdempotencyKey(automatic.failureKey) },
+      Date.now() + 10_000,
+    );
+
+    // Act
+    const result = JSON.parse((await history('--json')).stdout) as History & {
+      summary: SummaryRow[];
+    };
+
+    // Assess
+    expect(result.rows.filter((r) => r.executionArn === gaveUp)).toEqual([
+      expect.objectContaining({ outcome: 'gave-up', key: 'automatic', redriveCount: 3 }),
+      expect.objectContaining({ outcome: 'redriven', key: 'manual', redriveCount: 3 }),
+    ]);
+    expect(result.summary).toContainEqual({
+      stateMachine: 'orders-fulfilment',
+      outcome: 'redriven (by hand)',
+      reason: '',
+      count: 1,
+    });
   });
 
   it.each([
