@@ -69,7 +69,7 @@ export function registerHistoryCommand(
       }
       const { out } = context;
       out.line(
-        `What Autoheal did since ${history.since} (${history.rows.length} failure${history.rows.length === 1 ? '' : 's'}; held and deferred: as they are now)`,
+        `What Autoheal did since ${history.since}: ${history.rows.length} row(s) (records in the window; held failures and deferrals as they are now)`,
       );
       if (summary.length === 0) out.line('Nothing: no failure was acted on, held or deferred.');
       else {

@@ -80,12 +80,13 @@ export function printExplanation(explanation: Explanation, out: Output): void {
     ['Policy', policyLine(explanation)],
     [
       'Live since',
-      explanation.policy &&
-        (explanation.liveSince
+      !explanation.policy || explanation.decision?.action === 'ignore'
+        ? undefined
+        : explanation.liveSince
           ? `${explanation.liveSince} (a failure that stopped before is skipped, never redriven)`
           : explanation.policy.observeOnly
             ? '(observe only: not under live healing)'
-            : '(not under live healing for this status: every failure is skipped)'),
+            : '(not under live healing for this status: every failure is skipped)',
     ],
     ['Decision', decisionWord(explanation, out)],
     ['Rule', explanation.rule],

@@ -197,7 +197,9 @@ describe('autoheal history', () => {
     // Assess
     expect(run.stderr).toBe('');
     expect(run.exitCode).toBe(0);
-    expect(run.stdout).toContain('(5 failures; held and deferred: as they are now)');
+    expect(run.stdout).toContain(
+      ': 5 row(s) (records in the window; held failures and deferrals as they are now)',
+    );
     const rows = run.stdout
       .split('\n')
       .filter((line) => line.startsWith('│'))
