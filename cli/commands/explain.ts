@@ -61,7 +61,7 @@ export function registerExplainCommand(
     .option('--event <file>', 'explain an EventBridge status-change event from a file instead')
     .option(
       '--config <file>',
-      "with --event: Autoheal's config file (cdk.json's autoheal section, the redrive section, or a function's autoheal-config.json); no AWS call at all",
+      "with --event: Autoheal's config (cdk.json, its autoheal section, the redrive section, or a function's autoheal-config.json); no AWS call at all",
     )
     .option(
       '--live-since <time>',
@@ -74,7 +74,7 @@ export function registerExplainCommand(
     .option('--json', 'print the explanation as JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  autoheal explain arn:aws:states:eu-west-1:123456789012:execution:orders:order-1042\n  autoheal explain --event failed.json --config cdk.json-autoheal.json',
+      '\nExamples:\n  autoheal explain arn:aws:states:eu-west-1:123456789012:execution:orders:order-1042\n  autoheal explain --event failed.json --config cdk.json',
     )
     .action(async (executionArn: string | undefined, options: ExplainOptions, command: Command) => {
       const context = contextOf(command);

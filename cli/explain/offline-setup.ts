@@ -36,8 +36,8 @@ export function readJsonFile(file: string, what: string): unknown {
 }
 
 /**
- * The redrive section of a config file: the app's config (`{ "redrive": ... }`,
- * as in cdk.json's `autoheal` context), the redrive section alone, or the file
+ * The redrive section of a config file: cdk.json itself (its `autoheal`
+ * context), the app's config (`{ "redrive": ... }`), the redrive section alone, or the file
  * the construct writes into the functions' assets (`autoheal-config.json`).
  * Validated by the app's schema: an error names the field.
  */
@@ -48,6 +48,10 @@ export function redriveSectionOf(value: unknown, file: string) {
   const record = value as Record<string, unknown>;
   if (record.format === CONFIG_FORMAT && typeof record.sections === 'object') {
     return parseRedriveConfig((record.sections as Record<string, unknown>).redrive);
+  }
+  const context = record.context as Record<string, unknown> | undefined;
+  if (typeof context?.autoheal === 'object' && context.autoheal !== null) {
+    return redriveSectionOf(context.autoheal, file);
   }
   if ('redrive' in record) return parseRedriveConfig(record.redrive);
   return parseRedriveConfig(record);

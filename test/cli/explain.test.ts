@@ -418,6 +418,28 @@ describe('autoheal explain agrees with the redrive handler', () => {
     expect(run.stdout).toContain('in scope: prefix orders-');
   });
 
+  it('reads the config from the project’s cdk.json offline', async () => {
+    // Act
+    const run = await runAutoheal(
+      [
+        'explain',
+        '--event',
+        join(__dirname, '..', 'fixtures', 'events', 'failed-deterministic-error.json'),
+        '--config',
+        join(__dirname, '..', '..', 'cdk.json'),
+      ],
+      { now: () => AFTER_EVERY_FIXTURE, clients: {} as CliClients },
+    );
+
+    // Assess
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain('in scope: prefix autoheal-demo-');
+    expect(run.stdout).toContain(
+      'skip (error-denied): error States.Runtime matches deny entry States.Runtime',
+    );
+    expect(run.stdout).toContain('the handler would confirm the facts with DescribeExecution');
+  });
+
   it.each([
     [['explain'], 'Give either an EXECUTION_ARN or --event FILE'],
     [
