@@ -30,7 +30,6 @@ import {
   mustConfirm,
   outOfScopeError,
 } from '../../lambda/redrive/redrive-rule';
-import { breakerOptionsFor } from '../../lambda/shared/config/breaker-config';
 import type {
   RedriveHandlerConfig,
   RedrivePolicy,
@@ -126,7 +125,15 @@ export interface Explanation {
 const iso = (ms: number | undefined): string | undefined =>
   ms === undefined ? undefined : new Date(ms).toISOString();
 
-/** The rule behind a decision, in words: from the decision's own reason, detail and due time. */
+/**
+ * The rule behind a decision, in words: from the decision's own reason,
+ * detail and due time, and the policy's limits.
+ *
+ * @example
+ * ```ts
+ * ruleOf({ action: 'redrive', attempt: 2 }, policy); // 'redrive: attempt 2 of maxRedrives 3, due now'
+ * ```
+ */
 export function ruleOf(decision: RedriveDecision, policy: RedrivePolicy): string {
   switch (decision.action) {
     case 'describe':
@@ -339,6 +346,12 @@ export const MAX_FAILURES_READ = 20;
  * The idempotency records of each failure of the execution, `#0` to
  * `#redriveCount` (the latest {@link MAX_FAILURES_READ}), under each of its
  * keys (automatic, observe-only, manual). Three reads per failure.
+ *
+ * @example
+ * ```ts
+ * const records = await failureRecords(redriveRecordReader(store, 'autoheal'), executionArn, 2);
+ * records[0]; // { failureKey: `${executionArn}#0`, key: 'automatic', status: 'COMPLETED', outcome: { outcome: 'redriven', ... } }
+ * ```
  */
 export async function failureRecords(
   read: RedriveRecordReader,
@@ -373,9 +386,4 @@ export async function failureRecords(
     }
   }
   return records;
-}
-
-/** Whether the machine's breaker is enabled (the state table is then worth reading). */
-export function breakerEnabledFor(config: RedriveHandlerConfig, stateMachineName: string): boolean {
-  return breakerOptionsFor(config, stateMachineName).enabled;
 }

@@ -52,6 +52,11 @@ async function heldFailure(
  * Adds what the deployment recorded about the explained execution: the
  * idempotency records of each failure, the machine's breaker state and the
  * held failure. Reads only.
+ *
+ * @example
+ * ```ts
+ * const explanation = await withRecords(await explainExecution(setup, sfn, arn, now), deployment, dynamodb, now);
+ * ```
  */
 export async function withRecords(
   explanation: Explanation,

@@ -63,6 +63,11 @@ function decisionWord(explanation: Explanation, out: Output): string {
 /**
  * Writes the explanation: facts, scope, policy, decision and its rule, the
  * breaker, the records of each failure, notes.
+ *
+ * @example
+ * ```ts
+ * printExplanation(explainEvent(setup, body, Date.now()), context.out);
+ * ```
  */
 export function printExplanation(explanation: Explanation, out: Output): void {
   const rows: [string, string | undefined][] = [

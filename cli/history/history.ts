@@ -112,7 +112,15 @@ export interface History {
   };
 }
 
-/** A name filter: `orders-*` and `orders-` are prefixes, an ARN is exact, any other a name. */
+/**
+ * A name filter: `orders-*` (and a name ending in `-` or `_`) is a prefix, an
+ * ARN is its machine's name, anything else an exact name. No filter matches all.
+ *
+ * @example
+ * ```ts
+ * machineMatcher(['orders-*'])('orders-nightly'); // true
+ * ```
+ */
 export function machineMatcher(filters: readonly string[]): (name?: string) => boolean {
   if (filters.length === 0) return () => true;
   const names = filters.map((filter) => {
@@ -141,7 +149,15 @@ function keyOf(data: Record<string, unknown>): HistoryRow['key'] {
     : undefined;
 }
 
-/** One idempotency record of the redrive path as a history row. */
+/**
+ * One idempotency record of the redrive path as a history row (as the Scan
+ * returns it, marshalled).
+ *
+ * @example
+ * ```ts
+ * rowOfRecord(item).outcome; // 'gave-up'
+ * ```
+ */
 export function rowOfRecord(item: Record<string, AttributeValue>): HistoryRow {
   const record = unmarshall(item) as {
     status?: string;
@@ -301,7 +317,15 @@ export interface SummaryRow {
   readonly count: number;
 }
 
-/** Counts the rows per state machine, outcome and reason; deferrals pending as one row. */
+/**
+ * Counts the rows per state machine, outcome (`(by hand)` for a bulk redrive
+ * under the manual key) and reason; the pending deferrals as one row.
+ *
+ * @example
+ * ```ts
+ * summarize(history); // [{ stateMachine: 'orders', outcome: 'redriven', reason: '', count: 12 }, ...]
+ * ```
+ */
 export function summarize(history: History): SummaryRow[] {
   const counts = new Map<string, SummaryRow>();
   for (const row of history.rows) {
