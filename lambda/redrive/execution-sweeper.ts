@@ -34,7 +34,6 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { IdempotencyItemNotFoundError } from '@aws-lambda-powertools/idempotency';
 import type {
   BasePersistenceLayer,
   IdempotencyRecord,
@@ -61,11 +60,11 @@ import {
 } from '../shared/config/redrive-config';
 import { scopeIndexOf } from '../shared/config/scope-index';
 import { idempotencyKeyPrefixes, MESSAGE_ATTRIBUTES, SWEEPER_ORIGIN } from '../shared/contract';
-import { autohealIdempotencyConfig } from '../shared/idempotency';
 import { flushMetrics } from '../shared/metrics';
 import { type EntryFailure, sendMessageBatch } from '../shared/sqs-send-batch';
 import { invocationEnd } from '../shared/throttle-patience';
 import { documentForConfig, type LiveSinceDocument, liveSinceOf } from './live-healing';
+import { redriveRecordReader } from './redrive-records';
 import { createCursorStore, type SweepCursor, type SweepResume, sweepOrder } from './sweep-cursor';
 import {
   createPacer,
@@ -286,30 +285,21 @@ export function createExecutionSweeper(
   }
 
   // Exactly as makeIdempotent configures the redrive handler's layer, so the record key cannot drift.
-  persistenceStore.configure({
-    config: autohealIdempotencyConfig('idempotencyKey'),
-    keyPrefix: idempotencyKeyPrefixes(deps.idempotencyKeyPrefix).redrive,
-  });
+  const readRecord = redriveRecordReader(persistenceStore, deps.idempotencyKeyPrefix);
 
   /** True when the redrive path holds a live record for the failure (done or in progress). */
   const alreadyHandled = async (idempotencyKey: string, log: Logger): Promise<boolean> => {
-    let record: IdempotencyRecord;
+    let record: IdempotencyRecord | undefined;
     try {
-      record = await persistenceStore.getRecord({ idempotencyKey });
+      record = await readRecord(idempotencyKey);
     } catch (error) {
-      if (
-        error instanceof IdempotencyItemNotFoundError ||
-        (error as Error).name === 'IdempotencyItemNotFoundError'
-      ) {
-        return false;
-      }
       // Enqueuing costs one DescribeExecution; skipping might lose the failure.
       log.warn('Could not read the idempotency record; enqueuing the failure anyway', {
         errorName: awsErrorName(error),
       });
       return false;
     }
-    return !record.isExpired();
+    return record !== undefined && !record.isExpired();
   };
 
   // Every AWS call of the sweep ends before the Lambda times out (see aws-call.ts).

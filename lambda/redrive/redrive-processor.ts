@@ -9,19 +9,14 @@
  * defer by re-sending the message with a delay, or run the one idempotent
  * action for this failure (redrive, give-up notice, skip notice).
  */
-import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { MAX_DELAY_SECONDS } from '../shared/config/common';
-import {
-  isStateMachineInScope,
-  policyFor,
-  type RedriveHandlerConfig,
-} from '../shared/config/redrive-config';
-import { idempotencyKeyPrefixes, MESSAGE_ATTRIBUTES } from '../shared/contract';
-import { InvalidInputError, RetryableError } from '../shared/errors';
-import { autohealIdempotencyConfig, type MaybeReplayed } from '../shared/idempotency';
+import type { RedriveHandlerConfig } from '../shared/config/redrive-config';
+import { MESSAGE_ATTRIBUTES } from '../shared/contract';
+import { RetryableError } from '../shared/errors';
+import { autohealIdempotencyConfig } from '../shared/idempotency';
 import { countMetric } from '../shared/metrics';
 import { type NoticeSender, plainNoticeSender } from '../shared/notice-digest';
 import { deferralLimit } from '../shared/sqs-buffer';
@@ -31,12 +26,13 @@ import {
   deferOrPark,
 } from '../shared/sqs-event-handler';
 import type { BreakerStore } from './breaker/breaker-store';
-import { decideRedrive, failureKey, type RedriveDecision, redriveIdempotencyKey } from './decide';
-import { clientTokenFor, describeStatusChange, redriveExecution } from './execution-api';
+import { describeStatusChange } from './execution-api';
+import { createFailureAction, failureActionFor } from './failure-action';
 import { type ExecutionStatusChange, parseExecutionStatusChange } from './failure-event';
-import { documentForConfig, type LiveSinceDocument, liveSinceOf } from './live-healing';
+import { documentForConfig, type LiveSinceDocument } from './live-healing';
 import { judgeFreshness } from './message-freshness';
 import { createRedriveBreaker } from './redrive-breaker';
+import { decideOnFacts, EXECUTION_NOT_FOUND, mustConfirm, outOfScopeError } from './redrive-rule';
 
 export interface RedriveProcessorDeps extends BufferedHealerDeps {
   /**
@@ -83,31 +79,7 @@ export interface RedriveProcessorDeps extends BufferedHealerDeps {
   readonly notices?: NoticeSender;
 }
 
-/** The idempotent unit of work: what to do about one failure. Plain JSON. */
-export interface FailureAction {
-  /** The failure: `executionArn#redriveCount`; the RedriveExecution client token derives from it. */
-  readonly failureKey: string;
-  /**
-   * The idempotency key: the failure key, marked when observing, so an observed
-   * decision is never replayed once observe-only is switched off.
-   */
-  readonly idempotencyKey: string;
-  readonly executionArn: string;
-  readonly stateMachineArn: string;
-  readonly redriveCount: number;
-  readonly action: 'redrive' | 'give-up' | 'skip';
-  readonly reason: string;
-  readonly detail: string;
-  readonly errorName: string;
-  readonly observeOnly: boolean;
-}
-
-/** What happened to one failure; stored in the idempotency record. Plain JSON. */
-export interface FailureOutcome extends MaybeReplayed {
-  readonly outcome: 'redriven' | 'observed' | 'gave-up' | 'skipped';
-  readonly reason?: string;
-  readonly redriveDate?: string;
-}
+export type { FailureAction, FailureOutcome } from './failure-action';
 
 /** This handler's metric names; the dashboard graphs them (test/unit/dashboard-metrics.test.ts). */
 export const METRIC = {
@@ -123,14 +95,6 @@ export const METRIC = {
 
 /** Deferral hops one message may take: every redrive delay is at most 12 h ({@link deferralLimit}). */
 export const REDRIVE_DEFERRAL_LIMIT = deferralLimit(MAX_DELAY_SECONDS);
-
-/** DescribeExecution answered ExecutionDoesNotExist: a recorded skip with a notice. */
-const EXECUTION_NOT_FOUND: Extract<RedriveDecision, { action: 'skip' }> = {
-  action: 'skip',
-  reason: 'execution-not-found',
-  detail:
-    'DescribeExecution answered ExecutionDoesNotExist (the execution or its state machine was deleted, or the ARN is not one Step Functions knows)',
-};
 
 /**
  * Builds the SQS batch handler of the redrive path.
@@ -163,59 +127,13 @@ export function createRedriveHandler(
   const count = (name: string, dimension?: { reason: string }): void =>
     countMetric(metrics, name, dimension?.reason);
 
-  /**
-   * The side effect for one failure. Runs at most once per failure key.
-   * `deadline` is not part of the idempotency key (only `idempotencyKey` is).
-   */
-  const act = async (request: FailureAction, deadline: number): Promise<FailureOutcome> => {
-    const facts = {
-      executionArn: request.executionArn,
-      stateMachineArn: request.stateMachineArn,
-      redriveCount: request.redriveCount,
-      error: request.errorName,
-      detail: request.detail,
-      observeOnly: request.observeOnly,
-    };
-    if (request.action === 'redrive') {
-      if (request.observeOnly) return { outcome: 'observed', reason: 'observe-only' };
-      const result = await redriveExecution(
-        sfnFor(request.stateMachineArn),
-        request.executionArn,
-        clientTokenFor(request.failureKey),
-        { deadline },
-      );
-      if (result.outcome === 'redriven')
-        return { outcome: 'redriven', redriveDate: result.redriveDate };
-      await notices.send(
-        {
-          kind: 'redrive-skipped',
-          reason: 'redrive-refused',
-          subject: `Autoheal could not redrive ${request.executionArn.split(':').at(-1)}`,
-          facts: { ...facts, detail: `RedriveExecution answered ${result.errorName}` },
-        },
-        request.executionArn,
-        now(),
-      );
-      return { outcome: 'skipped', reason: `redrive-refused:${result.errorName}` };
-    }
-    const gaveUp = request.action === 'give-up';
-    await notices.send(
-      {
-        kind: gaveUp ? 'redrive-gave-up' : 'redrive-skipped',
-        reason: request.reason,
-        subject: `Autoheal ${gaveUp ? 'gave up on' : 'will not redrive'} ${request.executionArn.split(':').at(-1)}`,
-        facts,
-      },
-      request.executionArn,
-      now(),
-    );
-    return { outcome: gaveUp ? 'gave-up' : 'skipped', reason: request.reason };
-  };
-
-  const actOnce = makeIdempotent(act, {
+  const actOnce = createFailureAction({
+    sfnFor,
+    notices,
     persistenceStore: deps.persistenceStore,
-    config: idempotencyConfig,
-    keyPrefix: idempotencyKeyPrefixes(deps.idempotencyKeyPrefix).redrive,
+    idempotencyKeyPrefix: deps.idempotencyKeyPrefix,
+    now,
+    idempotencyConfig,
   });
 
   const handleChange = async (
@@ -224,24 +142,17 @@ export function createRedriveHandler(
     log: Logger,
     deadline: number,
   ): Promise<void> => {
-    const policy = policyFor(config, received.stateMachineName);
-    // Per status: a confirmed status may differ from the message's.
-    const liveSince = (status: string) =>
-      liveSinceOf(
-        liveSinceDocument,
-        config,
-        { arn: received.stateMachineArn, name: received.stateMachineName },
-        status,
-      );
+    // The rule is shared with `autoheal explain` (redrive-rule.ts): one copy of the flow.
+    const ruled = decideOnFacts(config, liveSinceDocument, received, now());
+    const { policy } = ruled;
     let change = received;
-    let decision = decideRedrive(change, policy, now(), liveSince(change.status));
+    let decision = ruled.decision;
     const freshness = judgeFreshness(record, received, {
       now: now(),
       autohealRoleIds: deps.autohealRoleIds ?? [],
       maxDeferralMs: policy.delay.capSeconds * 1000,
     });
-    // Ignoring never acts, so stale facts that say "nothing to do" need no confirmation.
-    const confirm = !freshness.fresh && decision.action !== 'ignore';
+    const confirm = mustConfirm(decision, freshness);
     if (decision.action === 'describe' || confirm) {
       if (!freshness.fresh) {
         log.info('The message may be stale; deciding on the execution as it is now', {
@@ -264,7 +175,7 @@ export function createRedriveHandler(
       );
       if (described) {
         change = described;
-        decision = decideRedrive(change, policy, now(), liveSince(change.status));
+        decision = decideOnFacts(config, liveSinceDocument, change, now()).decision;
         if (decision.action === 'describe') {
           throw new RetryableError(
             'DescribeExecution did not return the redrive fields yet (it is eventually consistent); retrying',
@@ -323,21 +234,8 @@ export function createRedriveHandler(
         } else {
           breakerFacts = await breakerState();
         }
-        const redriveCount = change.redriveCount ?? 0;
-        const key = failureKey(change.executionArn, redriveCount);
         const result = await actOnce(
-          {
-            failureKey: key,
-            idempotencyKey: redriveIdempotencyKey(key, policy.observeOnly),
-            executionArn: change.executionArn,
-            stateMachineArn: change.stateMachineArn,
-            redriveCount,
-            action: decision.action,
-            reason: decision.action === 'redrive' ? 'eligible' : decision.reason,
-            detail: decision.action === 'redrive' ? `attempt ${decision.attempt}` : decision.detail,
-            errorName: change.errorName ?? '',
-            observeOnly: policy.observeOnly,
-          },
+          failureActionFor(change, decision, policy.observeOnly),
           deadline,
         );
         log.info(result.replayed ? 'Duplicate delivery; already handled' : 'Handled failure', {
@@ -361,12 +259,8 @@ export function createRedriveHandler(
   return createSqsEventHandler({
     parse: (record) => {
       const change = parseExecutionStatusChange(record.body, now());
-      if (!isStateMachineInScope(config, change.stateMachineArn, deps.statesArnPrefix)) {
-        throw new InvalidInputError(
-          'detail.stateMachineArn',
-          `is not in the scope Autoheal was deployed for (the configured ARNs, or the name prefixes under ${deps.statesArnPrefix})`,
-        );
-      }
+      const outOfScope = outOfScopeError(config, change.stateMachineArn, deps.statesArnPrefix);
+      if (outOfScope) throw outOfScope;
       return change;
     },
     logKeys: (change) => ({

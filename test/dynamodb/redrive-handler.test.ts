@@ -604,7 +604,14 @@ describe('redrive handler', () => {
     expect(await table.items()).toEqual([
       expect.objectContaining({
         status: 'COMPLETED',
-        data: { outcome: 'skipped', reason: 'execution-not-found' },
+        // The record says which failure, when and why on its own (autoheal history reads it).
+        data: {
+          outcome: 'skipped',
+          reason: 'execution-not-found',
+          failureKey: `${change.executionArn}#0`,
+          at: new Date(NOW).toISOString(),
+          errorName: 'Lambda.ServiceException',
+        },
       }),
     ]);
     expect(metricsCounted).toEqual([

@@ -287,6 +287,21 @@ export function errorAttribute(errorName: string): string {
   return ERROR_ATTRIBUTE_PREFIX + name;
 }
 
+/** Reads a held failure's item (as `hold` writes it); `autoheal explain` and `history` read them too. */
+export function heldFailureOf(item: Item): HeldFailure {
+  return {
+    executionArn: item[A.executionArn]?.S ?? '',
+    stateMachineArn: item[A.stateMachineArn]?.S ?? '',
+    redriveCount: num(item[A.redriveCount]) ?? 0,
+    stopDate: num(item[A.stopDate]) ?? 0,
+    errorName: item[A.errorName]?.S ?? '',
+    heldAt: num(item[A.heldAt]),
+    reportedNearExpiry: num(item[A.reportedNearExpiry]),
+    status: item[A.status]?.S,
+    startDate: num(item[A.startDate]),
+  };
+}
+
 /** Reads a breaker item into a view at `now`. */
 export function viewOf(item: Item | undefined, windowMinutes: number, now: number): BreakerView {
   if (!item) return NEW_BREAKER;
@@ -678,18 +693,6 @@ export function createBreakerStore(deps: BreakerStoreDeps): KeeperBreakerStore {
     }
   };
 
-  const heldOf = (item: Item): HeldFailure => ({
-    executionArn: item[A.executionArn]?.S ?? '',
-    stateMachineArn: item[A.stateMachineArn]?.S ?? '',
-    redriveCount: num(item[A.redriveCount]) ?? 0,
-    stopDate: num(item[A.stopDate]) ?? 0,
-    errorName: item[A.errorName]?.S ?? '',
-    heldAt: num(item[A.heldAt]),
-    reportedNearExpiry: num(item[A.reportedNearExpiry]),
-    status: item[A.status]?.S,
-    startDate: num(item[A.startDate]),
-  });
-
   const queryHeld = async (
     machineArn: string,
     limit: number,
@@ -720,7 +723,7 @@ export function createBreakerStore(deps: BreakerStoreDeps): KeeperBreakerStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) held.push(heldOf(item));
+      for (const item of page.Items ?? []) held.push(heldFailureOf(item));
       startKey = page.LastEvaluatedKey;
     } while (startKey && held.length < limit);
     return held.slice(0, limit);
