@@ -238,6 +238,39 @@ describe('autoheal redrive', () => {
     expect(listedBeforeReason).toBe(0);
   });
 
+  it.each([
+    [
+      ['--since', 'yesterday'],
+      'error: --since yesterday: give a duration (30m, 6h, 2d, 1w) or an ISO time with a zone (2026-03-01T10:00:00Z)',
+    ],
+    [['--since', '1h', '--until', '2h'], 'error: --since must be before --until'],
+    [
+      ['--rate', '500'],
+      'error: --rate 500: give a number of calls per second above 0, at most 300',
+    ],
+    [['--rate', '0'], 'error: --rate 0: give a number of calls per second above 0, at most 300'],
+    [
+      ['--state-machine', 'orders-*-eu*'],
+      'error: --state-machine orders-*-eu*: a prefix is a name start followed by one *',
+    ],
+    [
+      ['--state-machine', 'arn:aws:states:eu-central-1:123456789012:execution:x:y'],
+      'error: --state-machine arn:aws:states:eu-central-1:123456789012:execution:x:y: not a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)',
+    ],
+    [['--outside-scope', ' '], 'error: --outside-scope needs a reason (it goes into the report)'],
+  ])('bad input %j: one line naming the flag, no AWS call', async (argv, message) => {
+    // Prepare
+    const cli = cliOn(rig);
+
+    // Act
+    const run = await cli.run(['--dry-run', ...argv]);
+
+    // Assess
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr.trim()).toBe(message);
+    expect(rig.endpoint.calls).toHaveLength(0);
+  });
+
   it('redrives after confirmation only: without a terminal and without --yes it is one line and no redrive', async () => {
     // Prepare
     rig.seedFailures(2);
