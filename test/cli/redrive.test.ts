@@ -46,7 +46,7 @@ interface Cli {
 
 function cliOn(
   rig: RedriveRig,
-  options: { config?: RedriveHandlerConfig; stateTableName?: string } = {},
+  options: { config?: RedriveHandlerConfig; stateTableName?: string; liveSince?: number } = {},
 ): Cli {
   const config = options.config ?? CONFIG;
   const sfn = new SFNClient({ endpoint: rig.endpoint.url, region: RIG_REGION });
@@ -82,7 +82,7 @@ function cliOn(
       deadLetterQueueUrl: rig.deadLetterQueueUrl,
       statesArnPrefix: `arn:aws:states:${RIG_REGION}:${RIG_ACCOUNT}:`,
       config,
-      liveSince: liveSinceFor(config),
+      liveSince: liveSinceFor(config, options.liveSince),
     },
   };
   const run = (argv: readonly string[], runOptions: { tty?: boolean } = {}) =>
@@ -413,6 +413,30 @@ describe('autoheal redrive', () => {
       expect.objectContaining({ outcome: 'redriven', key: 'manual' }),
     ]);
     expect(rig.endpoint.execution(gaveUp)?.redrives.length).toBe(1);
+  });
+
+  it('never redrives an observed-only machine, and a failure from before live healing only when asked', async () => {
+    // Prepare
+    const observed = rig.seedFailures(1, { machine: ORDERS });
+    const beforeLiveHealing = rig.seedFailures(1, { machine: BILLING });
+    const config = parseRedriveConfig({
+      stateMachineNamePrefixes: ['autoheal-demo-'],
+      overrides: { [ORDERS]: { observeOnly: true } },
+    });
+    // Live healing began a minute ago: the failures stopped ten minutes ago.
+    const cli = cliOn(rig, { config, liveSince: Date.now() - MINUTE_MS });
+
+    // Act
+    const without = await cli.report(['--yes']);
+    const withFlag = await cli.report(['--yes', '--include-before-live-healing']);
+
+    // Assess
+    expect(without.candidates.map((c) => [c.executionArn, c.reason, c.redrive])).toEqual([
+      [beforeLiveHealing[0], 'before-live-healing', false],
+      [observed[0], 'observe-only', false],
+    ]);
+    expect(withFlag.summary.run?.redriven).toBe(1);
+    expect(redrivesOf(rig, [...observed, ...beforeLiveHealing])).toEqual([0, 1]);
   });
 
   it('holds the failures of a machine whose breaker is open, unless --ignore-breaker', async () => {
