@@ -20,6 +20,7 @@ import {
   throttledStorm,
 } from '../test/support/resilience/scenarios';
 import { brakeRows, measureBrake } from './brake';
+import { cliRows, measureCliRedrive } from './cli-redrive';
 import { formatResults, lambdaBootstrapNodeFlags, measureColdStart } from './cold-start';
 import { costPer1000Redrives, runRedriveCost } from './cost';
 import { measureLibrary } from './library';
@@ -73,6 +74,11 @@ async function main(): Promise<void> {
     const brake = await timed(
       'storm brake (2,000 failures, downstream broken 10 simulated min; two machines; flapping)',
       () => measureBrake({ log }),
+    );
+    // Alone: npx ts-node --transpile-only bench/cli-redrive.ts
+    const cli = await timed(
+      'autoheal redrive (10,000 candidates at 150/s: Ctrl-C at 50% and a re-run; beside the redrive Lambda)',
+      () => measureCliRedrive({ log }),
     );
     const badInput = await timed('bad input (1,000 malformed events)', () =>
       badInputRun({ count: 1_000 }),
@@ -159,6 +165,7 @@ async function main(): Promise<void> {
         sweepEnqueued: lostEvents.sweep.enqueued,
       },
       brake: brake.results,
+      cli,
       badInput: {
         generated: badInput.generated,
         rejectedWithReason: badInput.rejectedWithReason,
@@ -219,6 +226,7 @@ async function main(): Promise<void> {
         'all dropped recovered, 0 twice',
       ],
       ...brakeRows(brake.results),
+      ...cliRows(cli),
       [
         'bad input: rejected with reason / AWS calls',
         `${badInput.rejectedWithReason}/${badInput.generated} / ${badInput.awsCalls}`,

@@ -113,9 +113,13 @@ const ACTION_DEADLINE_MS = 30_000;
 /** How long another path treats an item's in-progress record as taken (more than two actions' time). */
 const IN_PROGRESS_LEASE_MS = 60_000;
 
-/** Most RedriveExecution calls in flight: enough to hold `rate` at up to 200 ms a call. */
+/**
+ * Most items in flight: enough to hold `rate` at up to 333 ms an item (a
+ * record write, the RedriveExecution call, a record update), at most 100
+ * (more only queues up on the client's sockets and the table).
+ */
 export function concurrencyFor(rate: number): number {
-  return Math.max(8, Math.ceil(rate / 5));
+  return Math.min(100, Math.max(8, Math.ceil(rate / 3)));
 }
 
 /**

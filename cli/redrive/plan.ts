@@ -155,7 +155,8 @@ export function manualIdempotencyKey(key: string): string {
   return `${key}#manual`;
 }
 
-const RECORD_READS_AT_ONCE = 10;
+/** Idempotency records read at once (GetItem has no quota worth pacing: on-demand tables scale). */
+const RECORD_READS_AT_ONCE = 25;
 const PAGE_SIZE = 1000;
 const defaultSleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
@@ -391,7 +392,7 @@ export async function planRedrive(request: RedriveRequest, deps: PlanDeps): Prom
   });
   let described = 0;
   // A few describes in flight cover the call latency at the paced rate.
-  const describeConcurrency = Math.max(2, Math.ceil(request.describeRate / 5));
+  const describeConcurrency = Math.min(25, Math.max(2, Math.ceil(request.describeRate / 5)));
   await mapWithConcurrency(describable, describeConcurrency, async (entry) => {
     const { item, machine } = entry;
     await schedule.take();

@@ -50,7 +50,7 @@ function whatHappens(reason: CandidateReason, redriven: boolean): string {
 export function printPlan(out: Output, plan: RedrivePlan, request: RedriveRequest): void {
   const toRedrive = plan.candidates.filter((c) => c.redrive).length;
   out.line(
-    `${plan.candidates.length} failed execution(s) on ${plan.machines.length} state machine(s), stopped ${new Date(request.since).toISOString()} to ${new Date(Math.min(request.until, Date.now())).toISOString()}`,
+    `${plan.candidates.length} failed execution(s) on ${plan.machines.length} state machine(s), stopped ${new Date(request.since).toISOString()} to ${new Date(request.until).toISOString()}`,
   );
   const rows = countByReason(plan.candidates).map(([reason, count]) => {
     const redriven = plan.candidates.some((c) => c.reason === reason && c.redrive);

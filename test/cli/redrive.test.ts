@@ -46,7 +46,7 @@ interface Cli {
 
 function cliOn(
   rig: RedriveRig,
-  options: { config?: RedriveHandlerConfig; stateTableName?: string } = {},
+  options: { config?: RedriveHandlerConfig; stateTableName?: string; liveSince?: number } = {},
 ): Cli {
   const config = options.config ?? CONFIG;
   const sfn = new SFNClient({ endpoint: rig.endpoint.url, region: RIG_REGION });
@@ -82,7 +82,7 @@ function cliOn(
       deadLetterQueueUrl: rig.deadLetterQueueUrl,
       statesArnPrefix: `arn:aws:states:${RIG_REGION}:${RIG_ACCOUNT}:`,
       config,
-      liveSince: liveSinceFor(config),
+      liveSince: liveSinceFor(config, options.liveSince),
     },
   };
   const run = (argv: readonly string[], runOptions: { tty?: boolean } = {}) =>
@@ -238,6 +238,39 @@ describe('autoheal redrive', () => {
     expect(listedBeforeReason).toBe(0);
   });
 
+  it.each([
+    [
+      ['--since', 'yesterday'],
+      'error: --since yesterday: give a duration (30m, 6h, 2d, 1w) or an ISO time with a zone (2026-03-01T10:00:00Z)',
+    ],
+    [['--since', '1h', '--until', '2h'], 'error: --since must be before --until'],
+    [
+      ['--rate', '500'],
+      'error: --rate 500: give a number of calls per second above 0, at most 300',
+    ],
+    [['--rate', '0'], 'error: --rate 0: give a number of calls per second above 0, at most 300'],
+    [
+      ['--state-machine', 'orders-*-eu*'],
+      'error: --state-machine orders-*-eu*: a prefix is a name start followed by one *',
+    ],
+    [
+      ['--state-machine', 'arn:aws:states:eu-central-1:123456789012:execution:x:y'],
+      'error: --state-machine arn:aws:states:eu-central-1:123456789012:execution:x:y: not a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)',
+    ],
+    [['--outside-scope', ' '], 'error: --outside-scope needs a reason (it goes into the report)'],
+  ])('bad input %j: one line naming the flag, no AWS call', async (argv, message) => {
+    // Prepare
+    const cli = cliOn(rig);
+
+    // Act
+    const run = await cli.run(['--dry-run', ...argv]);
+
+    // Assess
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr.trim()).toBe(message);
+    expect(rig.endpoint.calls).toHaveLength(0);
+  });
+
   it('redrives after confirmation only: without a terminal and without --yes it is one line and no redrive', async () => {
     // Prepare
     rig.seedFailures(2);
@@ -380,6 +413,30 @@ describe('autoheal redrive', () => {
       expect.objectContaining({ outcome: 'redriven', key: 'manual' }),
     ]);
     expect(rig.endpoint.execution(gaveUp)?.redrives.length).toBe(1);
+  });
+
+  it('never redrives an observed-only machine, and a failure from before live healing only when asked', async () => {
+    // Prepare
+    const observed = rig.seedFailures(1, { machine: ORDERS });
+    const beforeLiveHealing = rig.seedFailures(1, { machine: BILLING });
+    const config = parseRedriveConfig({
+      stateMachineNamePrefixes: ['autoheal-demo-'],
+      overrides: { [ORDERS]: { observeOnly: true } },
+    });
+    // Live healing began a minute ago: the failures stopped ten minutes ago.
+    const cli = cliOn(rig, { config, liveSince: Date.now() - MINUTE_MS });
+
+    // Act
+    const without = await cli.report(['--yes']);
+    const withFlag = await cli.report(['--yes', '--include-before-live-healing']);
+
+    // Assess
+    expect(without.candidates.map((c) => [c.executionArn, c.reason, c.redrive])).toEqual([
+      [beforeLiveHealing[0], 'before-live-healing', false],
+      [observed[0], 'observe-only', false],
+    ]);
+    expect(withFlag.summary.run?.redriven).toBe(1);
+    expect(redrivesOf(rig, [...observed, ...beforeLiveHealing])).toEqual([0, 1]);
   });
 
   it('holds the failures of a machine whose breaker is open, unless --ignore-breaker', async () => {
