@@ -78,6 +78,7 @@ describe('parseAutohealConfig', () => {
           kmsKeyArns: [],
         },
         notices: { digestWindowMinutes: 15, immediateNotices: 1, digestExamples: 10 },
+        dashboard: { enabled: true },
       });
     });
 
