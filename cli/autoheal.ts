@@ -41,7 +41,7 @@ export function buildProgram(contextOf: (command: Command) => CliContext): Comma
     .option('--installation <path>', 'the Autoheal construct path, when the stack has several')
     .option(
       '--config <file>',
-      "the app's Autoheal config JSON: work offline, without reading the stack",
+      "Autoheal's config (cdk.json, the app's config JSON, or a function's autoheal-config.json): work offline, without reading the stack",
     )
     .option('--idempotency-table <name>', 'override the discovered idempotency table')
     .option('--state-table <name>', 'override the discovered healing state table')

@@ -16,7 +16,6 @@
  * Explicit flags (`--idempotency-table`, `--state-table`,
  * `--redrive-queue-url`) override what discovery finds.
  */
-import * as fs from 'node:fs';
 import {
   type CloudFormationClient,
   DescribeStacksCommand,
@@ -36,7 +35,6 @@ import {
 import { liveSinceSource } from '../lambda/redrive/live-since-source';
 import { awsErrorName } from '../lambda/shared/aws-errors';
 import type { AppflowHandlerConfig } from '../lambda/shared/config/appflow-config';
-import { parseAutohealConfig } from '../lambda/shared/config/autoheal-schema';
 import type { RedriveHandlerConfig } from '../lambda/shared/config/redrive-config';
 import {
   CONFIG_FILE_NAME,
@@ -47,7 +45,6 @@ import {
   type InstallationFunction,
   type InstallationOutputValue,
 } from '../lambda/shared/contract';
-import { ConfigError } from '../lambda/shared/errors';
 import {
   configSectionOf,
   configTokenReference,
@@ -57,6 +54,7 @@ import { CliError } from './cli-error';
 import type { CliClients } from './clients';
 import type { GlobalOptions } from './context';
 import type { Deployment } from './deployment';
+import { readOfflineConfig } from './offline-config';
 
 /** An installation's output, parsed. */
 export interface FoundInstallation extends InstallationOutputValue {
@@ -114,23 +112,7 @@ function withOverrides(deployment: Deployment, options: GlobalOptions): Deployme
 
 /** A deployment from the app's config file and the flags (`--config FILE`): no AWS call. */
 function offlineDeployment(file: string, options: GlobalOptions): Deployment {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new CliError(
-      `--config ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); name the app's Autoheal config JSON file`,
-    );
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`--config (${file})`, `must be valid JSON: ${(error as Error).message}`);
-  }
-  // cdk.json holds the config under context.autoheal; a config file holds it at the top.
-  const context = (raw as { context?: { autoheal?: unknown } } | null)?.context;
-  const config = parseAutohealConfig(context?.autoheal ?? raw);
+  const config = readOfflineConfig(file);
   const redrive = config.redrive;
   // As if deployed long ago: every scoped machine is under live healing (offline, no clock to read).
   const liveSince = (): LiveSinceDocument => {

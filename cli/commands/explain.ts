@@ -8,7 +8,19 @@ import {
   explainEvent,
   explainExecution,
 } from '../explain/explain';
-import { offlineSetup, readTextFile } from '../explain/offline-setup';
+import { offlineSetup } from '../explain/offline-setup';
+import { readOfflineConfig, readTextFile } from '../offline-config';
+
+/** The redrive section of the `--config` file, or one line saying the file has none. */
+function redriveSectionOf(file: string) {
+  const { redrive } = readOfflineConfig(file);
+  if (!redrive)
+    throw new CliError(
+      `The config file ${file} has no redrive section: there is nothing to explain`,
+    );
+  return redrive;
+}
+
 import { withRecords } from '../explain/recorded';
 import { printExplanation } from '../explain/render';
 import { parseTime } from '../history/time';
@@ -16,7 +28,6 @@ import { parseTime } from '../history/time';
 /** Options of `autoheal explain`. */
 interface ExplainOptions {
   readonly event?: string;
-  readonly config?: string;
   readonly liveSince?: string;
   readonly statesArnPrefix?: string;
   readonly json?: boolean;
@@ -60,10 +71,6 @@ export function registerExplainCommand(
     )
     .option('--event <file>', 'explain an EventBridge status-change event from a file instead')
     .option(
-      '--config <file>',
-      "with --event: Autoheal's config (cdk.json, its autoheal section, the redrive section, or a function's autoheal-config.json); no AWS call at all",
-    )
-    .option(
       '--live-since <time>',
       'with --config: since when the machines have been under live healing (ISO time or duration ago, e.g. 7d)',
     )
@@ -79,19 +86,21 @@ export function registerExplainCommand(
     .action(async (executionArn: string | undefined, options: ExplainOptions, command: Command) => {
       const context = contextOf(command);
       const now = context.now();
+      // The program's --config (cli/offline-config.ts): with --event, no AWS call at all.
+      const configFile = command.optsWithGlobals<{ config?: string }>().config;
       if ((executionArn === undefined) === (options.event === undefined)) {
         throw new CliError('Give either an EXECUTION_ARN or --event FILE');
       }
-      if (options.config !== undefined && options.event === undefined) {
+      if (configFile !== undefined && options.event === undefined) {
         throw new CliError('--config is for offline explanations: use it with --event FILE');
       }
       let explanation: Explanation;
       if (options.event !== undefined) {
         const body = readTextFile(options.event, 'event file');
-        const offline = options.config !== undefined;
+        const offline = configFile !== undefined;
         const setup = offline
           ? offlineSetup({
-              configFile: options.config as string,
+              config: redriveSectionOf(configFile as string),
               liveSince:
                 options.liveSince === undefined
                   ? undefined

@@ -325,12 +325,12 @@ describe('autoheal finds the deployment in its stack', () => {
         fs.writeFileSync(file, '{ nope');
         return { config: file };
       },
-      /^Invalid Autoheal config at --config \(.*bad\.json\): must be valid JSON/,
+      /^The --config file .*bad\.json is not JSON \(/,
     ],
     [
       'a config file that is not there',
       (dir) => ({ config: path.join(dir, 'missing.json') }),
-      /^--config .*missing\.json: cannot read it \(ENOENT\)/,
+      /^Cannot read the --config file .*missing\.json \(ENOENT\)/,
     ],
   ])('refuses %s in one line', async (_case, flags, message) => {
     // Prepare
