@@ -1,8 +1,9 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CliContext } from '../context';
-import { parseDuration, parseQueueName } from '../dlq/dead-letter-queues';
+import { parseQueueName } from '../dlq/dead-letter-queues';
 import { DLQ_DEFAULTS, listDeadLetters, replayDeadLetters } from '../dlq/dlq-commands';
 import { DEAD_LETTER_QUEUE_NAMES } from '../dlq/parked-message';
+import { parseDuration } from '../time-options';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -85,11 +86,11 @@ export function registerDlqCommand(
       olderThanSeconds:
         options.olderThan === undefined
           ? undefined
-          : parseDuration(options.olderThan, '--older-than'),
+          : parseDuration(options.olderThan, '--older-than') / 1000,
       newerThanSeconds:
         options.newerThan === undefined
           ? undefined
-          : parseDuration(options.newerThan, '--newer-than'),
+          : parseDuration(options.newerThan, '--newer-than') / 1000,
     });
   });
 }

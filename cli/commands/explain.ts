@@ -23,7 +23,7 @@ function redriveSectionOf(file: string) {
 
 import { withRecords } from '../explain/recorded';
 import { printExplanation } from '../explain/render';
-import { parseTime } from '../history/time';
+import { parseTimeAgo } from '../time-options';
 
 /** Options of `autoheal explain`. */
 interface ExplainOptions {
@@ -104,7 +104,7 @@ export function registerExplainCommand(
               liveSince:
                 options.liveSince === undefined
                   ? undefined
-                  : parseTime(options.liveSince, now, '--live-since'),
+                  : parseTimeAgo(options.liveSince, now, '--live-since'),
               statesArnPrefix: options.statesArnPrefix,
               eventStateMachineArn: eventStateMachineArn(body),
             })
@@ -118,7 +118,7 @@ export function registerExplainCommand(
               `offline: live healing assumed since ${new Date(
                 options.liveSince === undefined
                   ? 0
-                  : parseTime(options.liveSince, now, '--live-since'),
+                  : parseTimeAgo(options.liveSince, now, '--live-since'),
               ).toISOString()} (--live-since); no records read (run without --config for what Autoheal recorded)`,
             ],
           };

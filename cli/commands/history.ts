@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { CliError } from '../cli-error';
 import type { CliContext } from '../context';
 import { HISTORY_OUTCOMES, readHistory, summarize } from '../history/history';
-import { parseTime } from '../history/time';
+import { parseTimeAgo } from '../time-options';
 
 /** Options of `autoheal history`. */
 interface HistoryOptions {
@@ -49,7 +49,7 @@ export function registerHistoryCommand(
     .action(async (options: HistoryOptions, command: Command) => {
       const context = contextOf(command);
       const now = context.now();
-      const since = parseTime(options.since, now, '--since');
+      const since = parseTimeAgo(options.since, now, '--since');
       const outcomes = options.outcome ?? [];
       const unknown = outcomes.filter((o) => !HISTORY_OUTCOMES.includes(o));
       if (unknown.length > 0) {

@@ -88,30 +88,6 @@ export function parseQueueName(value: string): DeadLetterQueueName {
   );
 }
 
-const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 };
-
-/**
- * Parses a duration like `90s`, `15m`, `2h`, `3d` or `1h30m` into seconds.
- * Hand-written: five lines, where a library (ms, parse-duration) would add a
- * dependency to the CLI bundle for the same.
- *
- * @throws {CliError} naming the option
- * @example
- * ```ts
- * parseDuration('1h30m', '--older-than'); // 5400
- * ```
- */
-export function parseDuration(value: string, option: string): number {
-  const parts = [...value.matchAll(/(\d+)([smhd])/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== value) {
-    throw new CliError(
-      `${option} must be a duration such as 90s, 15m, 2h, 3d or 1h30m, got "${value}"`,
-      2,
-    );
-  }
-  return parts.reduce((sum, [, n, unit]) => sum + Number(n) * (UNIT_SECONDS[unit] ?? 0), 0);
-}
-
 /** Which messages a replay moves. Every given criterion must hold; a list holds when any entry does. */
 export interface Selection {
   readonly reasons?: readonly string[];

@@ -9,6 +9,7 @@ import {
 import { REDRIVE_WINDOW_DAYS } from '../../lambda/shared/contract';
 import { parseStateMachineArn } from '../../lambda/shared/state-machine-names';
 import { CliError } from '../cli-error';
+import { parseTimeAgo } from '../time-options';
 
 /**
  * The default `--rate`: redrives per second. RedriveExecution's quota is a
@@ -95,37 +96,7 @@ export interface RedriveRequest {
   readonly report?: string;
 }
 
-const DURATION = /^(\d+(?:\.\d+)?)\s*(m|min|h|d|w)$/i;
-const UNIT_MS: Record<string, number> = {
-  m: 60_000,
-  min: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-};
 const DAY_MS = 86_400_000;
-
-/**
- * A point in time: a duration before `now` (`30m`, `6h`, `2d`, `1w`) or an
- * ISO 8601 time with a zone (`2026-03-01T10:00:00Z`). Hand-written: a regex
- * and `Date.parse` cover it; a date library would add weight for two forms.
- *
- * @example
- * ```ts
- * parseTimeBound('6h', Date.parse('2026-03-02T12:00:00Z'), '--since'); // 2026-03-02T06:00:00Z
- * ```
- */
-export function parseTimeBound(text: string, now: number, flag: string): number {
-  const duration = DURATION.exec(text.trim());
-  if (duration) return now - Number(duration[1]) * UNIT_MS[duration[2].toLowerCase()];
-  if (/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/.test(text.trim())) {
-    const at = Date.parse(text);
-    if (!Number.isNaN(at)) return at;
-  }
-  throw new CliError(
-    `${flag} ${text}: give a duration (30m, 6h, 2d, 1w) or an ISO time with a zone (2026-03-01T10:00:00Z)`,
-  );
-}
 
 function parseRate(text: string | undefined, fallback: number, max: number, flag: string): number {
   if (text === undefined) return fallback;
@@ -190,8 +161,8 @@ export function redriveRequestOf(raw: RawRedriveOptions, now: number): RedriveRe
       throw new CliError(`--status ${status}: give ${REDRIVABLE_STATUSES.join(', ')}`);
     }
   }
-  const since = parseTimeBound(raw.since ?? `${REDRIVE_WINDOW_DAYS}d`, now, '--since');
-  const until = raw.until === undefined ? now + 1 : parseTimeBound(raw.until, now, '--until');
+  const since = parseTimeAgo(raw.since ?? `${REDRIVE_WINDOW_DAYS}d`, now, '--since');
+  const until = raw.until === undefined ? now + 1 : parseTimeAgo(raw.until, now, '--until');
   if (since >= until) {
     throw new CliError('--since must be before --until');
   }

@@ -12,11 +12,7 @@
  * the breaker of each machine whose breaker is on, DescribeExecution for the
  * rest (ListExecutions returns neither the error nor the redrive status).
  */
-import { IdempotencyItemNotFoundError } from '@aws-lambda-powertools/idempotency';
-import type {
-  BasePersistenceLayer,
-  IdempotencyRecord,
-} from '@aws-lambda-powertools/idempotency/persistence';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import {
   type ExecutionListItem,
   paginateListExecutions,
@@ -30,6 +26,10 @@ import { describeStatusChange } from '../../lambda/redrive/execution-api';
 import type { FailureOutcome } from '../../lambda/redrive/failure-action';
 import type { ExecutionStatusChange } from '../../lambda/redrive/failure-event';
 import { documentForConfig, liveSinceOf } from '../../lambda/redrive/live-healing';
+import {
+  type RedriveRecordReader,
+  redriveRecordReader,
+} from '../../lambda/redrive/redrive-records';
 import { createPacer, sweptStatuses } from '../../lambda/redrive/sweep-plan';
 import { mapWithConcurrency } from '../../lambda/shared/concurrency';
 import { breakerOptionsFor } from '../../lambda/shared/config/breaker-config';
@@ -40,9 +40,8 @@ import {
   type RedrivePolicy,
   scopeIndexOf,
 } from '../../lambda/shared/config/redrive-config';
-import { idempotencyKeyPrefixes, REDRIVE_WINDOW_DAYS } from '../../lambda/shared/contract';
+import { REDRIVE_WINDOW_DAYS } from '../../lambda/shared/contract';
 import { firstMatchingEntry } from '../../lambda/shared/error-names';
-import { autohealIdempotencyConfig } from '../../lambda/shared/idempotency';
 import { parseStateMachineArn } from '../../lambda/shared/state-machine-names';
 import { CliError } from '../cli-error';
 import type { RedriveDeployment } from '../deployment';
@@ -163,22 +162,11 @@ const defaultSleep = (ms: number): Promise<void> =>
 
 /** The outcome stored in a record, or the record's status when it has none yet. */
 async function readRecord(
-  store: BasePersistenceLayer,
+  read: RedriveRecordReader,
   idempotencyKey: string,
 ): Promise<FailureOutcome | 'in-progress' | undefined> {
-  let record: IdempotencyRecord;
-  try {
-    record = await store.getRecord({ idempotencyKey });
-  } catch (error) {
-    if (
-      error instanceof IdempotencyItemNotFoundError ||
-      (error as Error).name === 'IdempotencyItemNotFoundError'
-    ) {
-      return undefined;
-    }
-    throw error;
-  }
-  if (record.isExpired()) return undefined;
+  const record = await read(idempotencyKey);
+  if (!record || record.isExpired()) return undefined;
   if (record.getStatus() === 'INPROGRESS') return 'in-progress';
   return record.getResponse() as unknown as FailureOutcome;
 }
@@ -244,10 +232,8 @@ export async function planRedrive(request: RedriveRequest, deps: PlanDeps): Prom
   const listPacer = createPacer({ requestsPerSecond: request.listRate, now: deps.now, sleep });
   const liveSinceDocument = documentForConfig(redrive.liveSince, config);
 
-  deps.persistenceStore.configure({
-    config: autohealIdempotencyConfig('idempotencyKey'),
-    keyPrefix: idempotencyKeyPrefixes(deps.idempotencyKeyPrefix).redrive,
-  });
+  // The handler's own record lookup (the sweeper's and explain's too).
+  const readRecordOf = redriveRecordReader(deps.persistenceStore, deps.idempotencyKeyPrefix);
 
   const machines = await selectMachines(request, deps, listPacer, calls);
 
@@ -315,7 +301,7 @@ export async function planRedrive(request: RedriveRequest, deps: PlanDeps): Prom
     }
     const key = recordKeyOf(entry);
     calls.GetItem++;
-    const record = await readRecord(deps.persistenceStore, key);
+    const record = await readRecord(readRecordOf, key);
     if (record === 'in-progress') {
       candidates.push(
         candidateOf(
@@ -346,7 +332,7 @@ export async function planRedrive(request: RedriveRequest, deps: PlanDeps): Prom
     if (record) {
       // The automatic path decided not to redrive it: an earlier manual run may have.
       calls.GetItem++;
-      const manual = await readRecord(deps.persistenceStore, manualIdempotencyKey(key));
+      const manual = await readRecord(readRecordOf, manualIdempotencyKey(key));
       if (manual === 'in-progress' || manual?.outcome === 'redriven') {
         candidates.push(
           candidateOf(

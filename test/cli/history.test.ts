@@ -331,7 +331,7 @@ describe('autoheal history', () => {
 
   it.each([
     [['--outcome', 'lost'], '--outcome lost is not an outcome'],
-    [['--since', 'yesterday'], '--since yesterday is neither a duration'],
+    [['--since', 'yesterday'], '--since yesterday: give a duration ago'],
   ])('refuses %j with one line before any AWS call', async (argv, message) => {
     // Act
     const run = await runAutoheal(['history', ...argv], {

@@ -241,7 +241,7 @@ describe('autoheal redrive', () => {
   it.each([
     [
       ['--since', 'yesterday'],
-      'error: --since yesterday: give a duration (30m, 6h, 2d, 1w) or an ISO time with a zone (2026-03-01T10:00:00Z)',
+      'error: --since yesterday: give a duration ago (90s, 30m, 6h, 2d, 1w, 1h30m) or an ISO time with a zone (2026-03-01T10:00:00Z)',
     ],
     [['--since', '1h', '--until', '2h'], 'error: --since must be before --until'],
     [

@@ -3,7 +3,7 @@
  * may print) and which messages an operator's selection picks. Pure.
  */
 import type { Message } from '@aws-sdk/client-sqs';
-import { isSelected, parseDuration, type Selection } from '../../cli/dlq/dead-letter-queues';
+import { isSelected, type Selection } from '../../cli/dlq/dead-letter-queues';
 import {
   describeParkedMessage,
   type ParkedMessage,
@@ -241,21 +241,4 @@ describe('selection', () => {
     expect(reasonMatches('invalid-event: source', 'invalid-event: source')).toBe(true);
     expect(reasonMatches('invalid-event: source', 'invalid-event: sour')).toBe(false);
   });
-
-  it.each([
-    ['90s', 90],
-    ['15m', 900],
-    ['2h', 7200],
-    ['3d', 259_200],
-    ['1h30m', 5400],
-  ])('reads the duration %s as %i seconds', (text, seconds) => {
-    expect(parseDuration(text, '--older-than')).toBe(seconds);
-  });
-
-  it.each(['', '2', 'h', '2x', '1h 30m', '-5m'])(
-    'refuses the duration "%s", naming the option',
-    (text) => {
-      expect(() => parseDuration(text, '--older-than')).toThrow(/^--older-than must be a duration/);
-    },
-  );
 });
