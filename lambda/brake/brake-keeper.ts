@@ -270,7 +270,12 @@ export function createBrakeKeeper(
         await Promise.all(
           accepted.map(async (h) => {
             try {
-              await store.release(machineArn, h);
+              if (!(await store.release(machineArn, h))) {
+                // Its message met a breaker still open and was held again: it stays held.
+                logger.info('A re-sent failure was held again before its release; it stays held', {
+                  executionArn: h.executionArn,
+                });
+              }
             } catch (error) {
               logger.warn('Sent a held failure but could not release it; it will be sent again', {
                 executionArn: h.executionArn,
@@ -311,6 +316,7 @@ export function createBrakeKeeper(
           );
           continue; // Kept held: reported on the next run, never removed in silence.
         }
+        // False only when it was held again meanwhile: it is then reported again next run.
         await store.release(machineArn, held);
         countMetric(metrics, BRAKE_METRIC.expired);
         logger.warn('A held failure outlived its redrive window; reported and removed', log);

@@ -17,7 +17,8 @@ export const HEALING_STATE_ACTIONS = {
   /**
    * The redrive handler: reads a breaker (GetItem); counts a relapse or
    * recovery once (a transaction of a conditional Put and an Update); moves
-   * the breaker by conditional UpdateItem; holds a failure (PutItem) and lists
+   * the breaker by conditional UpdateItem; holds a failure (PutItem; UpdateItem
+   * counts a second hold of it) and lists
    * its machine in the registry (UpdateItem); counts notices into digests
    * (UpdateItem, PutItem). It never lists or deletes.
    */

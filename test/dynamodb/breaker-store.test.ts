@@ -371,6 +371,26 @@ describe('held failures', () => {
     expect(await environment.oldestHeld(OTHER_MACHINE, 10)).toEqual([]);
   });
 
+  it("keeps a failure held again after the keeper read it: the keeper's release of what it read removes nothing, so the failure is never lost", async () => {
+    // Prepare: the keeper reads a held failure and re-sends it; its message meets a breaker still
+    // open, so the handler holds it again before the keeper releases it
+    const handler = store();
+    const keeper = store();
+    await handler.hold(heldFailure('order-1', NOW - DAY), NOW);
+    const [read] = await keeper.oldestHeld(MACHINE, 1);
+    await handler.hold(heldFailure('order-1', NOW - DAY), NOW + 1_000);
+
+    // Act
+    const removed = await keeper.release(MACHINE, read);
+
+    // Assess: still held, with the first hold's facts, and released once read again
+    expect(removed).toBe(false);
+    const [again] = await keeper.oldestHeld(MACHINE, 10);
+    expect(again).toMatchObject({ executionArn: read.executionArn, heldAt: NOW, holds: 2 });
+    expect(await keeper.release(MACHINE, again)).toBe(true);
+    expect(await keeper.oldestHeld(MACHINE, 10)).toEqual([]);
+  });
+
   it('gives a held failure a TTL a week past its redrive window (the keeper reports it at the window, TTL never first)', async () => {
     // Prepare
     const environment = store();

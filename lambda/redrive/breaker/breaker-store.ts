@@ -67,6 +67,13 @@ export interface HeldFailure {
   /** Epoch milliseconds the nearing-expiry notice was claimed, once sent. */
   readonly reportedNearExpiry?: number;
   /**
+   * How many times the failure was held (set by `hold`, read by `oldestHeld`):
+   * `release` removes it only while this is unchanged, so a failure held again
+   * after the keeper read it (its re-sent message met a breaker still open) stays held.
+   * Undefined for an item held before the count existed.
+   */
+  readonly holds?: number;
+  /**
    * The execution's status when it failed (`FAILED`, `TIMED_OUT`, `ABORTED`).
    * @default 'FAILED'
    */
@@ -141,12 +148,19 @@ export interface BreakerStore extends Partial<BreakerStoreExtensions> {
     now: number,
     detail?: { openings?: number },
   ): Promise<boolean>;
-  /** Holds a failure (idempotent: a second hold of the same failure changes nothing) and registers the machine. */
+  /**
+   * Holds a failure and registers the machine. A second hold of the same failure
+   * keeps the first hold's facts and only counts itself (`holds`), so a release
+   * based on an earlier read does not remove it.
+   */
   hold(failure: HeldFailure, now: number): Promise<void>;
   /** The machine's held failures, oldest stop first, at most `limit`. */
   oldestHeld(machineArn: string, limit: number): Promise<HeldFailure[]>;
-  /** Removes a held failure: after its re-send succeeded, or after its expiry was reported. */
-  release(machineArn: string, held: HeldFailure): Promise<void>;
+  /**
+   * Removes a held failure (after its re-send succeeded, or after its expiry was
+   * reported) unless it was held again since `held` was read. False when it stays.
+   */
+  release(machineArn: string, held: HeldFailure): Promise<boolean>;
   /** The registry: machines whose breaker is not closed, forced, or that hold failures. */
   machinesToWatch(): Promise<string[]>;
   /** Forces the breaker open or closed until {@link releaseForce}. */
@@ -252,6 +266,7 @@ const A = {
   reportedNearExpiry: 'reportedNearExpiry',
   status: 'status',
   startDate: 'startDate',
+  holds: 'holds',
   // signals and registry
   kind: 'kind',
   at: 'at',
@@ -299,6 +314,7 @@ export function heldFailureOf(item: Item): HeldFailure {
     reportedNearExpiry: num(item[A.reportedNearExpiry]),
     status: item[A.status]?.S,
     startDate: num(item[A.startDate]),
+    holds: num(item[A.holds]),
   };
 }
 
@@ -675,21 +691,43 @@ export function createBreakerStore(deps: BreakerStoreDeps): KeeperBreakerStore {
       [A.errorName]: S(failure.errorName.slice(0, 256)),
       [A.heldAt]: N(failure.heldAt ?? now),
       [A.status]: S(failure.status ?? 'FAILED'),
+      [A.holds]: N(1),
       [STATE_TABLE.timeToLive]: N(epochSeconds(failure.stopDate + HELD_TTL_MS)),
     };
     if (failure.startDate !== undefined) item[A.startDate] = N(failure.startDate);
-    try {
-      await dynamodb.send(
-        new PutItemCommand({
-          TableName: tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': STATE_TABLE.partitionKey },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      // Held already (a duplicate event): keep the first hold's facts.
+    // Two tries: the item may be released between a failed put and the update.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await dynamodb.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': STATE_TABLE.partitionKey },
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      // Held already: a duplicate event, or the keeper's re-sent message met a breaker still
+      // open before the keeper released the item. Keep the first hold's facts, but count this
+      // hold, so the keeper's release (conditional on the count it read) leaves it held.
+      try {
+        await dynamodb.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: heldKey(failure),
+            UpdateExpression: 'ADD #holds :one',
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: { '#holds': A.holds, '#pk': STATE_TABLE.partitionKey },
+            ExpressionAttributeValues: { ':one': N(1) },
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!isConditionFailure(error) || attempt >= 2) throw error;
+      }
     }
   };
 
@@ -735,7 +773,25 @@ export function createBreakerStore(deps: BreakerStoreDeps): KeeperBreakerStore {
     queryHeld(machineArn, limit, stoppedBefore);
 
   const release: BreakerStore['release'] = async (_machineArn, held) => {
-    await dynamodb.send(new DeleteItemCommand({ TableName: tableName, Key: heldKey(held) }));
+    try {
+      await dynamodb.send(
+        new DeleteItemCommand({
+          TableName: tableName,
+          Key: heldKey(held),
+          // Only the hold that was read: one made since (a re-sent failure held again) stays.
+          ConditionExpression:
+            held.holds === undefined ? 'attribute_not_exists(#holds)' : '#holds = :holds',
+          ExpressionAttributeNames: { '#holds': A.holds },
+          ...(held.holds === undefined
+            ? {}
+            : { ExpressionAttributeValues: { ':holds': N(held.holds) } }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   };
 
   const machinesToWatch: BreakerStore['machinesToWatch'] = async () => {
