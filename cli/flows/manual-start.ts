@@ -25,7 +25,11 @@ import type { Context } from 'aws-lambda';
 import { createFlowStarterHandler, type FlowStartResult } from '../../lambda/appflow/flow-starter';
 import { parseScheduleTick } from '../../lambda/appflow/schedule-tick';
 import type { AppflowHandlerConfig, FlowSchedule } from '../../lambda/shared/config/appflow-config';
-import { cronMatches, parseSchedulerCron } from '../../lambda/shared/config/scheduler-cron';
+import {
+  cronMatches,
+  parseSchedulerCron,
+  wallClockReader,
+} from '../../lambda/shared/config/scheduler-cron';
 import {
   FLOW_STARTER_SERVICE_NAME,
   METRICS_NAMESPACE,
@@ -53,20 +57,6 @@ export function schedulerTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** The wall-clock minute of `ms` in `timeZone`. */
-function localMinute(format: Intl.DateTimeFormat, ms: number) {
-  const part = Object.fromEntries(
-    format.formatToParts(new Date(ms)).map((p) => [p.type, Number(p.value)]),
-  );
-  return {
-    year: part.year,
-    month: part.month,
-    day: part.day,
-    hour: part.hour === 24 ? 0 : part.hour,
-    minute: part.minute,
-  };
-}
-
 /** True when the schedule's cron expression names the instant `ms`; undefined for a rate schedule. */
 function cronNames(
   schedule: FlowSchedule,
@@ -75,18 +65,10 @@ function cronNames(
   const cron = /^cron\((.*)\)$/.exec(schedule.expression);
   if (!cron) return undefined;
   const parsed = parseSchedulerCron(cron[1].trim().split(/\s+/), 'expression');
-  const format = new Intl.DateTimeFormat('en-US', {
-    timeZone: schedule.timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-  });
-  if (cronMatches(parsed, localMinute(format, ms))) return { matches: true };
+  const wallClock = wallClockReader(schedule.timeZone);
+  if (cronMatches(parsed, wallClock(ms))) return { matches: true };
   for (let at = ms - MINUTE_MS; at > ms - SUGGEST_WITHIN_MS; at -= MINUTE_MS) {
-    if (cronMatches(parsed, localMinute(format, at))) return { matches: false, previous: at };
+    if (cronMatches(parsed, wallClock(at))) return { matches: false, previous: at };
   }
   return { matches: false };
 }

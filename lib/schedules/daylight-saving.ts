@@ -22,6 +22,7 @@ import {
   cronMatches,
   type LocalMinute,
   parseSchedulerCron,
+  wallClockReader,
 } from '../../lambda/shared/config/scheduler-cron';
 
 const MINUTE_MS = 60_000;
@@ -157,20 +158,10 @@ function offsetChanges(timeZone: string, start: number, end: number): OffsetChan
 
 /** The zone's UTC offset in minutes at an instant, from ICU's wall clock. */
 function offsetReader(timeZone: string): (instant: number) => number {
-  const format = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-  });
+  const wallClock = wallClockReader(timeZone);
   return (instant) => {
-    const part = Object.fromEntries(
-      format.formatToParts(new Date(instant)).map((p) => [p.type, Number(p.value)]),
-    );
-    const wall = Date.UTC(part.year, part.month - 1, part.day, part.hour, part.minute);
+    const local = wallClock(instant);
+    const wall = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute);
     return Math.round((wall - (instant - (instant % MINUTE_MS))) / MINUTE_MS);
   };
 }

@@ -93,6 +93,42 @@ export interface LocalMinute {
 }
 
 /**
+ * Reads a time zone's wall clock: the local minute an instant falls in, from
+ * ICU through `Intl.DateTimeFormat` (the zone data Scheduler's own behaviour
+ * is checked against). One formatter per zone, reused for every instant.
+ *
+ * @example
+ * ```ts
+ * const wallClock = wallClockReader('Europe/Zurich');
+ * wallClock(Date.parse('2026-11-30T01:00:00Z')); // { year: 2026, month: 11, day: 30, hour: 2, minute: 0 }
+ * ```
+ */
+export function wallClockReader(timeZone: string): (instant: number) => LocalMinute {
+  const format = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+  });
+  return (instant) => {
+    const part = Object.fromEntries(
+      format.formatToParts(new Date(instant)).map((p) => [p.type, Number(p.value)]),
+    );
+    return {
+      year: part.year,
+      month: part.month,
+      day: part.day,
+      // Some ICU versions write midnight as 24 even with h23.
+      hour: part.hour === 24 ? 0 : part.hour,
+      minute: part.minute,
+    };
+  };
+}
+
+/**
  * Parses the six fields of `cron(...)`, refusing any value or wildcard
  * Scheduler refuses, with a one-line {@link ConfigError} naming `field`.
  *
