@@ -26,12 +26,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { unzipSync } from 'fflate';
 import { readConfigTokens } from '../lambda/redrive/config-token-record';
-import {
-  advanceClock,
-  clockConfigOf,
-  type LiveSinceDocument,
-  liveSinceDocument,
-} from '../lambda/redrive/live-healing';
+import { liveSinceSince } from '../lambda/redrive/live-healing';
 import { liveSinceSource } from '../lambda/redrive/live-since-source';
 import { awsErrorName } from '../lambda/shared/aws-errors';
 import type { AppflowHandlerConfig } from '../lambda/shared/config/appflow-config';
@@ -114,11 +109,6 @@ function withOverrides(deployment: Deployment, options: GlobalOptions): Deployme
 function offlineDeployment(file: string, options: GlobalOptions): Deployment {
   const config = readOfflineConfig(file);
   const redrive = config.redrive;
-  // As if deployed long ago: every scoped machine is under live healing (offline, no clock to read).
-  const liveSince = (): LiveSinceDocument => {
-    const clockConfig = clockConfigOf(redrive as NonNullable<typeof redrive>);
-    return liveSinceDocument(advanceClock(undefined, clockConfig, 0), clockConfig);
-  };
   return {
     stackName: '',
     region: options.region ?? process.env.AWS_REGION ?? '',
@@ -130,7 +120,8 @@ function offlineDeployment(file: string, options: GlobalOptions): Deployment {
         deadLetterQueueUrl: '',
         statesArnPrefix: '',
         config: redrive,
-        liveSince: liveSince(),
+        // As if deployed long ago: every scoped machine is under live healing (offline, no clock to read).
+        liveSince: liveSinceSince(redrive, 0),
       },
     }),
     ...(config.appflow && { appflow: { config: config.appflow } }),

@@ -4,7 +4,7 @@
  * document from the live-healing clock's own functions, and the home (where
  * name-prefix scope applies) of the event's account and region.
  */
-import { advanceClock, clockConfigOf, liveSinceDocument } from '../../lambda/redrive/live-healing';
+import { liveSinceSince } from '../../lambda/redrive/live-healing';
 import type { RedriveConfig } from '../../lambda/shared/autoheal-config';
 import { parseStateMachineArn } from '../../lambda/shared/state-machine-names';
 import type { ExplainSetup } from './explain';
@@ -37,11 +37,7 @@ export interface OfflineOptions {
  */
 export function offlineSetup(options: OfflineOptions): ExplainSetup {
   const { config } = options;
-  const clockConfig = clockConfigOf(config);
-  const liveSince = liveSinceDocument(
-    advanceClock(undefined, clockConfig, options.liveSince ?? 0),
-    clockConfig,
-  );
+  const liveSince = liveSinceSince(config, options.liveSince ?? 0);
   const home = options.eventStateMachineArn
     ? parseStateMachineArn(options.eventStateMachineArn)
     : undefined;

@@ -282,6 +282,24 @@ export function liveSinceDocument(state: ClockState, config: ClockConfig): LiveS
   };
 }
 
+/**
+ * The document a clock first deployed at `since` returns for `config`: every
+ * scoped machine under live healing since then. What the CLI assumes offline
+ * (no clock to read) and the suites start from.
+ *
+ * @example
+ * ```ts
+ * const liveSince = liveSinceSince(redriveConfig, 0); // live since 1970: nothing is "before live healing"
+ * ```
+ */
+export function liveSinceSince(
+  config: Parameters<typeof clockConfigOf>[0],
+  since: number,
+): LiveSinceDocument {
+  const clockConfig = clockConfigOf(config);
+  return liveSinceDocument(advanceClock(undefined, clockConfig, since), clockConfig);
+}
+
 /** Digits of an epoch-milliseconds time until the year 2286. */
 const TIME_DIGITS = 13;
 

@@ -6,10 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import {
-  advanceClock,
   clockConfigOf,
   type LiveSinceDocument,
-  liveSinceDocument,
+  liveSinceSince,
 } from '../../lambda/redrive/live-healing';
 import { clockRecordKey } from '../../lambda/redrive/live-healing-clock';
 import type { RedriveConfig } from '../../lambda/shared/autoheal-config';
@@ -26,8 +25,7 @@ export function liveSinceFor(
   config: Parameters<typeof clockConfigOf>[0],
   since = LONG_AGO,
 ): LiveSinceDocument {
-  const clockConfig = clockConfigOf(config);
-  return liveSinceDocument(advanceClock(undefined, clockConfig, since), clockConfig);
+  return liveSinceSince(config, since);
 }
 
 /** The CloudFormation requests the live-healing clock receives, as the Provider framework passes them. */
