@@ -9,7 +9,6 @@
  *
  * Alone: npx ts-node --transpile-only bench/brake.ts [--small]
  */
-import { startDynamoDbLocal, stopDynamoDbLocal } from '../test/support/dynamodb-local-setup';
 import {
   BRAKE_KEEPER_WIRED,
   type BreakerMode,
@@ -22,6 +21,7 @@ import {
   type TwoMachinesFigures,
   twoMachinesOneBroken,
 } from '../test/support/resilience/brake-scenarios';
+import { runStandalone } from './standalone';
 
 /** The scenarios' sizes: `full` is the issue's, `small` checks the module in seconds. */
 export const BRAKE_SIZES = {
@@ -215,27 +215,8 @@ export function brakeRows(results: BrakeResults): [string, string, string][] {
 }
 
 if (require.main === module) {
-  (async () => {
-    process.env.AWS_REGION ??= 'eu-central-1';
-    process.env.AWS_ACCESS_KEY_ID ??= 'bench';
-    process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
-    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-    process.env.DDB_LOCAL_TELEMETRY = '0';
-    const own = process.env.AWS_ENDPOINT_URL_DYNAMODB ? undefined : await startDynamoDbLocal();
-    if (own) process.env.AWS_ENDPOINT_URL_DYNAMODB = own.endpoint;
-    try {
-      const size: BrakeSize = process.argv.includes('--small') ? 'small' : 'full';
-      const { results } = await measureBrake({
-        size,
-        log: (line) => process.stderr.write(`${line}\n`),
-      });
-      console.log(JSON.stringify({ brake: results }, null, 2));
-    } finally {
-      if (own) await stopDynamoDbLocal(own.process);
-    }
-  })().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
+  runStandalone('brake', async (log) => {
+    const size: BrakeSize = process.argv.includes('--small') ? 'small' : 'full';
+    return (await measureBrake({ size, log })).results;
   });
 }

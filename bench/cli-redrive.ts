@@ -32,7 +32,6 @@ import { type RunSummary, runRedrive } from '../cli/redrive/execute';
 import { type RedriveRequest, redriveRequestOf } from '../cli/redrive/options';
 import { planRedrive } from '../cli/redrive/plan';
 import { autohealPersistenceStore } from '../lambda/shared/idempotency';
-import { startDynamoDbLocal, stopDynamoDbLocal } from '../test/support/dynamodb-local-setup';
 import { liveSinceFor } from '../test/support/live-since';
 import {
   type RedriveRig,
@@ -41,6 +40,7 @@ import {
   RIG_REGION,
   startRedriveRig,
 } from '../test/support/resilience/redrive-rig';
+import { runStandalone } from './standalone';
 
 /** `CLI_BENCH_CANDIDATES` overrides it for a quick look. */
 const CANDIDATES = Number(process.env.CLI_BENCH_CANDIDATES ?? 10_000);
@@ -257,25 +257,5 @@ export function cliRows(results: CliRedriveResults): [string, string, string][] 
 }
 
 if (require.main === module) {
-  (async () => {
-    process.env.AWS_REGION ??= 'eu-central-1';
-    process.env.AWS_ACCESS_KEY_ID ??= 'bench';
-    process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
-    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-    process.env.DDB_LOCAL_TELEMETRY = '0';
-    const own = process.env.AWS_ENDPOINT_URL_DYNAMODB ? undefined : await startDynamoDbLocal();
-    if (own) process.env.AWS_ENDPOINT_URL_DYNAMODB = own.endpoint;
-    try {
-      const started = Date.now();
-      const results = await measureCliRedrive({ log: (line) => process.stderr.write(`${line}\n`) });
-      console.log(JSON.stringify({ cli: results }, null, 2));
-      process.stderr.write(`bench: cli done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    } finally {
-      if (own) await stopDynamoDbLocal(own.process);
-    }
-  })().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
+  runStandalone('cli', (log) => measureCliRedrive({ log }), { timed: true });
 }

@@ -32,10 +32,10 @@ import { isStateMachineInScope } from '../lambda/shared/config/redrive-config';
 import { METRICS_NAMESPACE, SWEEPER_SERVICE_NAME } from '../lambda/shared/contract';
 import { autohealPersistenceStore } from '../lambda/shared/idempotency';
 import * as limits from '../lib/limits/template-limits';
-import { startDynamoDbLocal, stopDynamoDbLocal } from '../test/support/dynamodb-local-setup';
 import { createIdempotencyTableOn } from '../test/support/idempotency-table';
 import { liveSinceFor } from '../test/support/live-since';
 import { defaultContextConfig, templateOnlyApp } from '../test/support/stack';
+import { runStandalone } from './standalone';
 
 const HOME = 'arn:aws:states:eu-central-1:123456789012:';
 const ELSEWHERE = 'arn:aws:states:us-east-1:123456789012:';
@@ -291,21 +291,5 @@ export async function measureScaleRuntime() {
 }
 
 if (require.main === module) {
-  (async () => {
-    process.env.AWS_REGION ??= 'eu-central-1';
-    process.env.AWS_ACCESS_KEY_ID ??= 'bench';
-    process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
-    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-    process.env.DDB_LOCAL_TELEMETRY = '0';
-    const own = process.env.AWS_ENDPOINT_URL_DYNAMODB ? undefined : await startDynamoDbLocal();
-    if (own) process.env.AWS_ENDPOINT_URL_DYNAMODB = own.endpoint;
-    try {
-      console.log(JSON.stringify({ scale: await measureScaleRuntime() }, null, 2));
-    } finally {
-      if (own) await stopDynamoDbLocal(own.process);
-    }
-  })().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
+  runStandalone('scale', () => measureScaleRuntime(), { silenceLogs: false });
 }
